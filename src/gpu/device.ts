@@ -1,0 +1,81 @@
+// Device acquisition: one place that asks for an adapter, requests the adapter's own
+// limits (not the defaults), and says what it got.
+
+export interface GpuInfo {
+  /** Vendor and architecture as the adapter reports them, e.g. "google swiftshader". */
+  readonly name: string;
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  /** True for software adapters (SwiftShader, WARP): correct but slower than a tight CPU loop. */
+  readonly isSoftware: boolean;
+  readonly limits: {
+    readonly maxStorageBufferBindingSize: number;
+    readonly maxBufferSize: number;
+    readonly maxStorageBuffersPerShaderStage: number;
+    readonly maxComputeWorkgroupsPerDimension: number;
+    readonly maxComputeInvocationsPerWorkgroup: number;
+    readonly maxComputeWorkgroupStorageSize: number;
+  };
+}
+
+export interface Gpu {
+  readonly device: GPUDevice;
+  readonly info: GpuInfo;
+}
+
+export class NoWebGpuError extends Error {
+  override readonly name = 'NoWebGpuError';
+}
+
+export function assertAdapter(adapter: GPUAdapter | null): asserts adapter is GPUAdapter {
+  if (!adapter) {
+    throw new NoWebGpuError(
+      'WebGPU is available but no adapter was found. In Chromium, enable it with --enable-unsafe-webgpu ' +
+        '(and --enable-features=Vulkan on Linux); in Node, set VK_ICD_FILENAMES to a Vulkan driver.',
+    );
+  }
+}
+
+/** Limits we ask for: everything the adapter can do for the few limits our kernels depend on. */
+const REQUESTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupsPerDimension',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupSizeX',
+] as const;
+
+export async function acquireGpu(gpu: GPU | undefined = globalThis.navigator?.gpu): Promise<Gpu> {
+  if (!gpu) throw new NoWebGpuError('This browser has no WebGPU (navigator.gpu is undefined).');
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  assertAdapter(adapter);
+  const requiredLimits: Record<string, number> = {};
+  for (const key of REQUESTED_LIMITS) requiredLimits[key] = adapter.limits[key];
+  const device = await adapter.requestDevice({ requiredLimits });
+  const { vendor, architecture, description } = adapter.info;
+  const isSoftware =
+    adapter.info.isFallbackAdapter === true ||
+    /swiftshader|llvmpipe|lavapipe|warp/i.test(`${architecture} ${description}`);
+  const l = device.limits;
+  return {
+    device,
+    info: {
+      name: [vendor, architecture].filter(Boolean).join(' ') || description || 'unknown adapter',
+      vendor,
+      architecture,
+      description,
+      isSoftware,
+      limits: {
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxBufferSize: l.maxBufferSize,
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+        maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      },
+    },
+  };
+}

@@ -1,0 +1,58 @@
+// Three places tests run: pure TypeScript in Node (unit), GPU kernels in Node through dawn.node
+// (gpu-node), and everything that needs the real page, GPU kernels included, in headless
+// Chromium (browser). `*.gpu.test.ts` files run in BOTH GPU projects: the same kernels, two runtimes.
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+import react from '@vitejs/plugin-react';
+import { CHROMIUM_ARGS, findChromium } from './scripts/chromium.ts';
+
+const browserProject =
+  process.env['VITEST_NO_BROWSER'] === '1'
+    ? []
+    : [
+        {
+          extends: true as const,
+          test: {
+            name: 'browser',
+            include: ['src/**/*.gpu.test.ts', 'src/**/*.browser.test.ts', 'app/**/*.browser.test.{ts,tsx}'],
+            testTimeout: 120_000,
+            browser: {
+              enabled: true,
+              headless: true,
+              provider: playwright({
+                launchOptions: { executablePath: findChromium(), args: CHROMIUM_ARGS },
+              }),
+              instances: [{ browser: 'chromium' as const }],
+              api: { host: '127.0.0.1' },
+            },
+          },
+        },
+      ];
+
+export default defineConfig({
+  plugins: [react()],
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          environment: 'node',
+          include: ['src/**/*.test.ts', 'app/**/*.test.{ts,tsx}', 'scripts/**/*.test.ts'],
+          exclude: ['**/*.gpu.test.ts', '**/*.browser.test.{ts,tsx}', 'node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'gpu-node',
+          environment: 'node',
+          include: ['src/**/*.gpu.test.ts'],
+          setupFiles: ['src/gpu/testing/dawn-setup.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      ...browserProject,
+    ],
+  },
+});
