@@ -1,0 +1,48 @@
+// The engine interface: what the streaming scheduler asks of the CPU and the GPU engine alike.
+// "Here is chunk k of tensor T for the base and every task; give back τ_uni, packed masks and
+// partial sums" — plus the baselines' passes and the reconstruction of a task's weights.
+import type { MergeDType } from '../formats/dtype';
+import type { EmrChunkOut, TiesChunkOut } from './cpu/kernels';
+
+export type { EmrChunkOut, TiesChunkOut };
+
+/** Bytes of one chunk of one tensor in its stored dtype (little-endian, any alignment). */
+export interface RawChunk {
+  readonly bytes: Uint8Array;
+  readonly dtype: MergeDType;
+}
+
+/** Elements [start, start + numel) of one shared tensor, for the base and every task. */
+export interface ChunkInput {
+  readonly numel: number;
+  readonly base: RawChunk;
+  /** Task order. */
+  readonly tasks: readonly RawChunk[];
+}
+
+export interface MergeEngine {
+  /** 'cpu' or 'gpu', and a line for the user ("GPU: NVIDIA RTX 4090", "CPU: 8 threads"). */
+  readonly kind: 'cpu' | 'gpu';
+  readonly description: string;
+  /** EMR's fused pass: τ_uni, masks and the rescalers' partial sums. */
+  emr(chunk: ChunkInput): Promise<EmrChunkOut>;
+  /** θ₀ + λ·(M ⊙ τ_uni) for one task, in f32; `mask` words start at `maskOffsetWords`. */
+  emrReconstruct(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+  ): Promise<Float32Array>;
+  average(chunk: ChunkInput): Promise<Float32Array>;
+  taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array>;
+  /** Adds to `counts` (N × 65 536) the radix histogram of |τ_t| at `level` (see cpu/kernels). */
+  absHistogram(
+    chunk: ChunkInput,
+    level: 0 | 1,
+    prefix: Uint32Array | undefined,
+    counts: Uint32Array,
+  ): Promise<void>;
+  ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut>;
+  dispose(): void;
+}

@@ -1,0 +1,258 @@
+// Runs a merge method over a model set: streams the shared tensors chunk by chunk through an
+// engine and keeps only what the result needs whole — τ_uni and 1-bit masks for EMR, one merged
+// model for the baselines. Per-task models are produced from the result by ./task-model.
+import type { TensorName } from '../formats/tensor';
+import type { ChunkInput, MergeEngine } from './engine';
+import { maskWords } from './cpu/kernels';
+import type { MethodSpec } from './methods';
+import type { ModelSet } from './model-set';
+import { chunkBytes, DEFAULT_BUDGET_BYTES, planChunks, streamChunks, type ChunkPlan } from './scheduler';
+
+export interface MergeProgress {
+  readonly phase: 'histogram' | 'threshold' | 'merge';
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly tensorsDone: number;
+  readonly tensorsTotal: number;
+}
+
+export interface MergeOptions {
+  /** Bytes the scheduler may hold for chunks in flight (default 256 MiB). */
+  readonly budgetBytes?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: MergeProgress) => void;
+}
+
+export interface EmrTensorStats {
+  readonly name: TensorName;
+  readonly numel: number;
+  /** Elements where some task's τ is positive and another's negative. */
+  readonly conflicts: number;
+  /** Per task: ones in M_t, Σ|τ_t| and Σ|M_t ⊙ τ_uni| over this tensor. */
+  readonly maskOnes: readonly number[];
+  readonly sumAbsTau: readonly number[];
+  readonly sumAbsMasked: readonly number[];
+}
+
+export interface EmrTaskStats {
+  readonly task: string;
+  readonly lambda: number;
+  /** λ's numerator and denominator: Σ over tensors of mean|τ_t| and mean|M_t⊙τ_uni| (or the global sums). */
+  readonly numerator: number;
+  readonly denominator: number;
+  /** True when the denominator was 0 and λ was set to 1. */
+  readonly lambdaDefaulted: boolean;
+  /** Fraction of shared parameters whose mask bit is on. */
+  readonly density: number;
+}
+
+export interface EmrResult {
+  readonly spec: Extract<MethodSpec, { method: 'emr' }>;
+  readonly set: ModelSet;
+  /** τ_uni per shared tensor, f32. */
+  readonly tauUni: ReadonlyMap<TensorName, Float32Array>;
+  /** Per shared tensor, the N tasks' packed masks back to back (task t at t·⌈numel/32⌉ words). */
+  readonly masks: ReadonlyMap<TensorName, Uint32Array>;
+  readonly lambdas: readonly number[];
+  readonly tasks: readonly EmrTaskStats[];
+  readonly tensors: readonly EmrTensorStats[];
+  readonly bytesRead: number;
+}
+
+export interface MergedResult {
+  readonly spec: Exclude<MethodSpec, { method: 'emr' }>;
+  readonly set: ModelSet;
+  /** The one merged value of every shared tensor, f32. */
+  readonly merged: ReadonlyMap<TensorName, Float32Array>;
+  /** TIES only: each task's |τ| threshold and the model-wide majority sign. */
+  readonly ties?: { readonly thresholds: readonly number[]; readonly majority: -1 | 0 | 1 };
+  readonly bytesRead: number;
+}
+
+export type MergeResult = EmrResult | MergedResult;
+
+export const isEmr = (r: MergeResult): r is EmrResult => r.spec.method === 'emr';
+
+/** One streaming pass over all chunks, reporting progress. */
+async function pass(
+  plan: readonly ChunkPlan[],
+  phase: MergeProgress['phase'],
+  options: MergeOptions,
+  visit: (p: ChunkPlan, input: ChunkInput) => Promise<void>,
+): Promise<number> {
+  const bytesTotal = plan.reduce((a, p) => a + p.numel * (p.tensor.tasks.length + 1) * 4, 0);
+  const tensorsTotal = new Set(plan.map((p) => p.tensorIndex)).size;
+  let bytesDone = 0;
+  let bytesRead = 0;
+  let tensorsDone = 0;
+  for await (const { plan: p, input } of streamChunks(plan, options.signal)) {
+    await visit(p, input);
+    bytesRead += chunkBytes(input);
+    bytesDone += p.numel * (p.tensor.tasks.length + 1) * 4;
+    if (p.start + p.numel === p.tensor.numel) tensorsDone++;
+    options.onProgress?.({ phase, bytesDone, bytesTotal, tensorsDone, tensorsTotal });
+  }
+  return bytesRead;
+}
+
+export async function runMerge(
+  set: ModelSet,
+  spec: MethodSpec,
+  engine: MergeEngine,
+  options: MergeOptions = {},
+): Promise<MergeResult> {
+  const numTasks = set.tasks.length;
+  const plan = planChunks(set.shared, numTasks, options.budgetBytes ?? DEFAULT_BUDGET_BYTES);
+  if (spec.method === 'emr') return mergeEmr(set, spec, engine, plan, options);
+
+  const merged = new Map<TensorName, Float32Array>();
+  for (const s of set.shared) merged.set(s.name, new Float32Array(s.numel));
+  const out = (p: ChunkPlan) => merged.get(p.tensor.name) as Float32Array;
+
+  if (spec.method === 'avg' || spec.method === 'ta') {
+    const bytesRead = await pass(plan, 'merge', options, async (p, input) => {
+      const values =
+        spec.method === 'avg' ? await engine.average(input) : await engine.taskArithmetic(input, spec.lambda);
+      out(p).set(values, p.start);
+    });
+    return { spec, set, merged, bytesRead };
+  }
+
+  const thresholds = await tiesThresholds(set, spec.k, engine, plan, options);
+  const pending: { tensor: Float32Array; index: number; ifPositive: number; ifNotPositive: number }[] = [];
+  let signSum = 0;
+  const bytesRead = await pass(plan, 'merge', options, async (p, input) => {
+    const r = await engine.ties(input, thresholds, spec.lambda);
+    const target = out(p);
+    target.set(r.merged, p.start);
+    signSum += r.signSum;
+    for (const q of r.pending) pending.push({ ...q, tensor: target, index: p.start + q.index });
+  });
+  // The reference resolves a zero trimmed sum with the sign of the sum of all elected signs.
+  const majority = Math.sign(signSum) as -1 | 0 | 1;
+  for (const q of pending) q.tensor[q.index] = majority > 0 ? q.ifPositive : q.ifNotPositive;
+  return { spec, set, merged, ties: { thresholds: Array.from(thresholds), majority }, bytesRead };
+}
+
+async function mergeEmr(
+  set: ModelSet,
+  spec: Extract<MethodSpec, { method: 'emr' }>,
+  engine: MergeEngine,
+  plan: readonly ChunkPlan[],
+  options: MergeOptions,
+): Promise<EmrResult> {
+  const numTasks = set.tasks.length;
+  const tauUni = new Map<TensorName, Float32Array>();
+  const masks = new Map<TensorName, Uint32Array>();
+  const stats = set.shared.map((s) => ({
+    name: s.name,
+    numel: s.numel,
+    conflicts: 0,
+    maskOnes: new Array<number>(numTasks).fill(0),
+    sumAbsTau: new Array<number>(numTasks).fill(0),
+    sumAbsMasked: new Array<number>(numTasks).fill(0),
+  }));
+  for (const s of set.shared) {
+    tauUni.set(s.name, new Float32Array(s.numel));
+    masks.set(s.name, new Uint32Array(numTasks * maskWords(s.numel)));
+  }
+
+  const bytesRead = await pass(plan, 'merge', options, async (p, input) => {
+    const r = await engine.emr(input);
+    (tauUni.get(p.tensor.name) as Float32Array).set(r.tauUni, p.start);
+    const all = masks.get(p.tensor.name) as Uint32Array;
+    const tensorWords = maskWords(p.tensor.numel);
+    const chunkWords = maskWords(p.numel);
+    const st = stats[p.tensorIndex] as (typeof stats)[number];
+    st.conflicts += r.conflicts;
+    for (let t = 0; t < numTasks; t++) {
+      const words = r.masks.subarray(t * chunkWords, (t + 1) * chunkWords);
+      all.set(words, t * tensorWords + p.start / 32);
+      st.maskOnes[t] = (st.maskOnes[t] as number) + popcount(words);
+      st.sumAbsTau[t] = (st.sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
+      st.sumAbsMasked[t] = (st.sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
+    }
+  });
+
+  const sharedParameters = set.report.sharedParameters;
+  const tasks: EmrTaskStats[] = set.tasks.map((task, t) => {
+    let numerator = 0;
+    let denominator = 0;
+    let ones = 0;
+    for (const st of stats) {
+      const a = st.sumAbsTau[t] as number;
+      const m = st.sumAbsMasked[t] as number;
+      // tensor-mean: Σ_tensors mean(|τ_t|) / Σ_tensors mean(|M_t⊙τ_uni|), as the reference does.
+      numerator += spec.rescale === 'tensor-mean' ? (st.numel ? a / st.numel : 0) : a;
+      denominator += spec.rescale === 'tensor-mean' ? (st.numel ? m / st.numel : 0) : m;
+      ones += st.maskOnes[t] as number;
+    }
+    const lambdaDefaulted = denominator === 0;
+    return {
+      task: task.name,
+      lambda: lambdaDefaulted ? 1 : numerator / denominator,
+      numerator,
+      denominator,
+      lambdaDefaulted,
+      density: sharedParameters ? ones / sharedParameters : 0,
+    };
+  });
+  return { spec, set, tauUni, masks, lambdas: tasks.map((t) => t.lambda), tasks, tensors: stats, bytesRead };
+}
+
+function popcount(words: Uint32Array): number {
+  let n = 0;
+  for (let w of words) {
+    w = w - ((w >>> 1) & 0x55555555);
+    w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
+    n += (Math.imul((w + (w >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+  }
+  return n;
+}
+
+/**
+ * Each task's TIES threshold: the value of the (d − ⌊d·k⌋)-th smallest |τ_t| over all shared
+ * elements (d of them), so that |τ_t| ≥ threshold keeps the top k — the reference's kthvalue rule.
+ * Found exactly by a two-level radix select over the f32 bits, each level one streaming pass.
+ */
+async function tiesThresholds(
+  set: ModelSet,
+  k: number,
+  engine: MergeEngine,
+  plan: readonly ChunkPlan[],
+  options: MergeOptions,
+): Promise<Float32Array> {
+  const numTasks = set.tasks.length;
+  const d = set.report.sharedParameters;
+  const rank = d - Math.floor(d * k); // 1-based rank of the threshold among ascending |τ|
+  const thresholds = new Float32Array(numTasks);
+  if (rank < 1) return thresholds; // keep everything
+  const high = new Uint32Array(numTasks * 65536);
+  await pass(plan, 'histogram', options, (_p, input) => engine.absHistogram(input, 0, undefined, high));
+  const prefix = new Uint32Array(numTasks);
+  const below = new Float64Array(numTasks); // elements in bins under the chosen one
+  for (let t = 0; t < numTasks; t++) {
+    const [bin, before] = findRank(high.subarray(t * 65536, (t + 1) * 65536), rank);
+    prefix[t] = bin;
+    below[t] = before;
+  }
+  const low = new Uint32Array(numTasks * 65536);
+  await pass(plan, 'threshold', options, (_p, input) => engine.absHistogram(input, 1, prefix, low));
+  const bits = new Uint32Array(thresholds.buffer);
+  for (let t = 0; t < numTasks; t++) {
+    const [bin] = findRank(low.subarray(t * 65536, (t + 1) * 65536), rank - (below[t] as number));
+    bits[t] = (((prefix[t] as number) << 16) | bin) >>> 0;
+  }
+  return thresholds;
+}
+
+/** The bin holding the `rank`-th smallest element (1-based), and how many elements lie in earlier bins. */
+function findRank(counts: Uint32Array, rank: number): [number, number] {
+  let seen = 0;
+  for (let bin = 0; bin < counts.length; bin++) {
+    const c = counts[bin] as number;
+    if (seen + c >= rank) return [bin, seen];
+    seen += c;
+  }
+  throw new Error(`rank ${rank} is past the ${seen} counted elements`);
+}
