@@ -6,7 +6,7 @@ export type FormatErrorCode =
   | 'unknown-dtype'
   | 'bad-shape' // negative, fractional or overflowing dimensions
   | 'out-of-bounds' // a data range outside the file / data section
-  | 'overlap' // data ranges overlap or are out of order
+  | 'overlap' // data ranges overlap, are out of order, or leave gaps / trailing bytes
   | 'size-mismatch' // shape × dtype size ≠ stored byte length
   | 'duplicate-name'
   | 'truncated' // the file ended before its declared content

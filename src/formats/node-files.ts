@@ -1,6 +1,6 @@
 // Node files: a byte source read by range through a file handle, and a sink that appends to a file.
 // Kept apart from source.ts so the browser bundle never sees node:fs.
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { FormatError } from './errors';
 import type { ByteSink } from './sink';
 import { checkRange, type ByteSource } from './source';
@@ -16,7 +16,8 @@ export async function fileSource(path: string): Promise<FileSource> {
   } catch (e) {
     throw new FormatError('missing-file', path, 'file not found or not readable', { cause: e });
   }
-  const handle = await open(path, 'r');
+  // Opened on first read: a directory's worth of companions costs a stat each until used.
+  let handle: FileHandle | undefined;
   const source: FileSource = {
     name: path,
     size,
@@ -25,6 +26,7 @@ export async function fileSource(path: string): Promise<FileSource> {
       const out = new Uint8Array(length);
       let done = 0;
       while (done < length) {
+        handle ??= await open(path, 'r');
         const { bytesRead } = await handle.read(out, done, length - done, offset + done);
         if (bytesRead === 0) {
           throw new FormatError(
@@ -37,7 +39,10 @@ export async function fileSource(path: string): Promise<FileSource> {
       }
       return out;
     },
-    close: () => handle.close(),
+    async close() {
+      await handle?.close();
+      handle = undefined;
+    },
   };
   return source;
 }

@@ -10,6 +10,7 @@ export interface TensorData {
   /**
    * Little-endian bytes [start, end) of the tensor's data, as laid out in row-major order in the
    * tensor's own dtype. Ranges let the streaming scheduler read a large tensor chunk by chunk.
+   * A range outside [0, byteLength] is an 'out-of-bounds' FormatError.
    */
   read(start: number, end: number): Promise<Uint8Array<ArrayBuffer>>;
 }

@@ -20,9 +20,9 @@ export const METHOD_TITLES: Record<MethodName, string> = {
 };
 
 export interface MethodParams {
-  readonly lambda?: number;
-  readonly k?: number;
-  readonly rescale?: RescaleMode;
+  readonly lambda?: number | undefined;
+  readonly k?: number | undefined;
+  readonly rescale?: RescaleMode | undefined;
 }
 
 /** A method with its parameters filled in; refuses parameters the method does not take or bad values. */

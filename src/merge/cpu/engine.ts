@@ -3,24 +3,22 @@ import { widenToF32 } from '../../formats/dtype';
 import type { ChunkInput, MergeEngine, RawChunk } from '../engine';
 import * as k from './kernels';
 
+/** f32 values of a chunk: a view when the bytes are aligned f32 (the kernels never write inputs). */
 function widen(c: RawChunk): Float32Array {
-  return widenToF32(c.bytes, c.dtype);
+  const { bytes } = c;
+  if (c.dtype === 'F32' && bytes.byteOffset % 4 === 0)
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return widenToF32(bytes, c.dtype);
 }
 
-/** The N task chunks back to back, as the kernels (and the GPU) expect them. */
-function packTasks(chunk: ChunkInput): Float32Array {
-  const n = chunk.numel;
-  const out = new Float32Array(n * chunk.tasks.length);
-  chunk.tasks.forEach((t, i) => out.set(widen(t), i * n));
-  return out;
-}
+const tasksOf = (chunk: ChunkInput) => chunk.tasks.map(widen);
 
 export class CpuEngine implements MergeEngine {
   readonly kind = 'cpu' as const;
   readonly description = 'CPU (reference engine)';
 
   async emr(chunk: ChunkInput) {
-    return k.emrChunk(widen(chunk.base), packTasks(chunk), chunk.numel, chunk.tasks.length);
+    return k.emrChunk(widen(chunk.base), tasksOf(chunk), chunk.numel);
   }
   async emrReconstruct(
     base: RawChunk,
@@ -32,37 +30,16 @@ export class CpuEngine implements MergeEngine {
     return k.emrReconstruct(widen(base), tauUni, mask, maskOffsetWords, lambda);
   }
   async average(chunk: ChunkInput) {
-    return k.averageChunk(packTasks(chunk), chunk.numel, chunk.tasks.length);
+    return k.averageChunk(tasksOf(chunk), chunk.numel);
   }
   async taskArithmetic(chunk: ChunkInput, lambda: number) {
-    return k.taskArithmeticChunk(
-      widen(chunk.base),
-      packTasks(chunk),
-      chunk.numel,
-      chunk.tasks.length,
-      lambda,
-    );
+    return k.taskArithmeticChunk(widen(chunk.base), tasksOf(chunk), chunk.numel, lambda);
   }
   async absHistogram(chunk: ChunkInput, level: 0 | 1, prefix: Uint32Array | undefined, counts: Uint32Array) {
-    k.absHistogramChunk(
-      widen(chunk.base),
-      packTasks(chunk),
-      chunk.numel,
-      chunk.tasks.length,
-      level,
-      prefix,
-      counts,
-    );
+    k.absHistogramChunk(widen(chunk.base), tasksOf(chunk), chunk.numel, level, prefix, counts);
   }
   async ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number) {
-    return k.tiesChunk(
-      widen(chunk.base),
-      packTasks(chunk),
-      chunk.numel,
-      chunk.tasks.length,
-      thresholds,
-      lambda,
-    );
+    return k.tiesChunk(widen(chunk.base), tasksOf(chunk), chunk.numel, thresholds, lambda);
   }
   dispose(): void {}
 }

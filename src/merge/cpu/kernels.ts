@@ -2,9 +2,9 @@
 // every operation, as a GPU does it), tasks visited in task order so sums round identically on
 // both engines. Sums that feed the rescalers accumulate in f64.
 //
-// Layout shared with the GPU kernels: `tasks` holds the N task chunks back to back (task t's
-// element i at t·n + i); masks are one bit per element, bit i of a task's mask in word i >> 5 at
-// bit i & 31, the N tasks' words back to back (task t's words at t·⌈n/32⌉).
+// `tasks` is the N task chunks, one array each (the GPU packs them into one buffer, task t's
+// element i at t·n + i). Masks are one bit per element, bit i of a task's mask in word i >> 5 at
+// bit i & 31, the N tasks' words back to back (task t's words at t·⌈n/32⌉), on both engines.
 
 const fr = Math.fround;
 
@@ -27,49 +27,71 @@ export const maskWords = (n: number) => Math.ceil(n / 32);
  * Elect, Mask (and the sums for Rescale) over one chunk.
  * s = +1 where mean_t(τ_t) > 0 else −1; ε = max |τ_t| over tasks with τ_t·s > 0 (0 if none);
  * M_t = (τ_t·s > 0), strictly.
+ * Loops run task by task over contiguous elements (tight, cache-friendly loops the JIT compiles
+ * well); the per-element sum still adds the tasks in task order.
  */
-export function emrChunk(base: Float32Array, tasks: Float32Array, n: number, numTasks: number): EmrChunkOut {
+export function emrChunk(base: Float32Array, tasks: readonly Float32Array[], n: number): EmrChunkOut {
+  const numTasks = tasks.length;
   const words = maskWords(n);
-  const tauUni = new Float32Array(n);
   const masks = new Uint32Array(numTasks * words);
   const sumAbsTau = new Float64Array(numTasks);
   const sumAbsMasked = new Float64Array(numTasks);
-  const tau = new Float32Array(numTasks);
+  // Pass 1: Σ_t τ_t in task order (f32), and which elements have a positive / negative τ
+  // (branch-free: random signs would make a branch mispredict half the time).
+  const sum = new Float32Array(n);
+  const pos = new Uint8Array(n);
+  const neg = new Uint8Array(n);
+  for (const task of tasks) {
+    for (let i = 0; i < n; i++) {
+      const d = fr((task[i] as number) - (base[i] as number));
+      sum[i] = (sum[i] as number) + d; // stored as f32: rounds like an f32 add
+      pos[i] = (pos[i] as number) | +(d > 0);
+      neg[i] = (neg[i] as number) | +(d < 0);
+    }
+  }
   let conflicts = 0;
+  // Pass 2: the elected sign, kept as ±1 in `sum` (an f32 mean > 0 iff its f32 sum / N > 0).
   for (let i = 0; i < n; i++) {
-    const b = base[i] as number;
-    let sum = 0;
-    let pos = false;
-    let neg = false;
-    for (let t = 0; t < numTasks; t++) {
-      const d = fr((tasks[t * n + i] as number) - b);
-      tau[t] = d;
-      sum = fr(sum + d);
-      if (d > 0) pos = true;
-      else if (d < 0) neg = true;
+    sum[i] = fr((sum[i] as number) / numTasks) > 0 ? 1 : -1;
+    conflicts += (pos[i] as number) & (neg[i] as number);
+  }
+  const sign = sum;
+  // Pass 3: masks, ε and Σ|τ_t|, task by task. For an agreeing task |τ_t| = s·τ_t > 0 and for
+  // the others s·τ_t ≤ 0, so ε = max(0, max_t s·τ_t); NaN never compares greater, as in the reference.
+  const eps = new Float32Array(n);
+  for (let t = 0; t < numTasks; t++) {
+    const task = tasks[t] as Float32Array;
+    let absSum = 0;
+    const maskBase = t * words;
+    for (let w = 0; w < words; w++) {
+      let word = 0;
+      const end = Math.min(n, (w + 1) * 32);
+      for (let i = w * 32, bit = 0; i < end; i++, bit++) {
+        const d = fr((task[i] as number) - (base[i] as number));
+        absSum += Math.abs(d);
+        const v = d * (sign[i] as number);
+        word |= +(v > 0) << bit;
+        if (v > (eps[i] as number)) eps[i] = v;
+      }
+      masks[maskBase + w] = word >>> 0;
     }
-    if (pos && neg) conflicts++;
-    const s = fr(sum / numTasks) > 0 ? 1 : -1;
-    let eps = 0;
-    for (let t = 0; t < numTasks; t++) {
-      const d = tau[t] as number;
-      if (d * s > 0) {
-        const a = Math.abs(d);
-        if (a > eps) eps = a;
+    sumAbsTau[t] = absSum;
+  }
+  // Pass 4: τ_uni and Σ|M_t ⊙ τ_uni| from the final ε.
+  const tauUni = new Float32Array(n);
+  for (let i = 0; i < n; i++) tauUni[i] = (sign[i] as number) * (eps[i] as number);
+  for (let t = 0; t < numTasks; t++) {
+    let masked = 0;
+    const maskBase = t * words;
+    for (let w = 0; w < words; w++) {
+      let word = masks[maskBase + w] as number;
+      while (word !== 0) {
+        const bit = 31 - Math.clz32(word & -word);
+        masked += eps[w * 32 + bit] as number;
+        word &= word - 1;
       }
     }
-    const uni = s * eps;
-    tauUni[i] = uni;
-    const word = i >>> 5;
-    const bit = 1 << (i & 31);
-    for (let t = 0; t < numTasks; t++) {
-      const d = tau[t] as number;
-      sumAbsTau[t] = (sumAbsTau[t] as number) + Math.abs(d);
-      if (d * s > 0) {
-        masks[t * words + word] = ((masks[t * words + word] as number) | bit) >>> 0;
-        sumAbsMasked[t] = (sumAbsMasked[t] as number) + eps;
-      }
-    }
+    sumAbsMasked[t] = masked;
   }
   return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts };
 }
@@ -84,42 +106,40 @@ export function emrReconstruct(
 ): Float32Array<ArrayBuffer> {
   const n = base.length;
   const l = fr(lambda);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const on = ((mask[maskOffsetWords + (i >>> 5)] as number) >>> (i & 31)) & 1;
-    out[i] = on ? fr((base[i] as number) + fr(l * (tauUni[i] as number))) : (base[i] as number);
+  const out = new Float32Array(base);
+  for (let w = 0, words = maskWords(n); w < words; w++) {
+    let word = mask[maskOffsetWords + w] as number;
+    while (word !== 0) {
+      const i = w * 32 + 31 - Math.clz32(word & -word);
+      if (i >= n) break; // bits past the chunk belong to the next one
+      out[i] = (base[i] as number) + fr(l * (tauUni[i] as number));
+      word &= word - 1;
+    }
   }
   return out;
 }
 
 /** Weight averaging: mean_t θ_t (summed in task order, then divided). */
-export function averageChunk(tasks: Float32Array, n: number, numTasks: number): Float32Array<ArrayBuffer> {
+export function averageChunk(tasks: readonly Float32Array[], n: number): Float32Array<ArrayBuffer> {
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let t = 0; t < numTasks; t++) sum = fr(sum + (tasks[t * n + i] as number));
-    out[i] = fr(sum / numTasks);
-  }
+  for (const task of tasks) for (let i = 0; i < n; i++) out[i] = (out[i] as number) + (task[i] as number);
+  for (let i = 0; i < n; i++) out[i] = (out[i] as number) / tasks.length;
   return out;
 }
 
 /** Task Arithmetic: θ₀ + λ·Σ_t τ_t. */
 export function taskArithmeticChunk(
   base: Float32Array,
-  tasks: Float32Array,
+  tasks: readonly Float32Array[],
   n: number,
-  numTasks: number,
   lambda: number,
 ): Float32Array<ArrayBuffer> {
   const l = fr(lambda);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const b = base[i] as number;
-    let sum = 0;
-    for (let t = 0; t < numTasks; t++) sum = fr(sum + fr((tasks[t * n + i] as number) - b));
-    out[i] = fr(b + fr(l * sum));
-  }
-  return out;
+  const sum = new Float32Array(n);
+  for (const task of tasks)
+    for (let i = 0; i < n; i++) sum[i] = (sum[i] as number) + fr((task[i] as number) - (base[i] as number));
+  for (let i = 0; i < n; i++) sum[i] = (base[i] as number) + fr(l * (sum[i] as number));
+  return sum;
 }
 
 /**
@@ -130,25 +150,24 @@ export function taskArithmeticChunk(
  */
 export function absHistogramChunk(
   base: Float32Array,
-  tasks: Float32Array,
+  tasks: readonly Float32Array[],
   n: number,
-  numTasks: number,
   level: 0 | 1,
   prefix: Uint32Array | undefined,
   counts: Uint32Array,
 ): void {
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
-  for (let t = 0; t < numTasks; t++) {
+  tasks.forEach((task, t) => {
     const offset = t * 65536;
     const want = prefix?.[t] ?? 0;
     for (let i = 0; i < n; i++) {
-      f[0] = Math.abs(fr((tasks[t * n + i] as number) - (base[i] as number)));
+      f[0] = Math.abs((task[i] as number) - (base[i] as number)); // rounds to f32 on store
       const bits = u[0] as number;
       const bin = level === 0 ? bits >>> 16 : bits >>> 16 === want ? bits & 0xffff : -1;
       if (bin >= 0) counts[offset + bin] = (counts[offset + bin] as number) + 1;
     }
-  }
+  });
 }
 
 export interface TiesChunkOut {
@@ -167,9 +186,8 @@ export interface TiesChunkOut {
  */
 export function tiesChunk(
   base: Float32Array,
-  tasks: Float32Array,
+  tasks: readonly Float32Array[],
   n: number,
-  numTasks: number,
   thresholds: Float32Array,
   lambda: number,
 ): TiesChunkOut {
@@ -184,8 +202,8 @@ export function tiesChunk(
     let posCount = 0;
     let negSum = 0;
     let negCount = 0;
-    for (let t = 0; t < numTasks; t++) {
-      const d = fr((tasks[t * n + i] as number) - b);
+    for (let t = 0; t < tasks.length; t++) {
+      const d = fr(((tasks[t] as Float32Array)[i] as number) - b);
       if (!(Math.abs(d) >= (thresholds[t] as number))) continue; // trimmed (NaN never kept)
       sum = fr(sum + d);
       if (d > 0) {

@@ -1,0 +1,265 @@
+// Plan: the command line end to end on checkpoints written to a temp directory — merge by flags
+// and by mergekit-style YAML writes every task's model and the bundle, and they load back equal to
+// the in-process merge; apply rebuilds a task from the bundle byte for byte; inspect lists tensors
+// and the alignment; bad input gives one clear line and the documented exit code, and never a
+// file under a final name. Two runs go through the real bin (npx) to check the exit codes.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fileSink } from '../formats/node-files';
+import { writeSafetensors } from '../formats/safetensors';
+import { CpuEngine } from '../merge/cpu/engine';
+import { runMerge } from '../merge/merge';
+import { methodSpec } from '../merge/methods';
+import { buildModelSet } from '../merge/model-set';
+import { collectBytes, taskModel } from '../merge/task-model';
+import { OpenFiles, openPath } from './files';
+import { main } from './main';
+
+let dir: string;
+
+async function writeModel(path: string, tensors: { name: string; shape: number[]; values: Float32Array }[]) {
+  await writeSafetensors(
+    await fileSink(path),
+    tensors.map((t) => ({
+      name: t.name,
+      dtype: 'F32' as const,
+      shape: t.shape,
+      bytes: new Uint8Array(t.values.buffer),
+    })),
+  );
+}
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'merge-studio-cli-'));
+  let s = 7;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const w = Float32Array.from({ length: 100 }, rnd);
+  const b = Float32Array.from({ length: 10 }, rnd);
+  await writeModel(join(dir, 'base.safetensors'), [
+    { name: 'w', shape: [10, 10], values: w },
+    { name: 'b', shape: [10], values: b },
+    { name: 'head.weight', shape: [4, 10], values: new Float32Array(40) },
+  ]);
+  for (const [t, classes] of [
+    ['alpha', 3],
+    ['beta', 2],
+    ['gamma', 5],
+  ] as const) {
+    await writeModel(join(dir, `${t}.safetensors`), [
+      { name: 'w', shape: [10, 10], values: w.map((x) => x + rnd() * 0.05) },
+      { name: 'b', shape: [10], values: b.map((x) => x + rnd() * 0.05) },
+      { name: 'head.weight', shape: [classes, 10], values: Float32Array.from({ length: classes * 10 }, rnd) },
+    ]);
+  }
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const taskFlags = () =>
+  ['alpha', 'beta', 'gamma'].flatMap((t) => ['--task', `${t}=${join(dir, `${t}.safetensors`)}`]);
+
+async function expectedModel(method: ReturnType<typeof methodSpec>, t: number): Promise<number[][]> {
+  const files = new OpenFiles();
+  const base = await openPath(join(dir, 'base.safetensors'), files);
+  const tasks = await Promise.all(
+    ['alpha', 'beta', 'gamma'].map(async (name) => ({
+      name,
+      checkpoint: await openPath(join(dir, `${name}.safetensors`), files),
+    })),
+  );
+  const engine = new CpuEngine();
+  const result = await runMerge(buildModelSet(base, tasks), method, engine);
+  const bytes = await Promise.all(
+    taskModel(result, t, engine).map(async (x) => Array.from(await collectBytes(x))),
+  );
+  await files.closeAll();
+  return bytes;
+}
+
+async function modelValues(path: string): Promise<number[][]> {
+  const files = new OpenFiles();
+  const c = await openPath(path, files);
+  const values = await Promise.all(
+    [...c.tensors.values()].map(async (e) => Array.from(await e.data.read(0, e.byteLength))),
+  );
+  await files.closeAll();
+  return values;
+}
+
+describe('merge-studio merge', () => {
+  it('writes every task and the bundle, equal to the in-process merge', async () => {
+    const out = join(dir, 'out-emr');
+    const r = await run([
+      'merge',
+      '--base',
+      join(dir, 'base.safetensors'),
+      ...taskFlags(),
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out);
+    expect(summary.tasks.map((t: { name: string }) => t.name)).toEqual(['alpha', 'beta', 'gamma']);
+    expect(summary.tasks[0].lambda).toBeGreaterThan(0);
+    expect(summary.alignment.leftOut[0]).toMatchObject({ name: 'head.weight', reason: 'shape-mismatch' });
+    expect(summary.bundle.bytes).toBeLessThan(summary.bundle.taskModelsBytes);
+    expect((await readdir(out)).sort()).toEqual([
+      'alpha.safetensors',
+      'beta.safetensors',
+      'emr-bundle.safetensors',
+      'gamma.safetensors',
+    ]);
+    expect(await modelValues(join(out, 'beta.safetensors'))).toEqual(
+      await expectedModel(methodSpec('emr'), 1),
+    );
+
+    const applied = join(dir, 'gamma-from-bundle.safetensors');
+    const a = await run([
+      'apply',
+      '--bundle',
+      join(out, 'emr-bundle.safetensors'),
+      '--base',
+      join(dir, 'base.safetensors'),
+      '--task',
+      'gamma',
+      '--out',
+      applied,
+    ]);
+    expect(a.code).toBe(0);
+    expect(await readFile(applied)).toEqual(await readFile(join(out, 'gamma.safetensors')));
+  });
+
+  it('takes the merge as mergekit-style YAML', async () => {
+    const config = join(dir, 'ties.yml');
+    await writeFile(
+      config,
+      [
+        'merge_method: ties',
+        'base_model: base.safetensors',
+        'parameters:',
+        '  density: 0.5',
+        '  lambda: 0.8',
+        'models:',
+        '  - model: alpha.safetensors',
+        '  - model: beta.safetensors',
+        '    name: second',
+        '  - gamma.safetensors',
+        '',
+      ].join('\n'),
+    );
+    const out = join(dir, 'out-ties');
+    const r = await run(['merge', config, '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('TIES-Merging (k = 50 %, λ = 0.8)');
+    expect((await readdir(out)).sort()).toEqual([
+      'alpha.safetensors',
+      'gamma.safetensors',
+      'second.safetensors',
+    ]);
+    expect(await modelValues(join(out, 'second.safetensors'))).toEqual(
+      await expectedModel(methodSpec('ties', { k: 0.5, lambda: 0.8 }), 1),
+    );
+  });
+
+  it('refuses unknown YAML keys by name', async () => {
+    const config = join(dir, 'typo.yml');
+    await writeFile(
+      config,
+      'merge_method: ta\nbase_model: base.safetensors\nparamters: {lambda: 1}\nmodels: [alpha.safetensors, beta.safetensors]\n',
+    );
+    const r = await run(['merge', config, '--out', join(dir, 'never')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown key "paramters"');
+  });
+
+  it('a missing file, a non-checkpoint and a mismatched model are one clear line each, exit 1, no output', async () => {
+    await writeFile(join(dir, 'notes.txt'), 'hello');
+    await writeModel(join(dir, 'other.safetensors'), [
+      { name: 'x', shape: [3], values: new Float32Array(3) },
+    ]);
+    const cases: [string, RegExp][] = [
+      [join(dir, 'missing.safetensors'), /missing\.safetensors: file not found/],
+      [join(dir, 'notes.txt'), /notes\.txt: not a checkpoint/],
+      [join(dir, 'other.safetensors'), /No tensor is shared/],
+    ];
+    for (const [path, message] of cases) {
+      const out = join(dir, 'never');
+      const r = await run([
+        'merge',
+        '--base',
+        join(dir, 'base.safetensors'),
+        '--task',
+        `a=${join(dir, 'alpha.safetensors')}`,
+        '--task',
+        `x=${path}`,
+        '--out',
+        out,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(message);
+      expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
+      await expect(readdir(out)).rejects.toThrow();
+    }
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await run(['merge', '--base', 'x'])).code).toBe(2);
+    expect((await run(['merge', '--base', 'x', '--out', 'y', '--method', 'magic'])).err).toContain(
+      'unknown merge method "magic"',
+    );
+    expect((await run(['frobnicate'])).code).toBe(2);
+    expect(
+      (await run(['merge', '--out', 'y', '--base', 'b', '--task', 'a=b', '--lambda', 'abc'])).err,
+    ).toContain('--lambda wants a number');
+  });
+});
+
+describe('merge-studio inspect', () => {
+  it('lists tensors and what would be merged', async () => {
+    const r = await run([
+      'inspect',
+      join(dir, 'base.safetensors'),
+      join(dir, 'alpha.safetensors'),
+      join(dir, 'beta.safetensors'),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/head\.weight\s+F32\s+\[4, 10\]/);
+    expect(r.out).toContain('2 tensors merged (110 parameters)');
+    expect(r.out).toContain('left out head.weight: shape-mismatch');
+  });
+});
+
+describe('the installed bin', () => {
+  const exec = promisify(execFile);
+  it('runs through npx with the documented exit codes', async () => {
+    const ok = await exec('npx', ['merge-studio', 'inspect', join(dir, 'alpha.safetensors')]);
+    expect(ok.stdout).toContain('3 tensors');
+    const bad = await exec('npx', ['merge-studio', 'inspect', join(dir, 'missing.safetensors')]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toContain('missing.safetensors: file not found');
+  }, 30_000);
+});

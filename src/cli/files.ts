@@ -1,0 +1,68 @@
+// Opening checkpoints from paths, and writing outputs so that an interrupted run leaves nothing
+// half-written under a final name.
+import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileSink, fileSource, type FileSource } from '../formats/node-files';
+import { openCheckpoint } from '../formats/open';
+import type { ByteSink } from '../formats/sink';
+import type { Checkpoint } from '../formats/tensor';
+
+/** Model files a directory may hold, in the order we look for them. */
+const DIRECTORY_ENTRIES = [
+  /^model\.safetensors\.index\.json$/,
+  /^model\.safetensors$/,
+  /\.safetensors\.index\.json$/,
+  /\.safetensors$/,
+  /\.onnx$/,
+];
+
+/** The files a command opened, closed together when it ends. */
+export class OpenFiles {
+  private readonly files: FileSource[] = [];
+  async open(path: string): Promise<FileSource> {
+    const f = await fileSource(path);
+    this.files.push(f);
+    return f;
+  }
+  async closeAll(): Promise<void> {
+    await Promise.all(this.files.splice(0).map((f) => f.close()));
+  }
+}
+
+/**
+ * A checkpoint from a path: a .safetensors file, a sharded *.index.json (its shards beside it),
+ * an .onnx file (its external data beside it), or a directory holding one of these.
+ */
+export async function openPath(path: string, files: OpenFiles): Promise<Checkpoint> {
+  let file = path;
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+    const names = (await readdir(path)).sort();
+    const pick = DIRECTORY_ENTRIES.map((re) => names.find((n) => re.test(n))).find((n) => n !== undefined);
+    if (!pick) throw new Error(`${path}: the directory holds no .safetensors, *.index.json or .onnx file`);
+    file = join(path, pick);
+  }
+  const dir = dirname(file);
+  const siblings = (await readdir(dir)).filter((n) => n !== basename(file));
+  const companions = await Promise.all(siblings.map((n) => files.open(join(dir, n))));
+  return openCheckpoint(await files.open(file), companions);
+}
+
+/** A file written under a temporary name and renamed into place only when it is complete. */
+export interface AtomicOutput {
+  readonly sink: ByteSink;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+export async function atomicOutput(path: string): Promise<AtomicOutput> {
+  const partial = join(dirname(path), `.${basename(path)}.partial`);
+  const sink = await fileSink(partial);
+  return {
+    sink: { ...sink, name: path, write: (b) => sink.write(b), close: () => sink.close() },
+    commit: () => rename(partial, path),
+    discard: async () => {
+      await sink.close().catch(() => {});
+      await rm(partial, { force: true });
+    },
+  };
+}

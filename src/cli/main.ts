@@ -1,0 +1,316 @@
+// merge-studio: the command line over the same engine as the studio (CPU engine in Node).
+//   merge --base FILE --task NAME=FILE … [--method emr|ta|ties|avg] [--lambda X] [--topk X]
+//         [--rescale tensor-mean|global] --out DIR [--json] [--budget MB]
+//   merge CONFIG.yml --out DIR [--json]
+//   apply --bundle FILE --base FILE --task NAME --out FILE
+//   inspect FILE…
+// Exit codes: 0 success, 1 refused input or failure (one line on stderr), 2 usage, 130 interrupted.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dtypeBytes } from '../formats/dtype';
+import { openSafetensors } from '../formats/safetensors';
+import type { Checkpoint } from '../formats/tensor';
+import { openBundle, writeBundle } from '../merge/bundle';
+import { CpuEngine } from '../merge/cpu/engine';
+import type { MergeEngine } from '../merge/engine';
+import { writeTaskSafetensors } from '../merge/export';
+import { isEmr, runMerge, type MergeResult } from '../merge/merge';
+import { describeMethod } from '../merge/methods';
+import { buildModelSet, type ModelSet } from '../merge/model-set';
+import { taskIndex } from '../merge/task-model';
+import { atomicOutput, OpenFiles, openPath } from './files';
+import {
+  buildSpec,
+  jobFromYaml,
+  numberFlag,
+  parseMethod,
+  parseTaskFlag,
+  UsageError,
+  type MergeJob,
+} from './job';
+import { progressBar } from './progress';
+
+const USAGE = `usage:
+  merge-studio merge --base FILE --task NAME=FILE --task NAME=FILE [...] --out DIR
+                     [--method emr|ta|ties|avg] [--lambda X] [--topk X] [--rescale tensor-mean|global]
+                     [--budget MB] [--engine cpu] [--no-bundle] [--json]
+  merge-studio merge CONFIG.yml --out DIR [--json]
+  merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
+  merge-studio inspect FILE [FILE ...]`;
+
+class Interrupted extends Error {}
+
+function engineFor(name: string | undefined): MergeEngine {
+  if (name === undefined || name === 'cpu') return new CpuEngine();
+  if (name === 'gpu')
+    throw new UsageError('--engine gpu: the WebGPU engine is not in this build yet; use --engine cpu');
+  throw new UsageError(`--engine must be cpu or gpu, got "${name}"`);
+}
+
+function fmtBytes(n: number): string {
+  return n >= 2 ** 30
+    ? `${(n / 2 ** 30).toFixed(2)} GiB`
+    : n >= 2 ** 20
+      ? `${(n / 2 ** 20).toFixed(1)} MiB`
+      : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+async function openSet(job: MergeJob, files: OpenFiles): Promise<ModelSet> {
+  // allSettled: no read is still in flight when the first failure reaches the caller and files close.
+  const opened = await Promise.allSettled(
+    [job.base, ...job.tasks.map((t) => t.path)].map((p) => openPath(p, files)),
+  );
+  const failed = opened.find((o) => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [base, ...tasks] = opened.map((o) => (o as PromiseFulfilledResult<Checkpoint>).value) as [
+    Checkpoint,
+    ...Checkpoint[],
+  ];
+  return buildModelSet(
+    base,
+    tasks.map((checkpoint, i) => ({ name: (job.tasks[i] as MergeJob['tasks'][number]).name, checkpoint })),
+  );
+}
+
+async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      base: { type: 'string' },
+      task: { type: 'string', multiple: true },
+      method: { type: 'string' },
+      lambda: { type: 'string' },
+      topk: { type: 'string' },
+      rescale: { type: 'string' },
+      out: { type: 'string' },
+      budget: { type: 'string' },
+      engine: { type: 'string' },
+      'no-bundle': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (!values.out) throw new UsageError('merge needs --out DIR');
+  let job: MergeJob;
+  if (positionals.length === 1) {
+    if (values.base || values.task || values.method || values.lambda || values.topk || values.rescale) {
+      throw new UsageError('give the merge either as a YAML file or as flags, not both');
+    }
+    const file = positionals[0] as string;
+    job = jobFromYaml(
+      await readFile(file, 'utf8').catch(() => Promise.reject(new UsageError(`${file}: cannot read it`))),
+      file,
+    );
+  } else if (positionals.length > 1) {
+    throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+  } else {
+    if (!values.base) throw new UsageError('merge needs --base FILE (or a YAML config)');
+    job = {
+      base: values.base,
+      tasks: (values.task ?? []).map(parseTaskFlag),
+      method: buildSpec(parseMethod(values.method ?? 'emr'), {
+        lambda: numberFlag('lambda', values.lambda),
+        k: numberFlag('topk', values.topk),
+        rescale: values.rescale as 'tensor-mean' | 'global' | undefined,
+      }),
+    };
+  }
+  const budgetMb = numberFlag('budget', values.budget);
+  const budgetBytes = budgetMb === undefined ? undefined : Math.max(1, budgetMb) * 2 ** 20;
+  const engine = engineFor(values.engine);
+  const started = performance.now();
+  const set = await openSet(job, files);
+  const bar = progressBar();
+  const result: MergeResult = await runMerge(set, job.method, engine, {
+    signal,
+    onProgress: (p) => bar.update(p),
+    ...(budgetBytes ? { budgetBytes } : {}),
+  });
+  bar.done();
+  await mkdir(values.out, { recursive: true });
+  const written: { task: string; file: string; bytes: number }[] = [];
+  for (let t = 0; t < set.tasks.length; t++) {
+    signal.throwIfAborted();
+    const task = set.tasks[t] as ModelSet['tasks'][number];
+    const file = join(values.out, `${task.name}.safetensors`);
+    const out = await atomicOutput(file);
+    try {
+      const bytes = await writeTaskSafetensors(result, t, engine, out.sink, budgetBytes);
+      await out.commit();
+      written.push({ task: task.name, file, bytes });
+    } catch (e) {
+      await out.discard();
+      throw e;
+    }
+  }
+  let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
+  if (isEmr(result) && !values['no-bundle']) {
+    const file = join(values.out, 'emr-bundle.safetensors');
+    const out = await atomicOutput(file);
+    try {
+      const size = await writeBundle(result, out.sink);
+      await out.commit();
+      bundle = { file, bytes: size.bundleBytes, taskModelsBytes: size.taskModelsBytes };
+    } catch (e) {
+      await out.discard();
+      throw e;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  const summary = {
+    method: result.spec,
+    engine: engine.description,
+    tasks: set.tasks.map((t, i) => ({
+      name: t.name,
+      ...(isEmr(result)
+        ? {
+            lambda: result.tasks[i]?.lambda,
+            lambdaDefaulted: result.tasks[i]?.lambdaDefaulted,
+            maskDensity: result.tasks[i]?.density,
+            lambdaNumerator: result.tasks[i]?.numerator,
+            lambdaDenominator: result.tasks[i]?.denominator,
+          }
+        : {}),
+      output: written[i]?.file,
+    })),
+    ...(result.spec.method === 'ties' && !isEmr(result) ? { ties: result.ties } : {}),
+    alignment: {
+      shared: set.report.shared.length,
+      sharedParameters: set.report.sharedParameters,
+      leftOut: set.report.leftOut,
+      baseOnly: set.report.baseOnly,
+    },
+    bundle,
+    bytesRead: result.bytesRead,
+    seconds,
+    peakRssBytes: peakRss,
+  };
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    `${describeMethod(result.spec)} on ${engine.description}: ${set.tasks.length} tasks, ${set.report.shared.length} shared tensors (${set.report.sharedParameters.toLocaleString('en')} parameters), ${set.report.leftOut.length} passed through`,
+  ];
+  for (const [i, w] of written.entries()) {
+    const lam = isEmr(result)
+      ? `  λ = ${result.tasks[i]?.lambda.toFixed(4)}  mask density ${((result.tasks[i]?.density ?? 0) * 100).toFixed(1)} %`
+      : '';
+    lines.push(`  ${w.task.padEnd(16)} → ${w.file}${lam}`);
+  }
+  if (bundle)
+    lines.push(
+      `  bundle → ${bundle.file}: ${fmtBytes(bundle.bytes)} for ${set.tasks.length} tasks whose models take ${fmtBytes(bundle.taskModelsBytes)}`,
+    );
+  lines.push(
+    `read ${fmtBytes(result.bytesRead)} in ${seconds.toFixed(2)} s, peak memory ${fmtBytes(peakRss)}`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function apply(argv: string[], files: OpenFiles): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      bundle: { type: 'string' },
+      base: { type: 'string' },
+      task: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  if (!values.bundle || !values.base || !values.task || !values.out)
+    throw new UsageError('apply needs --bundle FILE --base FILE --task NAME --out FILE');
+  const bundle = await openSafetensors(await files.open(values.bundle));
+  const result = await openBundle(bundle, await openPath(values.base, files));
+  const engine = new CpuEngine();
+  const out = await atomicOutput(values.out);
+  try {
+    await writeTaskSafetensors(result, taskIndex(result, values.task), engine, out.sink);
+    await out.commit();
+  } catch (e) {
+    await out.discard();
+    if (e instanceof RangeError) throw new UsageError(`--task: ${e.message}`);
+    throw e;
+  }
+  process.stdout.write(`${values.task} → ${values.out}\n`);
+}
+
+async function inspect(argv: string[], files: OpenFiles): Promise<void> {
+  if (!argv.length) throw new UsageError('inspect needs at least one FILE');
+  const checkpoints = await Promise.all(
+    argv.map(async (p) => ({ path: p, checkpoint: await openPath(p, files) })),
+  );
+  for (const { path, checkpoint } of checkpoints) {
+    const tensors = [...checkpoint.tensors.values()];
+    const params = tensors.reduce((a, t) => a + t.byteLength / dtypeBytes(t.dtype), 0);
+    process.stdout.write(
+      `${path}: ${checkpoint.format}, ${tensors.length} tensors, ${params.toLocaleString('en')} parameters, ${fmtBytes(tensors.reduce((a, t) => a + t.byteLength, 0))}\n`,
+    );
+    for (const t of tensors)
+      process.stdout.write(
+        `  ${t.name.padEnd(40)} ${t.dtype.padEnd(5)} [${t.shape.join(', ')}]  ${t.byteLength} bytes\n`,
+      );
+  }
+  if (checkpoints.length >= 3) {
+    const [base, ...tasks] = checkpoints as [(typeof checkpoints)[number], ...typeof checkpoints];
+    const set = buildModelSet(
+      base.checkpoint,
+      tasks.map((t) => ({ name: parseTaskFlag(t.path).name, checkpoint: t.checkpoint })),
+    );
+    process.stdout.write(
+      `\nwith ${base.path} as the base: ${set.report.shared.length} tensors merged (${set.report.sharedParameters.toLocaleString('en')} parameters)\n`,
+    );
+    for (const l of set.report.leftOut)
+      process.stdout.write(`  left out ${l.name}: ${l.reason} — ${l.detail}\n`);
+    for (const n of set.report.baseOnly) process.stdout.write(`  base only ${n}: in the base, in no task\n`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const controller = new AbortController();
+  const files = new OpenFiles();
+  const onSigint = () => controller.abort(new Interrupted('interrupted'));
+  process.once('SIGINT', onSigint);
+  try {
+    switch (command) {
+      case 'merge':
+        await merge(rest, controller.signal, files);
+        return 0;
+      case 'apply':
+        await apply(rest, files);
+        return 0;
+      case 'inspect':
+        await inspect(rest, files);
+        return 0;
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof Interrupted || controller.signal.aborted) {
+      process.stderr.write('merge-studio: interrupted; no partial output was left\n');
+      return 130;
+    }
+    if (
+      e instanceof UsageError ||
+      (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      process.stderr.write(`merge-studio: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    // FormatError, ModelSetError and BundleError messages already name the file and the problem.
+    process.stderr.write(`merge-studio: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await files.closeAll();
+  }
+}

@@ -1,0 +1,266 @@
+// The EMR bundle: everything needed to rebuild any task's model from the base, in one
+// safetensors file — τ_uni (f32), each task's mask at one bit per element, the rescalers, and a
+// manifest of the tasks' tensors in __metadata__. Layout: docs/bundle-format.md.
+import { dtypeBytes, type DType, type MergeDType } from '../formats/dtype';
+import { createSafetensorsWriter } from '../formats/safetensors';
+import type { ByteSink } from '../formats/sink';
+import { tensorName, type Checkpoint, type TensorEntry, type TensorName } from '../formats/tensor';
+import { maskWords } from './cpu/kernels';
+import type { EmrResult } from './merge';
+import type { MethodSpec } from './methods';
+import { buildModelSet } from './model-set';
+
+export const BUNDLE_FORMAT = 'merge-studio/emr-bundle';
+export const BUNDLE_VERSION = '1';
+
+export const tauUniKey = (name: string) => `tau_uni/${name}`;
+export const maskKey = (task: string, name: string) => `mask/${task}/${name}`;
+export const taskTensorKey = (task: string, name: string) => `task/${task}/${name}`;
+
+/** One tensor of a task's model, in the task's own order: merged (shared) or carried through. */
+interface ManifestTensor {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly shared: boolean;
+}
+
+interface BundleManifest {
+  readonly format: typeof BUNDLE_FORMAT;
+  readonly version: string;
+  readonly method: Extract<MethodSpec, { method: 'emr' }>;
+  readonly tasks: readonly {
+    name: string;
+    lambda: number;
+    lambdaDefaulted: boolean;
+    tensors: readonly ManifestTensor[];
+  }[];
+  /** Shared tensors: name, shape and the base's dtype. */
+  readonly shared: readonly { name: string; shape: readonly number[]; baseDtype: MergeDType }[];
+  /** Whether the task-specific tensors are stored in the bundle (else they come from the task's file). */
+  readonly includesTaskSpecific: boolean;
+}
+
+export class BundleError extends Error {
+  override readonly name = 'BundleError';
+}
+
+function manifestOf(result: EmrResult, includeTaskSpecific: boolean): BundleManifest {
+  const shared = new Set<string>(result.set.shared.map((s) => s.name));
+  return {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    method: result.spec,
+    includesTaskSpecific: includeTaskSpecific,
+    shared: result.set.shared.map((s) => ({ name: s.name, shape: s.shape, baseDtype: s.base.dtype })),
+    tasks: result.set.tasks.map((task, t) => ({
+      name: task.name,
+      lambda: result.lambdas[t] as number,
+      lambdaDefaulted: result.tasks[t]?.lambdaDefaulted ?? false,
+      tensors: [...task.checkpoint.tensors.values()].map((e) => ({
+        name: e.name,
+        dtype: e.dtype,
+        shape: e.shape,
+        shared: shared.has(e.name),
+      })),
+    })),
+  };
+}
+
+/** Masks as stored: U8, bit i of the mask in byte i >> 3 at bit i & 7 (the u32 words' little-endian bytes). */
+function maskBytes(words: Uint32Array, offsetWords: number, numel: number): Uint8Array {
+  const bytes = new Uint8Array(words.buffer, words.byteOffset + offsetWords * 4, maskWords(numel) * 4);
+  return bytes.subarray(0, Math.ceil(numel / 8));
+}
+
+export interface BundleSize {
+  readonly bundleBytes: number;
+  /** What the N task models take in their own dtypes. */
+  readonly taskModelsBytes: number;
+}
+
+/** Writes the bundle; task-specific tensors are included unless told otherwise. */
+export async function writeBundle(
+  result: EmrResult,
+  sink: ByteSink,
+  { includeTaskSpecific = true } = {},
+): Promise<BundleSize> {
+  const manifest = manifestOf(result, includeTaskSpecific);
+  const specs: { name: string; dtype: DType; shape: readonly number[]; bytes: () => Promise<Uint8Array> }[] =
+    [];
+  for (const s of result.set.shared) {
+    const tau = result.tauUni.get(s.name) as Float32Array;
+    specs.push({
+      name: tauUniKey(s.name),
+      dtype: 'F32',
+      shape: s.shape,
+      bytes: async () => new Uint8Array(tau.buffer, tau.byteOffset, tau.byteLength),
+    });
+  }
+  result.set.tasks.forEach((task, t) => {
+    for (const s of result.set.shared) {
+      const words = result.masks.get(s.name) as Uint32Array;
+      specs.push({
+        name: maskKey(task.name, s.name),
+        dtype: 'U8',
+        shape: [Math.ceil(s.numel / 8)],
+        bytes: async () => maskBytes(words, t * maskWords(s.numel), s.numel),
+      });
+    }
+    if (includeTaskSpecific) {
+      for (const e of result.set.passThrough[t] ?? []) {
+        specs.push({
+          name: taskTensorKey(task.name, e.name),
+          dtype: e.dtype,
+          shape: e.shape,
+          bytes: () => e.data.read(0, e.byteLength),
+        });
+      }
+    }
+  });
+  const writer = await createSafetensorsWriter(sink, specs, {
+    format: BUNDLE_FORMAT,
+    manifest: JSON.stringify(manifest),
+  });
+  let bundleBytes = 0;
+  for (const s of specs) {
+    const bytes = await s.bytes();
+    bundleBytes += bytes.byteLength;
+    await writer.write(s.name, bytes);
+  }
+  await writer.close();
+  const taskModelsBytes = result.set.tasks.reduce(
+    (a, task) => a + [...task.checkpoint.tensors.values()].reduce((b, e) => b + e.byteLength, 0),
+    0,
+  );
+  return { bundleBytes, taskModelsBytes };
+}
+
+function parseManifest(bundle: Checkpoint, file: string): BundleManifest {
+  const raw = bundle.metadata.get('manifest');
+  if (bundle.metadata.get('format') !== BUNDLE_FORMAT || !raw) {
+    throw new BundleError(
+      `${file}: not an EMR bundle (its __metadata__ has no "format": "${BUNDLE_FORMAT}" and manifest)`,
+    );
+  }
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(raw) as BundleManifest;
+  } catch (e) {
+    throw new BundleError(`${file}: the bundle's manifest is not valid JSON`, { cause: e });
+  }
+  if (manifest.version !== BUNDLE_VERSION)
+    throw new BundleError(
+      `${file}: bundle version ${manifest.version} is not supported (this build reads ${BUNDLE_VERSION})`,
+    );
+  return manifest;
+}
+
+function need(bundle: Checkpoint, file: string, key: string): TensorEntry {
+  const e = bundle.tensors.get(tensorName(key));
+  if (!e) throw new BundleError(`${file}: the bundle has no tensor ${key}`);
+  return e;
+}
+
+/**
+ * Rebuilds the merge result from a bundle and the base it was made from, so that ./task-model
+ * gives every task's model exactly as the merge did. Task-specific tensors come from the bundle,
+ * or, if it was written without them, from `taskFiles` (the tasks' own checkpoints by name).
+ */
+export async function openBundle(
+  bundle: Checkpoint,
+  base: Checkpoint,
+  taskFiles: ReadonlyMap<string, Checkpoint> = new Map(),
+): Promise<EmrResult> {
+  const file = bundle.files[0] ?? 'bundle';
+  const manifest = parseManifest(bundle, file);
+  const sharedNames = new Set(manifest.shared.map((s) => s.name));
+  for (const s of manifest.shared) {
+    const b = base.tensors.get(tensorName(s.name));
+    if (!b || b.shape.join() !== s.shape.join() || b.dtype !== s.baseDtype) {
+      throw new BundleError(
+        `${base.files[0] ?? 'base'}: not the base this bundle was made from — tensor ${s.name} ` +
+          (b
+            ? `is ${b.dtype} [${b.shape.join(', ')}], the bundle expects ${s.baseDtype} [${s.shape.join(', ')}]`
+            : 'is missing'),
+      );
+    }
+  }
+  // Each task as a checkpoint: shared tensors are described only (their values come from τ_uni,
+  // masks and the base), task-specific tensors are read from the bundle or the task's file.
+  const tasks = manifest.tasks.map((task) => {
+    const tensors = new Map<TensorName, TensorEntry>();
+    for (const m of task.tensors) {
+      const name = tensorName(m.name);
+      if (m.shared) {
+        const numel = m.shape.reduce((a, d) => a * d, 1);
+        tensors.set(name, {
+          name,
+          dtype: m.dtype,
+          shape: m.shape,
+          byteLength: numel * dtypeBytes(m.dtype),
+          file,
+          data: {
+            read: () =>
+              Promise.reject(
+                new BundleError(`${file}: ${m.name} of ${task.name} is rebuilt from the bundle, not stored`),
+              ),
+          },
+        });
+      } else if (manifest.includesTaskSpecific) {
+        tensors.set(name, { ...need(bundle, file, taskTensorKey(task.name, m.name)), name });
+      } else {
+        const own = taskFiles.get(task.name)?.tensors.get(name);
+        if (!own)
+          throw new BundleError(
+            `${file}: the bundle does not store ${m.name} of task ${task.name}; give that task's own file`,
+          );
+        tensors.set(name, own);
+      }
+    }
+    return {
+      name: task.name,
+      checkpoint: {
+        format: 'safetensors' as const,
+        files: [file],
+        tensors,
+        metadata: new Map<string, string>(),
+      },
+    };
+  });
+  const set = buildModelSet(base, tasks);
+  const numTasks = tasks.length;
+  const tauUni = new Map<TensorName, Float32Array>();
+  const masks = new Map<TensorName, Uint32Array>();
+  for (const s of set.shared) {
+    if (!sharedNames.has(s.name))
+      throw new BundleError(`${file}: ${s.name} would be merged but the bundle has no τ_uni for it`);
+    const tau = need(bundle, file, tauUniKey(s.name));
+    tauUni.set(s.name, new Float32Array((await tau.data.read(0, tau.byteLength)).buffer));
+    const words = maskWords(s.numel);
+    const all = new Uint32Array(numTasks * words);
+    const allBytes = new Uint8Array(all.buffer);
+    for (let t = 0; t < numTasks; t++) {
+      const m = need(bundle, file, maskKey(tasks[t]?.name as string, s.name));
+      allBytes.set(await m.data.read(0, m.byteLength), t * words * 4);
+    }
+    masks.set(s.name, all);
+  }
+  return {
+    spec: manifest.method,
+    set,
+    tauUni,
+    masks,
+    lambdas: manifest.tasks.map((t) => t.lambda),
+    tasks: manifest.tasks.map((t) => ({
+      task: t.name,
+      lambda: t.lambda,
+      numerator: Number.NaN,
+      denominator: Number.NaN,
+      lambdaDefaulted: t.lambdaDefaulted,
+      density: Number.NaN,
+    })),
+    tensors: [],
+    bytesRead: 0,
+  };
+}
