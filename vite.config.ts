@@ -7,5 +7,7 @@ export default defineConfig({
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
+  // onnxruntime-web finds its .wasm next to its own module; pre-bundling would move the module away.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: { target: 'es2022', sourcemap: true },
 });

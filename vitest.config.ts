@@ -1,10 +1,10 @@
 // Three places tests run: pure TypeScript in Node (unit), GPU kernels in Node through dawn.node
 // (gpu-node), and everything that needs the real page, GPU kernels included, in headless
 // Chromium (browser). `*.gpu.test.ts` files run in BOTH GPU projects: the same kernels, two runtimes.
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
-import react from '@vitejs/plugin-react';
 import { CHROMIUM_ARGS, findChromium } from './scripts/chromium.ts';
+import viteConfig from './vite.config.ts';
 
 const browserProject =
   process.env['VITEST_NO_BROWSER'] === '1'
@@ -29,30 +29,32 @@ const browserProject =
         },
       ];
 
-export default defineConfig({
-  plugins: [react()],
-  test: {
-    projects: [
-      {
-        extends: true,
-        test: {
-          name: 'unit',
-          environment: 'node',
-          include: ['src/**/*.test.ts', 'app/**/*.test.{ts,tsx}', 'scripts/**/*.test.ts'],
-          exclude: ['**/*.gpu.test.ts', '**/*.browser.test.{ts,tsx}', 'node_modules/**'],
+export default mergeConfig(
+  viteConfig,
+  defineConfig({
+    test: {
+      projects: [
+        {
+          extends: true,
+          test: {
+            name: 'unit',
+            environment: 'node',
+            include: ['src/**/*.test.ts', 'app/**/*.test.{ts,tsx}', 'scripts/**/*.test.ts'],
+            exclude: ['**/*.gpu.test.ts', '**/*.browser.test.{ts,tsx}', 'node_modules/**'],
+          },
         },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'gpu-node',
-          environment: 'node',
-          include: ['src/**/*.gpu.test.ts'],
-          setupFiles: ['src/gpu/testing/dawn-setup.ts'],
-          testTimeout: 60_000,
+        {
+          extends: true,
+          test: {
+            name: 'gpu-node',
+            environment: 'node',
+            include: ['src/**/*.gpu.test.ts'],
+            setupFiles: ['src/gpu/testing/dawn-setup.ts'],
+            testTimeout: 60_000,
+          },
         },
-      },
-      ...browserProject,
-    ],
-  },
-});
+        ...browserProject,
+      ],
+    },
+  }),
+);

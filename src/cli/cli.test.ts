@@ -4,12 +4,13 @@
 // and the alignment; bad input gives one clear line and the documented exit code, and never a
 // file under a final name. Two runs go through the real bin (npx) to check the exit codes.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fileSink } from '../formats/node-files';
+import { writeOnnx, type OnnxCheckpoint } from '../formats/onnx';
 import { writeSafetensors } from '../formats/safetensors';
 import { CpuEngine } from '../merge/cpu/engine';
 import { runMerge } from '../merge/merge';
@@ -233,6 +234,68 @@ describe('merge-studio merge', () => {
     expect(
       (await run(['merge', '--out', 'y', '--base', 'b', '--task', 'a=b', '--lambda', 'abc'])).err,
     ).toContain('--lambda wants a number');
+  });
+});
+
+describe('ONNX tasks', () => {
+  it('are written back as ONNX: same graph, merged initializers', async () => {
+    // A base and three tasks made from a torch-exported ONNX model by perturbing its initializers.
+    const files = new OpenFiles();
+    const fixture = await openPath('src/formats/onnx/__fixtures__/mlp.onnx', files);
+    const onnxDir = join(dir, 'onnx');
+    await mkdir(onnxDir, { recursive: true });
+    let s = 3;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    for (const name of ['base', 'one', 'two', 'three']) {
+      const replacements = new Map();
+      for (const e of fixture.tensors.values()) {
+        if (e.dtype !== 'F32') continue;
+        const v = new Float32Array((await e.data.read(0, e.byteLength)).slice().buffer);
+        replacements.set(
+          e.name,
+          new Uint8Array(v.map((x) => (name === 'base' ? x : x + rnd() * 0.01)).buffer),
+        );
+      }
+      await writeOnnx(fixture as OnnxCheckpoint, replacements, await fileSink(join(onnxDir, `${name}.onnx`)));
+    }
+    await files.closeAll();
+    const out = join(dir, 'out-onnx');
+    const r = await run([
+      'merge',
+      '--base',
+      join(onnxDir, 'base.onnx'),
+      ...['one', 'two', 'three'].flatMap((t) => ['--task', `${t}=${join(onnxDir, `${t}.onnx`)}`]),
+      '--out',
+      out,
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual([
+      'emr-bundle.safetensors',
+      'one.onnx',
+      'three.onnx',
+      'two.onnx',
+    ]);
+    const check = new OpenFiles();
+    const base = await openPath(join(onnxDir, 'base.onnx'), check);
+    const tasks = await Promise.all(
+      ['one', 'two', 'three'].map(async (name) => ({
+        name,
+        checkpoint: await openPath(join(onnxDir, `${name}.onnx`), check),
+      })),
+    );
+    const engine = new CpuEngine();
+    const result = await runMerge(buildModelSet(base, tasks), methodSpec('emr'), engine);
+    const want = await Promise.all(
+      taskModel(result, 2, engine).map(async (x) => [x.name, Array.from(await collectBytes(x))]),
+    );
+    const got = await openPath(join(out, 'three.onnx'), check);
+    expect(got.format).toBe('onnx');
+    const gotValues = await Promise.all(
+      [...got.tensors.values()].map(async (e) => [e.name, Array.from(await e.data.read(0, e.byteLength))]),
+    );
+    expect(gotValues.sort()).toEqual(want.sort());
+    await check.closeAll();
   });
 });
 

@@ -14,7 +14,7 @@ import type { Checkpoint } from '../formats/tensor';
 import { openBundle, writeBundle } from '../merge/bundle';
 import { CpuEngine } from '../merge/cpu/engine';
 import type { MergeEngine } from '../merge/engine';
-import { writeTaskSafetensors } from '../merge/export';
+import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../merge/export';
 import { isEmr, runMerge, type MergeResult } from '../merge/merge';
 import { describeMethod } from '../merge/methods';
 import { buildModelSet, type ModelSet } from '../merge/model-set';
@@ -132,17 +132,11 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   const written: { task: string; file: string; bytes: number }[] = [];
   for (let t = 0; t < set.tasks.length; t++) {
     signal.throwIfAborted();
-    const task = set.tasks[t] as ModelSet['tasks'][number];
-    const file = join(values.out, `${task.name}.safetensors`);
-    const out = await atomicOutput(file);
-    try {
-      const bytes = await writeTaskSafetensors(result, t, engine, out.sink, budgetBytes);
-      await out.commit();
-      written.push({ task: task.name, file, bytes });
-    } catch (e) {
-      await out.discard();
-      throw e;
-    }
+    written.push(
+      isOnnxTask(result, t)
+        ? await writeOnnxTask(result, t, engine, values.out)
+        : await writeSafetensorsTask(result, t, engine, values.out, budgetBytes),
+    );
   }
   let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
   if (isEmr(result) && !values['no-bundle']) {
@@ -208,6 +202,45 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     `read ${fmtBytes(result.bytesRead)} in ${seconds.toFixed(2)} s, peak memory ${fmtBytes(peakRss)}`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function writeSafetensorsTask(
+  result: MergeResult,
+  t: number,
+  engine: MergeEngine,
+  dir: string,
+  budgetBytes?: number,
+) {
+  const name = (result.set.tasks[t] as ModelSet['tasks'][number]).name;
+  const file = join(dir, `${name}.safetensors`);
+  const out = await atomicOutput(file);
+  try {
+    const bytes = await writeTaskSafetensors(result, t, engine, out.sink, budgetBytes);
+    await out.commit();
+    return { task: name, file, bytes };
+  } catch (e) {
+    await out.discard();
+    throw e;
+  }
+}
+
+/** `<name>.onnx`, and `<name>.onnx.data` beside it only when the weights must go to external data. */
+async function writeOnnxTask(result: MergeResult, t: number, engine: MergeEngine, dir: string) {
+  const name = (result.set.tasks[t] as ModelSet['tasks'][number]).name;
+  const file = join(dir, `${name}.onnx`);
+  const location = `${name}.onnx.data`;
+  const model = await atomicOutput(file);
+  const data = await atomicOutput(join(dir, location));
+  try {
+    const w = await writeTaskOnnx(result, t, engine, model.sink, { sink: data.sink, location });
+    await model.commit();
+    if (w.externalBytes > 0) await data.commit();
+    else await data.discard();
+    return { task: name, file, bytes: w.modelBytes + w.externalBytes };
+  } catch (e) {
+    await Promise.all([model.discard(), data.discard()]);
+    throw e;
+  }
 }
 
 async function apply(argv: string[], files: OpenFiles): Promise<void> {

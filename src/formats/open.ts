@@ -2,6 +2,7 @@
 // whether a file is its own. Companions are the other files the checkpoint may need: the shards
 // of a sharded index, the external data of an ONNX model.
 import { FormatError } from './errors';
+import { matchOnnx, openOnnx } from './onnx';
 import { matchSafetensors, openSafetensors, openShardedSafetensors } from './safetensors';
 import type { ByteSource } from './source';
 import type { Checkpoint } from './tensor';
@@ -16,6 +17,7 @@ export async function sniffCheckpoint(source: ByteSource): Promise<CheckpointKin
     return 'safetensors-index';
   const first = await source.read(0, Math.min(SNIFF_BYTES, source.size));
   if (matchSafetensors(first)) return 'safetensors';
+  if (matchOnnx(first, source.name)) return 'onnx';
   return undefined;
 }
 
@@ -28,6 +30,8 @@ export async function openCheckpoint(
       return openSafetensors(primary);
     case 'safetensors-index':
       return openShardedSafetensors(primary, companions);
+    case 'onnx':
+      return openOnnx(primary, companions);
     default:
       throw new FormatError(
         'unsupported',

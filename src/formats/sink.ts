@@ -1,4 +1,5 @@
 // Byte sinks: where writers stream their output, in order, without holding the whole file.
+// Writers close the sinks they wrote when they succeed; on failure the caller disposes of them.
 export interface ByteSink {
   /** The output's name, for messages. */
   readonly name: string;

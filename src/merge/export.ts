@@ -1,6 +1,9 @@
-// Writes a task's model from a merge result as safetensors, streaming tensor by tensor.
+// Writes a task's model from a merge result in the format the task came in: safetensors streamed
+// tensor by tensor, or the task's own ONNX graph with its shared initializers replaced.
+import { writeOnnx, type OnnxCheckpoint, type OnnxExternalDataTarget } from '../formats/onnx';
 import { createSafetensorsWriter } from '../formats/safetensors';
 import type { ByteSink } from '../formats/sink';
+import type { TensorData, TensorName } from '../formats/tensor';
 import type { MergeEngine } from './engine';
 import type { MergeResult } from './merge';
 import { taskModel } from './task-model';
@@ -26,4 +29,36 @@ export async function writeTaskSafetensors(
   }
   await writer.close();
   return bytes;
+}
+
+export function isOnnxTask(result: MergeResult, t: number): boolean {
+  return result.set.tasks[t]?.checkpoint.format === 'onnx';
+}
+
+/**
+ * The task's ONNX model with every merged initializer replaced and every other byte of its graph
+ * kept. Weights go to `externalData` when the model would pass protobuf's 2 GB limit (or were
+ * external in the task's file).
+ */
+export async function writeTaskOnnx(
+  result: MergeResult,
+  t: number,
+  engine: MergeEngine,
+  sink: ByteSink,
+  externalData?: OnnxExternalDataTarget,
+): Promise<{ modelBytes: number; externalBytes: number }> {
+  const task = result.set.tasks[t];
+  if (!task || task.checkpoint.format !== 'onnx')
+    throw new RangeError(`task ${task?.name ?? t} did not come as ONNX`);
+  const shared = new Set<string>(result.set.shared.map((s) => s.name));
+  const replacements = new Map<TensorName, TensorData>();
+  for (const tensor of taskModel(result, t, engine))
+    if (shared.has(tensor.name)) replacements.set(tensor.name, tensor.data);
+  const written = await writeOnnx(
+    task.checkpoint as OnnxCheckpoint,
+    replacements,
+    sink,
+    externalData ? { externalData } : {},
+  );
+  return { modelBytes: written.modelBytes, externalBytes: written.externalBytes };
 }

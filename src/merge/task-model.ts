@@ -1,11 +1,12 @@
 // A task's full model from a merge result: its shared tensors as the method made them (narrowed
 // to the task's own dtype) and its task-specific tensors passed through, in its own file order.
 // Tensors come out as chunk streams, so a writer never needs a whole model in memory.
-import { dtypeBytes, narrowFromF32, type DType } from '../formats/dtype';
-import type { TensorName } from '../formats/tensor';
+import { dtypeBytes, narrowFromF32, type DType, type MergeDType } from '../formats/dtype';
+import type { TensorData, TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
 import type { MergeEngine } from './engine';
 import { isEmr, type MergeResult } from './merge';
+import type { SharedTensor } from './model-set';
 import { chunkElements, DEFAULT_BUDGET_BYTES } from './scheduler';
 
 export interface OutputTensor {
@@ -13,7 +14,9 @@ export interface OutputTensor {
   readonly dtype: DType;
   readonly shape: readonly number[];
   readonly byteLength: number;
-  /** The tensor's bytes in order, in pieces of bounded size. */
+  /** Random access to the tensor's bytes (what the ONNX writer reads). */
+  readonly data: TensorData;
+  /** The tensor's bytes in order, in pieces of bounded size (what the safetensors writer takes). */
   chunks(): AsyncIterable<Uint8Array>;
 }
 
@@ -26,6 +29,37 @@ export function taskIndex(result: MergeResult, task: string): number {
   return t;
 }
 
+/** Bytes [start, end) of task t's version of a shared tensor, computed from the result on demand. */
+function sharedTensorData(
+  result: MergeResult,
+  t: number,
+  shared: SharedTensor,
+  dtype: MergeDType,
+  engine: MergeEngine,
+): TensorData {
+  const size = dtypeBytes(dtype);
+  return {
+    async read(start, end) {
+      // Whole elements, from a multiple of 32 so the mask words line up.
+      const first = Math.floor(start / size / 32) * 32;
+      const last = Math.min(shared.numel, Math.ceil(end / size));
+      let values: Float32Array;
+      if (isEmr(result)) {
+        const s = dtypeBytes(shared.base.dtype);
+        const base = { bytes: await shared.base.data.read(first * s, last * s), dtype: shared.base.dtype };
+        const tau = (result.tauUni.get(shared.name) as Float32Array).subarray(first, last);
+        const masks = result.masks.get(shared.name) as Uint32Array;
+        const offset = t * maskWords(shared.numel) + first / 32;
+        values = await engine.emrReconstruct(base, tau, masks, offset, result.lambdas[t] as number);
+      } else {
+        values = (result.merged.get(shared.name) as Float32Array).subarray(first, last);
+      }
+      const bytes = narrowFromF32(values, dtype);
+      return bytes.subarray(start - first * size, end - first * size);
+    },
+  };
+}
+
 export function taskModel(
   result: MergeResult,
   t: number,
@@ -35,54 +69,25 @@ export function taskModel(
   const { set } = result;
   const task = set.tasks[t];
   if (!task) throw new RangeError(`task index ${t} out of range`);
-  const step = chunkElements(1, budgetBytes);
-  const sharedByName = new Map(set.shared.map((s, i) => [s.name, i] as const));
-  const out: OutputTensor[] = [];
-  for (const entry of task.checkpoint.tensors.values()) {
-    const si = sharedByName.get(entry.name);
-    if (si === undefined) {
-      out.push({
-        name: entry.name,
-        dtype: entry.dtype,
-        shape: entry.shape,
-        byteLength: entry.byteLength,
-        async *chunks() {
-          const bytesStep = step * 4;
-          for (let at = 0; at < entry.byteLength; at += bytesStep) {
-            yield await entry.data.read(at, Math.min(entry.byteLength, at + bytesStep));
-          }
-        },
-      });
-      continue;
-    }
-    const shared = set.shared[si] as (typeof set.shared)[number];
-    const dtype = (shared.tasks[t] as (typeof shared.tasks)[number]).dtype;
-    out.push({
+  const stepBytes = chunkElements(1, budgetBytes) * 4;
+  const sharedByName = new Map(set.shared.map((s) => [s.name, s] as const));
+  return [...task.checkpoint.tensors.values()].map((entry) => {
+    const shared = sharedByName.get(entry.name);
+    const dtype = shared ? (shared.tasks[t] as SharedTensor['tasks'][number]).dtype : entry.dtype;
+    const data = shared ? sharedTensorData(result, t, shared, dtype as MergeDType, engine) : entry.data;
+    const byteLength = shared ? shared.numel * dtypeBytes(dtype) : entry.byteLength;
+    return {
       name: entry.name,
       dtype,
-      shape: shared.shape,
-      byteLength: shared.numel * dtypeBytes(dtype),
+      shape: entry.shape,
+      byteLength,
+      data,
       async *chunks() {
-        for (let start = 0; start < shared.numel; start += step) {
-          const n = Math.min(step, shared.numel - start);
-          let values: Float32Array;
-          if (isEmr(result)) {
-            const baseDtype = shared.base.dtype;
-            const s = dtypeBytes(baseDtype);
-            const base = { bytes: await shared.base.data.read(start * s, (start + n) * s), dtype: baseDtype };
-            const tau = (result.tauUni.get(shared.name) as Float32Array).subarray(start, start + n);
-            const masks = result.masks.get(shared.name) as Uint32Array;
-            const offset = t * maskWords(shared.numel) + start / 32;
-            values = await engine.emrReconstruct(base, tau, masks, offset, result.lambdas[t] as number);
-          } else {
-            values = (result.merged.get(shared.name) as Float32Array).subarray(start, start + n);
-          }
-          yield narrowFromF32(values, dtype);
-        }
+        for (let at = 0; at < byteLength; at += stepBytes)
+          yield await data.read(at, Math.min(byteLength, at + stepBytes));
       },
-    });
-  }
-  return out;
+    };
+  });
 }
 
 /** A whole output tensor's bytes (tests, small models, inference). */

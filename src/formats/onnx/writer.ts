@@ -1,0 +1,264 @@
+// Writes an ONNX model with some initializers' data replaced, keeping every other byte of the
+// original: the original .onnx is copied range by range, and only the initializers that change are
+// re-encoded (their own fields verbatim, new raw_data or external-data fields appended), with the
+// graph field's length prefix fixed to match. Output streams to the sinks in order.
+import { FormatError } from '../errors';
+import type { ByteSink } from '../sink';
+import type { TensorData, TensorName } from '../tensor';
+import { baseName, MAX_ONNX_PROTO_BYTES, type InitializerLayout, type OnnxCheckpoint } from './reader';
+import { EXTERNAL, FIELD, TensorProto } from './schema';
+import { encodeVarint, lengthPrefix, varintSize } from './wire';
+
+/** New data for an initializer: exactly its byte length, in its own dtype (little-endian, row-major). */
+export type OnnxReplacement = Uint8Array | TensorData;
+
+export interface OnnxExternalDataTarget {
+  /** Receives the external data file. */
+  readonly sink: ByteSink;
+  /** The name the model records in `location` (a base name: the file lies beside the model). */
+  readonly location: string;
+  /**
+   * Which initializers go into it:
+   *  - 'auto' (default): those that were external in the original; every initializer if the
+   *    inline model would pass `inlineLimit`;
+   *  - 'replaced': the replaced ones and those that were external in the original;
+   *  - 'all': every initializer (except inline ones of types we do not read, e.g. strings).
+   * Whatever the mode, a model that would pass `inlineLimit` is written as with 'all'.
+   */
+  readonly tensors?: 'auto' | 'replaced' | 'all';
+}
+
+export interface WriteOnnxOptions {
+  /**
+   * Where external data goes. Without it every initializer is written inline — those that were
+   * external in the original too, so the output never points at the original's data file.
+   */
+  readonly externalData?: OnnxExternalDataTarget;
+  /** The largest .onnx to write inline, in bytes: protobuf's 2 GB cap by default (a parameter for tests). */
+  readonly inlineLimit?: number;
+  /** Bytes per read when copying original bytes and TensorData replacements (default 16 MiB). */
+  readonly chunkBytes?: number;
+}
+
+export interface WriteOnnxResult {
+  /** Bytes written to the model sink. */
+  readonly modelBytes: number;
+  /** Bytes written to the external-data sink (0 if it was not used). */
+  readonly externalBytes: number;
+  /** Initializers written as external data, in file order. */
+  readonly externalTensors: readonly TensorName[];
+}
+
+const DEFAULT_CHUNK = 16 * 1024 * 1024;
+
+interface PlannedInitializer {
+  readonly init: InitializerLayout;
+  readonly replacement: OnnxReplacement | undefined;
+  /** Re-encoded (false: its original bytes are copied as they are). */
+  readonly rewrite: boolean;
+  /** The data fields that follow `keep` in the re-encoded TensorProto (raw_data prefix, or external fields). */
+  readonly dataFields: Uint8Array;
+  /** Where the payload goes when rewritten: the model (raw_data) or the external sink. */
+  readonly external: boolean;
+  /** Size of the new `initializer` field (tag, length, TensorProto). */
+  readonly fieldBytes: number;
+}
+
+interface Plan {
+  readonly initializers: readonly PlannedInitializer[];
+  readonly graphLength: number;
+  readonly modelBytes: number;
+  readonly externalBytes: number;
+}
+
+/**
+ * Writes `original` with the data of the initializers in `replacements` replaced, to `sink` (and
+ * `options.externalData.sink`). The original's files must still be readable: its bytes are copied
+ * from them. Closes the sinks it wrote when done, as the safetensors writer does.
+ * Errors: 'write' for a replacement of an unknown or skipped initializer, of the wrong size, a model
+ * over `inlineLimit` with nowhere to put external data, or a bad `location`.
+ */
+export async function writeOnnx(
+  original: OnnxCheckpoint,
+  replacements: ReadonlyMap<TensorName, OnnxReplacement>,
+  sink: ByteSink,
+  options: WriteOnnxOptions = {},
+): Promise<WriteOnnxResult> {
+  const layout = original.layout;
+  const ext = options.externalData;
+  const limit = options.inlineLimit ?? MAX_ONNX_PROTO_BYTES;
+  const chunk = options.chunkBytes ?? DEFAULT_CHUNK;
+  const fail = (problem: string): never => {
+    throw new FormatError('write', sink.name, problem);
+  };
+  if (!(chunk >= 1 && Number.isSafeInteger(chunk))) fail(`chunkBytes ${chunk} is not a positive integer`);
+  checkReplacements(original, replacements, fail);
+  if (ext !== undefined) {
+    if (ext.sink === sink) fail('the external data needs its own sink, not the model sink');
+    if (ext.location === '' || baseName(ext.location) !== ext.location || ext.location === '..') {
+      fail(`external data location '${ext.location}' must be a file name without a directory`);
+    }
+  }
+
+  let plan = makePlan(original, replacements, ext, false);
+  if (plan.modelBytes > limit && ext !== undefined && (ext.tensors ?? 'auto') !== 'all') {
+    plan = makePlan(original, replacements, ext, true);
+  }
+  if (plan.modelBytes > limit) {
+    fail(
+      ext === undefined
+        ? `the model would be ${plan.modelBytes} bytes, over the ${limit}-byte limit for an inline ONNX model (protobuf's 2 GB): pass options.externalData to write the weights to a separate file`
+        : `the model would be ${plan.modelBytes} bytes even with its initializers as external data, over the ${limit}-byte limit`,
+    );
+  }
+
+  // Stream: original bytes up to the graph's length prefix, the new length, then the graph with
+  // rewritten initializers spliced in, then the rest of the model.
+  const out = new Counted(sink);
+  const extOut = ext === undefined ? undefined : new Counted(ext.sink);
+  const source = layout.source;
+  const copy = async (start: number, end: number): Promise<void> => {
+    for (let at = start; at < end; at += chunk)
+      await out.write(await source.read(at, Math.min(chunk, end - at)));
+  };
+  await copy(0, layout.graph.tagEnd);
+  await out.write(encodeVarint(plan.graphLength));
+  let cursor = layout.graph.value;
+  const externalTensors: TensorName[] = [];
+  for (const p of plan.initializers) {
+    if (!p.rewrite) continue;
+    await copy(cursor, p.init.start);
+    cursor = p.init.end;
+    const byteLength = p.init.data?.byteLength ?? 0;
+    await out.write(
+      lengthPrefix(
+        FIELD.graph.initializer,
+        p.init.keep.byteLength + p.dataFields.byteLength + (p.external ? 0 : byteLength),
+      ),
+    );
+    await out.write(p.init.keep);
+    await out.write(p.dataFields);
+    if (p.external) externalTensors.push(p.init.name);
+    await writePayload(p, p.external ? (extOut as Counted) : out, chunk, fail);
+  }
+  await copy(cursor, source.size);
+
+  if (out.bytes !== plan.modelBytes || (extOut?.bytes ?? 0) !== plan.externalBytes) {
+    fail(
+      `wrote ${out.bytes} + ${extOut?.bytes ?? 0} bytes, planned ${plan.modelBytes} + ${plan.externalBytes}`,
+    );
+  }
+  await sink.close();
+  await ext?.sink.close();
+  return { modelBytes: out.bytes, externalBytes: extOut?.bytes ?? 0, externalTensors };
+}
+
+function checkReplacements(
+  original: OnnxCheckpoint,
+  replacements: ReadonlyMap<TensorName, OnnxReplacement>,
+  fail: (problem: string) => never,
+): void {
+  const byName = new Map(original.layout.initializers.map((i) => [i.name, i]));
+  for (const [name, data] of replacements) {
+    const init = byName.get(name);
+    if (init === undefined) fail(`cannot replace '${name}': the model has no initializer of that name`);
+    else if (!init.exposed) fail(`cannot replace '${name}': its data type is not one we read`);
+    const entry = original.tensors.get(name);
+    if (entry !== undefined && data instanceof Uint8Array && data.byteLength !== entry.byteLength) {
+      fail(
+        `the replacement for '${name}' is ${data.byteLength} bytes, but ${entry.dtype} [${entry.shape.join(', ')}] takes ${entry.byteLength}`,
+      );
+    }
+  }
+}
+
+function makePlan(
+  original: OnnxCheckpoint,
+  replacements: ReadonlyMap<TensorName, OnnxReplacement>,
+  ext: OnnxExternalDataTarget | undefined,
+  allExternal: boolean,
+): Plan {
+  const layout = original.layout;
+  const mode = allExternal ? 'all' : (ext?.tensors ?? 'auto');
+  let graphLength = layout.graph.end - layout.graph.value;
+  let externalBytes = 0;
+  const planned: PlannedInitializer[] = [];
+  for (const init of layout.initializers) {
+    const replacement = replacements.get(init.name);
+    const movable = init.data !== null; // inline initializers of types we do not read stay as they are
+    const external =
+      ext !== undefined &&
+      movable &&
+      (mode === 'all' || init.external || (mode === 'replaced' && replacement !== undefined));
+    const rewrite = movable && (replacement !== undefined || init.external || external);
+    const byteLength = init.data?.byteLength ?? 0;
+    let dataFields: Uint8Array = new Uint8Array(0);
+    let fieldBytes = init.end - init.start;
+    if (rewrite && ext !== undefined && external) {
+      dataFields = externalFields(ext.location, externalBytes, byteLength);
+      externalBytes += byteLength;
+      fieldBytes = lengthDelimited(init.keep.byteLength + dataFields.byteLength);
+    } else if (rewrite) {
+      dataFields = lengthPrefix(FIELD.tensor.rawData, byteLength);
+      fieldBytes = lengthDelimited(init.keep.byteLength + dataFields.byteLength + byteLength);
+    }
+    graphLength += fieldBytes - (init.end - init.start);
+    planned.push({ init, replacement, rewrite, dataFields, external: rewrite && external, fieldBytes });
+  }
+  const g = layout.graph;
+  const modelBytes = g.tagEnd + varintSize(graphLength) + graphLength + (layout.source.size - g.end);
+  return { initializers: planned, graphLength, modelBytes, externalBytes };
+}
+
+/** Size of a length-delimited field (1-byte tag) whose value is n bytes. */
+function lengthDelimited(n: number): number {
+  return 1 + varintSize(n) + n;
+}
+
+/** external_data (location, offset, length) and data_location = EXTERNAL, encoded with the schema. */
+function externalFields(location: string, offset: number, length: number): Uint8Array {
+  return TensorProto.encode(
+    TensorProto.fromObject({
+      external_data: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
+      ],
+      data_location: EXTERNAL,
+    }),
+  ).finish();
+}
+
+async function writePayload(
+  p: PlannedInitializer,
+  out: Counted,
+  chunk: number,
+  fail: (problem: string) => never,
+): Promise<void> {
+  const data = p.replacement ?? p.init.data;
+  if (data === undefined || data === null) return;
+  if (data instanceof Uint8Array) {
+    await out.write(data);
+    return;
+  }
+  const byteLength = p.init.data?.byteLength ?? 0;
+  for (let at = 0; at < byteLength; at += chunk) {
+    const end = Math.min(byteLength, at + chunk);
+    const bytes = await data.read(at, end);
+    if (bytes.byteLength !== end - at) {
+      fail(`the data for '${p.init.name}' gave ${bytes.byteLength} bytes for its range [${at}, ${end})`);
+    }
+    await out.write(bytes);
+  }
+}
+
+/** A sink that counts what went through it. */
+class Counted {
+  bytes = 0;
+  constructor(private readonly sink: ByteSink) {}
+  async write(bytes: Uint8Array): Promise<void> {
+    if (bytes.byteLength === 0) return;
+    this.bytes += bytes.byteLength;
+    await this.sink.write(bytes);
+  }
+}

@@ -1,0 +1,77 @@
+// The one module that imports onnxruntime-web. Sessions are made from model bytes (the merged
+// model is built in memory, never fetched), on the WebGPU execution provider when asked and
+// available, else wasm; the session says which one it got.
+import * as ort from 'onnxruntime-web';
+
+export type ExecutionProvider = 'webgpu' | 'wasm';
+
+export interface ModelSession {
+  readonly provider: ExecutionProvider;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs one batch: a float32 input of the given shape; returns the first output and its shape. */
+  run(
+    input: Float32Array,
+    shape: readonly number[],
+  ): Promise<{ data: Float32Array; dims: readonly number[] }>;
+  release(): Promise<void>;
+}
+
+export interface SessionOptions {
+  /** Preferred provider; 'webgpu' falls back to 'wasm' when the page has no WebGPU or it fails. */
+  readonly provider?: ExecutionProvider;
+  /** External-data files the model names (`location` → bytes). */
+  readonly externalData?: readonly { readonly path: string; readonly data: Uint8Array }[];
+}
+
+// The wasm runtime runs single-threaded unless the page is cross-origin isolated (SharedArrayBuffer).
+ort.env.wasm.numThreads = globalThis.crossOriginIsolated
+  ? Math.min(4, navigator.hardwareConcurrency || 1)
+  : 1;
+
+export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ModelSession> {
+  const wanted = options.provider ?? 'wasm';
+  const order: ExecutionProvider[] =
+    wanted === 'webgpu' && 'gpu' in navigator ? ['webgpu', 'wasm'] : ['wasm'];
+  let lastError: unknown;
+  for (const provider of order) {
+    try {
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        ...(options.externalData
+          ? { externalData: options.externalData.map((e) => ({ path: e.path, data: e.data })) }
+          : {}),
+      });
+      return wrap(session, provider);
+    } catch (e) {
+      lastError = e;
+    }
+  }
+  throw new Error(
+    `onnxruntime-web could not load the model: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+    { cause: lastError },
+  );
+}
+
+function wrap(session: ort.InferenceSession, provider: ExecutionProvider): ModelSession {
+  const inputName = session.inputNames[0];
+  const outputName = session.outputNames[0];
+  if (inputName === undefined || outputName === undefined)
+    throw new Error('the model has no input or no output');
+  return {
+    provider,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(input, shape) {
+      const results = await session.run({ [inputName]: new ort.Tensor('float32', input, shape) });
+      const out = results[outputName];
+      if (!out || out.type !== 'float32') throw new Error(`output ${outputName} is not float32`);
+      const data = (await out.getData()) as Float32Array;
+      const dims = out.dims;
+      for (const t of Object.values(results)) t.dispose();
+      return { data, dims };
+    },
+    release: () => session.release(),
+  };
+}
