@@ -7,7 +7,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', 'playwright-report/', '**/__fixtures__/', 'tmp/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'public/',
+      'test-results/',
+      'playwright-report/',
+      '**/__fixtures__/',
+      'tmp/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
