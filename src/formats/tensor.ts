@@ -1,6 +1,8 @@
 // The one tensor model both formats hand out: nothing above src/formats knows which format a
 // tensor came from. A tensor is a description plus a way to read its bytes on demand.
 import type { DType } from './dtype';
+import { FormatError } from './errors';
+import type { ByteSource } from './source';
 
 /** A tensor's name inside a checkpoint (not a file name). */
 export type TensorName = string & { readonly __brand: 'TensorName' };
@@ -38,4 +40,43 @@ export interface Checkpoint {
 
 export function readTensor(entry: TensorEntry): Promise<Uint8Array<ArrayBuffer>> {
   return entry.data.read(0, entry.byteLength);
+}
+
+/** Refuses a read outside [0, byteLength] of a tensor with an 'out-of-bounds' FormatError. */
+export function checkTensorRange(
+  file: string,
+  what: string,
+  byteLength: number,
+  start: number,
+  end: number,
+): void {
+  if (
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(end) ||
+    start < 0 ||
+    end < start ||
+    end > byteLength
+  ) {
+    throw new FormatError(
+      'out-of-bounds',
+      file,
+      `read of bytes [${start}, ${end}) is outside ${what} (${byteLength} bytes)`,
+    );
+  }
+}
+
+/** A tensor whose bytes are the range [offset, offset + byteLength) of a source. */
+export function sourceRangeData(
+  source: ByteSource,
+  offset: number,
+  byteLength: number,
+  what: string,
+): TensorData {
+  return {
+    // async, so a bad range is a rejected promise like any other read failure
+    async read(start, end) {
+      checkTensorRange(source.name, what, byteLength, start, end);
+      return source.read(offset + start, end - start);
+    },
+  };
 }

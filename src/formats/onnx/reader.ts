@@ -29,7 +29,15 @@ import type protobuf from 'protobufjs/light.js';
 import { dtypeBytes, elementCount, type DType } from '../dtype';
 import { FormatError, type FormatErrorCode } from '../errors';
 import type { ByteSource } from '../source';
-import { tensorName, type Checkpoint, type TensorData, type TensorEntry, type TensorName } from '../tensor';
+import {
+  checkTensorRange,
+  sourceRangeData,
+  tensorName,
+  type Checkpoint,
+  type TensorData,
+  type TensorEntry,
+  type TensorName,
+} from '../tensor';
 import { elemTypeName, onnxDataType } from './data-types';
 import {
   EXTERNAL,
@@ -526,7 +534,7 @@ function inlineData(
   return {
     byteLength,
     read: async (start, end) => {
-      checkTensorRange(model.name, byteLength, start, end);
+      checkTensorRange(model.name, 'the initializer', byteLength, start, end);
       return bytes.slice(start, end);
     },
   };
@@ -538,29 +546,7 @@ function rangeData(
   offset: number,
   length: number,
 ): NonNullable<InitializerLayout['data']> {
-  return {
-    byteLength: length,
-    read: async (start, end) => {
-      checkTensorRange(source.name, length, start, end);
-      return source.read(offset + start, end - start);
-    },
-  };
-}
-
-function checkTensorRange(file: string, byteLength: number, start: number, end: number): void {
-  if (
-    !Number.isSafeInteger(start) ||
-    !Number.isSafeInteger(end) ||
-    start < 0 ||
-    end < start ||
-    end > byteLength
-  ) {
-    throw new FormatError(
-      'out-of-bounds',
-      file,
-      `read of tensor bytes [${start}, ${end}) outside [0, ${byteLength})`,
-    );
-  }
+  return { byteLength: length, ...sourceRangeData(source, offset, length, 'the initializer') };
 }
 
 // --- external data -------------------------------------------------------------------------------

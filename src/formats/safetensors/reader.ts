@@ -2,7 +2,7 @@
 // each tensor's bytes by range from the source when they are asked for.
 import { FormatError } from '../errors';
 import type { ByteSource } from '../source';
-import { tensorName, type Checkpoint, type TensorEntry, type TensorName } from '../tensor';
+import { sourceRangeData, tensorName, type Checkpoint, type TensorEntry, type TensorName } from '../tensor';
 import { LENGTH_PREFIX_BYTES, MAX_HEADER_BYTES, parseHeader, type TensorLayout } from './header';
 
 /** The smallest header is "{}". */
@@ -95,23 +95,6 @@ function tensorEntry(source: ByteSource, dataStart: number, layout: TensorLayout
     shape: layout.shape,
     byteLength,
     file: source.name,
-    data: {
-      async read(start, end) {
-        if (
-          !Number.isSafeInteger(start) ||
-          !Number.isSafeInteger(end) ||
-          start < 0 ||
-          end < start ||
-          end > byteLength
-        ) {
-          throw new FormatError(
-            'out-of-bounds',
-            source.name,
-            `read of bytes [${start}, ${end}) is outside tensor ${JSON.stringify(name)} (${byteLength} bytes)`,
-          );
-        }
-        return source.read(dataStart + layout.begin + start, end - start);
-      },
-    },
+    data: sourceRangeData(source, dataStart + layout.begin, byteLength, `tensor ${JSON.stringify(name)}`),
   };
 }
