@@ -299,6 +299,32 @@ describe('ONNX tasks', () => {
   });
 });
 
+describe('merge-studio eval', () => {
+  it('needs a labeled set per task and ONNX models', async () => {
+    const base = [
+      'eval',
+      '--base',
+      join(dir, 'base.safetensors'),
+      '--task',
+      `alpha=${join(dir, 'alpha.safetensors')}`,
+      '--task',
+      `beta=${join(dir, 'beta.safetensors')}`,
+    ];
+    const noSets = await run(base);
+    expect(noSets.code).toBe(2);
+    expect(noSets.err).toContain('--eval alpha=SET.safetensors (missing: alpha, beta)');
+    const withSets = await run([
+      ...base,
+      '--eval',
+      `alpha=${join(dir, 'alpha.safetensors')}`,
+      '--eval',
+      `beta=${join(dir, 'beta.safetensors')}`,
+    ]);
+    expect(withSets.code).toBe(2);
+    expect(withSets.err).toContain('give alpha, beta as .onnx');
+  });
+});
+
 describe('merge-studio inspect', () => {
   it('lists tensors and what would be merged', async () => {
     const r = await run([

@@ -9,7 +9,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dtypeBytes } from '../formats/dtype';
+import { writeOnnx, type OnnxCheckpoint } from '../formats/onnx';
 import { openSafetensors } from '../formats/safetensors';
+import { MemorySink } from '../formats/sink';
 import type { Checkpoint } from '../formats/tensor';
 import { openBundle, writeBundle } from '../merge/bundle';
 import { CpuEngine } from '../merge/cpu/engine';
@@ -19,6 +21,9 @@ import { isEmr, runMerge, type MergeResult } from '../merge/merge';
 import { describeMethod } from '../merge/methods';
 import { buildModelSet, type ModelSet } from '../merge/model-set';
 import { taskIndex } from '../merge/task-model';
+import { accuracy, type LabeledSet } from '../inference/evaluate';
+import { readLabeledSet } from '../inference/labeled';
+import { tableToCsv, tableToMarkdown, type AccuracyRow } from '../inference/table';
 import { atomicOutput, OpenFiles, openPath } from './files';
 import {
   buildSpec,
@@ -37,6 +42,8 @@ const USAGE = `usage:
                      [--budget MB] [--engine cpu] [--no-bundle] [--json]
   merge-studio merge CONFIG.yml --out DIR [--json]
   merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
+  merge-studio eval --base FILE --task NAME=MODEL.onnx --eval NAME=SET.safetensors [...]
+                    [--methods emr,avg,ta,ties] [--lambda X] [--topk X] [--csv | --json]
   merge-studio inspect FILE [FILE ...]`;
 
 class Interrupted extends Error {}
@@ -270,6 +277,83 @@ async function apply(argv: string[], files: OpenFiles): Promise<void> {
   process.stdout.write(`${values.task} → ${values.out}\n`);
 }
 
+/**
+ * The paper's table on the user's labeled data: every task's individual model and its model under
+ * each method, run by onnxruntime-web (wasm) on the task's labeled set.
+ */
+async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      base: { type: 'string' },
+      task: { type: 'string', multiple: true },
+      eval: { type: 'string', multiple: true },
+      methods: { type: 'string' },
+      lambda: { type: 'string' },
+      topk: { type: 'string' },
+      csv: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (!values.base) throw new UsageError('eval needs --base FILE');
+  const tasks = (values.task ?? []).map(parseTaskFlag);
+  const sets = new Map((values.eval ?? []).map(parseTaskFlag).map((e) => [e.name, e.path]));
+  const missing = tasks.filter((t) => !sets.has(t.name)).map((t) => t.name);
+  if (missing.length)
+    throw new UsageError(
+      `eval needs a labeled set for every task: --eval ${missing[0]}=SET.safetensors (missing: ${missing.join(', ')})`,
+    );
+  const methods = (values.methods ?? 'emr,avg,ta,ties').split(',').map((m) => parseMethod(m.trim()));
+  const lambda = numberFlag('lambda', values.lambda);
+  const k = numberFlag('topk', values.topk);
+  const set = await openSet({ base: values.base, tasks, method: buildSpec('emr', {}) }, files);
+  const notOnnx = set.tasks.filter((t) => t.checkpoint.format !== 'onnx').map((t) => t.name);
+  if (notOnnx.length) throw new UsageError(`eval runs ONNX models: give ${notOnnx.join(', ')} as .onnx`);
+  const labeled = await Promise.all(
+    set.tasks.map(async (t) => readLabeledSet(await openPath(sets.get(t.name) as string, files))),
+  );
+  const engine = new CpuEngine();
+  const { createSession } = await import('../inference/ort'); // onnxruntime-web loads only for eval
+  const score = async (model: Uint8Array, t: number) => {
+    const session = await createSession(model, { provider: 'wasm' });
+    try {
+      return (await accuracy(session, labeled[t] as LabeledSet, { signal })).accuracy;
+    } finally {
+      await session.release();
+    }
+  };
+  const onnxBytes = async (write: (sink: MemorySink) => Promise<unknown>) => {
+    const sink = new MemorySink();
+    await write(sink);
+    return sink.bytes();
+  };
+  const rows: AccuracyRow[] = [];
+  const individual: number[] = [];
+  for (const [t, task] of set.tasks.entries()) {
+    individual.push(
+      await score(
+        await onnxBytes((sink) => writeOnnx(task.checkpoint as OnnxCheckpoint, new Map(), sink)),
+        t,
+      ),
+    );
+  }
+  rows.push({ method: 'Individual', accuracy: individual });
+  for (const method of methods) {
+    const spec = buildSpec(
+      method,
+      method === 'ta' || method === 'ties' ? { lambda, ...(method === 'ties' ? { k } : {}) } : {},
+    );
+    const result = await runMerge(set, spec, engine, { signal });
+    const acc: number[] = [];
+    for (let t = 0; t < set.tasks.length; t++)
+      acc.push(await score(await onnxBytes((sink) => writeTaskOnnx(result, t, engine, sink)), t));
+    rows.push({ method: describeMethod(spec), accuracy: acc });
+  }
+  const table = { tasks: set.tasks.map((t) => t.name), rows };
+  if (values.json) process.stdout.write(`${JSON.stringify(table, null, 2)}\n`);
+  else process.stdout.write(values.csv ? tableToCsv(table) : `${tableToMarkdown(table)}\n`);
+}
+
 async function inspect(argv: string[], files: OpenFiles): Promise<void> {
   if (!argv.length) throw new UsageError('inspect needs at least one FILE');
   const checkpoints = await Promise.all(
@@ -317,6 +401,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'inspect':
         await inspect(rest, files);
+        return 0;
+      case 'eval':
+        await evaluate(rest, controller.signal, files);
         return 0;
       case undefined:
       case '-h':

@@ -1,0 +1,54 @@
+// The paper's accuracy table: rows are methods (individual models first), columns are tasks, with
+// the average and the normalized accuracy (merged / individual, averaged over tasks).
+
+export interface AccuracyRow {
+  readonly method: string;
+  /** Per task, in task order: accuracy in [0, 1]. */
+  readonly accuracy: readonly number[];
+}
+
+export interface AccuracyTable {
+  readonly tasks: readonly string[];
+  readonly rows: readonly AccuracyRow[];
+}
+
+export const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+/** Mean over tasks of accuracy / individual accuracy (tasks whose individual accuracy is 0 are skipped). */
+export function normalized(row: AccuracyRow, individual: AccuracyRow): number {
+  const ratios = row.accuracy.flatMap((a, t) =>
+    (individual.accuracy[t] ?? 0) > 0 ? [a / (individual.accuracy[t] as number)] : [],
+  );
+  return mean(ratios);
+}
+
+const pct = (x: number) => (x * 100).toFixed(1);
+
+export function tableToMarkdown(table: AccuracyTable): string {
+  const individual = table.rows[0];
+  const head = `| method | ${table.tasks.join(' | ')} | Avg | Normalized |`;
+  const rule = `| --- | ${table.tasks.map(() => '---:').join(' | ')} | ---: | ---: |`;
+  const body = table.rows.map(
+    (r) =>
+      `| ${r.method} | ${r.accuracy.map(pct).join(' | ')} | ${pct(mean(r.accuracy))} | ${individual ? pct(normalized(r, individual)) : ''} |`,
+  );
+  return [head, rule, ...body].join('\n');
+}
+
+/** CSV with accuracies as fractions, for spreadsheets and scripts. */
+export function tableToCsv(table: AccuracyTable): string {
+  const individual = table.rows[0];
+  const quote = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const lines = [['method', ...table.tasks, 'avg', 'normalized'].map(quote).join(',')];
+  for (const r of table.rows) {
+    lines.push(
+      [
+        quote(r.method),
+        ...r.accuracy.map(String),
+        String(mean(r.accuracy)),
+        individual ? String(normalized(r, individual)) : '',
+      ].join(','),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
