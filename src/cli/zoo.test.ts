@@ -1,0 +1,106 @@
+// Plan: the embedded digits-8 zoo through the command line, end to end. `merge` writes every task
+// back as ONNX and the files load back through src/formats with the zoo's graph; `eval` merges with
+// every method, runs each task's merged model in onnxruntime-web (the studio's runtime, wasm in
+// Node) on its labeled set, and reaches the accuracies the zoo's training script computed
+// independently with plain torch from DESIGN.md's formulas (manifest.reference) — to 0.5 %. This
+// ties the engine's numbers to an outside implementation, on real models.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccuracyTable } from '../inference/table';
+import { OpenFiles, openPath } from './files';
+import { main } from './main';
+
+const ZOO = 'public/zoo/digits-8';
+
+interface Manifest {
+  base: { id: string; onnx: string };
+  tasks: { id: string; onnx: string; eval: string; individualAccuracy: number }[];
+  reference: {
+    methods: Record<string, { accuracy: Record<string, number>; lambdas?: Record<string, number> }>;
+  };
+}
+
+const manifest = JSON.parse(await readFile(join(ZOO, 'manifest.json'), 'utf8')) as Manifest;
+const modelFlags = [
+  '--base',
+  join(ZOO, manifest.base.onnx),
+  ...manifest.tasks.flatMap((t) => ['--task', `${t.id}=${join(ZOO, t.onnx)}`]),
+];
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'merge-studio-zoo-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function quiet(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const [stdout, stderr] = [
+    process.stdout.write.bind(process.stdout),
+    process.stderr.write.bind(process.stderr),
+  ];
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    process.stdout.write = stdout;
+    process.stderr.write = stderr;
+  }
+}
+
+describe('digits-8 zoo through the CLI', () => {
+  it('merge writes every task as ONNX, with the graph kept and the bundle beside them', async () => {
+    const out = join(dir, 'emr');
+    const r = await quiet(['merge', ...modelFlags, '--out', out, '--json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out) as { tasks: { name: string; lambda: number }[] };
+    const lambdas = manifest.reference.methods['emr']?.lambdas;
+    if (lambdas) for (const t of summary.tasks) expect(t.lambda).toBeCloseTo(lambdas[t.name] as number, 4);
+    expect((await readdir(out)).sort()).toEqual(
+      ['emr-bundle.safetensors', ...manifest.tasks.map((t) => `${t.id}.onnx`)].sort(),
+    );
+    const files = new OpenFiles();
+    for (const task of manifest.tasks) {
+      const merged = await openPath(join(out, `${task.id}.onnx`), files);
+      const original = await openPath(join(ZOO, task.onnx), files);
+      expect(merged.format).toBe('onnx');
+      expect([...merged.tensors.values()].map((e) => [e.name, e.dtype, e.shape])).toEqual(
+        [...original.tensors.values()].map((e) => [e.name, e.dtype, e.shape]),
+      );
+    }
+    await files.closeAll();
+  });
+
+  it('eval reproduces the reference accuracies of every method', async () => {
+    const evalFlags = manifest.tasks.flatMap((t) => ['--eval', `${t.id}=${join(ZOO, t.eval)}`]);
+    const r = await quiet(['eval', ...modelFlags, ...evalFlags, '--json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const table = JSON.parse(r.out) as AccuracyTable;
+    expect(table.tasks).toEqual(manifest.tasks.map((t) => t.id));
+    const [individual, ...methods] = table.rows;
+    manifest.tasks.forEach((task, t) =>
+      expect(Math.abs((individual?.accuracy[t] as number) - task.individualAccuracy)).toBeLessThanOrEqual(
+        0.005,
+      ),
+    );
+    const names = ['emr', 'avg', 'ta', 'ties'];
+    methods.forEach((row, m) => {
+      const reference = manifest.reference.methods[names[m] as string];
+      manifest.tasks.forEach((task, t) => {
+        const want = reference?.accuracy[task.id] as number;
+        expect(
+          Math.abs((row.accuracy[t] as number) - want),
+          `${row.method} on ${task.id}`,
+        ).toBeLessThanOrEqual(0.005);
+      });
+    });
+  }, 180_000);
+});
