@@ -120,9 +120,14 @@ export function widenToF32(bytes: Uint8Array, dtype: MergeDType): Float32Array<A
   return out;
 }
 
-/** f32 values → little-endian bytes of a merge dtype, rounding to nearest even. */
+/**
+ * f32 values → little-endian bytes of a merge dtype, rounding to nearest even. For F32 the bytes
+ * are a view of `values` (no copy): copy them before changing `values`.
+ */
 export function narrowFromF32(values: Float32Array, dtype: MergeDType): Uint8Array<ArrayBuffer> {
-  if (dtype === 'F32') return new Uint8Array(values.slice().buffer);
+  // (Our f32 arrays live in ordinary ArrayBuffers; the cast only narrows the type.)
+  if (dtype === 'F32')
+    return new Uint8Array(values.buffer as ArrayBuffer, values.byteOffset, values.byteLength);
   const out = new Uint16Array(values.length);
   const convert = dtype === 'F16' ? f32ToF16Bits : f32ToBf16Bits;
   for (let i = 0; i < values.length; i++) out[i] = convert(values[i] as number);

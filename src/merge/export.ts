@@ -21,12 +21,16 @@ export async function writeTaskSafetensors(
   metadata.set('merge_studio', JSON.stringify({ method: result.spec, task: task?.name }));
   const writer = await createSafetensorsWriter(sink, tensors, metadata);
   let bytes = 0;
+  // One write in flight while the next chunk is read and computed.
+  let pending: Promise<void> = Promise.resolve();
   for (const tensor of tensors) {
     for await (const chunk of tensor.chunks()) {
-      await writer.write(tensor.name, chunk);
+      await pending;
+      pending = writer.write(tensor.name, chunk);
       bytes += chunk.byteLength;
     }
   }
+  await pending;
   await writer.close();
   return bytes;
 }

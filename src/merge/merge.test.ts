@@ -146,6 +146,21 @@ describe('EMR semantics, hand-checked', () => {
     expect(r.tasks.map((t) => t.density)).toEqual([0.25, 0.75]);
   });
 
+  it('a positive sum whose f32 mean underflows to 0 elects −1, like the mean itself', async () => {
+    const tiny = 2 ** -149; // the smallest subnormal: (tiny + 0) / 2 rounds to 0
+    const layers: Layer[] = [
+      {
+        name: 'w',
+        shape: [2],
+        base: new Float32Array(2),
+        tasks: [new Float32Array([tiny, 2 * tiny]), new Float32Array([0, 2 * tiny])],
+      },
+    ];
+    const r = (await runMerge(makeSet(layers, 2), methodSpec('emr'), engine)) as EmrResult;
+    expect(Array.from(r.tauUni.get(tensorName('w')) as Float32Array)).toEqual([-0, 2 * tiny]);
+    expectEmrEqualsReference(r, layers);
+  });
+
   it('λ is a ratio of sums of per-tensor means, not one global mean', async () => {
     // Tensor a (2 elements): τ_0 = (1, 0), τ_1 = (1, 0) → τ_uni = (1, 0), both masks (1, 0).
     // Tensor b (4 elements): τ_0 = (2, 2, 2, 2), τ_1 = (−1, −1, −1, −1) → mean 0.5 → s = +1, ε = 2.

@@ -27,8 +27,10 @@ export const maskWords = (n: number) => Math.ceil(n / 32);
  * Elect, Mask (and the sums for Rescale) over one chunk.
  * s = +1 where mean_t(τ_t) > 0 else −1; ε = max |τ_t| over tasks with τ_t·s > 0 (0 if none);
  * M_t = (τ_t·s > 0), strictly.
- * Loops run task by task over contiguous elements (tight, cache-friendly loops the JIT compiles
- * well); the per-element sum still adds the tasks in task order.
+ * For an agreeing task |τ_t| = s·τ_t > 0 and for the others s·τ_t ≤ 0, so with v_t = s·τ_t:
+ * ε = max(0, max_t v_t), M_t = (v_t > 0), and an element has a sign conflict iff some v_t > 0 and
+ * some v_t < 0. Each step is its own small loop over contiguous elements: V8 compiles such loops
+ * several times faster than one loop doing everything (measured), and no step branches on data.
  */
 export function emrChunk(base: Float32Array, tasks: readonly Float32Array[], n: number): EmrChunkOut {
   const numTasks = tasks.length;
@@ -36,64 +38,124 @@ export function emrChunk(base: Float32Array, tasks: readonly Float32Array[], n: 
   const masks = new Uint32Array(numTasks * words);
   const sumAbsTau = new Float64Array(numTasks);
   const sumAbsMasked = new Float64Array(numTasks);
-  // Pass 1: Σ_t τ_t in task order (f32), and which elements have a positive / negative τ
-  // (branch-free: random signs would make a branch mispredict half the time).
-  const sum = new Float32Array(n);
-  const pos = new Uint8Array(n);
-  const neg = new Uint8Array(n);
-  for (const task of tasks) {
-    for (let i = 0; i < n; i++) {
-      const d = fr((task[i] as number) - (base[i] as number));
-      sum[i] = (sum[i] as number) + d; // stored as f32: rounds like an f32 add
-      pos[i] = (pos[i] as number) | +(d > 0);
-      neg[i] = (neg[i] as number) | +(d < 0);
-    }
-  }
-  let conflicts = 0;
-  // Pass 2: the elected sign, kept as ±1 in `sum` (an f32 mean > 0 iff its f32 sum / N > 0).
-  for (let i = 0; i < n; i++) {
-    sum[i] = fr((sum[i] as number) / numTasks) > 0 ? 1 : -1;
-    conflicts += (pos[i] as number) & (neg[i] as number);
-  }
-  const sign = sum;
-  // Pass 3: masks, ε and Σ|τ_t|, task by task. For an agreeing task |τ_t| = s·τ_t > 0 and for
-  // the others s·τ_t ≤ 0, so ε = max(0, max_t s·τ_t); NaN never compares greater, as in the reference.
+  const sign = new Float32Array(n);
+  for (const task of tasks) addTaskVector(task, base, sign, n);
+  electSigns(sign, n, numTasks);
+  const v = new Float32Array(n);
   const eps = new Float32Array(n);
+  const disagrees = new Uint8Array(n);
   for (let t = 0; t < numTasks; t++) {
-    const task = tasks[t] as Float32Array;
-    let absSum = 0;
-    const maskBase = t * words;
-    for (let w = 0; w < words; w++) {
-      let word = 0;
-      const end = Math.min(n, (w + 1) * 32);
-      for (let i = w * 32, bit = 0; i < end; i++, bit++) {
-        const d = fr((task[i] as number) - (base[i] as number));
-        absSum += Math.abs(d);
-        const v = d * (sign[i] as number);
-        word |= +(v > 0) << bit;
-        if (v > (eps[i] as number)) eps[i] = v;
-      }
-      masks[maskBase + w] = word >>> 0;
-    }
-    sumAbsTau[t] = absSum;
+    sumAbsTau[t] = agreement(tasks[t] as Float32Array, base, sign, v, n);
+    foldExtremes(new Int32Array(v.buffer, 0, n), new Int32Array(eps.buffer, 0, n), disagrees, n);
+    packPositive(v, n, masks, t * words);
   }
-  // Pass 4: τ_uni and Σ|M_t ⊙ τ_uni| from the final ε.
   const tauUni = new Float32Array(n);
-  for (let i = 0; i < n; i++) tauUni[i] = (sign[i] as number) * (eps[i] as number);
-  for (let t = 0; t < numTasks; t++) {
-    let masked = 0;
-    const maskBase = t * words;
-    for (let w = 0; w < words; w++) {
-      let word = masks[maskBase + w] as number;
-      while (word !== 0) {
-        const bit = 31 - Math.clz32(word & -word);
-        masked += eps[w * 32 + bit] as number;
-        word &= word - 1;
-      }
-    }
-    sumAbsMasked[t] = masked;
-  }
+  const conflicts = unify(sign, eps, disagrees, tauUni, n);
+  for (let t = 0; t < numTasks; t++) sumAbsMasked[t] = maskedSum(masks, t * words, eps, n);
   return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts };
+}
+
+/** sum += θ_t − θ₀, both roundings in f32 (the store into a Float32Array rounds the add). */
+function addTaskVector(task: Float32Array, base: Float32Array, sum: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) sum[i] = (sum[i] as number) + fr((task[i] as number) - (base[i] as number));
+}
+
+/** In place: Σ → ±1, +1 where the f32 mean Σ/N is > 0, i.e. where Σ ≥ the least such Σ (no division, no branch). */
+function electSigns(sum: Float32Array, n: number, numTasks: number): void {
+  const least = leastPositiveMeanSum(numTasks);
+  for (let i = 0; i < n; i++) sum[i] = +((sum[i] as number) >= least) * 2 - 1;
+}
+
+/** The least f32 Σ > 0 whose f32 mean Σ/N is > 0 (only tiny subnormal sums round to a zero mean). */
+function leastPositiveMeanSum(numTasks: number): number {
+  const bits = new Uint32Array(1);
+  const f = new Float32Array(bits.buffer);
+  let lo = 1; // smallest positive subnormal
+  let hi = 0x7f7fffff; // largest finite: its mean is certainly > 0
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    bits[0] = mid;
+    if (fr((f[0] as number) / numTasks) > 0) hi = mid;
+    else lo = mid + 1;
+  }
+  bits[0] = lo;
+  return f[0] as number;
+}
+
+/**
+ * v = s·τ_t for every element, NaN stored as 0 (a NaN τ neither wins ε, nor sets a mask bit, nor
+ * counts as disagreeing: as in the reference, where every comparison with NaN is false);
+ * returns Σ|τ_t| in f64 (NaN included, as torch.mean would give).
+ */
+function agreement(
+  task: Float32Array,
+  base: Float32Array,
+  sign: Float32Array,
+  v: Float32Array,
+  n: number,
+): number {
+  let absSum = 0;
+  for (let i = 0; i < n; i++) {
+    const x = fr((task[i] as number) - (base[i] as number)) * (sign[i] as number);
+    v[i] = x === x ? x : 0;
+    absSum += Math.abs(x);
+  }
+  return absSum;
+}
+
+/**
+ * ε = max(ε, v) and disagrees |= (v < 0), without data-dependent branches (random signs would
+ * mispredict): on the f32 bit patterns as int32, non-negative floats order like their integers and
+ * negative ones are negative integers, so an integer max is the float max once ε ≥ 0.
+ */
+function foldExtremes(v: Int32Array, eps: Int32Array, disagrees: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const x = v[i] as number;
+    const e = eps[i] as number;
+    eps[i] = e ^ ((x ^ e) & -(x > e));
+    disagrees[i] = (disagrees[i] as number) | (x >>> 31);
+  }
+}
+
+/** Bit i of the mask = (v[i] > 0), 32 elements a word. */
+function packPositive(v: Float32Array, n: number, masks: Uint32Array, offset: number): void {
+  const full = n >>> 5;
+  for (let w = 0; w < full; w++) {
+    let word = 0;
+    const o = w * 32;
+    for (let b = 0; b < 32; b++) word |= +((v[o + b] as number) > 0) << b;
+    masks[offset + w] = word;
+  }
+  if (n & 31) {
+    let word = 0;
+    for (let i = full * 32, b = 0; i < n; i++, b++) word |= +((v[i] as number) > 0) << b;
+    masks[offset + full] = word;
+  }
+}
+
+/** τ_uni = s·ε; returns the number of elements with a sign conflict (some v > 0, some v < 0). */
+function unify(
+  sign: Float32Array,
+  eps: Float32Array,
+  disagrees: Uint8Array,
+  tauUni: Float32Array,
+  n: number,
+): number {
+  let conflicts = 0;
+  for (let i = 0; i < n; i++) {
+    const e = eps[i] as number;
+    tauUni[i] = (sign[i] as number) * e;
+    conflicts += +(e > 0) & (disagrees[i] as number);
+  }
+  return conflicts;
+}
+
+/** Σ_i M_t[i]·ε[i] (f64): |M_t ⊙ τ_uni| summed. */
+function maskedSum(masks: Uint32Array, offset: number, eps: Float32Array, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++)
+    sum += (eps[i] as number) * (((masks[offset + (i >>> 5)] as number) >>> (i & 31)) & 1);
+  return sum;
 }
 
 /** Task t's model for one chunk: θ₀ + λ_t·(M_t ⊙ τ_uni), λ applied as an f32. */
