@@ -16,15 +16,22 @@ const DIRECTORY_ENTRIES = [
   /\.onnx$/,
 ];
 
-/** The files a command opened, closed together when it ends. */
+/** What a command opened (files, engines with worker threads), released together when it ends. */
 export class OpenFiles {
   private readonly files: FileSource[] = [];
+  private readonly others: (() => void)[] = [];
   async open(path: string): Promise<FileSource> {
     const f = await fileSource(path);
     this.files.push(f);
     return f;
   }
+  /** Releases `thing` (e.g. an engine's workers) with the files. */
+  adopt<T extends { dispose(): void }>(thing: T): T {
+    this.others.push(() => thing.dispose());
+    return thing;
+  }
   async closeAll(): Promise<void> {
+    for (const release of this.others.splice(0)) release();
     await Promise.all(this.files.splice(0).map((f) => f.close()));
   }
 }

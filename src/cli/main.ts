@@ -14,7 +14,7 @@ import { openSafetensors } from '../formats/safetensors';
 import { MemorySink } from '../formats/sink';
 import type { Checkpoint } from '../formats/tensor';
 import { openBundle, writeBundle } from '../merge/bundle';
-import { CpuEngine } from '../merge/cpu/engine';
+import { createNodeCpuEngine } from '../merge/cpu/node-engine';
 import type { MergeEngine } from '../merge/engine';
 import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../merge/export';
 import { isEmr, runMerge, type MergeResult } from '../merge/merge';
@@ -49,7 +49,7 @@ const USAGE = `usage:
 class Interrupted extends Error {}
 
 function engineFor(name: string | undefined): MergeEngine {
-  if (name === undefined || name === 'cpu') return new CpuEngine();
+  if (name === undefined || name === 'cpu') return createNodeCpuEngine();
   if (name === 'gpu')
     throw new UsageError('--engine gpu: the WebGPU engine is not in this build yet; use --engine cpu');
   throw new UsageError(`--engine must be cpu or gpu, got "${name}"`);
@@ -125,7 +125,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   }
   const budgetMb = numberFlag('budget', values.budget);
   const budgetBytes = budgetMb === undefined ? undefined : Math.max(1, budgetMb) * 2 ** 20;
-  const engine = engineFor(values.engine);
+  const engine = files.adopt(engineFor(values.engine));
   const started = performance.now();
   const set = await openSet(job, files);
   const bar = progressBar();
@@ -264,7 +264,7 @@ async function apply(argv: string[], files: OpenFiles): Promise<void> {
     throw new UsageError('apply needs --bundle FILE --base FILE --task NAME --out FILE');
   const bundle = await openSafetensors(await files.open(values.bundle));
   const result = await openBundle(bundle, await openPath(values.base, files));
-  const engine = new CpuEngine();
+  const engine = files.adopt(createNodeCpuEngine());
   const out = await atomicOutput(values.out);
   try {
     await writeTaskSafetensors(result, taskIndex(result, values.task), engine, out.sink);
@@ -312,7 +312,7 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
   const labeled = await Promise.all(
     set.tasks.map(async (t) => readLabeledSet(await openPath(sets.get(t.name) as string, files))),
   );
-  const engine = new CpuEngine();
+  const engine = files.adopt(createNodeCpuEngine());
   const { createSession } = await import('../inference/ort'); // onnxruntime-web loads only for eval
   const score = async (model: Uint8Array, t: number) => {
     const session = await createSession(model, { provider: 'wasm' });

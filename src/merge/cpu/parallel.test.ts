@@ -1,0 +1,55 @@
+// Plan: the CPU engine on worker threads gives the single-threaded engine's results bit for bit —
+// every method, chunks split across workers at 32-element boundaries (odd sizes included), and
+// small chunks kept local. The engine suite's reference tests then hold for it too.
+import { afterAll, describe, expect, it } from 'vitest';
+import { narrowFromF32 } from '../../formats/dtype';
+import type { ChunkInput } from '../engine';
+import { CpuEngine } from './engine';
+import { createNodeCpuEngine } from './node-engine';
+import { MIN_PARALLEL_ELEMENTS, splitRanges } from './parallel';
+
+const parallel = createNodeCpuEngine(2);
+const single = new CpuEngine();
+afterAll(() => parallel.dispose());
+
+function chunk(numel: number, numTasks: number, seed: number): ChunkInput {
+  let s = seed;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const base = Float32Array.from({ length: numel }, rnd);
+  const raw = (v: Float32Array) => ({ bytes: narrowFromF32(v, 'F32').slice(), dtype: 'F32' as const });
+  return {
+    numel,
+    base: raw(base),
+    tasks: Array.from({ length: numTasks }, () => raw(base.map((b) => b + rnd() * 0.01 * +(rnd() > -0.8)))),
+  };
+}
+
+describe('ParallelCpuEngine', () => {
+  it('splits at multiples of 32', () => {
+    expect(splitRanges(100, 2)).toEqual([
+      { start: 0, numel: 64 },
+      { start: 64, numel: 36 },
+    ]);
+    expect(splitRanges(65, 3).map((r) => r.start % 32)).toEqual([0, 0, 0]);
+  });
+
+  for (const numel of [MIN_PARALLEL_ELEMENTS - 1, MIN_PARALLEL_ELEMENTS + 33, 200_003]) {
+    it(`equals the single-threaded engine (${numel} elements)`, async () => {
+      const c = chunk(numel, 5, numel);
+      expect(await parallel.emr(c)).toEqual(await single.emr(c));
+      expect(await parallel.average(c)).toEqual(await single.average(c));
+      expect(await parallel.taskArithmetic(c, 0.3)).toEqual(await single.taskArithmetic(c, 0.3));
+      const thresholds = new Float32Array([0.001, 0.002, 0.003, 0.004, 0.005]);
+      expect(await parallel.ties(c, thresholds, 1)).toEqual(await single.ties(c, thresholds, 1));
+      const [a, b] = [new Uint32Array(5 * 65536), new Uint32Array(5 * 65536)];
+      await parallel.absHistogram(c, 0, undefined, a);
+      await single.absHistogram(c, 0, undefined, b);
+      expect(a).toEqual(b);
+      const r = await single.emr(c);
+      const words = Math.ceil(numel / 32);
+      expect(await parallel.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7)).toEqual(
+        await single.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7),
+      );
+    }, 30_000);
+  }
+});
