@@ -1,15 +1,28 @@
-import { GpuStatus } from './gpu/GpuStatus';
+import { useEffect } from 'react';
+import { useStore } from 'zustand';
+import { themeStore } from './state/theme';
+import { Header } from './views/Header';
+import { ExportPanel } from './views/export/ExportPanel';
+import { InspectPanel } from './views/inspect/InspectPanel';
+import { DropZone } from './views/load/DropZone';
+import { LoadPanel } from './views/load/LoadPanel';
+import { MergePanel } from './views/merge/MergePanel';
 
 export function App() {
+  const theme = useStore(themeStore, (s) => s.theme);
+  useEffect(() => {
+    document.documentElement.dataset['theme'] = theme;
+  }, [theme]);
   return (
-    <main>
-      <header>
-        <h1>Merge Studio</h1>
-        <p className="tagline">
-          Merge fine-tuned models with EMR-Merging on your own GPU. The weights never leave your machine.
-        </p>
-      </header>
-      <GpuStatus />
-    </main>
+    <>
+      <DropZone />
+      <main>
+        <Header />
+        <LoadPanel />
+        <MergePanel />
+        <InspectPanel />
+        <ExportPanel />
+      </main>
+    </>
   );
 }

@@ -1,21 +1,148 @@
-// Page object for the studio: one place that knows how to find things on the page.
+// Page objects for the studio: one class of locators per panel, and the typed test API.
 import type { Locator, Page } from '@playwright/test';
+import type { StudioTestApi } from '../../app/test-api';
+
+export class LoadPanel {
+  readonly root: Locator;
+  readonly loadDemo: Locator;
+  readonly fileInput: Locator;
+  readonly checkpoints: Locator;
+  readonly alignment: Locator;
+  readonly sharedCount: Locator;
+  constructor(page: Page) {
+    this.root = page.locator('#models');
+    this.loadDemo = page.getByRole('button', { name: 'Load demo' });
+    this.fileInput = page.getByLabel('Add model files');
+    this.checkpoints = page.getByTestId('checkpoint');
+    this.alignment = page.getByTestId('alignment');
+    this.sharedCount = page.getByTestId('shared-count');
+  }
+  card(fileName: string): Locator {
+    return this.checkpoints.filter({ has: this.root.page().locator(`[title^="${fileName}"]`) });
+  }
+  role(fileName: string): Locator {
+    return this.root.getByLabel(`Role of ${fileName}`, { exact: true });
+  }
+}
+
+export class MergePanel {
+  readonly root: Locator;
+  readonly method: Locator;
+  readonly engine: Locator;
+  readonly mergeButton: Locator;
+  readonly cancelButton: Locator;
+  readonly progress: Locator;
+  readonly result: Locator;
+  readonly notice: Locator;
+  constructor(page: Page) {
+    this.root = page.locator('#merge');
+    this.method = this.root.getByLabel('Method');
+    this.engine = page.getByTestId('engine-select');
+    this.mergeButton = this.root.getByRole('button', { name: 'Merge', exact: true });
+    this.cancelButton = this.root.getByRole('button', { name: 'Cancel' });
+    this.progress = page.getByTestId('merge-progress');
+    this.result = page.getByTestId('merge-result');
+    this.notice = page.getByTestId('merge-notice');
+  }
+}
+
+export class InspectPanel {
+  readonly root: Locator;
+  readonly rescalers: Locator;
+  readonly heatmap: Locator;
+  readonly heatmapDetails: Locator;
+  readonly viewer: Locator;
+  readonly viewerCanvases: Locator;
+  readonly storage: Locator;
+  readonly depthChart: Locator;
+  readonly histogramChart: Locator;
+  constructor(page: Page) {
+    this.root = page.locator('#inspect');
+    this.rescalers = page.getByTestId('rescalers');
+    this.heatmap = page.getByTestId('heatmap');
+    this.heatmapDetails = page.getByTestId('heatmap-details');
+    this.viewer = page.getByTestId('mask-viewer');
+    this.viewerCanvases = this.viewer.locator('canvas');
+    this.storage = page.getByTestId('storage');
+    this.depthChart = page.getByTestId('depth-chart');
+    this.histogramChart = page.getByTestId('histogram-chart');
+  }
+  /** λ per task as the page shows it (the exact value rides on a data attribute). */
+  async lambdas(): Promise<Record<string, number>> {
+    const rows = await this.rescalers.locator('tbody tr').all();
+    const out: Record<string, number> = {};
+    for (const r of rows)
+      out[(await r.getAttribute('data-task')) ?? ''] = Number(await r.getAttribute('data-lambda'));
+    return out;
+  }
+}
+
+export class ExportPanel {
+  readonly root: Locator;
+  constructor(readonly page: Page) {
+    this.root = page.locator('#export');
+  }
+  button(label: string | RegExp): Locator {
+    return this.root.getByRole('button', { name: label });
+  }
+  status(key: string): Locator {
+    return this.page.getByTestId(`export-${key}`);
+  }
+}
 
 export class StudioPage {
   readonly heading: Locator;
   readonly gpuStatus: Locator;
+  readonly load: LoadPanel;
+  readonly merge: MergePanel;
+  readonly inspect: InspectPanel;
+  readonly exports: ExportPanel;
 
   constructor(readonly page: Page) {
     this.heading = page.getByRole('heading', { level: 1 });
     this.gpuStatus = page.getByTestId('gpu-status');
+    this.load = new LoadPanel(page);
+    this.merge = new MergePanel(page);
+    this.inspect = new InspectPanel(page);
+    this.exports = new ExportPanel(page);
   }
 
   async open(): Promise<void> {
     await this.page.goto('/');
+    await this.page.waitForFunction(() => window.__studio !== undefined);
   }
 
   /** The adapter name the page reports, or 'none'. */
   async adapter(): Promise<string> {
     return (await this.gpuStatus.getAttribute('data-adapter')) ?? 'none';
+  }
+
+  /** Runs a function of the typed test API in the page. */
+  api<T>(fn: (api: StudioTestApi) => T | Promise<T>): Promise<T> {
+    return this.page.evaluate(async (src) => {
+      const api = window.__studio as StudioTestApi;
+      return (new Function('api', `return (${src})(api)`) as (a: StudioTestApi) => T)(api);
+    }, fn.toString());
+  }
+
+  async mergeAndWait(): Promise<void> {
+    const before = await this.page.evaluate(
+      () => document.querySelector('[data-testid="merge-result"]')?.getAttribute('data-merge-id') ?? null,
+    );
+    await this.merge.mergeButton.click();
+    await this.page.waitForFunction(
+      (prev) => {
+        const id = document.querySelector('[data-testid="merge-result"]')?.getAttribute('data-merge-id');
+        return id !== null && id !== undefined && id !== prev;
+      },
+      before,
+      { timeout: 90_000 },
+    );
+  }
+
+  async screenshot(name: string, locator?: Locator): Promise<void> {
+    const path = `test-results/screenshots/${name}.png`;
+    if (locator) await locator.screenshot({ path });
+    else await this.page.screenshot({ path, fullPage: true });
   }
 }

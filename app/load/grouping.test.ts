@@ -1,0 +1,90 @@
+// Plan: grouping and guessing from names alone — shards go with their index, external data with
+// its ONNX model, READMEs are skipped; the base is guessed by its name; task names drop the
+// prefix and suffix every task shares and stay unique.
+import { describe, expect, it } from 'vitest';
+import { groupFiles, guessRoles, looksLikeBase, stemOf, taskNames } from './grouping';
+
+const files = (...paths: string[]) => paths.map((path) => ({ path }));
+const shape = (g: ReturnType<typeof groupFiles<{ path: string }>>) =>
+  g.groups.map((x) => [x.primary.path, x.companions.map((c) => c.path)]);
+
+describe('groupFiles', () => {
+  it('puts Hugging Face shards with their index, in the folder they share', () => {
+    const g = groupFiles(
+      files(
+        'vit/model-00002-of-00002.safetensors',
+        'vit/model.safetensors.index.json',
+        'vit/model-00001-of-00002.safetensors',
+        'other.safetensors',
+      ),
+    );
+    expect(shape(g)).toEqual([
+      [
+        'vit/model.safetensors.index.json',
+        ['vit/model-00002-of-00002.safetensors', 'vit/model-00001-of-00002.safetensors'],
+      ],
+      ['other.safetensors', []],
+    ]);
+  });
+
+  it('gives an ONNX model the external data named after it, and a lone model its folder’s data', () => {
+    expect(shape(groupFiles(files('a.onnx', 'a.onnx.data', 'b.onnx', 'b.onnx_data')))).toEqual([
+      ['a.onnx', ['a.onnx.data']],
+      ['b.onnx', ['b.onnx_data']],
+    ]);
+    expect(shape(groupFiles(files('m/model.onnx', 'm/weights.bin')))).toEqual([
+      ['m/model.onnx', ['m/weights.bin']],
+    ]);
+  });
+
+  it('skips files that are plainly not weights, and keeps unknown ones to be refused with a reason', () => {
+    const g = groupFiles(files('zoo/README.md', 'zoo/manifest.json', 'zoo/base.safetensors', 'notes.pdf'));
+    expect(g.skipped.map((f) => f.path)).toEqual(['zoo/README.md', 'zoo/manifest.json']);
+    expect(shape(g)).toEqual([
+      ['zoo/base.safetensors', []],
+      ['notes.pdf', []],
+    ]);
+  });
+});
+
+describe('guessing', () => {
+  it.each([
+    ['base.safetensors', true],
+    ['vit-b32-pretrained.safetensors', true],
+    ['clip_zeroshot.onnx', true],
+    ['pre-trained/model.safetensors', false], // the folder is not the file name
+    ['model-pre-trained.onnx', true],
+    ['database.safetensors', false],
+    ['mnist.safetensors', false],
+  ])('%s looks like a base: %s', (path, expected) => {
+    expect(looksLikeBase(path)).toBe(expected);
+  });
+
+  it('makes the first base-looking file the base and the rest tasks', () => {
+    expect(guessRoles(['a.safetensors', 'base.safetensors', 'zeroshot.safetensors'])).toEqual([
+      'task',
+      'base',
+      'task',
+    ]);
+    expect(guessRoles(['a.safetensors', 'b.safetensors'])).toEqual(['task', 'task']);
+  });
+
+  it('names a Hugging Face model.safetensors after its folder', () => {
+    expect(stemOf('vit-mnist/model.safetensors')).toBe('vit-mnist');
+    expect(stemOf('x/model.safetensors.index.json')).toBe('x');
+    expect(stemOf('svhn.onnx')).toBe('svhn');
+  });
+
+  it('drops the prefix and suffix all tasks share, at separators', () => {
+    expect(taskNames(['vit-b32-mnist-ft.safetensors', 'vit-b32-svhn-ft.safetensors'])).toEqual([
+      'mnist',
+      'svhn',
+    ]);
+    expect(taskNames(['plain.safetensors', 'rotated.safetensors'])).toEqual(['plain', 'rotated']);
+    expect(taskNames(['task_a.onnx'])).toEqual(['task_a']);
+  });
+
+  it('keeps names unique', () => {
+    expect(taskNames(['a/mnist.safetensors', 'b/mnist.safetensors'])).toEqual(['mnist', 'mnist-2']);
+  });
+});

@@ -1,0 +1,261 @@
+// What the views call: each action updates the stores and asks the worker for the heavy part.
+import { proxy } from 'comlink';
+import { fetchDemo } from '../load/demo';
+import { formatBytes } from '../lib/format';
+import { groupFiles } from '../load/grouping';
+import type { PathedFile } from '../worker/service';
+import { studioWorker } from '../worker/client';
+import type { ExportTarget, ExportWhat } from '../worker/protocol';
+import { gpuStore } from '../gpu/store';
+import { exportsStore, initialExports } from './exports';
+import {
+  filesStore,
+  initialFiles,
+  newCheckpointId,
+  selectionOf,
+  taskNameProblems,
+  withAdded,
+  withOpened,
+  withRemoved,
+  withRole,
+  withTaskName,
+  type FileRole,
+} from './files';
+import { initialInspect, inspectStore } from './inspect';
+import { defaultEngine, initialMerge, mergeStore, specOf } from './merge';
+
+export interface AddHints {
+  /** The file (by path) that is the base, e.g. from the demo's manifest. */
+  readonly baseLabel?: string;
+  /** Task names by file path. */
+  readonly taskNames?: ReadonlyMap<string, string>;
+  readonly origin?: 'demo' | 'user';
+}
+
+/** Groups the files (shards with their index, ONNX with its data), opens each group's headers. */
+export async function addFiles(files: readonly PathedFile[], hints: AddHints = {}): Promise<void> {
+  const { groups, skipped } = groupFiles(files);
+  const withIds = groups.map((g) => ({ id: newCheckpointId(), group: g }));
+  filesStore.setState((s) => ({
+    ...withAdded(
+      s,
+      withIds.map(({ id, group }) => ({
+        id,
+        paths: [group.primary.path, ...group.companions.map((c) => c.path)],
+      })),
+      skipped.map((f) => f.path),
+      hints,
+    ),
+    origin: hints.origin ?? 'user',
+  }));
+  const worker = studioWorker();
+  await Promise.all(
+    withIds.map(async ({ id, group }) => {
+      const outcome = await worker.open(id, group.primary, group.companions);
+      filesStore.setState((s) => withOpened(s, id, outcome));
+    }),
+  );
+  await realign();
+}
+
+/** Fetches the digits-8 zoo and adds it as if its files had been dropped. */
+export async function loadDemo(): Promise<void> {
+  const { demo } = filesStore.getState();
+  if (demo.loading || demo.loaded) return;
+  filesStore.setState({ demo: { loading: true } });
+  try {
+    const demo = await fetchDemo();
+    await addFiles(demo.files, { baseLabel: demo.baseLabel, taskNames: demo.taskNames, origin: 'demo' });
+    filesStore.setState({ demo: { loading: false, loaded: true } });
+  } catch (e) {
+    filesStore.setState({ demo: { loading: false, error: e instanceof Error ? e.message : String(e) } });
+  }
+}
+
+export async function setRole(id: string, role: FileRole): Promise<void> {
+  filesStore.setState((s) => withRole(s, id, role));
+  await realign();
+}
+
+export async function setTaskName(id: string, name: string): Promise<void> {
+  filesStore.setState((s) => withTaskName(s, id, name));
+  await realign();
+}
+
+export async function removeCheckpoint(id: string): Promise<void> {
+  filesStore.setState((s) => withRemoved(s, id));
+  await studioWorker().forget(id);
+  await realign();
+}
+
+let alignRequest = 0;
+
+/** Recomputes the alignment report from headers; a later request wins over an earlier one. */
+export async function realign(): Promise<void> {
+  const state = filesStore.getState();
+  const selection = selectionOf(state);
+  const request = ++alignRequest;
+  // Fewer than two tasks is a step not yet taken, not an error: the views say what to add.
+  if (!selection || selection.tasks.length < 2 || taskNameProblems(state).size > 0) {
+    filesStore.setState({ alignment: undefined });
+    return;
+  }
+  const outcome = await studioWorker().align(selection);
+  if (request === alignRequest) filesStore.setState({ alignment: outcome });
+}
+
+export function chosenEngine() {
+  const fallback = defaultEngine(gpuStore.getState());
+  return { ...fallback, engine: mergeStore.getState().engine ?? fallback.engine };
+}
+
+export async function startMerge(): Promise<void> {
+  const files = filesStore.getState();
+  const selection = selectionOf(files);
+  const merge = mergeStore.getState();
+  const spec = specOf(merge);
+  if (!selection || merge.running) return;
+  if ('error' in spec) {
+    mergeStore.setState({ notice: { kind: 'error', message: spec.error } });
+    return;
+  }
+  // Refused task files are left out of the merge, as the alignment report says.
+  const refused = new Set(files.alignment?.refused.map((r) => r.id));
+  const usable = { ...selection, tasks: selection.tasks.filter((t) => !refused.has(t.id)) };
+  mergeStore.setState({ running: true, progress: undefined, notice: undefined });
+  const outcome = await studioWorker().merge(
+    usable,
+    spec.spec,
+    chosenEngine().engine,
+    proxy((p) => {
+      if (mergeStore.getState().running) mergeStore.setState({ progress: p });
+    }),
+  );
+  if (outcome.ok) {
+    mergeStore.setState({ running: false, progress: undefined, result: outcome.summary });
+    const inspect = inspectStore.getState();
+    const names = new Set(outcome.summary.tensors.map((t) => t.name));
+    // Keep the viewer on the same tensor when the new result has it; else pick the largest.
+    if (!inspect.tensor || !names.has(inspect.tensor)) {
+      const largest = [...outcome.summary.tensors].sort((a, b) => b.numel - a.numel)[0];
+      inspectStore.setState({
+        tensor: largest?.name,
+        task: 0,
+        otherTask: Math.min(1, outcome.summary.tasks.length - 1),
+      });
+    }
+  } else {
+    mergeStore.setState({
+      running: false,
+      progress: undefined,
+      notice: { kind: outcome.cancelled ? 'cancelled' : 'error', message: outcome.message },
+    });
+  }
+}
+
+export async function cancelMerge(): Promise<void> {
+  await studioWorker().cancel();
+}
+
+export async function openBundle(bundleId: string): Promise<void> {
+  const selection = selectionOf(filesStore.getState());
+  if (!selection) {
+    mergeStore.setState({
+      notice: {
+        kind: 'error',
+        message: 'Add the base model the bundle was made from, and mark it as the base.',
+      },
+    });
+    return;
+  }
+  mergeStore.setState({ running: true, notice: undefined });
+  const outcome = await studioWorker().openBundle(bundleId, selection.baseId);
+  if (outcome.ok) {
+    mergeStore.setState({ running: false, result: outcome.summary });
+    const largest = [...outcome.summary.tensors].sort((a, b) => b.numel - a.numel)[0];
+    inspectStore.setState({
+      tensor: largest?.name,
+      task: 0,
+      otherTask: Math.min(1, outcome.summary.tasks.length - 1),
+    });
+  } else mergeStore.setState({ running: false, notice: { kind: 'error', message: outcome.message } });
+}
+
+/** The file name an export is offered under (computed here: the picker must open at once). */
+export function exportName(what: ExportWhat): string {
+  const result = mergeStore.getState().result;
+  if (what.kind === 'bundle') return 'emr-bundle.safetensors';
+  if (what.kind === 'zip') return `merge-studio-${result?.spec.method ?? 'merge'}.zip`;
+  const task = result?.tasks[what.task];
+  if (task && task.files > 1) return `${task.name}.zip`; // shards, downloaded together
+  return `${task?.name ?? 'task'}.${task?.format === 'onnx' ? 'onnx' : 'safetensors'}`;
+}
+
+const exportKey = (what: ExportWhat) => (what.kind === 'task' ? `task:${what.task}` : what.kind);
+
+/** Whether to stream exports to disk (File System Access API); tests may turn it off. */
+export const exportSettings = { useFileSystemAccess: true };
+
+type SavePicker = (options: { suggestedName: string }) => Promise<FileSystemFileHandle>;
+type DirectoryPicker = (options: { mode: 'readwrite' }) => Promise<FileSystemDirectoryHandle>;
+
+/** Where an export goes: a picked file, a picked folder (a sharded model), or a download. */
+async function pickTarget(what: ExportWhat, name: string): Promise<ExportTarget | undefined> {
+  const pickers = globalThis as { showSaveFilePicker?: SavePicker; showDirectoryPicker?: DirectoryPicker };
+  const sharded = what.kind === 'task' && (mergeStore.getState().result?.tasks[what.task]?.files ?? 1) > 1;
+  try {
+    if (!exportSettings.useFileSystemAccess) return { kind: 'blob' };
+    if (sharded && pickers.showDirectoryPicker)
+      return { kind: 'directory', handle: await pickers.showDirectoryPicker({ mode: 'readwrite' }) };
+    if (!sharded && pickers.showSaveFilePicker)
+      return { kind: 'handle', handle: await pickers.showSaveFilePicker({ suggestedName: name }) };
+    return { kind: 'blob' };
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') return undefined; // the user closed the picker
+    throw e;
+  }
+}
+
+/**
+ * Writes an export: streamed to a file the user picks where the browser has the File System
+ * Access API, else collected in the worker and downloaded as a Blob.
+ */
+export async function exportResult(what: ExportWhat): Promise<void> {
+  const key = exportKey(what);
+  const worker = studioWorker();
+  const name = exportName(what);
+  const target = await pickTarget(what, name);
+  if (!target) return;
+  exportsStore.setState((s) => ({
+    busy: key,
+    outcomes: { ...s.outcomes, [key]: { ok: true, message: 'Writing…' } },
+  }));
+  const outcome = await worker.export(what, target);
+  if (outcome.ok && outcome.blob) download(outcome.blob, name);
+  const saved =
+    target.kind === 'directory'
+      ? `the shards of ${name.replace(/\.zip$/, '')} into ${target.handle.name}/`
+      : name;
+  const message = outcome.ok ? `Saved ${saved} (${formatBytes(outcome.bytes)}).` : outcome.message;
+  exportsStore.setState((s) => ({
+    busy: undefined,
+    outcomes: { ...s.outcomes, [key]: { ok: outcome.ok, message } },
+  }));
+}
+
+function download(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Back to a fresh page (tests call it between cases). */
+export function resetStores(): void {
+  filesStore.setState(initialFiles, true);
+  mergeStore.setState(initialMerge, true);
+  inspectStore.setState(initialInspect, true);
+  exportsStore.setState(initialExports, true);
+}

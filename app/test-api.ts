@@ -1,0 +1,29 @@
+// A typed handle for end-to-end tests (window.__studio): read the stores, shrink the merge budget
+// so a merge lasts long enough to cancel, and route exports to downloads. Not used by the UI.
+import { exportSettings, resetStores } from './state/actions';
+import { filesStore } from './state/files';
+import { inspectStore } from './state/inspect';
+import { mergeStore } from './state/merge';
+import { studioWorker } from './worker/client';
+
+export const studioTestApi = {
+  files: () => filesStore.getState(),
+  merge: () => mergeStore.getState(),
+  inspect: () => inspectStore.getState(),
+  /** Bytes the merge scheduler may hold in flight; undefined restores the default. */
+  setMergeBudget: (bytes: number | undefined) => studioWorker().setBudget(bytes),
+  /** Task models past this many bytes export as shards (applies to the next merge's summary). */
+  setShardBytes: (bytes: number | undefined) => studioWorker().setShardBytes(bytes),
+  useFileSystemAccess: (on: boolean) => {
+    exportSettings.useFileSystemAccess = on;
+  },
+  reset: resetStores,
+};
+
+export type StudioTestApi = typeof studioTestApi;
+
+declare global {
+  interface Window {
+    __studio?: StudioTestApi;
+  }
+}

@@ -1,0 +1,43 @@
+// Step 3: what the merge did. Empty until a merge finishes; a running merge keeps the last one here.
+import { useStore } from 'zustand';
+import { mergeStore } from '../../state/merge';
+import { Charts } from './Charts';
+import { Heatmap } from './Heatmap';
+import { MaskViewer } from './MaskViewer';
+import { Rescalers } from './Rescalers';
+import { Storage } from './Storage';
+
+export function InspectPanel() {
+  const result = useStore(mergeStore, (s) => s.result);
+  return (
+    <section className="panel" aria-labelledby="inspect-title" id="inspect">
+      <h2 id="inspect-title">
+        <span className="step">3</span> Inspect
+      </h2>
+      {!result && (
+        <p className="muted">
+          Merge to see the rescalers, where each task’s mask keeps the unified task vector, and what it saves.
+        </p>
+      )}
+      {result && (
+        <div className="inspect" data-testid="inspect" data-merge-id={result.id}>
+          <div className="two-columns">
+            <Rescalers result={result} />
+            {result.spec.method === 'emr' && <Storage result={result} />}
+          </div>
+          {result.spec.method === 'emr' ? (
+            <>
+              <Heatmap result={result} />
+              <MaskViewer result={result} />
+              <Charts result={result} />
+            </>
+          ) : (
+            <p className="muted">
+              Masks and rescalers belong to EMR-Merging; this baseline made one merged model for all tasks.
+            </p>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

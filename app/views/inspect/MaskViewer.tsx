@@ -1,0 +1,203 @@
+// The mask viewer: one tensor's mask for one task, beside the sign of τ_uni, the agreement count
+// across tasks, or another task's mask. Both panes zoom and pan together.
+import { useEffect, useState, type PointerEvent, type UIEvent } from 'react';
+import { useStore } from 'zustand';
+import { inspectStore } from '../../state/inspect';
+import { studioWorker } from '../../worker/client';
+import type { MaskImage, MergeSummary, ViewMode } from '../../worker/protocol';
+import { percent, shapeText } from '../../lib/format';
+import { MaskCanvas } from './MaskCanvas';
+
+/** Cells sent per pane: a tensor up to this many elements is drawn one pixel per element. */
+const MAX_CELLS = 1 << 20;
+const PANE_WIDTH = 440;
+const PANE_HEIGHT = 330;
+
+const COMPARE: Record<Exclude<ViewMode, 'mask'>, string> = {
+  sign: 'Sign of τ_uni',
+  agreement: 'Tasks agreeing (count)',
+  'other-mask': 'Another task’s mask',
+};
+
+function usePanes(result: MergeSummary) {
+  const { tensor, task, compare, otherTask } = useStore(inspectStore);
+  const [panes, setPanes] = useState<{ key: string; left: MaskImage; right: MaskImage } | undefined>();
+  const key = `${result.id}|${tensor}|${task}|${compare}|${otherTask}`;
+  useEffect(() => {
+    if (!tensor) return;
+    let live = true;
+    const worker = studioWorker();
+    void Promise.all([
+      worker.maskImage({ tensor, task, mode: 'mask', maxCells: MAX_CELLS }),
+      worker.maskImage({ tensor, task, mode: compare, otherTask, maxCells: MAX_CELLS }),
+    ]).then(([left, right]) => {
+      if (live && left && right) setPanes({ key, left, right });
+    });
+    return () => {
+      live = false;
+    };
+  }, [key, tensor, task, compare, otherTask]);
+  return panes;
+}
+
+// Panning: drag any pane, and every pane of the viewer follows (found through the DOM, so no
+// React ref is read while rendering).
+const drags = new WeakMap<Element, { x: number; y: number; left: number; top: number }>();
+
+function follow(from: HTMLElement): void {
+  for (const el of from.closest('.panes')?.querySelectorAll<HTMLElement>('.pane-scroll') ?? [])
+    if (el !== from) {
+      el.scrollLeft = from.scrollLeft;
+      el.scrollTop = from.scrollTop;
+    }
+}
+function startDrag(e: PointerEvent<HTMLDivElement>): void {
+  const el = e.currentTarget;
+  el.setPointerCapture(e.pointerId);
+  drags.set(el, { x: e.clientX, y: e.clientY, left: el.scrollLeft, top: el.scrollTop });
+}
+function moveDrag(e: PointerEvent<HTMLDivElement>): void {
+  const el = e.currentTarget;
+  const d = drags.get(el);
+  if (!d) return;
+  el.scrollLeft = d.left - (e.clientX - d.x);
+  el.scrollTop = d.top - (e.clientY - d.y);
+  follow(el);
+}
+const endDrag = (e: PointerEvent<HTMLDivElement>) => drags.delete(e.currentTarget);
+const onPaneScroll = (e: UIEvent<HTMLDivElement>) => follow(e.currentTarget);
+
+function legendFor(mode: ViewMode, numTasks: number): string {
+  if (mode === 'sign') return 'red: τ_uni > 0 · blue: τ_uni < 0 · grey: 0';
+  if (mode === 'agreement') return `dark: no task’s bit on · yellow: all ${numTasks} on`;
+  return 'yellow: on (the task agrees with τ_uni’s sign) · purple: off';
+}
+
+export function MaskViewer({ result }: { result: MergeSummary }) {
+  const { tensor, task, compare, otherTask } = useStore(inspectStore);
+  const panes = usePanes(result);
+  // A zoom the user chose holds for the tensor it was chosen on; a new tensor starts fitted.
+  const [zoomed, setZoomed] = useState<{ tensor: string | undefined; zoom: number } | undefined>();
+  const stats = result.tensors.find((t) => t.name === tensor);
+  const img = panes?.left;
+  // Fit: the whole tensor in the pane (at most 16 px per cell for tiny tensors).
+  const fit = img ? Math.min(16, Math.max(Math.min(PANE_WIDTH / img.cols, PANE_HEIGHT / img.rows), 0.02)) : 1;
+  const z = zoomed && zoomed.tensor === tensor ? zoomed.zoom : fit;
+  const setZoom = (zoom: number | undefined) => setZoomed(zoom === undefined ? undefined : { tensor, zoom });
+  const set = (patch: Partial<ReturnType<typeof inspectStore.getState>>) => inspectStore.setState(patch);
+
+  return (
+    <section className="card" aria-labelledby="viewer-title" id="mask-viewer" data-testid="mask-viewer">
+      <div className="card-head">
+        <h3 id="viewer-title">Mask viewer</h3>
+        <div className="toolbar">
+          <label className="field inline">
+            <span>Tensor</span>
+            <select
+              value={tensor ?? ''}
+              onChange={(e) => set({ tensor: e.currentTarget.value })}
+              aria-label="Tensor"
+            >
+              {result.tensors.map((t) => (
+                <option key={t.name} value={t.name}>
+                  {t.name} {shapeText(t.shape)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field inline">
+            <span>Task</span>
+            <select
+              value={task}
+              onChange={(e) => set({ task: Number(e.currentTarget.value) })}
+              aria-label="Task"
+            >
+              {result.tasks.map((t, i) => (
+                <option key={t.name} value={i}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field inline">
+            <span>Beside it</span>
+            <select
+              value={compare}
+              onChange={(e) => set({ compare: e.currentTarget.value as ViewMode })}
+              aria-label="Beside it"
+            >
+              {Object.entries(COMPARE).map(([k, v]) => (
+                <option key={k} value={k}>
+                  {v}
+                </option>
+              ))}
+            </select>
+          </label>
+          {compare === 'other-mask' && (
+            <label className="field inline">
+              <span>Other task</span>
+              <select
+                value={otherTask}
+                onChange={(e) => set({ otherTask: Number(e.currentTarget.value) })}
+                aria-label="Other task"
+              >
+                {result.tasks.map((t, i) => (
+                  <option key={t.name} value={i}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <div className="segmented" aria-label="Zoom">
+            <button type="button" aria-label="Zoom out" onClick={() => setZoom(z / 2)}>
+              −
+            </button>
+            <button type="button" onClick={() => setZoom(undefined)}>
+              Fit
+            </button>
+            <button type="button" aria-label="Zoom in" onClick={() => setZoom(z * 2)}>
+              +
+            </button>
+          </div>
+        </div>
+      </div>
+      {stats && img && (
+        <p className="muted" data-testid="viewer-caption">
+          {shapeText(stats.shape)} shown as {img.viewRows} × {img.viewCols}
+          {img.blockRows * img.blockCols > 1
+            ? `, each pixel the density of a ${img.blockRows} × ${img.blockCols} block`
+            : ', one pixel per element'}
+          . Density for {result.tasks[task]?.name}: {percent(stats.density[task] ?? 0)}. Drag to pan.
+        </p>
+      )}
+      <div className="panes">
+        {panes &&
+          [panes.left, panes.right].map((image, i) => (
+            <figure key={i} className="pane">
+              <figcaption>
+                {i === 0
+                  ? `Mask of ${result.tasks[task]?.name}`
+                  : compare === 'other-mask'
+                    ? `Mask of ${result.tasks[otherTask]?.name}`
+                    : COMPARE[compare as Exclude<ViewMode, 'mask'>]}
+              </figcaption>
+              <div
+                className="pane-scroll"
+                tabIndex={0}
+                aria-label="Mask image; scroll or drag to pan"
+                onPointerDown={startDrag}
+                onPointerMove={moveDrag}
+                onPointerUp={endDrag}
+                onPointerCancel={endDrag}
+                onScroll={onPaneScroll}
+              >
+                <MaskCanvas image={image} zoom={z} label={i === 0 ? 'Task mask' : 'Comparison'} />
+              </div>
+              <p className="muted small">{legendFor(image.mode, image.numTasks)}</p>
+            </figure>
+          ))}
+      </div>
+    </section>
+  );
+}

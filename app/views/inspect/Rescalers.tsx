@@ -1,0 +1,55 @@
+// λ_t per task, with the two sums it is the ratio of (DESIGN.md: a sum of per-tensor means).
+import type { MergeSummary } from '../../worker/protocol';
+import { percent } from '../../lib/format';
+
+const num = (x: number) => (Number.isFinite(x) ? x.toPrecision(6) : '—');
+
+export function Rescalers({ result }: { result: MergeSummary }) {
+  const emr = result.spec.method === 'emr';
+  const fromBundle = result.source === 'bundle';
+  return (
+    <section className="card" aria-labelledby="rescalers-title">
+      <h3 id="rescalers-title">{emr ? 'Rescalers λₜ' : 'Tasks'}</h3>
+      {emr && (
+        <p className="muted">
+          λₜ = Σ mean|τₜ| ⁄ Σ mean|Mₜ ⊙ τ_uni| over the shared tensors
+          {result.spec.method === 'emr' && result.spec.rescale === 'global' ? ' (here: global sums)' : ''}.
+          {fromBundle ? ' A bundle stores λₜ but not its sums.' : ''}
+        </p>
+      )}
+      <table className="numbers" data-testid="rescalers">
+        <thead>
+          <tr>
+            <th scope="col">Task</th>
+            {emr && <th scope="col">λₜ</th>}
+            {emr && <th scope="col">Σ mean|τₜ|</th>}
+            {emr && <th scope="col">Σ mean|Mₜ⊙τ_uni|</th>}
+            {emr && <th scope="col">Mask density</th>}
+            <th scope="col">Format</th>
+          </tr>
+        </thead>
+        <tbody>
+          {result.tasks.map((t) => (
+            <tr key={t.name} data-task={t.name} data-lambda={t.lambda}>
+              <th scope="row">{t.name}</th>
+              {emr && (
+                <td>
+                  {t.lambda.toFixed(4)}
+                  {t.lambdaDefaulted && (
+                    <span className="badge" title="No mask bit was on: λ was set to 1">
+                      default
+                    </span>
+                  )}
+                </td>
+              )}
+              {emr && <td>{num(t.numerator)}</td>}
+              {emr && <td>{num(t.denominator)}</td>}
+              {emr && <td>{Number.isFinite(t.density) ? percent(t.density) : '—'}</td>}
+              <td>{t.format}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

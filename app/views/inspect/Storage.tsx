@@ -1,0 +1,32 @@
+// The storage claim: N full models against the base plus one bundle.
+import type { MergeSummary } from '../../worker/protocol';
+import { formatBytes } from '../../lib/format';
+
+export function Storage({ result }: { result: MergeSummary }) {
+  const { taskModelsBytes, baseBytes, bundleBytes } = result.storage;
+  const ours = baseBytes + bundleBytes;
+  const ratio = ours > 0 ? taskModelsBytes / ours : 0;
+  const max = Math.max(taskModelsBytes, ours, 1);
+  return (
+    <section className="card" aria-labelledby="storage-title" data-testid="storage">
+      <h3 id="storage-title">Storage</h3>
+      <div className="bars">
+        <div className="bar-row">
+          <span>{result.tasks.length} full models</span>
+          <div className="bar" style={{ width: `${(taskModelsBytes / max) * 100}%` }} />
+          <span className="bar-value">{formatBytes(taskModelsBytes)}</span>
+        </div>
+        <div className="bar-row">
+          <span>base + EMR bundle</span>
+          <div className="bar ours" style={{ width: `${(ours / max) * 100}%` }} />
+          <span className="bar-value">{formatBytes(ours)}</span>
+        </div>
+      </div>
+      <p>
+        <strong>{ratio.toFixed(1)}×</strong> smaller. The bundle holds τ_uni (4 bytes per shared parameter),{' '}
+        {result.tasks.length} one-bit masks, {result.tasks.length} scalars and the task heads:{' '}
+        {formatBytes(bundleBytes)}.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,59 @@
+// The file picker and the demo button; with no files yet, an invitation to try the demo.
+import { useRef } from 'react';
+import { useStore } from 'zustand';
+import { addFiles, loadDemo } from '../../state/actions';
+import { filesStore } from '../../state/files';
+import { filesFromList } from '../../load/dropped';
+
+export function AddFiles() {
+  const input = useRef<HTMLInputElement>(null);
+  const empty = useStore(filesStore, (s) => s.checkpoints.length === 0);
+  const demo = useStore(filesStore, (s) => s.demo);
+  return (
+    <div className={empty ? 'add-files empty' : 'add-files'}>
+      {empty && (
+        <div className="invite">
+          <p className="invite-title">Drop a base model and its fine-tuned copies anywhere on this page.</p>
+          <p className="muted">
+            safetensors (single or sharded with its <code>index.json</code>), ONNX with its external data, or
+            a folder. Files are read on this machine only.
+          </p>
+          <p>
+            New here? <strong>Load the demo</strong>: a tiny vision transformer fine-tuned on 8 digit tasks.
+          </p>
+        </div>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className={empty ? 'primary' : ''}
+          onClick={() => void loadDemo()}
+          disabled={demo.loading || demo.loaded === true}
+        >
+          {demo.loading ? 'Loading demo…' : demo.loaded ? 'Demo loaded' : 'Load demo'}
+        </button>
+        <button type="button" onClick={() => input.current?.click()}>
+          Add model files…
+        </button>
+        <input
+          ref={input}
+          type="file"
+          multiple
+          aria-label="Add model files"
+          className="visually-hidden"
+          accept=".safetensors,.json,.onnx,.data,.bin"
+          onChange={(e) => {
+            const list = e.currentTarget.files;
+            if (list?.length) void addFiles(filesFromList(list));
+            e.currentTarget.value = ''; // the same file picked again still fires change
+          }}
+        />
+      </div>
+      {demo.error && (
+        <p className="error" role="alert">
+          {demo.error}
+        </p>
+      )}
+    </div>
+  );
+}

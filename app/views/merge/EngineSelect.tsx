@@ -1,0 +1,44 @@
+// GPU (named by its adapter) or CPU; the default follows DESIGN.md and says why.
+import { useStore } from 'zustand';
+import { gpuStore } from '../../gpu/store';
+import { defaultEngine, mergeStore } from '../../state/merge';
+import { GPU_ENGINE_BUILT } from '../../worker/engines';
+import type { EngineKind } from '../../worker/protocol';
+
+export function EngineSelect() {
+  const gpu = useStore(gpuStore);
+  const picked = useStore(mergeStore, (s) => s.engine);
+  const fallback = defaultEngine(gpu);
+  const engine = picked ?? fallback.engine;
+  const gpuLabel =
+    gpu.status === 'ready'
+      ? `GPU — ${gpu.info.name}${gpu.info.isSoftware ? ' (software)' : ''}`
+      : 'GPU — unavailable';
+  return (
+    <div className="engine-select">
+      <label className="field">
+        <span>Engine</span>
+        <select
+          value={engine}
+          onChange={(e) => mergeStore.setState({ engine: e.currentTarget.value as EngineKind })}
+          data-testid="engine-select"
+        >
+          <option value="gpu" disabled={gpu.status !== 'ready'}>
+            {gpuLabel}
+          </option>
+          <option value="cpu">CPU</option>
+        </select>
+      </label>
+      <p className="muted engine-reason" data-testid="engine-reason">
+        {picked === undefined || picked === fallback.engine
+          ? `Default: ${fallback.engine.toUpperCase()}. ${fallback.reason}`
+          : 'Chosen by you.'}
+      </p>
+      {engine === 'gpu' && !GPU_ENGINE_BUILT && (
+        <p className="notice small">
+          The WebGPU engine is not in this build yet: this merge runs on the CPU engine.
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+// Step 2: merge. Method, engine, the Merge and Cancel buttons, progress, and how the last one went.
+import { useStore } from 'zustand';
+import { describeMethod } from '../../../src/merge/methods';
+import { cancelMerge, startMerge } from '../../state/actions';
+import { filesStore, selectionOf, taskNameProblems } from '../../state/files';
+import { mergeStore } from '../../state/merge';
+import { formatBytes, formatSeconds } from '../../lib/format';
+import { EngineSelect } from './EngineSelect';
+import { MergeProgress } from './MergeProgress';
+import { MethodForm } from './MethodForm';
+
+function useBlocker(): string | undefined {
+  return useStore(filesStore, (s) => {
+    if (s.checkpoints.some((c) => c.status === 'opening')) return 'Reading headers…';
+    const selection = selectionOf(s);
+    if (!selection || selection.tasks.length < 2) return 'Add a base model and at least two tasks.';
+    if (taskNameProblems(s).size) return 'Fix the task names first.';
+    if (!s.alignment) return 'Checking the files…';
+    if (!s.alignment.ok) return s.alignment.message;
+    return undefined;
+  });
+}
+
+export function MergePanel() {
+  const running = useStore(mergeStore, (s) => s.running);
+  const notice = useStore(mergeStore, (s) => s.notice);
+  const result = useStore(mergeStore, (s) => s.result);
+  const blocker = useBlocker();
+  return (
+    <section className="panel" aria-labelledby="merge-title" id="merge">
+      <h2 id="merge-title">
+        <span className="step">2</span> Merge
+      </h2>
+      <div className="merge-controls">
+        <MethodForm />
+        <EngineSelect />
+        <div className="merge-buttons">
+          <button
+            type="button"
+            className="primary"
+            disabled={running || blocker !== undefined}
+            onClick={() => void startMerge()}
+          >
+            Merge
+          </button>
+          <button type="button" disabled={!running} onClick={() => void cancelMerge()}>
+            Cancel
+          </button>
+        </div>
+      </div>
+      {blocker && !running && <p className="muted">{blocker}</p>}
+      <MergeProgress />
+      {notice && (
+        <p className={notice.kind === 'error' ? 'error' : 'notice'} role="alert" data-testid="merge-notice">
+          {notice.message}
+        </p>
+      )}
+      {result && (
+        <p className="result-line" data-testid="merge-result" data-merge-id={result.id}>
+          {result.source === 'bundle' ? 'Restored from a bundle' : 'Merged'}: {describeMethod(result.spec)},{' '}
+          {result.tasks.length} tasks, {result.tensors.length} shared tensors, in{' '}
+          {formatSeconds(result.seconds)} on <strong data-testid="merge-engine">{result.engine}</strong>
+          {result.bytesRead > 0 ? ` (${formatBytes(result.bytesRead)} read)` : ''}.
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,76 @@
+// Plan: the mask viewer's cells — 2-D views of any shape, the smallest block that fits the cell
+// budget, and cell values for each mode checked by hand on a small tensor (including the sizes
+// that straddle a mask word: 31, 32, 33 elements).
+import { describe, expect, it } from 'vitest';
+import { blockSize, maskImage, maskOnes, view2d } from './mask-image';
+
+/** Packs per-task bit arrays as the engine does: task t at t·⌈numel/32⌉ words, LSB first. */
+function pack(bits: number[][], numel: number): Uint32Array {
+  const words = Math.ceil(numel / 32);
+  const out = new Uint32Array(words * bits.length);
+  bits.forEach((b, t) =>
+    b.forEach(
+      (v, i) => (out[t * words + (i >> 5)] = ((out[t * words + (i >> 5)] as number) | (v << (i & 31))) >>> 0),
+    ),
+  );
+  return out;
+}
+
+describe('view2d and blockSize', () => {
+  it.each([
+    [[], [1, 1]],
+    [[7], [1, 7]],
+    [
+      [3, 4],
+      [3, 4],
+    ],
+    [
+      [2, 3, 4, 5],
+      [2, 60],
+    ],
+  ])('%j is viewed as %j', (shape, view) => expect(view2d(shape)).toEqual(view));
+
+  it('keeps one cell per element when the tensor fits, else the smallest square block', () => {
+    expect(blockSize(100, 100, 10_000)).toEqual([1, 1]);
+    expect(blockSize(100, 100, 9_999)).toEqual([2, 2]);
+    expect(blockSize(1, 1000, 100)).toEqual([1, 10]);
+    const [br, bc] = blockSize(3072, 768, 1 << 16);
+    expect(Math.ceil(3072 / br) * Math.ceil(768 / bc)).toBeLessThanOrEqual(1 << 16);
+  });
+});
+
+describe('maskImage', () => {
+  const numel = 6;
+  const bits = [
+    [1, 0, 1, 1, 0, 0],
+    [1, 1, 0, 1, 0, 1],
+  ];
+  const src = {
+    shape: [2, 3],
+    numel,
+    numTasks: 2,
+    masks: pack(bits, numel),
+    tauUni: Float32Array.from([1, -2, 0, 3, -1, 0.5]),
+  };
+
+  it('draws a task’s mask, another task’s, the agreement and the sign per element', () => {
+    expect([...maskImage(src, 'mask', 0, 100).values]).toEqual([1, 0, 1, 1, 0, 0]);
+    expect([...maskImage(src, 'other-mask', 0, 100, 1).values]).toEqual([1, 1, 0, 1, 0, 1]);
+    expect([...maskImage(src, 'agreement', 0, 100).values]).toEqual([1, 0.5, 0.5, 1, 0, 0.5]);
+    expect([...maskImage(src, 'sign', 0, 100).values]).toEqual([1, -1, 0, 1, -1, 1]);
+  });
+
+  it('averages blocks when the tensor does not fit', () => {
+    const img = maskImage(src, 'mask', 0, 2); // 2 × 3 into ≤ 2 cells: blocks of 2 × 2
+    expect([img.rows, img.cols, img.blockRows, img.blockCols]).toEqual([1, 2, 2, 2]);
+    expect([...img.values]).toEqual([0.5, 0.5]);
+  });
+
+  it.each([31, 32, 33])('counts ones across word boundaries (%i elements)', (n) => {
+    const b = [
+      Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+      Array.from({ length: n }, () => 1),
+    ];
+    expect(maskOnes(pack(b, n), n, 2)).toEqual([Math.ceil(n / 3), n]);
+  });
+});

@@ -1,0 +1,178 @@
+// What crosses between the page and the studio worker: plain, structured-cloneable summaries.
+// The worker keeps the heavy things (opened checkpoints, τ_uni, masks); the page gets these.
+import type { LeftOutReason } from '../../src/merge/model-set';
+import type { MethodSpec } from '../../src/merge/methods';
+
+export type EngineKind = 'cpu' | 'gpu';
+
+/** One checkpoint read from its headers: what the file card shows. */
+export interface CheckpointSummary {
+  readonly format: 'safetensors' | 'onnx';
+  readonly files: readonly string[];
+  readonly tensorCount: number;
+  readonly parameters: number;
+  /** dtype → number of tensors with it. */
+  readonly dtypes: Readonly<Record<string, number>>;
+  /** Sum of the files' sizes. */
+  readonly bytes: number;
+  /** An EMR bundle written by this studio (its metadata says so), not a model. */
+  readonly isBundle: boolean;
+}
+
+export type OpenOutcome =
+  | { readonly ok: true; readonly summary: CheckpointSummary }
+  | { readonly ok: false; readonly message: string };
+
+/** Which opened checkpoints to merge, by the ids the page gave them. */
+export interface Selection {
+  readonly baseId: string;
+  readonly tasks: readonly { readonly id: string; readonly name: string }[];
+}
+
+export interface SharedSummary {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtypes: readonly string[];
+}
+
+export interface AlignmentSummary {
+  readonly shared: readonly SharedSummary[];
+  readonly sharedParameters: number;
+  readonly leftOut: readonly {
+    readonly name: string;
+    readonly reason: LeftOutReason;
+    readonly detail: string;
+    readonly passThroughTasks: readonly string[];
+  }[];
+  readonly baseOnly: readonly string[];
+}
+
+/** A task file that is not a fine-tune of the base: refused, with the tensors that differ. */
+export interface RefusedTask {
+  readonly id: string;
+  readonly message: string;
+  readonly differing: readonly string[];
+}
+
+export type AlignOutcome =
+  | {
+      readonly ok: true;
+      readonly report: AlignmentSummary;
+      readonly refused: readonly RefusedTask[];
+    }
+  | { readonly ok: false; readonly message: string; readonly refused: readonly RefusedTask[] };
+
+export interface ProgressUpdate {
+  readonly phase: 'histogram' | 'threshold' | 'merge';
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly tensorsDone: number;
+  readonly tensorsTotal: number;
+  /** Seconds since the merge started. */
+  readonly elapsed: number;
+}
+
+export interface TaskStats {
+  readonly name: string;
+  readonly format: 'safetensors' | 'onnx';
+  /** EMR only (NaN otherwise). */
+  readonly lambda: number;
+  /** λ's two sums; NaN when restored from a bundle (the bundle does not store them). */
+  readonly numerator: number;
+  readonly denominator: number;
+  readonly lambdaDefaulted: boolean;
+  readonly density: number;
+  /** Files its safetensors export takes: 1, or the shards of a model past the shard size. */
+  readonly files: number;
+}
+
+export interface TensorStats {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly numel: number;
+  /** Sign-conflict rate (elements where tasks' τ disagree in sign / numel); NaN from a bundle. */
+  readonly conflictRate: number;
+  /** Mask density per task (task order). */
+  readonly density: readonly number[];
+}
+
+export interface MergeSummary {
+  /** Increases with every merge, so views know a new result arrived. */
+  readonly id: number;
+  readonly spec: MethodSpec;
+  readonly engine: string;
+  readonly seconds: number;
+  readonly bytesRead: number;
+  readonly source: 'merge' | 'bundle';
+  readonly tasks: readonly TaskStats[];
+  /** Shared tensors in merge order; densities only for EMR. */
+  readonly tensors: readonly TensorStats[];
+  readonly storage: StorageSummary;
+}
+
+export interface StorageSummary {
+  /** N full task models, in their own dtypes. */
+  readonly taskModelsBytes: number;
+  /** The base model (needed beside the bundle). */
+  readonly baseBytes: number;
+  /** τ_uni (f32) + N one-bit masks + N scalars + the task-specific tensors. */
+  readonly bundleBytes: number;
+}
+
+export type MergeOutcome =
+  | { readonly ok: true; readonly summary: MergeSummary }
+  | { readonly ok: false; readonly cancelled: boolean; readonly message: string };
+
+export type ViewMode = 'mask' | 'sign' | 'agreement' | 'other-mask';
+
+export interface MaskImageRequest {
+  readonly tensor: string;
+  readonly task: number;
+  /** What to draw: the task's mask, the sign of τ_uni, how many tasks' masks are on, another task's mask. */
+  readonly mode: ViewMode;
+  readonly otherTask?: number;
+  /** Most cells to send: above it, elements are pooled into blocks. */
+  readonly maxCells: number;
+}
+
+export interface MaskImage {
+  readonly rows: number;
+  readonly cols: number;
+  /** Elements per cell along each axis (1 × 1: one pixel per element). */
+  readonly blockRows: number;
+  readonly blockCols: number;
+  /** The tensor's shape as viewed in 2-D. */
+  readonly viewRows: number;
+  readonly viewCols: number;
+  /** Per cell: density in [0, 1] (mask, agreement as a share of tasks) or mean sign in [-1, 1]. */
+  readonly values: Float32Array<ArrayBuffer>;
+  readonly mode: ViewMode;
+  readonly numTasks: number;
+}
+
+export interface Histogram {
+  /** log10 of the bins' lower edges, evenly spaced; the last entry is the upper edge. */
+  readonly log10Edges: readonly number[];
+  readonly tauUni: readonly number[];
+  /** Per task |τ_t|. */
+  readonly tasks: readonly (readonly number[])[];
+  /** Exact zeros are left out of log bins and counted here. */
+  readonly zeros: { readonly tauUni: number; readonly tasks: readonly number[] };
+  /** True when the tasks' counts come from a sample of each tensor (large models). */
+  readonly sampled: boolean;
+}
+
+export type ExportTarget =
+  /** Streamed to a file the user picked (File System Access API). */
+  | { readonly kind: 'handle'; readonly handle: FileSystemFileHandle }
+  /** Several files (the shards of a large model) into a folder the user picked. */
+  | { readonly kind: 'directory'; readonly handle: FileSystemDirectoryHandle }
+  /** Collected into a Blob the page downloads (a zip when it is several files). */
+  | { readonly kind: 'blob' };
+
+export type ExportOutcome =
+  | { readonly ok: true; readonly bytes: number; readonly blob?: Blob }
+  | { readonly ok: false; readonly message: string };
+
+export type ExportWhat =
+  { readonly kind: 'bundle' } | { readonly kind: 'task'; readonly task: number } | { readonly kind: 'zip' };

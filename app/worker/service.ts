@@ -1,0 +1,479 @@
+// The studio's worker-side service: it holds what is heavy (the opened checkpoints, the merge
+// result with τ_uni and the masks, the engine) and answers the page with small summaries.
+// Plain TypeScript with no worker globals, so Node tests can drive it directly.
+import { releaseProxy } from 'comlink';
+import { dtypeBytes, widenToF32, type MergeDType } from '../../src/formats/dtype';
+import { openCheckpoint } from '../../src/formats/open';
+import type { ByteSink } from '../../src/formats/sink';
+import { blobSource } from '../../src/formats/source';
+import type { Checkpoint } from '../../src/formats/tensor';
+import { BUNDLE_FORMAT, openBundle, writeBundle } from '../../src/merge/bundle';
+import type { MergeEngine } from '../../src/merge/engine';
+import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../../src/merge/export';
+import { isEmr, runMerge, type EmrResult, type MergeResult } from '../../src/merge/merge';
+import type { MethodSpec } from '../../src/merge/methods';
+import { buildModelSet, ModelSetError, type ModelSet } from '../../src/merge/model-set';
+import { createEngine } from './engine-choice';
+import { addToHistogram, binEdges, logBins, maxAbs } from './histogram';
+import { maskImage, maskOnes } from './mask-image';
+import type {
+  AlignOutcome,
+  CheckpointSummary,
+  EngineKind,
+  ExportOutcome,
+  ExportTarget,
+  ExportWhat,
+  Histogram,
+  MaskImage,
+  MaskImageRequest,
+  MergeOutcome,
+  MergeSummary,
+  OpenOutcome,
+  ProgressUpdate,
+  RefusedTask,
+  Selection,
+  StorageSummary,
+} from './protocol';
+import { DEFAULT_SHARD_BYTES, shardCount, writeShardedTask } from './sharded';
+import { blobSink, fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
+import { zipWriter } from './zip';
+
+/** A file with the path it had inside a dropped folder (File.name is only the last part). */
+export interface PathedFile {
+  readonly path: string;
+  readonly file: Blob;
+}
+
+interface Held {
+  readonly result: MergeResult;
+  readonly engine: MergeEngine;
+  readonly summary: MergeSummary;
+}
+
+const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
+const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+
+/** Elements of each tensor read back for the |τ_t| histograms. */
+const SAMPLE_PER_TENSOR = 1 << 16;
+
+/** Progress goes to the page at most this often (each update is a message). */
+const PROGRESS_EVERY_MS = 80;
+
+export class StudioService {
+  private readonly checkpoints = new Map<string, { checkpoint: Checkpoint; bytes: number }>();
+  private held: Held | undefined;
+  private running: AbortController | undefined;
+  private merges = 0;
+  /** Bytes the merge scheduler may hold in flight (tests shrink it to slow a merge down). */
+  private budgetBytes: number | undefined;
+
+  /** Task models past this many bytes are written as Hugging Face shards. */
+  private shardBytes = DEFAULT_SHARD_BYTES;
+
+  setBudget(bytes: number | undefined): void {
+    this.budgetBytes = bytes;
+  }
+
+  setShardBytes(bytes: number | undefined): void {
+    this.shardBytes = bytes ?? DEFAULT_SHARD_BYTES;
+  }
+
+  async open(id: string, primary: PathedFile, companions: readonly PathedFile[]): Promise<OpenOutcome> {
+    try {
+      const source = (f: PathedFile) => blobSource(f.file, baseName(f.path));
+      const checkpoint = await openCheckpoint(source(primary), companions.map(source));
+      const bytes = [primary, ...companions].reduce((a, f) => a + f.file.size, 0);
+      this.checkpoints.set(id, { checkpoint, bytes });
+      return { ok: true, summary: summarize(checkpoint, bytes) };
+    } catch (e) {
+      this.checkpoints.delete(id);
+      return { ok: false, message: errorMessage(e) };
+    }
+  }
+
+  forget(id: string): void {
+    this.checkpoints.delete(id);
+  }
+
+  /** The alignment report from headers alone, with task files of another model refused. */
+  align(selection: Selection): AlignOutcome {
+    const built = this.modelSet(selection);
+    if ('message' in built) return { ok: false, message: built.message, refused: built.refused };
+    const { report } = built.set;
+    return {
+      ok: true,
+      refused: built.refused,
+      report: {
+        shared: report.shared.map((s) => ({ name: s.name, shape: s.shape, dtypes: s.dtypes })),
+        sharedParameters: report.sharedParameters,
+        leftOut: report.leftOut.map((l) => ({ ...l })),
+        baseOnly: [...report.baseOnly],
+      },
+    };
+  }
+
+  private modelSet(
+    selection: Selection,
+  ): { set: ModelSet; refused: RefusedTask[] } | { message: string; refused: RefusedTask[] } {
+    const base = this.checkpoints.get(selection.baseId)?.checkpoint;
+    if (!base)
+      return { message: 'Pick a base model: the checkpoint the tasks were fine-tuned from.', refused: [] };
+    const refused: RefusedTask[] = [];
+    const tasks = [];
+    for (const t of selection.tasks) {
+      const checkpoint = this.checkpoints.get(t.id)?.checkpoint;
+      if (!checkpoint) continue;
+      const why = otherModel(base, checkpoint);
+      if (why) refused.push({ id: t.id, ...why });
+      else tasks.push({ name: t.name, checkpoint });
+    }
+    try {
+      return { set: buildModelSet(base, tasks), refused };
+    } catch (e) {
+      if (e instanceof ModelSetError) return { message: e.message, refused };
+      throw e;
+    }
+  }
+
+  async merge(
+    selection: Selection,
+    spec: MethodSpec,
+    engineKind: EngineKind,
+    onProgress: (p: ProgressUpdate) => void,
+  ): Promise<MergeOutcome> {
+    try {
+      return await this.runMerge(selection, spec, engineKind, onProgress);
+    } finally {
+      // The page's callback arrives as a comlink proxy holding a MessagePort: let it go.
+      (onProgress as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.();
+    }
+  }
+
+  private async runMerge(
+    selection: Selection,
+    spec: MethodSpec,
+    engineKind: EngineKind,
+    onProgress: (p: ProgressUpdate) => void,
+  ): Promise<MergeOutcome> {
+    const built = this.modelSet(selection);
+    if ('message' in built) return { ok: false, cancelled: false, message: built.message };
+    this.running?.abort();
+    const controller = new AbortController();
+    this.running = controller;
+    const engine = await createEngine(engineKind);
+    const started = performance.now();
+    let lastSent = 0;
+    try {
+      const result = await runMerge(built.set, spec, engine, {
+        signal: controller.signal,
+        ...(this.budgetBytes ? { budgetBytes: this.budgetBytes } : {}),
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - lastSent < PROGRESS_EVERY_MS && p.bytesDone < p.bytesTotal) return;
+          lastSent = now;
+          // Through comlink this is a message to the page; a page that went away must not throw here.
+          void Promise.resolve(onProgress({ ...p, elapsed: (now - started) / 1000 })).catch(() => {});
+        },
+      });
+      const seconds = (performance.now() - started) / 1000;
+      // Only a finished merge replaces the result on screen; a cancelled or failed one never does.
+      this.replace({ result, engine, summary: this.summary(result, engine.description, seconds, 'merge') });
+      return { ok: true, summary: this.held?.summary as MergeSummary };
+    } catch (e) {
+      engine.dispose();
+      if (isAbort(e) || controller.signal.aborted)
+        return { ok: false, cancelled: true, message: 'Merge cancelled; the previous result is kept.' };
+      return { ok: false, cancelled: false, message: errorMessage(e) };
+    } finally {
+      if (this.running === controller) this.running = undefined;
+    }
+  }
+
+  cancel(): void {
+    this.running?.abort();
+  }
+
+  /** Restores a merge result from an EMR bundle and the base it was made from. */
+  async openBundle(bundleId: string, baseId: string): Promise<MergeOutcome> {
+    const bundle = this.checkpoints.get(bundleId)?.checkpoint;
+    const base = this.checkpoints.get(baseId)?.checkpoint;
+    if (!bundle || !base)
+      return { ok: false, cancelled: false, message: 'Add the bundle and its base model.' };
+    try {
+      const started = performance.now();
+      const result = await openBundle(bundle, base);
+      const engine = await createEngine('cpu');
+      const seconds = (performance.now() - started) / 1000;
+      this.replace({ result, engine, summary: this.summary(result, engine.description, seconds, 'bundle') });
+      return { ok: true, summary: this.held?.summary as MergeSummary };
+    } catch (e) {
+      return { ok: false, cancelled: false, message: errorMessage(e) };
+    }
+  }
+
+  private replace(next: Held): void {
+    if (this.held && this.held.engine !== next.engine) this.held.engine.dispose();
+    this.held = next;
+  }
+
+  private summary(
+    result: MergeResult,
+    engine: string,
+    seconds: number,
+    source: 'merge' | 'bundle',
+  ): MergeSummary {
+    const { set } = result;
+    const formats = set.tasks.map((_, t) =>
+      isOnnxTask(result, t) ? ('onnx' as const) : ('safetensors' as const),
+    );
+    const emr = isEmr(result) ? result : undefined;
+    const stats = new Map((emr?.tensors ?? []).map((s) => [s.name, s] as const));
+    const tensors = set.shared.map((s) => {
+      const st = stats.get(s.name);
+      const ones = st
+        ? st.maskOnes
+        : emr
+          ? maskOnes(emr.masks.get(s.name) as Uint32Array, s.numel, set.tasks.length)
+          : [];
+      return {
+        name: s.name,
+        shape: s.shape,
+        numel: s.numel,
+        conflictRate: st ? st.conflicts / Math.max(1, s.numel) : Number.NaN,
+        density: ones.map((n) => n / Math.max(1, s.numel)),
+      };
+    });
+    const shared = set.report.sharedParameters;
+    const tasks = set.tasks.map((task, t) => {
+      const e = emr?.tasks[t];
+      const density =
+        e && !Number.isNaN(e.density)
+          ? e.density
+          : emr
+            ? tensors.reduce((a, s) => a + (s.density[t] ?? 0) * s.numel, 0) / Math.max(1, shared)
+            : Number.NaN;
+      return {
+        name: task.name,
+        format: formats[t] ?? 'safetensors',
+        lambda: e?.lambda ?? Number.NaN,
+        numerator: e?.numerator ?? Number.NaN,
+        denominator: e?.denominator ?? Number.NaN,
+        lambdaDefaulted: e?.lambdaDefaulted ?? false,
+        density,
+        files: formats[t] === 'onnx' ? 1 : shardCount(result, t, this.shardBytes),
+      };
+    });
+    return {
+      id: ++this.merges,
+      spec: result.spec,
+      engine,
+      seconds,
+      bytesRead: result.bytesRead,
+      source,
+      tasks,
+      tensors,
+      storage: storageOf(set),
+    };
+  }
+
+  maskImage(req: MaskImageRequest): MaskImage | undefined {
+    const result = this.held?.result;
+    if (!result || !isEmr(result)) return undefined;
+    const shared = result.set.shared.find((s) => s.name === req.tensor);
+    const masks = result.masks.get(shared?.name ?? ('' as never));
+    const tauUni = result.tauUni.get(shared?.name ?? ('' as never));
+    if (!shared || !masks || !tauUni) return undefined;
+    return maskImage(
+      { shape: shared.shape, numel: shared.numel, numTasks: result.set.tasks.length, masks, tauUni },
+      req.mode,
+      req.task,
+      req.maxCells,
+      req.otherTask,
+    );
+  }
+
+  /**
+   * |τ_uni| and each task's |τ_t| on log bins. τ_uni is in memory and counted whole; τ_t needs
+   * the files again, so each tensor contributes at most its first SAMPLE_PER_TENSOR elements —
+   * enough for the distribution's shape without re-reading N full models.
+   */
+  async histograms(): Promise<Histogram | undefined> {
+    const result = this.held?.result;
+    if (!result || !isEmr(result)) return undefined;
+    const { set } = result;
+    let max = 0;
+    for (const tau of result.tauUni.values()) max = maxAbs(tau, max);
+    const bins = logBins(max);
+    const tauUni: number[] = new Array<number>(bins.count).fill(0);
+    let zerosUni = 0;
+    for (const tau of result.tauUni.values()) zerosUni += addToHistogram(tau, bins, tauUni);
+    // From a bundle the tasks' shared weights are not at hand: only τ_uni is shown then.
+    const tasks: number[][] = [];
+    const zeros: number[] = [];
+    let sampled = false;
+    if (this.held?.summary.source === 'merge') {
+      for (let t = 0; t < set.tasks.length; t++) {
+        const counts = new Array<number>(bins.count).fill(0);
+        let z = 0;
+        for (const s of set.shared) {
+          const n = Math.min(s.numel, SAMPLE_PER_TENSOR);
+          sampled ||= n < s.numel;
+          const entry = s.tasks[t] as (typeof s.tasks)[number];
+          const read = (e: typeof entry) => e.data.read(0, n * dtypeBytes(e.dtype));
+          const base = widenToF32(await read(s.base), s.base.dtype as MergeDType);
+          const task = widenToF32(await read(entry), entry.dtype);
+          for (let i = 0; i < n; i++) task[i] = (task[i] as number) - (base[i] as number);
+          z += addToHistogram(task, bins, counts);
+        }
+        tasks.push(counts);
+        zeros.push(z);
+      }
+    }
+    return { log10Edges: binEdges(bins), tauUni, tasks, zeros: { tauUni: zerosUni, tasks: zeros }, sampled };
+  }
+
+  async export(what: ExportWhat, target: ExportTarget): Promise<ExportOutcome> {
+    const held = this.held;
+    if (!held) return { ok: false, message: 'Nothing to export yet: merge first.' };
+    const name = what.kind === 'task' ? (held.result.set.tasks[what.task]?.name ?? 'task') : what.kind;
+    const opened: AbortableSink[] = [];
+    let bytes = 0;
+    // Every byte goes through here, counted; file sinks are remembered so a failure can drop them.
+    const counted = (sink: ByteSink): ByteSink => ({
+      name: sink.name,
+      write: (b) => ((bytes += b.byteLength), sink.write(b)),
+      close: () => sink.close(),
+    });
+    try {
+      const writer = new ExportWriter(held, this.shardBytes);
+      if (target.kind === 'directory') {
+        if (what.kind !== 'task') throw new Error('only a sharded task model is written to a folder');
+        await writer.task(what.task, async (file) => {
+          const sink = await fileHandleSink(await target.handle.getFileHandle(file, { create: true }));
+          opened.push(sink);
+          return counted(sink);
+        });
+        return { ok: true, bytes };
+      }
+      let out: AbortableSink | BlobSink;
+      if (target.kind === 'handle') {
+        out = await fileHandleSink(target.handle);
+        opened.push(out);
+      } else out = blobSink(name);
+      const sink = counted(out);
+      if (what.kind === 'zip') await writer.zip(sink);
+      else if (what.kind === 'bundle') await writer.bundle(sink);
+      else if (writer.isSharded(what.task)) {
+        const zip = zipWriter(sink); // several files into one download: a zip of the shards
+        await writer.task(what.task, async (file) => zip.file(file));
+        await zip.close();
+      } else await writer.task(what.task, async () => sink);
+      return 'blob' in out ? { ok: true, bytes, blob: out.blob() } : { ok: true, bytes };
+    } catch (e) {
+      await Promise.all(opened.map((s) => s.abort().catch(() => {})));
+      return { ok: false, message: `${name}: ${errorMessage(e)}` };
+    }
+  }
+}
+
+/** Writes the exports of one held result: the bundle, a task (sharded when large), the zip. */
+class ExportWriter {
+  constructor(
+    private readonly held: Held,
+    private readonly shardBytes: number,
+  ) {}
+
+  isSharded(t: number): boolean {
+    return !isOnnxTask(this.held.result, t) && shardCount(this.held.result, t, this.shardBytes) > 1;
+  }
+
+  async bundle(sink: ByteSink): Promise<void> {
+    const { result } = this.held;
+    if (!isEmr(result)) throw new Error('the bundle holds an EMR merge; this result is a baseline');
+    await writeBundle(result as EmrResult, sink);
+  }
+
+  /** A task's model through sinks by file name: one file, or the shards and their index. */
+  async task(t: number, sinkFor: (file: string) => Promise<ByteSink>): Promise<void> {
+    const { result, engine } = this.held;
+    const stem = result.set.tasks[t]?.name ?? `task${t}`;
+    if (isOnnxTask(result, t)) await writeTaskOnnx(result, t, engine, await sinkFor(`${stem}.onnx`));
+    else if (this.isSharded(t)) await writeShardedTask(result, t, engine, stem, this.shardBytes, sinkFor);
+    else await writeTaskSafetensors(result, t, engine, await sinkFor(`${stem}.safetensors`));
+  }
+
+  /** The bundle and every task, one zip; a sharded task's files go in a folder named after it. */
+  async zip(sink: ByteSink): Promise<void> {
+    const zip = zipWriter(sink);
+    const { result } = this.held;
+    if (isEmr(result)) await this.bundle(zip.file('emr-bundle.safetensors'));
+    for (let t = 0; t < result.set.tasks.length; t++) {
+      const folder = this.isSharded(t) ? `${result.set.tasks[t]?.name ?? t}/` : '';
+      await this.task(t, async (file) => zip.file(folder + file));
+    }
+    await zip.close();
+  }
+}
+
+function summarize(checkpoint: Checkpoint, bytes: number): CheckpointSummary {
+  const dtypes: Record<string, number> = {};
+  let parameters = 0;
+  for (const e of checkpoint.tensors.values()) {
+    dtypes[e.dtype] = (dtypes[e.dtype] ?? 0) + 1;
+    parameters += e.shape.reduce((a, d) => a * d, 1);
+  }
+  return {
+    format: checkpoint.format,
+    files: [...checkpoint.files],
+    tensorCount: checkpoint.tensors.size,
+    parameters,
+    dtypes,
+    bytes,
+    isBundle: checkpoint.metadata.get('format') === BUNDLE_FORMAT,
+  };
+}
+
+/**
+ * A task file of another model: it shares no tensor with the base, or more of the tensors both
+ * have differ in shape than agree (a head with other classes is one differing tensor, not most).
+ */
+export function otherModel(
+  base: Checkpoint,
+  task: Checkpoint,
+): { message: string; differing: string[] } | undefined {
+  let same = 0;
+  const differing: string[] = [];
+  for (const [name, e] of task.tensors) {
+    const b = base.tensors.get(name);
+    if (!b) continue;
+    if (b.shape.join() === e.shape.join()) same++;
+    else differing.push(`${name}: [${e.shape.join(', ')}] here, [${b.shape.join(', ')}] in the base`);
+  }
+  if (same === 0 && differing.length === 0) {
+    const examples = [...task.tensors.keys()].slice(0, 3);
+    return {
+      message: `Not a fine-tune of this base: none of its ${task.tensors.size} tensors is in the base (e.g. ${examples.join(', ')}).`,
+      differing: examples.map((n) => `${n}: not in the base`),
+    };
+  }
+  if (differing.length > same) {
+    return {
+      message: `Not a fine-tune of this base: ${differing.length} tensors differ in shape, only ${same} match.`,
+      differing,
+    };
+  }
+  return undefined;
+}
+
+function storageOf(set: ModelSet): StorageSummary {
+  const sum = (c: Checkpoint) => [...c.tensors.values()].reduce((a, e) => a + e.byteLength, 0);
+  const n = set.tasks.length;
+  const masks = set.shared.reduce((a, s) => a + Math.ceil(s.numel / 8), 0);
+  const heads = set.passThrough.reduce((a, list) => a + list.reduce((b, e) => b + e.byteLength, 0), 0);
+  return {
+    taskModelsBytes: set.tasks.reduce((a, t) => a + sum(t.checkpoint), 0),
+    baseBytes: sum(set.base),
+    bundleBytes: set.report.sharedParameters * dtypeBytes('F32') + n * masks + n * 8 + heads,
+  };
+}
