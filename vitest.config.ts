@@ -15,6 +15,7 @@ const browserProject =
           test: {
             name: 'browser',
             include: ['src/**/*.gpu.test.ts', 'src/**/*.browser.test.ts', 'app/**/*.browser.test.{ts,tsx}'],
+            exclude: ['src/cli/**', 'node_modules/**'], // the CLI's GPU tests drive dawn.node, in Node only
             testTimeout: 120_000,
             browser: {
               enabled: true,

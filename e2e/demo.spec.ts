@@ -146,3 +146,32 @@ test('demo: load, merge, inspect, export and read back', async ({ page }) => {
   await studio.screenshot('07-restored');
   expect(errors).toEqual([]);
 });
+
+test('demo on the GPU engine: the same masks and rescalers as the CPU engine', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const studio = new StudioPage(page);
+  await studio.open();
+  await studio.load.loadDemo.click();
+  await expect(studio.load.checkpoints).toHaveCount(9);
+  await studio.merge.engine.selectOption('gpu');
+  await studio.mergeAndWait();
+  await expect(studio.merge.result).toContainText('GPU: google swiftshader');
+  const reference = await engineMerge();
+  const shown = await studio.inspect.lambdas();
+  // λ's sums come from f32 partials on the GPU, added in f64: equal to 1e-6, not to the last bit
+  reference.set.tasks.forEach((t, i) =>
+    expect(Math.abs((shown[t.name] as number) - (reference.lambdas[i] as number))).toBeLessThan(
+      1e-6 * (reference.lambdas[i] as number),
+    ),
+  );
+  // mask densities are counts of mask bits: identical when the masks are
+  const densities = await studio.inspect.rescalers
+    .locator('tbody tr')
+    .evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[3]?.textContent));
+  const expected = reference.tasks.map((t) => `${(t.density * 100).toFixed(1)} %`);
+  expect(densities).toEqual(expected);
+  await expect(studio.inspect.viewerCanvases).toHaveCount(2);
+  await studio.screenshot('08-gpu-merge');
+  expect(errors).toEqual([]);
+});

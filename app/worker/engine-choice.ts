@@ -1,9 +1,10 @@
 // The one place the worker turns "cpu" / "gpu" into an engine. The CPU engine spreads each chunk
 // over one Web Worker per core (bit-identical to one thread); where workers cannot be started
-// (Node tests) it runs on this thread. The WebGPU engine (src/gpu) is being built beside the
-// studio; until it lands, a GPU request runs on the CPU engine and the finished merge says so (it
-// reports the engine's own description). Swapping it in is one line below.
+// (Node tests) it runs on this thread. The GPU engine gets a device of its own for the merge and
+// gives it back when the merge's engine is disposed.
 import { wrap } from 'comlink';
+import { acquireGpu } from '../../src/gpu/device';
+import { GpuEngine } from '../../src/gpu/engine';
 import { CpuEngine } from '../../src/merge/cpu/engine';
 import type { KernelServer } from '../../src/merge/cpu/kernel-server';
 import { ParallelCpuEngine } from '../../src/merge/cpu/parallel';
@@ -28,7 +29,5 @@ function cpuEngine(): MergeEngine {
 }
 
 export async function createEngine(kind: EngineKind): Promise<MergeEngine> {
-  // When src/gpu/engine.ts lands: if (kind === 'gpu') return new GpuEngine(await acquireGpu());
-  void kind;
-  return cpuEngine();
+  return kind === 'gpu' ? new GpuEngine(await acquireGpu(), true) : cpuEngine();
 }

@@ -111,6 +111,8 @@ describe('merge-studio merge', () => {
     const out = join(dir, 'out-emr');
     const r = await run([
       'merge',
+      '--engine',
+      'cpu',
       '--base',
       join(dir, 'base.safetensors'),
       ...taskFlags(),
@@ -170,7 +172,7 @@ describe('merge-studio merge', () => {
       ].join('\n'),
     );
     const out = join(dir, 'out-ties');
-    const r = await run(['merge', config, '--out', out]);
+    const r = await run(['merge', config, '--engine', 'cpu', '--out', out]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain('TIES-Merging (k = 50 %, λ = 0.8)');
@@ -262,6 +264,8 @@ describe('ONNX tasks', () => {
     const out = join(dir, 'out-onnx');
     const r = await run([
       'merge',
+      '--engine',
+      'cpu',
       '--base',
       join(onnxDir, 'base.onnx'),
       ...['one', 'two', 'three'].flatMap((t) => ['--task', `${t}=${join(onnxDir, `${t}.onnx`)}`]),

@@ -39,7 +39,7 @@ import { progressBar } from './progress';
 const USAGE = `usage:
   merge-studio merge --base FILE --task NAME=FILE --task NAME=FILE [...] --out DIR
                      [--method emr|ta|ties|avg] [--lambda X] [--topk X] [--rescale tensor-mean|global]
-                     [--budget MB] [--engine cpu] [--no-bundle] [--json]
+                     [--budget MB] [--engine cpu|gpu] [--no-bundle] [--json]
   merge-studio merge CONFIG.yml --out DIR [--json]
   merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
   merge-studio eval --base FILE --task NAME=MODEL.onnx --eval NAME=SET.safetensors [...]
@@ -48,11 +48,18 @@ const USAGE = `usage:
 
 class Interrupted extends Error {}
 
-function engineFor(name: string | undefined): MergeEngine {
-  if (name === undefined || name === 'cpu') return createNodeCpuEngine();
-  if (name === 'gpu')
-    throw new UsageError('--engine gpu: the WebGPU engine is not in this build yet; use --engine cpu');
-  throw new UsageError(`--engine must be cpu or gpu, got "${name}"`);
+/**
+ * --engine cpu | gpu; by default the GPU when the machine has a hardware adapter, else the CPU
+ * with a one-line notice saying why. The GPU code (dawn.node) loads only when it may be used.
+ */
+async function engineFor(name: string | undefined): Promise<MergeEngine> {
+  if (name === 'cpu') return createNodeCpuEngine();
+  if (name === 'gpu') return (await import('./gpu')).gpuEngine();
+  if (name !== undefined) throw new UsageError(`--engine must be cpu or gpu, got "${name}"`);
+  const decision = await (await import('./gpu')).gpuEngineIfFast();
+  if (decision.engine) return decision.engine;
+  process.stderr.write(`merge-studio: ${decision.notice}\n`);
+  return createNodeCpuEngine();
 }
 
 function fmtBytes(n: number): string {
@@ -125,9 +132,9 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   }
   const budgetMb = numberFlag('budget', values.budget);
   const budgetBytes = budgetMb === undefined ? undefined : Math.max(1, budgetMb) * 2 ** 20;
-  const engine = files.adopt(engineFor(values.engine));
   const started = performance.now();
-  const set = await openSet(job, files);
+  const set = await openSet(job, files); // headers first: a refusal comes before any engine starts
+  const engine = files.adopt(await engineFor(values.engine));
   const bar = progressBar();
   const result: MergeResult = await runMerge(set, job.method, engine, {
     signal,

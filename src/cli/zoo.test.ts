@@ -57,7 +57,7 @@ async function quiet(args: string[]): Promise<{ code: number; out: string; err: 
 describe('digits-8 zoo through the CLI', () => {
   it('merge writes every task as ONNX, with the graph kept and the bundle beside them', async () => {
     const out = join(dir, 'emr');
-    const r = await quiet(['merge', ...modelFlags, '--out', out, '--json']);
+    const r = await quiet(['merge', '--engine', 'cpu', ...modelFlags, '--out', out, '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.out) as { tasks: { name: string; lambda: number }[] };

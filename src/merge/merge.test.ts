@@ -146,6 +146,20 @@ describe('EMR semantics, hand-checked', () => {
     expect(r.tasks.map((t) => t.density)).toEqual([0.25, 0.75]);
   });
 
+  it('a zero τ is not a disagreeing sign: conflicts need one task above and one below zero', async () => {
+    // element 0: τ = (−1, 0) → s = −1, no conflict; element 1: τ = (−1, +0.5) → conflict
+    const layers: Layer[] = [
+      {
+        name: 'w',
+        shape: [2],
+        base: new Float32Array(2),
+        tasks: [new Float32Array([-1, -1]), new Float32Array([0, 0.5])],
+      },
+    ];
+    const r = (await runMerge(makeSet(layers, 2), methodSpec('emr'), engine)) as EmrResult;
+    expect(r.tensors[0]?.conflicts).toBe(1);
+  });
+
   it('a positive sum whose f32 mean underflows to 0 elects −1, like the mean itself', async () => {
     const tiny = 2 ** -149; // the smallest subnormal: (tiny + 0) / 2 rounds to 0
     const layers: Layer[] = [

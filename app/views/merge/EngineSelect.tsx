@@ -2,7 +2,6 @@
 import { useStore } from 'zustand';
 import { gpuStore } from '../../gpu/store';
 import { defaultEngine, mergeStore } from '../../state/merge';
-import { GPU_ENGINE_BUILT } from '../../worker/engines';
 import type { EngineKind } from '../../worker/protocol';
 
 export function EngineSelect() {
@@ -34,11 +33,6 @@ export function EngineSelect() {
           ? `Default: ${fallback.engine.toUpperCase()}. ${fallback.reason}`
           : 'Chosen by you.'}
       </p>
-      {engine === 'gpu' && !GPU_ENGINE_BUILT && (
-        <p className="notice small">
-          The WebGPU engine is not in this build yet: this merge runs on the CPU engine.
-        </p>
-      )}
     </div>
   );
 }

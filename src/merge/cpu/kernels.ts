@@ -67,7 +67,7 @@ function electSigns(sum: Float32Array, n: number, numTasks: number): void {
 }
 
 /** The least f32 Σ > 0 whose f32 mean Σ/N is > 0 (only tiny subnormal sums round to a zero mean). */
-function leastPositiveMeanSum(numTasks: number): number {
+export function leastPositiveMeanSum(numTasks: number): number {
   const bits = new Uint32Array(1);
   const f = new Float32Array(bits.buffer);
   let lo = 1; // smallest positive subnormal
@@ -108,12 +108,14 @@ function agreement(
  * mispredict): on the f32 bit patterns as int32, non-negative floats order like their integers and
  * negative ones are negative integers, so an integer max is the float max once ε ≥ 0.
  */
+const NEGATIVE_ZERO_BITS = -0x80000000;
+
 function foldExtremes(v: Int32Array, eps: Int32Array, disagrees: Uint8Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const x = v[i] as number;
     const e = eps[i] as number;
     eps[i] = e ^ ((x ^ e) & -(x > e));
-    disagrees[i] = (disagrees[i] as number) | (x >>> 31);
+    disagrees[i] = (disagrees[i] as number) | (+(x < 0) & +(x !== NEGATIVE_ZERO_BITS)); // v < 0, not −0
   }
 }
 

@@ -1,0 +1,146 @@
+// EMR's fused pass over one chunk: elect the sign, the magnitude and the masks, and the partial
+// sums of the rescalers, for N tasks at once.
+//
+//   τ_t = θ_t − θ₀; s = +1 where Σ_t τ_t (task order, f32) ≥ least_positive_sum (i.e. where the
+//   f32 mean Σ/N is > 0), else −1; v_t = s·τ_t; ε = max(0, max_t v_t); M_t = (v_t > 0);
+//   τ_uni = s·ε. (On hardware that flushes subnormals, elements whose τ are subnormal can differ
+//   from the CPU twin; SwiftShader and the tests keep them.)
+//
+// Work division: invocation k owns elements [32k, 32k + 32) — one mask word per task, so words
+// are written whole, without atomics. Its per-task Σ|τ_t| and Σ M_t·ε go through a workgroup tree
+// reduction, one task at a time, into partials[group][task][2]; the host adds them in f64.
+// Dispatch is 2-D (groups_x per row) so more than 65 535 workgroups fit.
+//
+// Inputs are read in their stored dtype from u32 words (no widening on the host): DTYPE 0 = f32,
+// 1 = f16 (unpack2x16float), 2 = bf16 (the high 16 bits of an f32).
+//
+// Bindings (group 0):
+//   0  params: Params                 uniform
+//   1  base: array<u32>               storage, read        the base chunk
+//   2  tasks: array<u32>              storage, read        N task chunks, task t at t·task_stride words
+//   3  tau_uni: array<f32>            storage, read_write  [numel]
+//   4  masks: array<u32>              storage, read_write  [N × ⌈numel/32⌉], task-major
+//   5  partials: array<f32>           storage, read_write  [groups × N × 2]
+//   6  conflicts: atomic<u32>         storage, read_write  elements where some v_t > 0 and some < 0
+
+override WORKGROUP_SIZE: u32 = 64;
+// Private arrays need a constant size: the host refuses more tasks than this.
+const MAX_TASKS: u32 = 64u;
+override BASE_DTYPE: u32 = 0;
+override TASK_DTYPE: u32 = 0;
+
+struct Params {
+  numel: u32,
+  num_tasks: u32,
+  task_stride: u32, // words per task chunk in `tasks`
+  groups_x: u32,
+  least_positive_sum: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> base: array<u32>;
+@group(0) @binding(2) var<storage, read> tasks: array<u32>;
+@group(0) @binding(3) var<storage, read_write> tau_uni: array<f32>;
+@group(0) @binding(4) var<storage, read_write> masks: array<u32>;
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(6) var<storage, read_write> conflicts: atomic<u32>;
+
+var<workgroup> scratch: array<f32, WORKGROUP_SIZE>;
+
+fn decode(word: u32, i: u32, dtype: u32) -> f32 {
+  if (dtype == 1u) {
+    return unpack2x16float(word)[i & 1u];
+  }
+  if (dtype == 2u) {
+    return bitcast<f32>(select(word << 16u, word & 0xffff0000u, (i & 1u) == 1u));
+  }
+  return bitcast<f32>(word);
+}
+
+fn word_index(i: u32, dtype: u32) -> u32 {
+  return select(i, i >> 1u, dtype != 0u);
+}
+
+fn base_at(i: u32) -> f32 {
+  return decode(base[word_index(i, BASE_DTYPE)], i, BASE_DTYPE);
+}
+
+fn tau_at(t: u32, i: u32, b: f32) -> f32 {
+  return decode(tasks[t * params.task_stride + word_index(i, TASK_DTYPE)], i, TASK_DTYPE) - b;
+}
+
+fn reduce_sum(lid: u32, x: f32) -> f32 {
+  scratch[lid] = x;
+  workgroupBarrier();
+  for (var half = WORKGROUP_SIZE / 2u; half > 0u; half /= 2u) {
+    if (lid < half) {
+      scratch[lid] += scratch[lid + half];
+    }
+    workgroupBarrier();
+  }
+  let total = scratch[0];
+  workgroupBarrier(); // scratch is reused by the next task's reduction
+  return total;
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let group = wid.y * params.groups_x + wid.x;
+  let word = group * WORKGROUP_SIZE + lid;
+  let words = (params.numel + 31u) / 32u;
+  let n_tasks = params.num_tasks;
+  var abs_sum: array<f32, MAX_TASKS>;
+  var masked_sum: array<f32, MAX_TASKS>;
+  var bits: array<u32, MAX_TASKS>;
+  var conflict_count = 0u;
+  if (word < words) {
+    let first = word * 32u;
+    let last = min(first + 32u, params.numel);
+    for (var i = first; i < last; i++) {
+      let b = base_at(i);
+      var sum = 0.0;
+      for (var t = 0u; t < n_tasks; t++) {
+        sum += tau_at(t, i, b);
+      }
+      // `least_positive_sum` is a subnormal, which GPUs that flush subnormals read as 0: the
+      // `sum > 0` keeps a zero sum electing −1 there too.
+      let s = select(-1.0, 1.0, sum > 0.0 && sum >= params.least_positive_sum);
+      var eps = 0.0;
+      var any_neg = false;
+      let bit = 1u << (i - first);
+      for (var t = 0u; t < n_tasks; t++) {
+        let tau = tau_at(t, i, b);
+        abs_sum[t] += abs(tau);
+        let v = s * tau;
+        if (v > 0.0) {
+          bits[t] |= bit;
+          eps = max(eps, v);
+        }
+        any_neg = any_neg || v < 0.0;
+      }
+      tau_uni[i] = s * eps;
+      if (eps > 0.0 && any_neg) {
+        conflict_count += 1u;
+      }
+      for (var t = 0u; t < n_tasks; t++) {
+        if ((bits[t] & bit) != 0u) {
+          masked_sum[t] += eps;
+        }
+      }
+    }
+    for (var t = 0u; t < n_tasks; t++) {
+      masks[t * words + word] = bits[t];
+    }
+  }
+  if (conflict_count > 0u) {
+    atomicAdd(&conflicts, conflict_count);
+  }
+  for (var t = 0u; t < n_tasks; t++) {
+    let a = reduce_sum(lid, abs_sum[t]);
+    let m = reduce_sum(lid, masked_sum[t]);
+    if (lid == 0u) {
+      partials[(group * n_tasks + t) * 2u] = a;
+      partials[(group * n_tasks + t) * 2u + 1u] = m;
+    }
+  }
+}

@@ -1,0 +1,326 @@
+// The WebGPU merge engine: EMR's fused elect/mask pass and the reconstruction run as WGSL kernels
+// (shaders/merge/); the CPU engine's kernels are their twins and the tests hold them equal.
+// Inputs go up in their stored dtype (f32/f16/bf16 words; the shader decodes them), the N task
+// chunks packed in one buffer, and every output of a chunk comes back in one mapped read.
+// Averaging, Task Arithmetic and TIES still run on the CPU kernels in this build (said in
+// `description`): their WGSL kernels are the next step.
+import electWgsl from '../../shaders/merge/emr_elect.wgsl?raw';
+import reconstructWgsl from '../../shaders/merge/emr_reconstruct.wgsl?raw';
+import { dtypeBytes, type MergeDType } from '../formats/dtype';
+import { CpuEngine } from '../merge/cpu/engine';
+import { leastPositiveMeanSum, maskWords } from '../merge/cpu/kernels';
+import type { ChunkInput, EmrChunkOut, MergeEngine, RawChunk, TiesChunkOut } from '../merge/engine';
+import type { Gpu } from './device';
+import { dispatchShape } from './reduce';
+
+const ELECT_WORKGROUP = 64;
+const RECONSTRUCT_WORKGROUP = 256;
+/** The elect kernel keeps per-task state in private arrays of this constant size (emr_elect.wgsl). */
+export const MAX_GPU_TASKS = 64;
+
+const DTYPE_CODE: Record<MergeDType, number> = { F32: 0, F16: 1, BF16: 2 };
+
+/** Bytes of a chunk as whole u32 words (4-aligned and padded: the shader reads words). */
+function words(bytes: Uint8Array): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(Math.max(1, Math.ceil(bytes.byteLength / 4)));
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+/** Buffers that grow to the largest request and are reused: no allocation per chunk. */
+class BufferPool {
+  private readonly buffers = new Map<string, GPUBuffer>();
+  constructor(private readonly device: GPUDevice) {}
+  get(key: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
+    const padded = Math.max(16, Math.ceil(size / 16) * 16);
+    const have = this.buffers.get(key);
+    if (have && have.size >= padded) return have;
+    have?.destroy();
+    const buffer = this.device.createBuffer({ label: key, size: padded, usage });
+    this.buffers.set(key, buffer);
+    return buffer;
+  }
+  destroy(): void {
+    for (const b of this.buffers.values()) b.destroy();
+    this.buffers.clear();
+  }
+}
+
+/** Buffer usages, read when first used: in Node the WebGPU globals exist only once dawn.node is set up. */
+const usage = () => ({
+  storageIn: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+  storageOut: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  readback: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  uniform: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+});
+
+export class GpuEngine implements MergeEngine {
+  readonly kind = 'gpu' as const;
+  readonly description: string;
+  private readonly device: GPUDevice;
+  private readonly pool: BufferPool;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly cpu = new CpuEngine();
+
+  constructor(
+    private readonly gpu: Gpu,
+    /** Destroy the device on dispose (when the engine was given a device of its own). */
+    private readonly ownsDevice = false,
+  ) {
+    this.device = gpu.device;
+    this.pool = new BufferPool(gpu.device);
+    this.description = `GPU: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''}; baselines on the CPU kernels`;
+  }
+
+  private pipeline(kind: 'elect' | 'reconstruct', constants: Record<string, number>): GPUComputePipeline {
+    const key = `${kind} ${JSON.stringify(constants)}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const code = kind === 'elect' ? electWgsl : reconstructWgsl;
+      p = this.device.createComputePipeline({
+        label: key,
+        layout: 'auto',
+        compute: {
+          module: this.device.createShaderModule({ label: kind, code }),
+          entryPoint: 'main',
+          constants,
+        },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Largest chunk (elements, a multiple of 32) whose N packed task chunks fit one binding. */
+  private maxElements(numTasks: number, dtype: MergeDType): number {
+    const perElement = numTasks * dtypeBytes(dtype);
+    return Math.max(32, Math.floor(this.gpu.info.limits.maxStorageBufferBindingSize / perElement / 32) * 32);
+  }
+
+  /** GPU work runs one call at a time: calls share the pooled buffers and their mapped readback. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  emr(chunk: ChunkInput): Promise<EmrChunkOut> {
+    return this.serial(() => this.emrChunk(chunk));
+  }
+
+  emrReconstruct(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+  ): Promise<Float32Array> {
+    return this.serial(() => this.reconstruct(base, tauUni, mask, maskOffsetWords, lambda));
+  }
+
+  private async emrChunk(chunk: ChunkInput): Promise<EmrChunkOut> {
+    const numTasks = chunk.tasks.length;
+    if (numTasks > MAX_GPU_TASKS)
+      throw new RangeError(`the GPU engine merges up to ${MAX_GPU_TASKS} tasks at once; got ${numTasks}`);
+    const taskDtype = chunk.tasks[0]?.dtype ?? 'F32';
+    if (chunk.tasks.some((t) => t.dtype !== taskDtype)) return this.cpu.emr(chunk); // mixed dtypes: rare; CPU twin
+    const limit = this.maxElements(numTasks, taskDtype);
+    if (chunk.numel <= limit) return this.emrTile(chunk);
+    // A tile per binding-sized piece, one after another (they share the pooled buffers).
+    const out: { r: EmrChunkOut; start: number; numel: number }[] = [];
+    for (let start = 0; start < chunk.numel; start += limit) {
+      const numel = Math.min(limit, chunk.numel - start);
+      const cut = (c: RawChunk): RawChunk => {
+        const s = dtypeBytes(c.dtype);
+        return { bytes: c.bytes.subarray(start * s, (start + numel) * s), dtype: c.dtype };
+      };
+      out.push({
+        r: await this.emrTile({ numel, base: cut(chunk.base), tasks: chunk.tasks.map(cut) }),
+        start,
+        numel,
+      });
+    }
+    const totalWords = maskWords(chunk.numel);
+    const tauUni = new Float32Array(chunk.numel);
+    const masks = new Uint32Array(numTasks * totalWords);
+    const sumAbsTau = new Float64Array(numTasks);
+    const sumAbsMasked = new Float64Array(numTasks);
+    let conflicts = 0;
+    for (const { r, start, numel } of out) {
+      tauUni.set(r.tauUni, start);
+      const w = maskWords(numel);
+      for (let t = 0; t < numTasks; t++) {
+        masks.set(r.masks.subarray(t * w, (t + 1) * w), t * totalWords + start / 32);
+        sumAbsTau[t] = (sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
+        sumAbsMasked[t] = (sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
+      }
+      conflicts += r.conflicts;
+    }
+    return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts };
+  }
+
+  private async emrTile(chunk: ChunkInput): Promise<EmrChunkOut> {
+    const { device, pool } = this;
+    const { storageIn, storageOut, readback, uniform } = usage();
+    const n = chunk.numel;
+    const numTasks = chunk.tasks.length;
+    const taskDtype = (chunk.tasks[0] as RawChunk).dtype;
+    const wordsOut = maskWords(n);
+    const stride = Math.max(1, Math.ceil((n * dtypeBytes(taskDtype)) / 4));
+    const groups = Math.max(1, Math.ceil(wordsOut / ELECT_WORKGROUP));
+    const [gx, gy] = dispatchShape(groups, this.gpu.info.limits.maxComputeWorkgroupsPerDimension);
+    const allGroups = gx * gy;
+
+    const baseWords = words(chunk.base.bytes);
+    const packed = new Uint32Array(stride * numTasks);
+    chunk.tasks.forEach((t, i) => packed.set(words(t.bytes).subarray(0, stride), i * stride));
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params, 0, 4).set([n, numTasks, stride, gx]);
+    new Float32Array(params, 16, 1)[0] = leastPositiveMeanSum(numTasks);
+
+    const sizes = {
+      tau: n * 4,
+      masks: numTasks * wordsOut * 4,
+      partials: allGroups * numTasks * 2 * 4,
+      conflicts: 4,
+    };
+    const bParams = pool.get('elect.params', 32, uniform);
+    const bBase = pool.get('elect.base', baseWords.byteLength, storageIn);
+    const bTasks = pool.get('elect.tasks', packed.byteLength, storageIn);
+    const bTau = pool.get('elect.tau', sizes.tau, storageOut);
+    const bMasks = pool.get('elect.masks', sizes.masks, storageOut);
+    const bPartials = pool.get('elect.partials', sizes.partials, storageOut);
+    const bConflicts = pool.get('elect.conflicts', 4, storageOut);
+    const total = sizes.tau + sizes.masks + sizes.partials + sizes.conflicts;
+    const bRead = pool.get('elect.readback', total, readback);
+
+    device.queue.writeBuffer(bParams, 0, params);
+    device.queue.writeBuffer(bBase, 0, baseWords);
+    device.queue.writeBuffer(bTasks, 0, packed);
+    device.queue.writeBuffer(bConflicts, 0, new Uint32Array(1));
+    const pipeline = this.pipeline('elect', {
+      WORKGROUP_SIZE: ELECT_WORKGROUP,
+      BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
+      TASK_DTYPE: DTYPE_CODE[taskDtype],
+    });
+    const bind = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [bParams, bBase, bTasks, bTau, bMasks, bPartials, bConflicts].map((buffer, binding) => ({
+        binding,
+        resource: { buffer },
+      })),
+    });
+    const encoder = device.createCommandEncoder({ label: 'emr elect' });
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    pass.dispatchWorkgroups(gx, gy);
+    pass.end();
+    // Every output into one staging buffer: one map per chunk.
+    let at = 0;
+    for (const [src, size] of [
+      [bTau, sizes.tau],
+      [bMasks, sizes.masks],
+      [bPartials, sizes.partials],
+      [bConflicts, sizes.conflicts],
+    ] as const) {
+      encoder.copyBufferToBuffer(src, 0, bRead, at, size);
+      at += size;
+    }
+    device.queue.submit([encoder.finish()]);
+    await bRead.mapAsync(GPUMapMode.READ, 0, total);
+    const mapped = bRead.getMappedRange(0, total).slice(0);
+    bRead.unmap();
+
+    const tauUni = new Float32Array(mapped, 0, n);
+    const masks = new Uint32Array(mapped, sizes.tau, numTasks * wordsOut);
+    const partials = new Float32Array(mapped, sizes.tau + sizes.masks, allGroups * numTasks * 2);
+    const conflicts = new Uint32Array(mapped, sizes.tau + sizes.masks + sizes.partials, 1)[0] as number;
+    const sumAbsTau = new Float64Array(numTasks);
+    const sumAbsMasked = new Float64Array(numTasks);
+    for (let g = 0; g < allGroups; g++) {
+      for (let t = 0; t < numTasks; t++) {
+        sumAbsTau[t] = (sumAbsTau[t] as number) + (partials[(g * numTasks + t) * 2] as number);
+        sumAbsMasked[t] = (sumAbsMasked[t] as number) + (partials[(g * numTasks + t) * 2 + 1] as number);
+      }
+    }
+    return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts };
+  }
+
+  private async reconstruct(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+  ): Promise<Float32Array> {
+    const { device, pool } = this;
+    const { storageIn, storageOut, readback, uniform } = usage();
+    const n = tauUni.length;
+    if (n === 0) return new Float32Array(0);
+    const groups = Math.ceil(n / RECONSTRUCT_WORKGROUP);
+    const [gx, gy] = dispatchShape(groups, this.gpu.info.limits.maxComputeWorkgroupsPerDimension);
+    const maskSlice = mask.slice(maskOffsetWords, maskOffsetWords + maskWords(n));
+    const baseWords = words(base.bytes);
+    const params = new ArrayBuffer(16);
+    new Uint32Array(params, 0, 2).set([n, gx]);
+    new Float32Array(params, 8, 1)[0] = lambda;
+    const bParams = pool.get('rec.params', 16, uniform);
+    const bBase = pool.get('rec.base', baseWords.byteLength, storageIn);
+    const bTau = pool.get('rec.tau', n * 4, storageIn);
+    const bMask = pool.get('rec.mask', maskSlice.byteLength, storageIn);
+    const bOut = pool.get('rec.out', n * 4, storageOut);
+    const bRead = pool.get('rec.readback', n * 4, readback);
+    device.queue.writeBuffer(bParams, 0, params);
+    device.queue.writeBuffer(bBase, 0, baseWords);
+    device.queue.writeBuffer(bTau, 0, tauUni.buffer, tauUni.byteOffset, n * 4);
+    device.queue.writeBuffer(bMask, 0, maskSlice);
+    const pipeline = this.pipeline('reconstruct', {
+      WORKGROUP_SIZE: RECONSTRUCT_WORKGROUP,
+      BASE_DTYPE: DTYPE_CODE[base.dtype],
+    });
+    const bind = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [bParams, bBase, bTau, bMask, bOut].map((buffer, binding) => ({
+        binding,
+        resource: { buffer },
+      })),
+    });
+    const encoder = device.createCommandEncoder({ label: 'emr reconstruct' });
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    pass.dispatchWorkgroups(gx, gy);
+    pass.end();
+    encoder.copyBufferToBuffer(bOut, 0, bRead, 0, n * 4);
+    device.queue.submit([encoder.finish()]);
+    await bRead.mapAsync(GPUMapMode.READ, 0, n * 4);
+    const out = new Float32Array(bRead.getMappedRange(0, n * 4).slice(0));
+    bRead.unmap();
+    return out;
+  }
+
+  average(chunk: ChunkInput): Promise<Float32Array> {
+    return this.cpu.average(chunk);
+  }
+  taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array> {
+    return this.cpu.taskArithmetic(chunk, lambda);
+  }
+  absHistogram(
+    chunk: ChunkInput,
+    level: 0 | 1,
+    prefix: Uint32Array | undefined,
+    counts: Uint32Array,
+  ): Promise<void> {
+    return this.cpu.absHistogram(chunk, level, prefix, counts);
+  }
+  ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
+    return this.cpu.ties(chunk, thresholds, lambda);
+  }
+
+  dispose(): void {
+    this.pool.destroy();
+    if (this.ownsDevice) this.device.destroy();
+  }
+}
