@@ -7,10 +7,9 @@
 // the CPU's bit for bit. Then whole merges: GPU engine vs CPU engine through runMerge.
 import { describe, expect, it } from 'vitest';
 import { narrowFromF32, type MergeDType } from '../formats/dtype';
-import { tensorName } from '../formats/tensor';
 import { CpuEngine } from '../merge/cpu/engine';
 import type { ChunkInput, EmrChunkOut } from '../merge/engine';
-import { runMerge, type EmrResult } from '../merge/merge';
+import { runMerge, type EmrResult, type MergedResult } from '../merge/merge';
 import { methodSpec } from '../merge/methods';
 import { buildModelSet } from '../merge/model-set';
 import { collectBytes, taskModel } from '../merge/task-model';
@@ -129,6 +128,37 @@ describe('GPU reconstruction vs CPU twin', () => {
   }
 });
 
+describe('GPU averaging and Task Arithmetic vs CPU twins', () => {
+  for (const numTasks of [2, 8, 32]) {
+    for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+      it(`N=${numTasks}, ${dtype}, n=4099, bit for bit`, async () => {
+        const gpu = new GpuEngine(await testGpu());
+        const c = chunk(4099, numTasks, dtype, numTasks * 3 + 1, dtype === 'F32' ? 0 : 2);
+        expect(Array.from(await gpu.average(c))).toEqual(Array.from(await cpu.average(c)));
+        for (const lambda of [0.3, 1.7]) {
+          expect(Array.from(await gpu.taskArithmetic(c, lambda))).toEqual(
+            Array.from(await cpu.taskArithmetic(c, lambda)),
+          );
+        }
+      });
+    }
+  }
+
+  it('tiles past one binding and dispatches in 2-D', async () => {
+    const gpu = new GpuEngine(
+      withLimits(await testGpu(), {
+        maxStorageBufferBindingSize: 2 * 4 * 1024,
+        maxComputeWorkgroupsPerDimension: 2,
+      }),
+    );
+    const c = chunk(1500, 2, 'F32', 3);
+    expect(Array.from(await gpu.average(c))).toEqual(Array.from(await cpu.average(c)));
+    expect(Array.from(await gpu.taskArithmetic(c, 0.3))).toEqual(
+      Array.from(await cpu.taskArithmetic(c, 0.3)),
+    );
+  });
+});
+
 describe('whole merges: GPU engine vs CPU engine', () => {
   it('EMR over several chunks per tensor: same masks, τ_uni, models; λ within 1e-6', async () => {
     const gpu = new GpuEngine(await testGpu());
@@ -188,6 +218,16 @@ describe('whole merges: GPU engine vs CPU engine', () => {
       expect(await collectBytes(gm[i] as (typeof gm)[number])).toEqual(
         await collectBytes(cm[i] as (typeof cm)[number]),
       );
-    expect(tensorName('w0')).toBe('w0');
+    for (const spec of [methodSpec('avg'), methodSpec('ta'), methodSpec('ties')]) {
+      const [gm, cm] = (await Promise.all([
+        runMerge(set, spec, gpu, opts),
+        runMerge(set, spec, cpu, opts),
+      ])) as [MergedResult, MergedResult];
+      for (const s of set.shared)
+        expect(Array.from(gm.merged.get(s.name) as Float32Array)).toEqual(
+          Array.from(cm.merged.get(s.name) as Float32Array),
+        );
+      expect(gm.ties).toEqual(cm.ties);
+    }
   });
 });

@@ -2,10 +2,11 @@
 // (shaders/merge/); the CPU engine's kernels are their twins and the tests hold them equal.
 // Inputs go up in their stored dtype (f32/f16/bf16 words; the shader decodes them), the N task
 // chunks packed in one buffer, and every output of a chunk comes back in one mapped read.
-// Averaging, Task Arithmetic and TIES still run on the CPU kernels in this build (said in
-// `description`): their WGSL kernels are the next step.
+// TIES still runs on the CPU kernels in this build (said in `description`): its histogram and
+// trimmed-election kernels are the next step.
 import electWgsl from '../../shaders/merge/emr_elect.wgsl?raw';
 import reconstructWgsl from '../../shaders/merge/emr_reconstruct.wgsl?raw';
+import linearWgsl from '../../shaders/merge/linear.wgsl?raw';
 import { dtypeBytes, type MergeDType } from '../formats/dtype';
 import { CpuEngine } from '../merge/cpu/engine';
 import { leastPositiveMeanSum, maskWords } from '../merge/cpu/kernels';
@@ -15,6 +16,7 @@ import { dispatchShape } from './reduce';
 
 const ELECT_WORKGROUP = 64;
 const RECONSTRUCT_WORKGROUP = 256;
+const LINEAR_WORKGROUP = 256;
 /** The elect kernel keeps per-task state in private arrays of this constant size (emr_elect.wgsl). */
 export const MAX_GPU_TASKS = 64;
 
@@ -25,6 +27,19 @@ function words(bytes: Uint8Array): Uint32Array<ArrayBuffer> {
   const out = new Uint32Array(Math.max(1, Math.ceil(bytes.byteLength / 4)));
   new Uint8Array(out.buffer).set(bytes);
   return out;
+}
+
+/** The base's words and the N task chunks packed in one array (task t at t·stride words). */
+function packChunk(chunk: ChunkInput): {
+  baseWords: Uint32Array<ArrayBuffer>;
+  packed: Uint32Array<ArrayBuffer>;
+  stride: number;
+} {
+  const taskDtype = chunk.tasks[0]?.dtype ?? 'F32';
+  const stride = Math.max(1, Math.ceil((chunk.numel * dtypeBytes(taskDtype)) / 4));
+  const packed = new Uint32Array(stride * chunk.tasks.length);
+  chunk.tasks.forEach((t, i) => packed.set(words(t.bytes).subarray(0, stride), i * stride));
+  return { baseWords: words(chunk.base.bytes), packed, stride };
 }
 
 /** Buffers that grow to the largest request and are reused: no allocation per chunk. */
@@ -69,14 +84,17 @@ export class GpuEngine implements MergeEngine {
   ) {
     this.device = gpu.device;
     this.pool = new BufferPool(gpu.device);
-    this.description = `GPU: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''}; baselines on the CPU kernels`;
+    this.description = `GPU: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''}; TIES on the CPU kernels`;
   }
 
-  private pipeline(kind: 'elect' | 'reconstruct', constants: Record<string, number>): GPUComputePipeline {
+  private pipeline(
+    kind: 'elect' | 'reconstruct' | 'linear',
+    constants: Record<string, number>,
+  ): GPUComputePipeline {
     const key = `${kind} ${JSON.stringify(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const code = kind === 'elect' ? electWgsl : reconstructWgsl;
+      const code = { elect: electWgsl, reconstruct: reconstructWgsl, linear: linearWgsl }[kind];
       p = this.device.createComputePipeline({
         label: key,
         layout: 'auto',
@@ -167,14 +185,11 @@ export class GpuEngine implements MergeEngine {
     const numTasks = chunk.tasks.length;
     const taskDtype = (chunk.tasks[0] as RawChunk).dtype;
     const wordsOut = maskWords(n);
-    const stride = Math.max(1, Math.ceil((n * dtypeBytes(taskDtype)) / 4));
+    const { baseWords, packed, stride } = packChunk(chunk);
     const groups = Math.max(1, Math.ceil(wordsOut / ELECT_WORKGROUP));
     const [gx, gy] = dispatchShape(groups, this.gpu.info.limits.maxComputeWorkgroupsPerDimension);
     const allGroups = gx * gy;
 
-    const baseWords = words(chunk.base.bytes);
-    const packed = new Uint32Array(stride * numTasks);
-    chunk.tasks.forEach((t, i) => packed.set(words(t.bytes).subarray(0, stride), i * stride));
     const params = new ArrayBuffer(32);
     new Uint32Array(params, 0, 4).set([n, numTasks, stride, gx]);
     new Float32Array(params, 16, 1)[0] = leastPositiveMeanSum(numTasks);
@@ -302,10 +317,76 @@ export class GpuEngine implements MergeEngine {
   }
 
   average(chunk: ChunkInput): Promise<Float32Array> {
-    return this.cpu.average(chunk);
+    return this.serial(() => this.linear(chunk, 0, 0));
   }
   taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array> {
-    return this.cpu.taskArithmetic(chunk, lambda);
+    return this.serial(() => this.linear(chunk, 1, lambda));
+  }
+
+  /** Averaging (mode 0) or Task Arithmetic (mode 1), in binding-sized tiles. */
+  private async linear(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
+    const taskDtype = chunk.tasks[0]?.dtype ?? 'F32';
+    if (chunk.tasks.some((t) => t.dtype !== taskDtype))
+      return mode ? this.cpu.taskArithmetic(chunk, lambda) : this.cpu.average(chunk);
+    const limit = this.maxElements(chunk.tasks.length, taskDtype);
+    const out = new Float32Array(chunk.numel);
+    for (let start = 0; start < chunk.numel; start += limit) {
+      const numel = Math.min(limit, chunk.numel - start);
+      const cut = (c: RawChunk): RawChunk => {
+        const s = dtypeBytes(c.dtype);
+        return { bytes: c.bytes.subarray(start * s, (start + numel) * s), dtype: c.dtype };
+      };
+      out.set(
+        await this.linearTile({ numel, base: cut(chunk.base), tasks: chunk.tasks.map(cut) }, mode, lambda),
+        start,
+      );
+    }
+    return out;
+  }
+
+  private async linearTile(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
+    const { device, pool } = this;
+    const { storageIn, storageOut, readback, uniform } = usage();
+    const n = chunk.numel;
+    if (n === 0) return new Float32Array(0);
+    const { baseWords, packed, stride } = packChunk(chunk);
+    const [gx, gy] = dispatchShape(
+      Math.ceil(n / LINEAR_WORKGROUP),
+      this.gpu.info.limits.maxComputeWorkgroupsPerDimension,
+    );
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params, 0, 4).set([n, chunk.tasks.length, stride, gx]);
+    new Float32Array(params, 16, 1)[0] = lambda;
+    const bParams = pool.get('lin.params', 32, uniform);
+    const bBase = pool.get('lin.base', baseWords.byteLength, storageIn);
+    const bTasks = pool.get('lin.tasks', packed.byteLength, storageIn);
+    const bOut = pool.get('lin.out', n * 4, storageOut);
+    const bRead = pool.get('lin.readback', n * 4, readback);
+    device.queue.writeBuffer(bParams, 0, params);
+    device.queue.writeBuffer(bBase, 0, baseWords);
+    device.queue.writeBuffer(bTasks, 0, packed);
+    const pipeline = this.pipeline('linear', {
+      WORKGROUP_SIZE: LINEAR_WORKGROUP,
+      MODE: mode,
+      BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
+      TASK_DTYPE: DTYPE_CODE[(chunk.tasks[0] as RawChunk).dtype],
+    });
+    const bind = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [bParams, bBase, bTasks, bOut].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const encoder = device.createCommandEncoder({ label: mode ? 'task arithmetic' : 'average' });
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    pass.dispatchWorkgroups(gx, gy);
+    pass.end();
+    encoder.copyBufferToBuffer(bOut, 0, bRead, 0, n * 4);
+    device.queue.submit([encoder.finish()]);
+    await bRead.mapAsync(GPUMapMode.READ, 0, n * 4);
+    const result = new Float32Array(bRead.getMappedRange(0, n * 4).slice(0));
+    bRead.unmap();
+    return result;
   }
   absHistogram(
     chunk: ChunkInput,
