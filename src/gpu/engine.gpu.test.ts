@@ -159,6 +159,41 @@ describe('GPU averaging and Task Arithmetic vs CPU twins', () => {
   });
 });
 
+describe('GPU TIES passes vs CPU twins', () => {
+  for (const [numTasks, dtype] of [
+    [2, 'F32'],
+    [8, 'BF16'],
+    [32, 'F16'],
+  ] as const) {
+    it(`radix histogram levels 0 and 1, N=${numTasks}, ${dtype}`, async () => {
+      const gpu = new GpuEngine(await testGpu());
+      const c = chunk(4099, numTasks, dtype, numTasks + 11);
+      const [g0, c0] = [new Uint32Array(numTasks * 65536), new Uint32Array(numTasks * 65536)];
+      await gpu.absHistogram(c, 0, undefined, g0);
+      await cpu.absHistogram(c, 0, undefined, c0);
+      expect(g0).toEqual(c0);
+      const prefix = Uint32Array.from({ length: numTasks }, (_, t) =>
+        c0.subarray(t * 65536, (t + 1) * 65536).findIndex((x) => x > 3),
+      );
+      const [g1, c1] = [new Uint32Array(numTasks * 65536), new Uint32Array(numTasks * 65536)];
+      await gpu.absHistogram(c, 1, prefix, g1);
+      await cpu.absHistogram(c, 1, prefix, c1);
+      expect(g1).toEqual(c1);
+    });
+
+    it(`trimmed election and disjoint mean, N=${numTasks}, ${dtype}, with zero sums left pending`, async () => {
+      const gpu = new GpuEngine(await testGpu());
+      const c = chunk(4099, numTasks, dtype, numTasks + 13);
+      const thresholds = Float32Array.from({ length: numTasks }, (_, t) => 0.005 + t * 0.0003);
+      const [g, k] = [await gpu.ties(c, thresholds, 0.9), await cpu.ties(c, thresholds, 0.9)];
+      expect(Array.from(g.merged)).toEqual(Array.from(k.merged));
+      expect(g.signSum).toBe(k.signSum);
+      expect(g.pending).toEqual(k.pending);
+      expect(k.pending.length).toBeGreaterThan(0); // the ±0.25 ties of chunk() cancel exactly
+    });
+  }
+});
+
 describe('whole merges: GPU engine vs CPU engine', () => {
   it('EMR over several chunks per tensor: same masks, τ_uni, models; λ within 1e-6', async () => {
     const gpu = new GpuEngine(await testGpu());

@@ -2,11 +2,13 @@
 // (shaders/merge/); the CPU engine's kernels are their twins and the tests hold them equal.
 // Inputs go up in their stored dtype (f32/f16/bf16 words; the shader decodes them), the N task
 // chunks packed in one buffer, and every output of a chunk comes back in one mapped read.
-// TIES still runs on the CPU kernels in this build (said in `description`): its histogram and
-// trimmed-election kernels are the next step.
+// Every method runs on WGSL kernels: EMR's elect/mask and reconstruction, averaging and Task
+// Arithmetic, and TIES's radix histogram and trimmed election.
 import electWgsl from '../../shaders/merge/emr_elect.wgsl?raw';
 import reconstructWgsl from '../../shaders/merge/emr_reconstruct.wgsl?raw';
 import linearWgsl from '../../shaders/merge/linear.wgsl?raw';
+import histogramWgsl from '../../shaders/merge/abs_histogram.wgsl?raw';
+import tiesWgsl from '../../shaders/merge/ties.wgsl?raw';
 import { dtypeBytes, type MergeDType } from '../formats/dtype';
 import { CpuEngine } from '../merge/cpu/engine';
 import { leastPositiveMeanSum, maskWords } from '../merge/cpu/kernels';
@@ -84,17 +86,23 @@ export class GpuEngine implements MergeEngine {
   ) {
     this.device = gpu.device;
     this.pool = new BufferPool(gpu.device);
-    this.description = `GPU: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''}; TIES on the CPU kernels`;
+    this.description = `GPU: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''}`;
   }
 
   private pipeline(
-    kind: 'elect' | 'reconstruct' | 'linear',
+    kind: 'elect' | 'reconstruct' | 'linear' | 'histogram' | 'ties',
     constants: Record<string, number>,
   ): GPUComputePipeline {
     const key = `${kind} ${JSON.stringify(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const code = { elect: electWgsl, reconstruct: reconstructWgsl, linear: linearWgsl }[kind];
+      const code = {
+        elect: electWgsl,
+        reconstruct: reconstructWgsl,
+        linear: linearWgsl,
+        histogram: histogramWgsl,
+        ties: tiesWgsl,
+      }[kind];
       p = this.device.createComputePipeline({
         label: key,
         layout: 'auto',
@@ -113,6 +121,25 @@ export class GpuEngine implements MergeEngine {
   private maxElements(numTasks: number, dtype: MergeDType): number {
     const perElement = numTasks * dtypeBytes(dtype);
     return Math.max(32, Math.floor(this.gpu.info.limits.maxStorageBufferBindingSize / perElement / 32) * 32);
+  }
+
+  /**
+   * The chunk as binding-sized tiles (multiples of 32 elements), each with its first element; tiles
+   * run one after another since they share the pooled buffers.
+   */
+  private tiles(chunk: ChunkInput): { start: number; tile: ChunkInput }[] {
+    const limit = this.maxElements(chunk.tasks.length, chunk.tasks[0]?.dtype ?? 'F32');
+    if (chunk.numel <= limit) return [{ start: 0, tile: chunk }];
+    const out: { start: number; tile: ChunkInput }[] = [];
+    for (let start = 0; start < chunk.numel; start += limit) {
+      const numel = Math.min(limit, chunk.numel - start);
+      const cut = (c: RawChunk): RawChunk => {
+        const s = dtypeBytes(c.dtype);
+        return { bytes: c.bytes.subarray(start * s, (start + numel) * s), dtype: c.dtype };
+      };
+      out.push({ start, tile: { numel, base: cut(chunk.base), tasks: chunk.tasks.map(cut) } });
+    }
+    return out;
   }
 
   /** GPU work runs one call at a time: calls share the pooled buffers and their mapped readback. */
@@ -143,22 +170,10 @@ export class GpuEngine implements MergeEngine {
       throw new RangeError(`the GPU engine merges up to ${MAX_GPU_TASKS} tasks at once; got ${numTasks}`);
     const taskDtype = chunk.tasks[0]?.dtype ?? 'F32';
     if (chunk.tasks.some((t) => t.dtype !== taskDtype)) return this.cpu.emr(chunk); // mixed dtypes: rare; CPU twin
-    const limit = this.maxElements(numTasks, taskDtype);
-    if (chunk.numel <= limit) return this.emrTile(chunk);
-    // A tile per binding-sized piece, one after another (they share the pooled buffers).
+    const tiles = this.tiles(chunk);
+    if (tiles.length === 1) return this.emrTile(chunk);
     const out: { r: EmrChunkOut; start: number; numel: number }[] = [];
-    for (let start = 0; start < chunk.numel; start += limit) {
-      const numel = Math.min(limit, chunk.numel - start);
-      const cut = (c: RawChunk): RawChunk => {
-        const s = dtypeBytes(c.dtype);
-        return { bytes: c.bytes.subarray(start * s, (start + numel) * s), dtype: c.dtype };
-      };
-      out.push({
-        r: await this.emrTile({ numel, base: cut(chunk.base), tasks: chunk.tasks.map(cut) }),
-        start,
-        numel,
-      });
-    }
+    for (const { start, tile } of tiles) out.push({ r: await this.emrTile(tile), start, numel: tile.numel });
     const totalWords = maskWords(chunk.numel);
     const tauUni = new Float32Array(chunk.numel);
     const masks = new Uint32Array(numTasks * totalWords);
@@ -328,19 +343,9 @@ export class GpuEngine implements MergeEngine {
     const taskDtype = chunk.tasks[0]?.dtype ?? 'F32';
     if (chunk.tasks.some((t) => t.dtype !== taskDtype))
       return mode ? this.cpu.taskArithmetic(chunk, lambda) : this.cpu.average(chunk);
-    const limit = this.maxElements(chunk.tasks.length, taskDtype);
     const out = new Float32Array(chunk.numel);
-    for (let start = 0; start < chunk.numel; start += limit) {
-      const numel = Math.min(limit, chunk.numel - start);
-      const cut = (c: RawChunk): RawChunk => {
-        const s = dtypeBytes(c.dtype);
-        return { bytes: c.bytes.subarray(start * s, (start + numel) * s), dtype: c.dtype };
-      };
-      out.set(
-        await this.linearTile({ numel, base: cut(chunk.base), tasks: chunk.tasks.map(cut) }, mode, lambda),
-        start,
-      );
-    }
+    for (const { start, tile } of this.tiles(chunk))
+      out.set(await this.linearTile(tile, mode, lambda), start);
     return out;
   }
 
@@ -394,10 +399,173 @@ export class GpuEngine implements MergeEngine {
     prefix: Uint32Array | undefined,
     counts: Uint32Array,
   ): Promise<void> {
-    return this.cpu.absHistogram(chunk, level, prefix, counts);
+    return this.serial(async () => {
+      if (!this.uniformDtypes(chunk)) return this.cpu.absHistogram(chunk, level, prefix, counts);
+      for (const { tile } of this.tiles(chunk)) {
+        const part = await this.histogramTile(tile, level, prefix);
+        for (let i = 0; i < counts.length; i++) counts[i] = (counts[i] as number) + (part[i] as number);
+      }
+    });
   }
+
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
-    return this.cpu.ties(chunk, thresholds, lambda);
+    return this.serial(async () => {
+      if (!this.uniformDtypes(chunk)) return this.cpu.ties(chunk, thresholds, lambda);
+      const merged = new Float32Array(chunk.numel);
+      const pending: TiesChunkOut['pending'][number][] = [];
+      let signSum = 0;
+      for (const { start, tile } of this.tiles(chunk)) {
+        const r = await this.tiesTile(tile, thresholds, lambda);
+        merged.set(r.merged, start);
+        signSum += r.signSum;
+        for (const q of r.pending) pending.push({ ...q, index: q.index + start });
+      }
+      return { merged, signSum, pending };
+    });
+  }
+
+  /** The kernels read every task chunk in one dtype; a set mixing dtypes per tensor goes to the CPU twin. */
+  private uniformDtypes(chunk: ChunkInput): boolean {
+    const d = chunk.tasks[0]?.dtype;
+    return chunk.tasks.every((t) => t.dtype === d);
+  }
+
+  /** One compute pass over `buffers` bound in order, then `copies` into one readback buffer, mapped once. */
+  private async runPass(
+    label: string,
+    pipeline: GPUComputePipeline,
+    buffers: readonly GPUBuffer[],
+    groups: [number, number],
+    copies: readonly (readonly [GPUBuffer, number])[],
+    readbackKey: string,
+    before?: (encoder: GPUCommandEncoder) => void,
+  ): Promise<ArrayBuffer> {
+    const { device, pool } = this;
+    const total = copies.reduce((a, [, size]) => a + size, 0);
+    const bRead = pool.get(readbackKey, total, usage().readback);
+    const bind = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const encoder = device.createCommandEncoder({ label });
+    before?.(encoder);
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    pass.dispatchWorkgroups(...groups);
+    pass.end();
+    let at = 0;
+    for (const [src, size] of copies) {
+      encoder.copyBufferToBuffer(src, 0, bRead, at, size);
+      at += size;
+    }
+    device.queue.submit([encoder.finish()]);
+    await bRead.mapAsync(GPUMapMode.READ, 0, total);
+    const out = bRead.getMappedRange(0, total).slice(0);
+    bRead.unmap();
+    return out;
+  }
+
+  private async histogramTile(
+    chunk: ChunkInput,
+    level: 0 | 1,
+    prefix: Uint32Array | undefined,
+  ): Promise<Uint32Array> {
+    const { device, pool } = this;
+    const { storageIn, storageOut, uniform } = usage();
+    const numTasks = chunk.tasks.length;
+    const { baseWords, packed, stride } = packChunk(chunk);
+    const [gx, gy] = dispatchShape(
+      Math.max(1, Math.ceil(chunk.numel / LINEAR_WORKGROUP)),
+      this.gpu.info.limits.maxComputeWorkgroupsPerDimension,
+    );
+    const countBytes = numTasks * 65536 * 4;
+    const bParams = pool.get('hist.params', 16, uniform);
+    const bBase = pool.get('hist.base', baseWords.byteLength, storageIn);
+    const bTasks = pool.get('hist.tasks', packed.byteLength, storageIn);
+    const bPrefix = pool.get('hist.prefix', numTasks * 4, storageIn);
+    const bCounts = pool.get('hist.counts', countBytes, storageOut);
+    device.queue.writeBuffer(bParams, 0, new Uint32Array([chunk.numel, numTasks, stride, gx]));
+    device.queue.writeBuffer(bBase, 0, baseWords);
+    device.queue.writeBuffer(bTasks, 0, packed);
+    device.queue.writeBuffer(bPrefix, 0, prefix ?? new Uint32Array(numTasks));
+    const pipeline = this.pipeline('histogram', {
+      WORKGROUP_SIZE: LINEAR_WORKGROUP,
+      LEVEL: level,
+      BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
+      TASK_DTYPE: DTYPE_CODE[(chunk.tasks[0] as RawChunk).dtype],
+    });
+    const out = await this.runPass(
+      'abs histogram',
+      pipeline,
+      [bParams, bBase, bTasks, bPrefix, bCounts],
+      [gx, gy],
+      [[bCounts, countBytes]],
+      'hist.readback',
+      (encoder) => encoder.clearBuffer(bCounts, 0, countBytes),
+    );
+    return new Uint32Array(out);
+  }
+
+  private async tiesTile(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
+    const { device, pool } = this;
+    const { storageIn, storageOut, uniform } = usage();
+    const n = chunk.numel;
+    const numTasks = chunk.tasks.length;
+    const words = maskWords(n);
+    const { baseWords, packed, stride } = packChunk(chunk);
+    const [gx, gy] = dispatchShape(
+      Math.max(1, Math.ceil(words / ELECT_WORKGROUP)),
+      this.gpu.info.limits.maxComputeWorkgroupsPerDimension,
+    );
+    const params = new ArrayBuffer(32);
+    new Uint32Array(params, 0, 4).set([n, numTasks, stride, gx]);
+    new Float32Array(params, 16, 1)[0] = lambda;
+    const bParams = pool.get('ties.params', 32, uniform);
+    const bBase = pool.get('ties.base', baseWords.byteLength, storageIn);
+    const bTasks = pool.get('ties.tasks', packed.byteLength, storageIn);
+    const bThresholds = pool.get('ties.thresholds', numTasks * 4, storageIn);
+    const bOut = pool.get('ties.out', n * 4, storageOut);
+    const bAlt = pool.get('ties.alt', n * 4, storageOut);
+    const bPending = pool.get('ties.pending', words * 4, storageOut);
+    const bSign = pool.get('ties.sign', 4, storageOut);
+    device.queue.writeBuffer(bParams, 0, params);
+    device.queue.writeBuffer(bBase, 0, baseWords);
+    device.queue.writeBuffer(bTasks, 0, packed);
+    device.queue.writeBuffer(bThresholds, 0, thresholds.slice(0, numTasks));
+    device.queue.writeBuffer(bSign, 0, new Int32Array(1));
+    const pipeline = this.pipeline('ties', {
+      WORKGROUP_SIZE: ELECT_WORKGROUP,
+      BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
+      TASK_DTYPE: DTYPE_CODE[(chunk.tasks[0] as RawChunk).dtype],
+    });
+    const out = await this.runPass(
+      'ties',
+      pipeline,
+      [bParams, bBase, bTasks, bThresholds, bOut, bAlt, bPending, bSign],
+      [gx, gy],
+      [
+        [bOut, n * 4],
+        [bAlt, n * 4],
+        [bPending, words * 4],
+        [bSign, 4],
+      ],
+      'ties.readback',
+    );
+    const merged = new Float32Array(out, 0, n);
+    const alt = new Float32Array(out, n * 4, n);
+    const pending: TiesChunkOut['pending'][number][] = [];
+    new Uint32Array(out, n * 8, words).forEach((word, w) => {
+      for (let bits = word; bits !== 0; bits &= bits - 1) {
+        const index = w * 32 + 31 - Math.clz32(bits & -bits);
+        pending.push({ index, ifPositive: alt[index] as number, ifNotPositive: merged[index] as number });
+      }
+    });
+    return {
+      merged: merged.slice(),
+      signSum: new Int32Array(out, n * 8 + words * 4, 1)[0] as number,
+      pending,
+    };
   }
 
   dispose(): void {
