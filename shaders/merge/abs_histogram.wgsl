@@ -31,19 +31,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> prefix: array<u32>;
 @group(0) @binding(4) var<storage, read_write> counts: array<atomic<u32>>;
 
-fn decode(word: u32, i: u32, dtype: u32) -> f32 {
-  if (dtype == 1u) {
-    return unpack2x16float(word)[i & 1u];
-  }
-  if (dtype == 2u) {
-    return bitcast<f32>(select(word << 16u, word & 0xffff0000u, (i & 1u) == 1u));
-  }
-  return bitcast<f32>(word);
-}
-
-fn word_index(i: u32, dtype: u32) -> u32 {
-  return select(i, i >> 1u, dtype != 0u);
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -47,19 +47,6 @@ struct Params {
 
 var<workgroup> scratch: array<f32, WORKGROUP_SIZE>;
 
-fn decode(word: u32, i: u32, dtype: u32) -> f32 {
-  if (dtype == 1u) {
-    return unpack2x16float(word)[i & 1u];
-  }
-  if (dtype == 2u) {
-    return bitcast<f32>(select(word << 16u, word & 0xffff0000u, (i & 1u) == 1u));
-  }
-  return bitcast<f32>(word);
-}
-
-fn word_index(i: u32, dtype: u32) -> u32 {
-  return select(i, i >> 1u, dtype != 0u);
-}
 
 fn base_at(i: u32) -> f32 {
   return decode(base[word_index(i, BASE_DTYPE)], i, BASE_DTYPE);

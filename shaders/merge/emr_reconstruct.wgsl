@@ -26,14 +26,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 fn base_at(i: u32) -> f32 {
-  if (BASE_DTYPE == 1u) {
-    return unpack2x16float(base[i >> 1u])[i & 1u];
-  }
-  if (BASE_DTYPE == 2u) {
-    let w = base[i >> 1u];
-    return bitcast<f32>(select(w << 16u, w & 0xffff0000u, (i & 1u) == 1u));
-  }
-  return bitcast<f32>(base[i]);
+  return decode(base[word_index(i, BASE_DTYPE)], i, BASE_DTYPE);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

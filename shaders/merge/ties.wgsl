@@ -43,19 +43,6 @@ struct Params {
 
 var<workgroup> group_sign_sum: atomic<i32>;
 
-fn decode(word: u32, i: u32, dtype: u32) -> f32 {
-  if (dtype == 1u) {
-    return unpack2x16float(word)[i & 1u];
-  }
-  if (dtype == 2u) {
-    return bitcast<f32>(select(word << 16u, word & 0xffff0000u, (i & 1u) == 1u));
-  }
-  return bitcast<f32>(word);
-}
-
-fn word_index(i: u32, dtype: u32) -> u32 {
-  return select(i, i >> 1u, dtype != 0u);
-}
 
 // θ₀ + λ·mean, the product rounded to f32 through its bits first: no fused multiply-add.
 fn merged(b: f32, mean: f32) -> f32 {

@@ -4,6 +4,7 @@
 // chunks packed in one buffer, and every output of a chunk comes back in one mapped read.
 // Every method runs on WGSL kernels: EMR's elect/mask and reconstruction, averaging and Task
 // Arithmetic, and TIES's radix histogram and trimmed election.
+import dtypeWgsl from '../../shaders/merge/dtype.wgsl?raw';
 import electWgsl from '../../shaders/merge/emr_elect.wgsl?raw';
 import reconstructWgsl from '../../shaders/merge/emr_reconstruct.wgsl?raw';
 import linearWgsl from '../../shaders/merge/linear.wgsl?raw';
@@ -96,13 +97,15 @@ export class GpuEngine implements MergeEngine {
     const key = `${kind} ${JSON.stringify(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      const code = {
-        elect: electWgsl,
-        reconstruct: reconstructWgsl,
-        linear: linearWgsl,
-        histogram: histogramWgsl,
-        ties: tiesWgsl,
-      }[kind];
+      const code =
+        dtypeWgsl +
+        {
+          elect: electWgsl,
+          reconstruct: reconstructWgsl,
+          linear: linearWgsl,
+          histogram: histogramWgsl,
+          ties: tiesWgsl,
+        }[kind];
       p = this.device.createComputePipeline({
         label: key,
         layout: 'auto',
@@ -195,7 +198,7 @@ export class GpuEngine implements MergeEngine {
 
   private async emrTile(chunk: ChunkInput): Promise<EmrChunkOut> {
     const { device, pool } = this;
-    const { storageIn, storageOut, readback, uniform } = usage();
+    const { storageIn, storageOut, uniform } = usage();
     const n = chunk.numel;
     const numTasks = chunk.tasks.length;
     const taskDtype = (chunk.tasks[0] as RawChunk).dtype;
@@ -222,9 +225,6 @@ export class GpuEngine implements MergeEngine {
     const bMasks = pool.get('elect.masks', sizes.masks, storageOut);
     const bPartials = pool.get('elect.partials', sizes.partials, storageOut);
     const bConflicts = pool.get('elect.conflicts', 4, storageOut);
-    const total = sizes.tau + sizes.masks + sizes.partials + sizes.conflicts;
-    const bRead = pool.get('elect.readback', total, readback);
-
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTasks, 0, packed);
@@ -234,35 +234,19 @@ export class GpuEngine implements MergeEngine {
       BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
       TASK_DTYPE: DTYPE_CODE[taskDtype],
     });
-    const bind = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [bParams, bBase, bTasks, bTau, bMasks, bPartials, bConflicts].map((buffer, binding) => ({
-        binding,
-        resource: { buffer },
-      })),
-    });
-    const encoder = device.createCommandEncoder({ label: 'emr elect' });
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bind);
-    pass.dispatchWorkgroups(gx, gy);
-    pass.end();
-    // Every output into one staging buffer: one map per chunk.
-    let at = 0;
-    for (const [src, size] of [
-      [bTau, sizes.tau],
-      [bMasks, sizes.masks],
-      [bPartials, sizes.partials],
-      [bConflicts, sizes.conflicts],
-    ] as const) {
-      encoder.copyBufferToBuffer(src, 0, bRead, at, size);
-      at += size;
-    }
-    device.queue.submit([encoder.finish()]);
-    await bRead.mapAsync(GPUMapMode.READ, 0, total);
-    const mapped = bRead.getMappedRange(0, total).slice(0);
-    bRead.unmap();
-
+    const mapped = await this.runPass(
+      'emr elect',
+      pipeline,
+      [bParams, bBase, bTasks, bTau, bMasks, bPartials, bConflicts],
+      [gx, gy],
+      [
+        [bTau, sizes.tau],
+        [bMasks, sizes.masks],
+        [bPartials, sizes.partials],
+        [bConflicts, sizes.conflicts],
+      ],
+      'elect.readback',
+    );
     const tauUni = new Float32Array(mapped, 0, n);
     const masks = new Uint32Array(mapped, sizes.tau, numTasks * wordsOut);
     const partials = new Float32Array(mapped, sizes.tau + sizes.masks, allGroups * numTasks * 2);
@@ -286,7 +270,7 @@ export class GpuEngine implements MergeEngine {
     lambda: number,
   ): Promise<Float32Array> {
     const { device, pool } = this;
-    const { storageIn, storageOut, readback, uniform } = usage();
+    const { storageIn, storageOut, uniform } = usage();
     const n = tauUni.length;
     if (n === 0) return new Float32Array(0);
     const groups = Math.ceil(n / RECONSTRUCT_WORKGROUP);
@@ -301,7 +285,6 @@ export class GpuEngine implements MergeEngine {
     const bTau = pool.get('rec.tau', n * 4, storageIn);
     const bMask = pool.get('rec.mask', maskSlice.byteLength, storageIn);
     const bOut = pool.get('rec.out', n * 4, storageOut);
-    const bRead = pool.get('rec.readback', n * 4, readback);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTau, 0, tauUni.buffer, tauUni.byteOffset, n * 4);
@@ -310,25 +293,15 @@ export class GpuEngine implements MergeEngine {
       WORKGROUP_SIZE: RECONSTRUCT_WORKGROUP,
       BASE_DTYPE: DTYPE_CODE[base.dtype],
     });
-    const bind = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [bParams, bBase, bTau, bMask, bOut].map((buffer, binding) => ({
-        binding,
-        resource: { buffer },
-      })),
-    });
-    const encoder = device.createCommandEncoder({ label: 'emr reconstruct' });
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bind);
-    pass.dispatchWorkgroups(gx, gy);
-    pass.end();
-    encoder.copyBufferToBuffer(bOut, 0, bRead, 0, n * 4);
-    device.queue.submit([encoder.finish()]);
-    await bRead.mapAsync(GPUMapMode.READ, 0, n * 4);
-    const out = new Float32Array(bRead.getMappedRange(0, n * 4).slice(0));
-    bRead.unmap();
-    return out;
+    const out = await this.runPass(
+      'emr reconstruct',
+      pipeline,
+      [bParams, bBase, bTau, bMask, bOut],
+      [gx, gy],
+      [[bOut, n * 4]],
+      'rec.readback',
+    );
+    return new Float32Array(out);
   }
 
   average(chunk: ChunkInput): Promise<Float32Array> {
@@ -351,7 +324,7 @@ export class GpuEngine implements MergeEngine {
 
   private async linearTile(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
     const { device, pool } = this;
-    const { storageIn, storageOut, readback, uniform } = usage();
+    const { storageIn, storageOut, uniform } = usage();
     const n = chunk.numel;
     if (n === 0) return new Float32Array(0);
     const { baseWords, packed, stride } = packChunk(chunk);
@@ -366,7 +339,6 @@ export class GpuEngine implements MergeEngine {
     const bBase = pool.get('lin.base', baseWords.byteLength, storageIn);
     const bTasks = pool.get('lin.tasks', packed.byteLength, storageIn);
     const bOut = pool.get('lin.out', n * 4, storageOut);
-    const bRead = pool.get('lin.readback', n * 4, readback);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTasks, 0, packed);
@@ -376,23 +348,17 @@ export class GpuEngine implements MergeEngine {
       BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
       TASK_DTYPE: DTYPE_CODE[(chunk.tasks[0] as RawChunk).dtype],
     });
-    const bind = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [bParams, bBase, bTasks, bOut].map((buffer, binding) => ({ binding, resource: { buffer } })),
-    });
-    const encoder = device.createCommandEncoder({ label: mode ? 'task arithmetic' : 'average' });
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bind);
-    pass.dispatchWorkgroups(gx, gy);
-    pass.end();
-    encoder.copyBufferToBuffer(bOut, 0, bRead, 0, n * 4);
-    device.queue.submit([encoder.finish()]);
-    await bRead.mapAsync(GPUMapMode.READ, 0, n * 4);
-    const result = new Float32Array(bRead.getMappedRange(0, n * 4).slice(0));
-    bRead.unmap();
-    return result;
+    const out = await this.runPass(
+      mode ? 'task arithmetic' : 'average',
+      pipeline,
+      [bParams, bBase, bTasks, bOut],
+      [gx, gy],
+      [[bOut, n * 4]],
+      'lin.readback',
+    );
+    return new Float32Array(out);
   }
+
   absHistogram(
     chunk: ChunkInput,
     level: 0 | 1,
