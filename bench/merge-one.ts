@@ -24,6 +24,8 @@ if (mode === 'streaming') {
     ...tasks.flatMap((t) => ['--task', `${t.name}=${t.path}`]),
     '--method',
     method ?? 'emr',
+    '--engine',
+    'cpu',
     '--out',
     out,
     '--no-bundle',
