@@ -2,6 +2,7 @@
 // its ONNX model, READMEs are skipped; the base is guessed by its name; task names drop the
 // prefix and suffix every task shares and stay unique.
 import { describe, expect, it } from 'vitest';
+import { indexName, shardName } from '../../src/merge/sharded';
 import { groupFiles, guessRoles, looksLikeBase, stemOf, taskNames } from './grouping';
 
 const files = (...paths: string[]) => paths.map((path) => ({ path }));
@@ -86,5 +87,17 @@ describe('guessing', () => {
 
   it('keeps names unique', () => {
     expect(taskNames(['a/mnist.safetensors', 'b/mnist.safetensors'])).toEqual(['mnist', 'mnist-2']);
+  });
+});
+
+describe('shards written by the studio', () => {
+  it('group back into one checkpoint when dropped as a folder', () => {
+    const files = [indexName('mnist'), shardName('mnist', 1, 2), shardName('mnist', 0, 2)].map((path) => ({
+      path: `out/${path}`,
+    }));
+    const { groups } = groupFiles(files);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]?.primary.path).toBe('out/mnist.safetensors.index.json');
+    expect(groups[0]?.companions).toHaveLength(2);
   });
 });

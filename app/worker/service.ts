@@ -34,7 +34,7 @@ import type {
   Selection,
   StorageSummary,
 } from './protocol';
-import { DEFAULT_SHARD_BYTES, shardCount, writeShardedTask } from './sharded';
+import { DEFAULT_SHARD_BYTES, shardCount, writeShardedTask } from '../../src/merge/sharded';
 import { blobSink, fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
 import { zipWriter } from './zip';
 

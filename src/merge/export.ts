@@ -1,12 +1,12 @@
 // Writes a task's model from a merge result in the format the task came in: safetensors streamed
 // tensor by tensor, or the task's own ONNX graph with its shared initializers replaced.
 import { writeOnnx, type OnnxCheckpoint, type OnnxExternalDataTarget } from '../formats/onnx';
-import { createSafetensorsWriter } from '../formats/safetensors';
+import { createSafetensorsWriter, type SafetensorsWriter } from '../formats/safetensors';
 import type { ByteSink } from '../formats/sink';
 import type { TensorData, TensorName } from '../formats/tensor';
 import type { MergeEngine } from './engine';
 import type { MergeResult } from './merge';
-import { taskModel } from './task-model';
+import { taskModel, type OutputTensor } from './task-model';
 
 export async function writeTaskSafetensors(
   result: MergeResult,
@@ -19,7 +19,14 @@ export async function writeTaskSafetensors(
   const task = result.set.tasks[t];
   const metadata = new Map(task?.checkpoint.format === 'safetensors' ? task.checkpoint.metadata : []);
   metadata.set('merge_studio', JSON.stringify({ method: result.spec, task: task?.name }));
-  const writer = await createSafetensorsWriter(sink, tensors, metadata);
+  return writeTensors(await createSafetensorsWriter(sink, tensors, metadata), tensors);
+}
+
+/** Streams output tensors into a safetensors writer and closes it; returns the data bytes written. */
+export async function writeTensors(
+  writer: SafetensorsWriter,
+  tensors: readonly OutputTensor[],
+): Promise<number> {
   let bytes = 0;
   // One write in flight while the next chunk is read and computed.
   let pending: Promise<void> = Promise.resolve();

@@ -2,11 +2,12 @@
 // TASK.safetensors.index.json mapping each tensor to its shard — what transformers writes and
 // reads, and what the studio's own loader groups back together. Tensors stay whole and in the
 // task's order; a shard closes before the tensor that would take it past the limit.
-import { createSafetensorsWriter } from '../../src/formats/safetensors';
-import type { ByteSink } from '../../src/formats/sink';
-import type { MergeEngine } from '../../src/merge/engine';
-import type { MergeResult } from '../../src/merge/merge';
-import { taskModel } from '../../src/merge/task-model';
+import { createSafetensorsWriter } from '../formats/safetensors';
+import type { ByteSink } from '../formats/sink';
+import type { MergeEngine } from './engine';
+import { writeTensors } from './export';
+import type { MergeResult } from './merge';
+import { taskModel } from './task-model';
 
 /** transformers' default max_shard_size ("5GB"). */
 export const DEFAULT_SHARD_BYTES = 5e9;
@@ -60,16 +61,14 @@ export async function writeShardedTask(
   for (const [k, indices] of plan.entries()) {
     const name = shardName(stem, k, plan.length);
     const shard = indices.map((i) => tensors[i] as (typeof tensors)[number]);
-    const writer = await createSafetensorsWriter(await sinkFor(name), shard, { format: 'pt' });
     for (const tensor of shard) {
       weightMap[tensor.name] = name;
       total += tensor.byteLength;
-      for await (const chunk of tensor.chunks()) {
-        await writer.write(tensor.name, chunk);
-        written += chunk.byteLength;
-      }
     }
-    await writer.close();
+    written += await writeTensors(
+      await createSafetensorsWriter(await sinkFor(name), shard, { format: 'pt' }),
+      shard,
+    );
   }
   const index = new TextEncoder().encode(
     `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`,

