@@ -8,6 +8,11 @@ export default defineConfig({
   preview: { host: '127.0.0.1', port: 4173 },
   worker: { format: 'es' },
   // onnxruntime-web finds its .wasm next to its own module; pre-bundling would move the module away.
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // Workers' dependencies are found only when a worker first runs; pre-bundle them at start so the
+  // dev server does not reload the page mid-session (a newcomer's first "Load demo" would be lost).
+  optimizeDeps: {
+    exclude: ['onnxruntime-web'],
+    include: ['comlink', 'fflate', 'protobufjs/light.js', 'chart.js', 'zustand', 'zustand/vanilla'],
+  },
   build: { target: 'es2022', sourcemap: true },
 });
