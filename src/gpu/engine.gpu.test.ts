@@ -112,20 +112,48 @@ describe('GPU EMR elect pass vs CPU twin', () => {
 });
 
 describe('GPU reconstruction vs CPU twin', () => {
-  for (const dtype of ['F32', 'F16', 'BF16'] as const) {
-    it(`θ₀ + λ·(M ⊙ τ_uni), ${dtype} base, bit for bit`, async () => {
-      const gpu = new GpuEngine(await testGpu());
-      const c = chunk(4099, 4, dtype, 77);
-      const r = await cpu.emr(c);
-      const words = Math.ceil(4099 / 32);
-      for (const lambda of [0.7, 1.3, 1]) {
-        const got = await gpu.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, lambda);
-        expect(Array.from(got)).toEqual(
-          Array.from(await cpu.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, lambda)),
-        );
+  for (const baseDtype of ['F32', 'F16', 'BF16'] as const) {
+    for (const outDtype of ['F32', 'F16', 'BF16'] as const) {
+      for (const n of [4099, 33, 1]) {
+        it(`θ₀ + λ·(M ⊙ τ_uni), ${baseDtype} base → ${outDtype}, n=${n}, bit for bit`, async () => {
+          const gpu = new GpuEngine(await testGpu());
+          const c = chunk(n, 4, baseDtype, 77 + n);
+          const r = await cpu.emr(c);
+          const words = Math.ceil(n / 32);
+          for (const lambda of [0.7, 1.3, 1]) {
+            const got = await gpu.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, lambda, outDtype);
+            const want = await cpu.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, lambda, outDtype);
+            expect(Array.from(got)).toEqual(Array.from(want));
+          }
+        });
       }
-    });
+    }
   }
+
+  it('narrowing rounds to nearest even at the halfway points, overflows to ±Inf, keeps NaN and −0', async () => {
+    // The weights are θ₀ itself where the mask is off: a base of hand-picked f32 values, nothing on.
+    const gpu = new GpuEngine(await testGpu());
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    const at = (bits: number) => ((u[0] = bits), f[0] as number);
+    const values = [
+      at(0x3f808000), // halfway between two bf16: ties to even (down)
+      at(0x3f818000), // halfway, odd below: up
+      at(0x3f801000), // halfway between two f16 (1 + 2^-11): ties to even
+      65520, // rounds past the largest f16 to Inf
+      -0,
+      Number.NaN,
+      2 ** -25, // half the smallest f16 subnormal: ties to 0
+      3 * 2 ** -25, // between subnormals 2^-24 and 2^-23, halfway: to even (2^-23)
+    ];
+    const base = { bytes: new Uint8Array(new Float32Array(values).buffer), dtype: 'F32' as const };
+    const tau = new Float32Array(values.length);
+    const mask = new Uint32Array(1);
+    for (const dtype of ['F16', 'BF16'] as const) {
+      const got = await gpu.emrReconstruct(base, tau, mask, 0, 1, dtype);
+      expect(Array.from(got)).toEqual(Array.from(await cpu.emrReconstruct(base, tau, mask, 0, 1, dtype)));
+    }
+  });
 });
 
 describe('GPU averaging and Task Arithmetic vs CPU twins', () => {

@@ -163,8 +163,9 @@ export class GpuEngine implements MergeEngine {
     mask: Uint32Array,
     maskOffsetWords: number,
     lambda: number,
-  ): Promise<Float32Array> {
-    return this.serial(() => this.reconstruct(base, tauUni, mask, maskOffsetWords, lambda));
+    dtype: MergeDType,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    return this.serial(() => this.reconstruct(base, tauUni, mask, maskOffsetWords, lambda, dtype));
   }
 
   private async emrChunk(chunk: ChunkInput): Promise<EmrChunkOut> {
@@ -268,13 +269,18 @@ export class GpuEngine implements MergeEngine {
     mask: Uint32Array,
     maskOffsetWords: number,
     lambda: number,
-  ): Promise<Float32Array> {
+    dtype: MergeDType,
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
     const n = tauUni.length;
-    if (n === 0) return new Float32Array(0);
-    const groups = Math.ceil(n / RECONSTRUCT_WORKGROUP);
-    const [gx, gy] = dispatchShape(groups, this.gpu.info.limits.maxComputeWorkgroupsPerDimension);
+    const outBytes = n * dtypeBytes(dtype);
+    if (n === 0) return new Uint8Array(0);
+    const outWords = Math.ceil(outBytes / 4);
+    const [gx, gy] = dispatchShape(
+      Math.ceil(outWords / RECONSTRUCT_WORKGROUP),
+      this.gpu.info.limits.maxComputeWorkgroupsPerDimension,
+    );
     const maskSlice = mask.slice(maskOffsetWords, maskOffsetWords + maskWords(n));
     const baseWords = words(base.bytes);
     const params = new ArrayBuffer(16);
@@ -284,7 +290,7 @@ export class GpuEngine implements MergeEngine {
     const bBase = pool.get('rec.base', baseWords.byteLength, storageIn);
     const bTau = pool.get('rec.tau', n * 4, storageIn);
     const bMask = pool.get('rec.mask', maskSlice.byteLength, storageIn);
-    const bOut = pool.get('rec.out', n * 4, storageOut);
+    const bOut = pool.get('rec.out', outWords * 4, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTau, 0, tauUni.buffer, tauUni.byteOffset, n * 4);
@@ -292,16 +298,17 @@ export class GpuEngine implements MergeEngine {
     const pipeline = this.pipeline('reconstruct', {
       WORKGROUP_SIZE: RECONSTRUCT_WORKGROUP,
       BASE_DTYPE: DTYPE_CODE[base.dtype],
+      OUT_DTYPE: DTYPE_CODE[dtype],
     });
     const out = await this.runPass(
       'emr reconstruct',
       pipeline,
       [bParams, bBase, bTau, bMask, bOut],
       [gx, gy],
-      [[bOut, n * 4]],
+      [[bOut, outWords * 4]],
       'rec.readback',
     );
-    return new Float32Array(out);
+    return new Uint8Array(out, 0, outBytes);
   }
 
   average(chunk: ChunkInput): Promise<Float32Array> {

@@ -26,14 +26,18 @@ export interface MergeEngine {
   readonly description: string;
   /** EMR's fused pass: τ_uni, masks and the rescalers' partial sums. */
   emr(chunk: ChunkInput): Promise<EmrChunkOut>;
-  /** θ₀ + λ·(M ⊙ τ_uni) for one task, in f32; `mask` words start at `maskOffsetWords`. */
+  /**
+   * One task's weights for a chunk: θ₀ + λ·(M ⊙ τ_uni) in f32, narrowed to `dtype` (the task's own)
+   * with round-to-nearest-even; `mask` words start at `maskOffsetWords`.
+   */
   emrReconstruct(
     base: RawChunk,
     tauUni: Float32Array,
     mask: Uint32Array,
     maskOffsetWords: number,
     lambda: number,
-  ): Promise<Float32Array>;
+    dtype: MergeDType,
+  ): Promise<Uint8Array<ArrayBuffer>>;
   average(chunk: ChunkInput): Promise<Float32Array>;
   taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array>;
   /** Adds to `counts` (N × 65 536) the radix histogram of |τ_t| at `level` (see cpu/kernels). */

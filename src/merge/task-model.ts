@@ -43,18 +43,17 @@ function sharedTensorData(
       // Whole elements, from a multiple of 32 so the mask words line up.
       const first = Math.floor(start / size / 32) * 32;
       const last = Math.min(shared.numel, Math.ceil(end / size));
-      let values: Float32Array;
+      let bytes: Uint8Array<ArrayBuffer>;
       if (isEmr(result)) {
         const s = dtypeBytes(shared.base.dtype);
         const base = { bytes: await shared.base.data.read(first * s, last * s), dtype: shared.base.dtype };
         const tau = (result.tauUni.get(shared.name) as Float32Array).subarray(first, last);
         const masks = result.masks.get(shared.name) as Uint32Array;
         const offset = t * maskWords(shared.numel) + first / 32;
-        values = await engine.emrReconstruct(base, tau, masks, offset, result.lambdas[t] as number);
+        bytes = await engine.emrReconstruct(base, tau, masks, offset, result.lambdas[t] as number, dtype);
       } else {
-        values = (result.merged.get(shared.name) as Float32Array).subarray(first, last);
+        bytes = narrowFromF32((result.merged.get(shared.name) as Float32Array).subarray(first, last), dtype);
       }
-      const bytes = narrowFromF32(values, dtype);
       return bytes.subarray(start - first * size, end - first * size);
     },
   };

@@ -1,5 +1,5 @@
 // The CPU reference engine: widens each chunk to f32 and runs the kernels of ./kernels.
-import { widenToF32 } from '../../formats/dtype';
+import { narrowFromF32, widenToF32, type MergeDType } from '../../formats/dtype';
 import type { ChunkInput, MergeEngine, RawChunk } from '../engine';
 import * as k from './kernels';
 
@@ -26,8 +26,9 @@ export class CpuEngine implements MergeEngine {
     mask: Uint32Array,
     maskOffsetWords: number,
     lambda: number,
+    dtype: MergeDType,
   ) {
-    return k.emrReconstruct(widen(base), tauUni, mask, maskOffsetWords, lambda);
+    return narrowFromF32(k.emrReconstruct(widen(base), tauUni, mask, maskOffsetWords, lambda), dtype);
   }
   async average(chunk: ChunkInput) {
     return k.averageChunk(tasksOf(chunk), chunk.numel);

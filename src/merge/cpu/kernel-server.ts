@@ -1,6 +1,7 @@
 // What a CPU worker serves: the CPU engine's kernels, with every output handed back by transfer
 // (no copy). Exposed by ./node-worker.ts (worker_threads) and ./web-worker.ts (Web Workers).
 import { transfer } from 'comlink';
+import type { MergeDType } from '../../formats/dtype';
 import type { ChunkInput, RawChunk } from '../engine';
 import { CpuEngine } from './engine';
 
@@ -11,8 +12,14 @@ export const kernelServer = {
     const r = await engine.emr(chunk);
     return transfer(r, [r.tauUni.buffer, r.masks.buffer, r.sumAbsTau.buffer, r.sumAbsMasked.buffer]);
   },
-  async emrReconstruct(base: RawChunk, tauUni: Float32Array, mask: Uint32Array, lambda: number) {
-    const r = await engine.emrReconstruct(base, tauUni, mask, 0, lambda);
+  async emrReconstruct(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    lambda: number,
+    dtype: MergeDType,
+  ) {
+    const r = await engine.emrReconstruct(base, tauUni, mask, 0, lambda, dtype);
     return transfer(r, [r.buffer]);
   },
   async average(chunk: ChunkInput) {

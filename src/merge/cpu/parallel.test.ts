@@ -47,9 +47,11 @@ describe('ParallelCpuEngine', () => {
       expect(a).toEqual(b);
       const r = await single.emr(c);
       const words = Math.ceil(numel / 32);
-      expect(await parallel.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7)).toEqual(
-        await single.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7),
-      );
+      for (const dtype of ['F32', 'BF16'] as const) {
+        expect(await parallel.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype)).toEqual(
+          await single.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype),
+        );
+      }
     }, 30_000);
   }
 });

@@ -4,7 +4,7 @@
 // per-task sums are added in f64 in range order. Small chunks stay on the calling thread, where
 // the copy to a worker would cost more than the work.
 import { transfer, type Remote } from 'comlink';
-import { dtypeBytes } from '../../formats/dtype';
+import { dtypeBytes, type MergeDType } from '../../formats/dtype';
 import type { ChunkInput, EmrChunkOut, MergeEngine, RawChunk, TiesChunkOut } from '../engine';
 import { CpuEngine } from './engine';
 import type { KernelServer } from './kernel-server';
@@ -103,10 +103,11 @@ export class ParallelCpuEngine implements MergeEngine {
     mask: Uint32Array,
     maskOffsetWords: number,
     lambda: number,
-  ): Promise<Float32Array> {
+    dtype: MergeDType,
+  ): Promise<Uint8Array<ArrayBuffer>> {
     const numel = tauUni.length;
     if (numel < MIN_PARALLEL_ELEMENTS || this.workers.length < 2)
-      return this.local.emrReconstruct(base, tauUni, mask, maskOffsetWords, lambda);
+      return this.local.emrReconstruct(base, tauUni, mask, maskOffsetWords, lambda, dtype);
     const ranges = splitRanges(numel, this.workers.length);
     const parts = await Promise.all(
       ranges.map((r, i) => {
@@ -118,10 +119,15 @@ export class ParallelCpuEngine implements MergeEngine {
           transfer(tau, [tau.buffer]),
           transfer(m, [m.buffer]),
           lambda,
+          dtype,
         );
       }),
     );
-    return joinValues(numel, ranges, parts);
+    // Ranges are whole elements, so the narrowed pieces join byte for byte.
+    const size = dtypeBytes(dtype);
+    const out = new Uint8Array(numel * size);
+    parts.forEach((p, i) => out.set(p, (ranges[i] as Range).start * size));
+    return out;
   }
 
   async average(chunk: ChunkInput): Promise<Float32Array> {
