@@ -15,6 +15,7 @@ import { MemorySink } from '../formats/sink';
 import type { Checkpoint } from '../formats/tensor';
 import { openBundle, writeBundle } from '../merge/bundle';
 import { createNodeCpuEngine } from '../merge/cpu/node-engine';
+import { FallbackEngine } from '../merge/fallback';
 import type { MergeEngine } from '../merge/engine';
 import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../merge/export';
 import { isEmr, runMerge, type MergeResult } from '../merge/merge';
@@ -54,12 +55,19 @@ class Interrupted extends Error {}
  */
 async function engineFor(name: string | undefined): Promise<MergeEngine> {
   if (name === 'cpu') return createNodeCpuEngine();
-  if (name === 'gpu') return (await import('./gpu')).gpuEngine();
+  if (name === 'gpu') return withCpuFallback(await (await import('./gpu')).gpuEngine());
   if (name !== undefined) throw new UsageError(`--engine must be cpu or gpu, got "${name}"`);
   const decision = await (await import('./gpu')).gpuEngineIfFast();
-  if (decision.engine) return decision.engine;
+  if (decision.engine) return withCpuFallback(decision.engine);
   process.stderr.write(`merge-studio: ${decision.notice}\n`);
   return createNodeCpuEngine();
+}
+
+/** A lost GPU finishes the merge on the CPU engine, with a line saying so. */
+function withCpuFallback(gpu: MergeEngine): MergeEngine {
+  return new FallbackEngine(gpu, createNodeCpuEngine, (why) =>
+    process.stderr.write(`merge-studio: the GPU failed (${why}); the merge goes on on the CPU engine\n`),
+  );
 }
 
 function fmtBytes(n: number): string {

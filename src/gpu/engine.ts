@@ -374,10 +374,11 @@ export class GpuEngine implements MergeEngine {
   ): Promise<void> {
     return this.serial(async () => {
       if (!this.uniformDtypes(chunk)) return this.cpu.absHistogram(chunk, level, prefix, counts);
-      for (const { tile } of this.tiles(chunk)) {
-        const part = await this.histogramTile(tile, level, prefix);
+      // Counted whole before anything is added: a failure never leaves part of a chunk in `counts`.
+      const parts: Uint32Array[] = [];
+      for (const { tile } of this.tiles(chunk)) parts.push(await this.histogramTile(tile, level, prefix));
+      for (const part of parts)
         for (let i = 0; i < counts.length; i++) counts[i] = (counts[i] as number) + (part[i] as number);
-      }
     });
   }
 

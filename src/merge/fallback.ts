@@ -1,0 +1,87 @@
+// An engine that falls back: every call goes to the primary engine (the GPU) until one fails —
+// a lost device, an allocation the device refuses — and from then on, that call included, to the
+// fallback engine (the CPU). The chunk that failed is still in memory, so the merge goes on from
+// exactly there and nothing already computed is lost; `fellBack` says when and why.
+import type { MergeDType } from '../formats/dtype';
+import type { ChunkInput, EmrChunkOut, MergeEngine, RawChunk, TiesChunkOut } from './engine';
+
+export class FallbackEngine implements MergeEngine {
+  private failed: string | undefined;
+  private backup: MergeEngine | undefined;
+
+  constructor(
+    private readonly primary: MergeEngine,
+    /** Made when first needed (a CPU engine may start worker threads). */
+    private readonly makeFallback: () => MergeEngine,
+    /** Told once, when the primary fails. */
+    private readonly onFallBack: (reason: string) => void = () => {},
+  ) {}
+
+  private get fallback(): MergeEngine {
+    this.backup ??= this.makeFallback();
+    return this.backup;
+  }
+
+  get kind() {
+    return this.failed === undefined ? this.primary.kind : this.fallback.kind;
+  }
+
+  get description(): string {
+    return this.failed === undefined
+      ? this.primary.description
+      : `${this.fallback.description} (after ${this.primary.description} failed: ${this.failed})`;
+  }
+
+  /** Why the primary engine was left, if it was. */
+  get fellBack(): string | undefined {
+    return this.failed;
+  }
+
+  private async run<T>(call: (engine: MergeEngine) => Promise<T>): Promise<T> {
+    if (this.failed === undefined) {
+      try {
+        return await call(this.primary);
+      } catch (e) {
+        this.failed = e instanceof Error ? e.message || e.name : String(e);
+        this.onFallBack(this.failed);
+      }
+    }
+    return call(this.fallback);
+  }
+
+  emr(chunk: ChunkInput): Promise<EmrChunkOut> {
+    return this.run((e) => e.emr(chunk));
+  }
+  emrReconstruct(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    offset: number,
+    lambda: number,
+    dtype: MergeDType,
+  ) {
+    return this.run((e) => e.emrReconstruct(base, tauUni, mask, offset, lambda, dtype));
+  }
+  average(chunk: ChunkInput): Promise<Float32Array> {
+    return this.run((e) => e.average(chunk));
+  }
+  taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array> {
+    return this.run((e) => e.taskArithmetic(chunk, lambda));
+  }
+  absHistogram(
+    chunk: ChunkInput,
+    level: 0 | 1,
+    prefix: Uint32Array | undefined,
+    counts: Uint32Array,
+  ): Promise<void> {
+    // Engines add a chunk's counts only once the whole chunk is counted, so a retry never counts twice.
+    return this.run((e) => e.absHistogram(chunk, level, prefix, counts));
+  }
+  ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
+    return this.run((e) => e.ties(chunk, thresholds, lambda));
+  }
+  dispose(): void {
+    this.primary.dispose();
+    this.backup?.dispose();
+  }
+}
