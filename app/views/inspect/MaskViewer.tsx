@@ -105,20 +105,7 @@ export function MaskViewer({ result }: { result: MergeSummary }) {
               ))}
             </select>
           </label>
-          <label className="field inline">
-            <span>Task</span>
-            <select
-              value={task}
-              onChange={(e) => set({ task: Number(e.currentTarget.value) })}
-              aria-label="Task"
-            >
-              {result.tasks.map((t, i) => (
-                <option key={t.name} value={i}>
-                  {t.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <TaskSelect label="Task" tasks={result.tasks} value={task} onChange={(i) => set({ task: i })} />
           <label className="field inline">
             <span>Beside it</span>
             <select
@@ -134,20 +121,12 @@ export function MaskViewer({ result }: { result: MergeSummary }) {
             </select>
           </label>
           {compare === 'other-mask' && (
-            <label className="field inline">
-              <span>Other task</span>
-              <select
-                value={otherTask}
-                onChange={(e) => set({ otherTask: Number(e.currentTarget.value) })}
-                aria-label="Other task"
-              >
-                {result.tasks.map((t, i) => (
-                  <option key={t.name} value={i}>
-                    {t.name}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <TaskSelect
+              label="Other task"
+              tasks={result.tasks}
+              value={otherTask}
+              onChange={(i) => set({ otherTask: i })}
+            />
           )}
           <div className="segmented" aria-label="Zoom">
             <button type="button" aria-label="Zoom out" onClick={() => setZoom(z / 2)}>
@@ -199,5 +178,29 @@ export function MaskViewer({ result }: { result: MergeSummary }) {
           ))}
       </div>
     </section>
+  );
+}
+
+function TaskSelect(props: {
+  label: string;
+  tasks: readonly { readonly name: string }[];
+  value: number;
+  onChange: (task: number) => void;
+}) {
+  return (
+    <label className="field inline">
+      <span>{props.label}</span>
+      <select
+        value={props.value}
+        onChange={(e) => props.onChange(Number(e.currentTarget.value))}
+        aria-label={props.label}
+      >
+        {props.tasks.map((t, i) => (
+          <option key={t.name} value={i}>
+            {t.name}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
