@@ -153,6 +153,34 @@ describe('merge-studio merge', () => {
     expect(await readFile(applied)).toEqual(await readFile(join(out, 'gamma.safetensors')));
   });
 
+  it('writes models larger than --shard-size as Hugging Face shards with an index', async () => {
+    const out = join(dir, 'out-sharded');
+    const r = await run([
+      'merge',
+      '--engine',
+      'cpu',
+      '--base',
+      join(dir, 'base.safetensors'),
+      ...taskFlags(),
+      '--shard-size',
+      String(300 / 1e9), // 300 bytes: the 400-byte w alone, then b (40) and the head (80) together
+      '--no-bundle',
+      '--out',
+      out,
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const files = (await readdir(out)).sort();
+    expect(files).toContain('beta.safetensors.index.json');
+    expect(files.filter((f) => f.startsWith('beta-'))).toEqual([
+      'beta-00001-of-00002.safetensors',
+      'beta-00002-of-00002.safetensors',
+    ]);
+    expect(files.some((f) => f.includes('.partial'))).toBe(false);
+    const sharded = await modelValues(join(out, 'beta.safetensors.index.json'));
+    expect(sharded.sort()).toEqual((await expectedModel(methodSpec('emr'), 1)).sort());
+  });
+
   it('takes the merge as mergekit-style YAML', async () => {
     const config = join(dir, 'ties.yml');
     await writeFile(

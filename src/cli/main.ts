@@ -21,11 +21,12 @@ import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../merge/export
 import { isEmr, runMerge, type MergeResult } from '../merge/merge';
 import { describeMethod } from '../merge/methods';
 import { buildModelSet, type ModelSet } from '../merge/model-set';
+import { DEFAULT_SHARD_BYTES, indexName, shardCount, writeShardedTask } from '../merge/sharded';
 import { taskIndex } from '../merge/task-model';
 import { accuracy, type LabeledSet } from '../inference/evaluate';
 import { readLabeledSet } from '../inference/labeled';
 import { tableToCsv, tableToMarkdown, type AccuracyRow } from '../inference/table';
-import { atomicOutput, OpenFiles, openPath } from './files';
+import { atomicOutput, OpenFiles, openPath, type AtomicOutput } from './files';
 import {
   buildSpec,
   jobFromYaml,
@@ -40,7 +41,7 @@ import { progressBar } from './progress';
 const USAGE = `usage:
   merge-studio merge --base FILE --task NAME=FILE --task NAME=FILE [...] --out DIR
                      [--method emr|ta|ties|avg] [--lambda X] [--topk X] [--rescale tensor-mean|global]
-                     [--budget MB] [--engine cpu|gpu] [--no-bundle] [--json]
+                     [--budget MB] [--shard-size GB] [--engine cpu|gpu] [--no-bundle] [--json]
   merge-studio merge CONFIG.yml --out DIR [--json]
   merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
   merge-studio eval --base FILE --task NAME=MODEL.onnx --eval NAME=SET.safetensors [...]
@@ -110,6 +111,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       budget: { type: 'string' },
       engine: { type: 'string' },
       'no-bundle': { type: 'boolean' },
+      'shard-size': { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -138,6 +140,10 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       }),
     };
   }
+  const shardGb = numberFlag('shard-size', values['shard-size']);
+  if (shardGb !== undefined && !(shardGb > 0))
+    throw new UsageError('--shard-size wants a positive number of GB');
+  const shardBytes = shardGb === undefined ? DEFAULT_SHARD_BYTES : shardGb * 1e9;
   const budgetMb = numberFlag('budget', values.budget);
   const budgetBytes = budgetMb === undefined ? undefined : Math.max(1, budgetMb) * 2 ** 20;
   const started = performance.now();
@@ -157,7 +163,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     written.push(
       isOnnxTask(result, t)
         ? await writeOnnxTask(result, t, engine, values.out)
-        : await writeSafetensorsTask(result, t, engine, values.out, budgetBytes),
+        : await writeSafetensorsTask(result, t, engine, values.out, shardBytes, budgetBytes),
     );
   }
   let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
@@ -226,22 +232,35 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/**
+ * `<name>.safetensors`, or Hugging Face shards `<name>-0000k-of-0000n.safetensors` + their
+ * `<name>.safetensors.index.json` when the model is larger than a shard. Every file is written under
+ * a temporary name and renamed only when all of them are complete.
+ */
 async function writeSafetensorsTask(
   result: MergeResult,
   t: number,
   engine: MergeEngine,
   dir: string,
+  shardBytes: number,
   budgetBytes?: number,
 ) {
   const name = (result.set.tasks[t] as ModelSet['tasks'][number]).name;
-  const file = join(dir, `${name}.safetensors`);
-  const out = await atomicOutput(file);
+  const outputs: AtomicOutput[] = [];
+  const open = async (file: string) => {
+    const out = await atomicOutput(join(dir, file));
+    outputs.push(out);
+    return out.sink;
+  };
   try {
-    const bytes = await writeTaskSafetensors(result, t, engine, out.sink, budgetBytes);
-    await out.commit();
-    return { task: name, file, bytes };
+    const sharded = shardCount(result, t, shardBytes) > 1;
+    const bytes = sharded
+      ? await writeShardedTask(result, t, engine, name, shardBytes, open)
+      : await writeTaskSafetensors(result, t, engine, await open(`${name}.safetensors`), budgetBytes);
+    for (const out of outputs) await out.commit();
+    return { task: name, file: join(dir, sharded ? indexName(name) : `${name}.safetensors`), bytes };
   } catch (e) {
-    await out.discard();
+    await Promise.all(outputs.map((o) => o.discard()));
     throw e;
   }
 }
