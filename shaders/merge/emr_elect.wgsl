@@ -24,8 +24,8 @@
 //   6  conflicts: atomic<u32>         storage, read_write  elements where some v_t > 0 and some < 0
 
 override WORKGROUP_SIZE: u32 = 64;
-// Private arrays need a constant size: the host refuses more tasks than this.
-const MAX_TASKS: u32 = 64u;
+// MAX_TASKS, the size of the per-task private arrays, is a `const` the host prepends (private
+// arrays need a constant size, which an override cannot give): src/gpu/engine.ts MAX_GPU_TASKS.
 override BASE_DTYPE: u32 = 0;
 override TASK_DTYPE: u32 = 0;
 

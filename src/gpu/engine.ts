@@ -1,9 +1,8 @@
-// The WebGPU merge engine: EMR's fused elect/mask pass and the reconstruction run as WGSL kernels
-// (shaders/merge/); the CPU engine's kernels are their twins and the tests hold them equal.
-// Inputs go up in their stored dtype (f32/f16/bf16 words; the shader decodes them), the N task
+// The WebGPU merge engine: every method runs on WGSL kernels (shaders/merge/) — EMR's fused
+// elect/mask pass and reconstruction, averaging and Task Arithmetic, TIES's radix histogram and
+// trimmed election; the CPU engine's kernels are their twins and the tests hold them equal.
+// Inputs go up in their stored dtype (f32/f16/bf16 words; the shaders decode them), the N task
 // chunks packed in one buffer, and every output of a chunk comes back in one mapped read.
-// Every method runs on WGSL kernels: EMR's elect/mask and reconstruction, averaging and Task
-// Arithmetic, and TIES's radix histogram and trimmed election.
 import dtypeWgsl from '../../shaders/merge/dtype.wgsl?raw';
 import electWgsl from '../../shaders/merge/emr_elect.wgsl?raw';
 import reconstructWgsl from '../../shaders/merge/emr_reconstruct.wgsl?raw';
@@ -20,7 +19,7 @@ import { dispatchShape } from './reduce';
 const ELECT_WORKGROUP = 64;
 const RECONSTRUCT_WORKGROUP = 256;
 const LINEAR_WORKGROUP = 256;
-/** The elect kernel keeps per-task state in private arrays of this constant size (emr_elect.wgsl). */
+/** The elect kernel keeps per-task state in private arrays of this size (prepended as its MAX_TASKS). */
 export const MAX_GPU_TASKS = 64;
 
 const DTYPE_CODE: Record<MergeDType, number> = { F32: 0, F16: 1, BF16: 2 };
@@ -98,6 +97,7 @@ export class GpuEngine implements MergeEngine {
     let p = this.pipelines.get(key);
     if (!p) {
       const code =
+        `const MAX_TASKS: u32 = ${MAX_GPU_TASKS}u;\n` +
         dtypeWgsl +
         {
           elect: electWgsl,
