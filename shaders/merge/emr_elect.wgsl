@@ -1,10 +1,11 @@
 // EMR's fused pass over one chunk: elect the sign, the magnitude and the masks, and the partial
 // sums of the rescalers, for N tasks at once.
 //
-//   τ_t = θ_t − θ₀; s = +1 where Σ_t τ_t (task order, f32) ≥ least_positive_sum (i.e. where the
-//   f32 mean Σ/N is > 0), else −1; v_t = s·τ_t; ε = max(0, max_t v_t); M_t = (v_t > 0);
-//   τ_uni = s·ε. (On hardware that flushes subnormals, elements whose τ are subnormal can differ
-//   from the CPU twin; SwiftShader and the tests keep them.)
+//   τ_t = θ_t − θ₀; s = +1 where Σ_t τ_t (task order, f32) > 0, else −1; v_t = s·τ_t;
+//   ε = max(0, max_t v_t); M_t = (v_t > 0); τ_uni = s·ε.
+// The CPU twin elects +1 where the f32 mean Σ/N is > 0; the two differ only for a subnormal Σ,
+// which cannot occur in range (exact.wgsl): a chunk with an input out of range raises
+// `totals.out_of_range` and the host recomputes it on the CPU.
 //
 // Work division: invocation k owns elements [32k, 32k + 32) — one mask word per task, so words
 // are written whole, without atomics. Its per-task Σ|τ_t| and Σ M_t·ε go through a workgroup tree
@@ -21,7 +22,8 @@
 //   3  tau_uni: array<f32>            storage, read_write  [numel]
 //   4  masks: array<u32>              storage, read_write  [N × ⌈numel/32⌉], task-major
 //   5  partials: array<f32>           storage, read_write  [groups × N × 2]
-//   6  conflicts: atomic<u32>         storage, read_write  elements where some v_t > 0 and some < 0
+//   6  totals: Totals                 storage, read_write  conflicts (elements where some v_t > 0
+//                                                          and some < 0) and the out-of-range flag
 
 override WORKGROUP_SIZE: u32 = 64;
 // MAX_TASKS, the size of the per-task private arrays, is a `const` the host prepends (private
@@ -34,7 +36,11 @@ struct Params {
   num_tasks: u32,
   task_stride: u32, // words per task chunk in `tasks`
   groups_x: u32,
-  least_positive_sum: f32,
+}
+
+struct Totals {
+  conflicts: atomic<u32>,
+  out_of_range: atomic<u32>,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -43,17 +49,16 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> tau_uni: array<f32>;
 @group(0) @binding(4) var<storage, read_write> masks: array<u32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(6) var<storage, read_write> conflicts: atomic<u32>;
+@group(0) @binding(6) var<storage, read_write> totals: Totals;
 
 var<workgroup> scratch: array<f32, WORKGROUP_SIZE>;
 
-
-fn base_at(i: u32) -> f32 {
-  return decode(base[word_index(i, BASE_DTYPE)], i, BASE_DTYPE);
+fn task_word(t: u32, i: u32) -> u32 {
+  return tasks[t * params.task_stride + word_index(i, TASK_DTYPE)];
 }
 
 fn tau_at(t: u32, i: u32, b: f32) -> f32 {
-  return decode(tasks[t * params.task_stride + word_index(i, TASK_DTYPE)], i, TASK_DTYPE) - b;
+  return decode(task_word(t, i), i, TASK_DTYPE) - b;
 }
 
 fn reduce_sum(lid: u32, x: f32) -> f32 {
@@ -80,18 +85,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var masked_sum: array<f32, MAX_TASKS>;
   var bits: array<u32, MAX_TASKS>;
   var conflict_count = 0u;
+  var in_range = true;
   if (word < words) {
     let first = word * 32u;
     let last = min(first + 32u, params.numel);
     for (var i = first; i < last; i++) {
-      let b = base_at(i);
+      let base_word = base[word_index(i, BASE_DTYPE)];
+      in_range = in_range && in_range_at(base_word, i, BASE_DTYPE);
+      let b = decode(base_word, i, BASE_DTYPE);
       var sum = 0.0;
       for (var t = 0u; t < n_tasks; t++) {
-        sum += tau_at(t, i, b);
+        let w = task_word(t, i);
+        in_range = in_range && in_range_at(w, i, TASK_DTYPE);
+        sum += decode(w, i, TASK_DTYPE) - b;
       }
-      // `least_positive_sum` is a subnormal, which GPUs that flush subnormals read as 0: the
-      // `sum > 0` keeps a zero sum electing −1 there too.
-      let s = select(-1.0, 1.0, sum > 0.0 && sum >= params.least_positive_sum);
+      let s = select(-1.0, 1.0, sum > 0.0);
       var eps = 0.0;
       var any_neg = false;
       let bit = 1u << (i - first);
@@ -120,7 +128,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     }
   }
   if (conflict_count > 0u) {
-    atomicAdd(&conflicts, conflict_count);
+    atomicAdd(&totals.conflicts, conflict_count);
+  }
+  if (!in_range) {
+    atomicStore(&totals.out_of_range, 1u);
   }
   for (var t = 0u; t < n_tasks; t++) {
     let a = reduce_sum(lid, abs_sum[t]);

@@ -1,7 +1,10 @@
 // Task t's weights for one chunk, in the task's dtype: θ₀ + λ·(M_t ⊙ τ_uni) in f32, then narrowed
 // to f16 or bf16 with round-to-nearest-even written in integer arithmetic (WGSL's pack2x16float
 // does not promise a rounding mode), bit for bit what the CPU twin's narrowing gives.
-// The product is kept apart from the sum (no fused multiply-add) so it rounds as the CPU twin does.
+// The product is exact.wgsl's `mul_rn`, which no compiler can fuse with the add, so it rounds as
+// the CPU twin's does. The host sends λ only with 2^-20 ≤ |λ| ≤ 2^20 (or 0); a base value out of
+// range, or a τ_uni outside ±0 and 2^-100 ≤ |τ_uni| < 2^100 (the product then stays normal), raises
+// `out_of_range` and the host recomputes the chunk on the CPU.
 //
 // Work division: one invocation per output word — one f32 element, or two 16-bit elements (element
 // 2k in the low half) — 2-D dispatch (groups_x workgroups per row).
@@ -12,6 +15,7 @@
 //   2  tau_uni: array<f32>       storage, read
 //   3  mask: array<u32>          storage, read        the task's mask words for this chunk
 //   4  out: array<u32>           storage, read_write  the weights in OUT_DTYPE
+//   5  out_of_range: atomic<u32> storage, read_write  set to 1 by any input out of range
 
 override WORKGROUP_SIZE: u32 = 256;
 override BASE_DTYPE: u32 = 0;
@@ -28,14 +32,25 @@ struct Params {
 @group(0) @binding(2) var<storage, read> tau_uni: array<f32>;
 @group(0) @binding(3) var<storage, read> mask: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<u32>;
+@group(0) @binding(5) var<storage, read_write> out_of_range: atomic<u32>;
+
+fn tau_in_range(tau: f32) -> bool {
+  let bits = bitcast<u32>(tau);
+  let exponent = (bits >> 23u) & 0xffu;
+  return (bits & 0x7fffffffu) == 0u || (exponent >= 27u && exponent <= 226u);
+}
 
 fn weight(i: u32) -> f32 {
-  let b = decode(base[word_index(i, BASE_DTYPE)], i, BASE_DTYPE);
+  let base_word = base[word_index(i, BASE_DTYPE)];
+  let b = decode(base_word, i, BASE_DTYPE);
+  let tau = tau_uni[i];
+  if (!in_range_at(base_word, i, BASE_DTYPE) || !tau_in_range(tau)) {
+    atomicStore(&out_of_range, 1u);
+  }
   if (((mask[i >> 5u] >> (i & 31u)) & 1u) == 0u) {
     return b;
   }
-  // The product rounded to f32 through its bits before the add: no fused multiply-add.
-  return b + bitcast<f32>(bitcast<u32>(params.lambda * tau_uni[i]));
+  return b + mul_rn(params.lambda, tau);
 }
 
 fn to_bf16(x: f32) -> u32 {

@@ -1,8 +1,10 @@
 // The linear baselines over one chunk, per element, tasks summed in task order in f32:
 //   MODE 0, weight averaging:  (Σ_t θ_t) / N
 //   MODE 1, Task Arithmetic:   θ₀ + λ·Σ_t (θ_t − θ₀)
-// The division of MODE 0 is WGSL's f32 division, which the spec lets a GPU compute to 2.5 ULP; the
-// CPU twin rounds it exactly (SwiftShader, which the tests run on, agrees with it bit for bit).
+// The division and the product are exact.wgsl's `div_rn` and `mul_rn`: correctly rounded and never
+// fused, as in the CPU twin. An input out of range (the base only in MODE 1, where it is used)
+// raises `out_of_range` and the host recomputes the chunk on the CPU; λ comes with
+// 2^-20 ≤ |λ| ≤ 2^20 (or 0).
 //
 // Work division: one invocation per element, 2-D dispatch (groups_x workgroups per row).
 //
@@ -11,6 +13,7 @@
 //   1  base: array<u32>          storage, read        the base chunk in its stored dtype
 //   2  tasks: array<u32>         storage, read        N task chunks, task t at t·task_stride words
 //   3  out: array<f32>           storage, read_write  [numel]
+//   4  out_of_range: atomic<u32> storage, read_write  set to 1 by any input out of range
 
 override WORKGROUP_SIZE: u32 = 256;
 override MODE: u32 = 0;
@@ -29,7 +32,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> base: array<u32>;
 @group(0) @binding(2) var<storage, read> tasks: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
+@group(0) @binding(4) var<storage, read_write> out_of_range: atomic<u32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -37,16 +40,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   if (i >= params.numel) {
     return;
   }
-  let b = decode(base[word_index(i, BASE_DTYPE)], i, BASE_DTYPE);
+  let base_word = base[word_index(i, BASE_DTYPE)];
+  var in_range = MODE == 0u || in_range_at(base_word, i, BASE_DTYPE);
+  let b = decode(base_word, i, BASE_DTYPE);
   var sum = 0.0;
   for (var t = 0u; t < params.num_tasks; t++) {
-    let x = decode(tasks[t * params.task_stride + word_index(i, TASK_DTYPE)], i, TASK_DTYPE);
+    let w = tasks[t * params.task_stride + word_index(i, TASK_DTYPE)];
+    in_range = in_range && in_range_at(w, i, TASK_DTYPE);
+    let x = decode(w, i, TASK_DTYPE);
     sum += select(x, x - b, MODE == 1u);
   }
+  if (!in_range) {
+    atomicStore(&out_of_range, 1u);
+  }
   if (MODE == 0u) {
-    out[i] = sum / f32(params.num_tasks);
+    out[i] = div_rn(sum, params.num_tasks);
   } else {
-    // The product rounded to f32 through its bits before the add: no fused multiply-add.
-    out[i] = b + bitcast<f32>(bitcast<u32>(params.lambda * sum));
+    out[i] = b + mul_rn(params.lambda, sum);
   }
 }

@@ -3,7 +3,12 @@
 // trimmed election; the CPU engine's kernels are their twins and the tests hold them equal.
 // Inputs go up in their stored dtype (f32/f16/bf16 words; the shaders decode them), the N task
 // chunks packed in one buffer, and every output of a chunk comes back in one mapped read.
+// Their results equal the CPU twins' bit for bit on any device (shaders/merge/exact.wgsl): a kernel
+// that meets a value outside the range where that holds (subnormal, tiny, huge, NaN, ±∞) says so,
+// and that tile is recomputed by the CPU twin — rare in real checkpoints, and then exact rather than
+// device-dependent.
 import dtypeWgsl from '../../shaders/merge/dtype.wgsl?raw';
+import exactWgsl from '../../shaders/merge/exact.wgsl?raw';
 import electWgsl from '../../shaders/merge/emr_elect.wgsl?raw';
 import reconstructWgsl from '../../shaders/merge/emr_reconstruct.wgsl?raw';
 import linearWgsl from '../../shaders/merge/linear.wgsl?raw';
@@ -11,7 +16,7 @@ import histogramWgsl from '../../shaders/merge/abs_histogram.wgsl?raw';
 import tiesWgsl from '../../shaders/merge/ties.wgsl?raw';
 import { dtypeBytes, type MergeDType } from '../formats/dtype';
 import { CpuEngine } from '../merge/cpu/engine';
-import { leastPositiveMeanSum, maskWords } from '../merge/cpu/kernels';
+import { maskWords } from '../merge/cpu/kernels';
 import type { ChunkInput, EmrChunkOut, MergeEngine, RawChunk, TiesChunkOut } from '../merge/engine';
 import type { Gpu } from './device';
 import { dispatchShape } from './reduce';
@@ -23,6 +28,17 @@ const LINEAR_WORKGROUP = 256;
 export const MAX_GPU_TASKS = 64;
 
 const DTYPE_CODE: Record<MergeDType, number> = { F32: 0, F16: 1, BF16: 2 };
+
+/** λ the kernels' exact product takes (exact.wgsl): 0 or 2^-20 ≤ |λ| ≤ 2^20 as an f32; else the CPU twin. */
+function lambdaInRange(lambda: number): boolean {
+  const l = Math.abs(Math.fround(lambda));
+  return l === 0 || (l >= 2 ** -20 && l <= 2 ** 20);
+}
+
+/** TIES thresholds the kernel compares with exactly on any device: finite, 0 or normal. */
+function thresholdsInRange(thresholds: Float32Array): boolean {
+  return thresholds.every((x) => x === 0 || (Math.abs(x) >= 2 ** -126 && Math.abs(x) < Infinity));
+}
 
 /** Bytes of a chunk as whole u32 words (4-aligned and padded: the shader reads words). */
 function words(bytes: Uint8Array): Uint32Array<ArrayBuffer> {
@@ -99,6 +115,7 @@ export class GpuEngine implements MergeEngine {
       const code =
         `const MAX_TASKS: u32 = ${MAX_GPU_TASKS}u;\n` +
         dtypeWgsl +
+        exactWgsl +
         {
           elect: electWgsl,
           reconstruct: reconstructWgsl,
@@ -209,27 +226,25 @@ export class GpuEngine implements MergeEngine {
     const [gx, gy] = dispatchShape(groups, this.gpu.info.limits.maxComputeWorkgroupsPerDimension);
     const allGroups = gx * gy;
 
-    const params = new ArrayBuffer(32);
-    new Uint32Array(params, 0, 4).set([n, numTasks, stride, gx]);
-    new Float32Array(params, 16, 1)[0] = leastPositiveMeanSum(numTasks);
+    const params = new Uint32Array([n, numTasks, stride, gx]);
 
     const sizes = {
       tau: n * 4,
       masks: numTasks * wordsOut * 4,
       partials: allGroups * numTasks * 2 * 4,
-      conflicts: 4,
+      totals: 8,
     };
-    const bParams = pool.get('elect.params', 32, uniform);
+    const bParams = pool.get('elect.params', params.byteLength, uniform);
     const bBase = pool.get('elect.base', baseWords.byteLength, storageIn);
     const bTasks = pool.get('elect.tasks', packed.byteLength, storageIn);
     const bTau = pool.get('elect.tau', sizes.tau, storageOut);
     const bMasks = pool.get('elect.masks', sizes.masks, storageOut);
     const bPartials = pool.get('elect.partials', sizes.partials, storageOut);
-    const bConflicts = pool.get('elect.conflicts', 4, storageOut);
+    const bTotals = pool.get('elect.totals', sizes.totals, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTasks, 0, packed);
-    device.queue.writeBuffer(bConflicts, 0, new Uint32Array(1));
+    device.queue.writeBuffer(bTotals, 0, new Uint32Array(2));
     const pipeline = this.pipeline('elect', {
       WORKGROUP_SIZE: ELECT_WORKGROUP,
       BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
@@ -238,20 +253,22 @@ export class GpuEngine implements MergeEngine {
     const mapped = await this.runPass(
       'emr elect',
       pipeline,
-      [bParams, bBase, bTasks, bTau, bMasks, bPartials, bConflicts],
+      [bParams, bBase, bTasks, bTau, bMasks, bPartials, bTotals],
       [gx, gy],
       [
         [bTau, sizes.tau],
         [bMasks, sizes.masks],
         [bPartials, sizes.partials],
-        [bConflicts, sizes.conflicts],
+        [bTotals, sizes.totals],
       ],
       'elect.readback',
     );
     const tauUni = new Float32Array(mapped, 0, n);
     const masks = new Uint32Array(mapped, sizes.tau, numTasks * wordsOut);
     const partials = new Float32Array(mapped, sizes.tau + sizes.masks, allGroups * numTasks * 2);
-    const conflicts = new Uint32Array(mapped, sizes.tau + sizes.masks + sizes.partials, 1)[0] as number;
+    const totals = new Uint32Array(mapped, sizes.tau + sizes.masks + sizes.partials, 2);
+    if (totals[1]) return this.cpu.emr(chunk); // out of range
+    const conflicts = totals[0] as number;
     const sumAbsTau = new Float64Array(numTasks);
     const sumAbsMasked = new Float64Array(numTasks);
     for (let g = 0; g < allGroups; g++) {
@@ -276,6 +293,8 @@ export class GpuEngine implements MergeEngine {
     const n = tauUni.length;
     const outBytes = n * dtypeBytes(dtype);
     if (n === 0) return new Uint8Array(0);
+    if (!lambdaInRange(lambda))
+      return this.cpu.emrReconstruct(base, tauUni, mask, maskOffsetWords, lambda, dtype);
     const outWords = Math.ceil(outBytes / 4);
     const [gx, gy] = dispatchShape(
       Math.ceil(outWords / RECONSTRUCT_WORKGROUP),
@@ -291,7 +310,9 @@ export class GpuEngine implements MergeEngine {
     const bTau = pool.get('rec.tau', n * 4, storageIn);
     const bMask = pool.get('rec.mask', maskSlice.byteLength, storageIn);
     const bOut = pool.get('rec.out', outWords * 4, storageOut);
+    const bFlag = pool.get('rec.flag', 4, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
+    device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTau, 0, tauUni.buffer, tauUni.byteOffset, n * 4);
     device.queue.writeBuffer(bMask, 0, maskSlice);
@@ -303,11 +324,16 @@ export class GpuEngine implements MergeEngine {
     const out = await this.runPass(
       'emr reconstruct',
       pipeline,
-      [bParams, bBase, bTau, bMask, bOut],
+      [bParams, bBase, bTau, bMask, bOut, bFlag],
       [gx, gy],
-      [[bOut, outWords * 4]],
+      [
+        [bOut, outWords * 4],
+        [bFlag, 4],
+      ],
       'rec.readback',
     );
+    if (new Uint32Array(out, outWords * 4, 1)[0])
+      return this.cpu.emrReconstruct(base, tauUni, mask, maskOffsetWords, lambda, dtype);
     return new Uint8Array(out, 0, outBytes);
   }
 
@@ -320,13 +346,16 @@ export class GpuEngine implements MergeEngine {
 
   /** Averaging (mode 0) or Task Arithmetic (mode 1), in binding-sized tiles. */
   private async linear(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
-    const taskDtype = chunk.tasks[0]?.dtype ?? 'F32';
-    if (chunk.tasks.some((t) => t.dtype !== taskDtype))
-      return mode ? this.cpu.taskArithmetic(chunk, lambda) : this.cpu.average(chunk);
+    if (!this.fitsKernels(chunk) || (mode === 1 && !lambdaInRange(lambda)))
+      return this.cpuLinear(chunk, mode, lambda);
     const out = new Float32Array(chunk.numel);
     for (const { start, tile } of this.tiles(chunk))
       out.set(await this.linearTile(tile, mode, lambda), start);
     return out;
+  }
+
+  private cpuLinear(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
+    return mode ? this.cpu.taskArithmetic(chunk, lambda) : this.cpu.average(chunk);
   }
 
   private async linearTile(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
@@ -346,9 +375,11 @@ export class GpuEngine implements MergeEngine {
     const bBase = pool.get('lin.base', baseWords.byteLength, storageIn);
     const bTasks = pool.get('lin.tasks', packed.byteLength, storageIn);
     const bOut = pool.get('lin.out', n * 4, storageOut);
+    const bFlag = pool.get('lin.flag', 4, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTasks, 0, packed);
+    device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
     const pipeline = this.pipeline('linear', {
       WORKGROUP_SIZE: LINEAR_WORKGROUP,
       MODE: mode,
@@ -358,12 +389,16 @@ export class GpuEngine implements MergeEngine {
     const out = await this.runPass(
       mode ? 'task arithmetic' : 'average',
       pipeline,
-      [bParams, bBase, bTasks, bOut],
+      [bParams, bBase, bTasks, bOut, bFlag],
       [gx, gy],
-      [[bOut, n * 4]],
+      [
+        [bOut, n * 4],
+        [bFlag, 4],
+      ],
       'lin.readback',
     );
-    return new Float32Array(out);
+    if (new Uint32Array(out, n * 4, 1)[0]) return this.cpuLinear(chunk, mode, lambda);
+    return new Float32Array(out, 0, n);
   }
 
   absHistogram(
@@ -373,10 +408,18 @@ export class GpuEngine implements MergeEngine {
     counts: Uint32Array,
   ): Promise<void> {
     return this.serial(async () => {
-      if (!this.uniformDtypes(chunk)) return this.cpu.absHistogram(chunk, level, prefix, counts);
+      if (!this.fitsKernels(chunk)) return this.cpu.absHistogram(chunk, level, prefix, counts);
       // Counted whole before anything is added: a failure never leaves part of a chunk in `counts`.
       const parts: Uint32Array[] = [];
-      for (const { tile } of this.tiles(chunk)) parts.push(await this.histogramTile(tile, level, prefix));
+      for (const { tile } of this.tiles(chunk)) {
+        const part = await this.histogramTile(tile, level, prefix);
+        if (part) parts.push(part);
+        else {
+          const counted = new Uint32Array(counts.length);
+          await this.cpu.absHistogram(tile, level, prefix, counted);
+          parts.push(counted);
+        }
+      }
       for (const part of parts)
         for (let i = 0; i < counts.length; i++) counts[i] = (counts[i] as number) + (part[i] as number);
     });
@@ -384,7 +427,8 @@ export class GpuEngine implements MergeEngine {
 
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
     return this.serial(async () => {
-      if (!this.uniformDtypes(chunk)) return this.cpu.ties(chunk, thresholds, lambda);
+      if (!this.fitsKernels(chunk) || !lambdaInRange(lambda) || !thresholdsInRange(thresholds))
+        return this.cpu.ties(chunk, thresholds, lambda);
       const merged = new Float32Array(chunk.numel);
       const pending: TiesChunkOut['pending'][number][] = [];
       let signSum = 0;
@@ -398,10 +442,13 @@ export class GpuEngine implements MergeEngine {
     });
   }
 
-  /** The kernels read every task chunk in one dtype; a set mixing dtypes per tensor goes to the CPU twin. */
-  private uniformDtypes(chunk: ChunkInput): boolean {
+  /**
+   * The kernels read every task chunk in one dtype, and divide by at most MAX_GPU_TASKS (exact.wgsl's
+   * div_rn); a chunk mixing dtypes, or with more tasks, goes to the CPU twin.
+   */
+  private fitsKernels(chunk: ChunkInput): boolean {
     const d = chunk.tasks[0]?.dtype;
-    return chunk.tasks.every((t) => t.dtype === d);
+    return chunk.tasks.length <= MAX_GPU_TASKS && chunk.tasks.every((t) => t.dtype === d);
   }
 
   /** One compute pass over `buffers` bound in order, then `copies` into one readback buffer, mapped once. */
@@ -444,7 +491,7 @@ export class GpuEngine implements MergeEngine {
     chunk: ChunkInput,
     level: 0 | 1,
     prefix: Uint32Array | undefined,
-  ): Promise<Uint32Array> {
+  ): Promise<Uint32Array | undefined> {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
     const numTasks = chunk.tasks.length;
@@ -459,6 +506,8 @@ export class GpuEngine implements MergeEngine {
     const bTasks = pool.get('hist.tasks', packed.byteLength, storageIn);
     const bPrefix = pool.get('hist.prefix', numTasks * 4, storageIn);
     const bCounts = pool.get('hist.counts', countBytes, storageOut);
+    const bFlag = pool.get('hist.flag', 4, storageOut);
+    device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
     device.queue.writeBuffer(bParams, 0, new Uint32Array([chunk.numel, numTasks, stride, gx]));
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTasks, 0, packed);
@@ -472,13 +521,16 @@ export class GpuEngine implements MergeEngine {
     const out = await this.runPass(
       'abs histogram',
       pipeline,
-      [bParams, bBase, bTasks, bPrefix, bCounts],
+      [bParams, bBase, bTasks, bPrefix, bCounts, bFlag],
       [gx, gy],
-      [[bCounts, countBytes]],
+      [
+        [bCounts, countBytes],
+        [bFlag, 4],
+      ],
       'hist.readback',
       (encoder) => encoder.clearBuffer(bCounts, 0, countBytes),
     );
-    return new Uint32Array(out);
+    return new Uint32Array(out, countBytes, 1)[0] ? undefined : new Uint32Array(out, 0, countBytes / 4);
   }
 
   private async tiesTile(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
@@ -502,12 +554,12 @@ export class GpuEngine implements MergeEngine {
     const bOut = pool.get('ties.out', n * 4, storageOut);
     const bAlt = pool.get('ties.alt', n * 4, storageOut);
     const bPending = pool.get('ties.pending', words * 4, storageOut);
-    const bSign = pool.get('ties.sign', 4, storageOut);
+    const bTotals = pool.get('ties.totals', 8, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTasks, 0, packed);
     device.queue.writeBuffer(bThresholds, 0, thresholds.slice(0, numTasks));
-    device.queue.writeBuffer(bSign, 0, new Int32Array(1));
+    device.queue.writeBuffer(bTotals, 0, new Int32Array(2));
     const pipeline = this.pipeline('ties', {
       WORKGROUP_SIZE: ELECT_WORKGROUP,
       BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
@@ -516,16 +568,18 @@ export class GpuEngine implements MergeEngine {
     const out = await this.runPass(
       'ties',
       pipeline,
-      [bParams, bBase, bTasks, bThresholds, bOut, bAlt, bPending, bSign],
+      [bParams, bBase, bTasks, bThresholds, bOut, bAlt, bPending, bTotals],
       [gx, gy],
       [
         [bOut, n * 4],
         [bAlt, n * 4],
         [bPending, words * 4],
-        [bSign, 4],
+        [bTotals, 8],
       ],
       'ties.readback',
     );
+    const totals = new Int32Array(out, n * 8 + words * 4, 2);
+    if (totals[1]) return this.cpu.ties(chunk, thresholds, lambda); // out of range
     const merged = new Float32Array(out, 0, n);
     const alt = new Float32Array(out, n * 4, n);
     const pending: TiesChunkOut['pending'][number][] = [];
@@ -537,7 +591,7 @@ export class GpuEngine implements MergeEngine {
     });
     return {
       merged: merged.slice(),
-      signSum: new Int32Array(out, n * 8 + words * 4, 1)[0] as number,
+      signSum: totals[0] as number,
       pending,
     };
   }

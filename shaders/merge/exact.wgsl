@@ -1,0 +1,94 @@
+// Shared by the merge kernels (prepended by src/gpu/engine.ts after dtype.wgsl): what makes their
+// results equal the CPU twins' bit for bit on any WebGPU device, not only on SwiftShader.
+//
+// WGSL promises correctly rounded f32 add, subtract and multiply, but not the rest:
+// - a multiply feeding an add may be fused into one FMA by the driver (Tint emits no SPIR-V
+//   NoContraction, and a bitcast round trip is transparent to driver compilers), so each product
+//   that is then added goes through `mul_rn`, integer arithmetic no compiler can fuse;
+// - f32 division may be off by 2.5 ULP, so the means go through `div_rn`, exact as well;
+// - subnormals may be flushed (SwiftShader flushes them) and NaN/±∞ may be optimised away.
+// The last point is met by range: a kernel raises `out_of_range` on any input outside it, and the
+// host recomputes that chunk with the CPU twin. Inside the range none of them can arise: inputs
+// are ±0 or 2^-64 ≤ |x| < 2^64, all multiples of 2^-87, so every nonzero sum or difference of up to
+// 64 of them is one too (at least 2^-87, below 2^71), every mean of them is at least 2^-93, and a
+// product with λ (2^-20 ≤ |λ| ≤ 2^20, checked on the host) stays normal.
+
+// ±0, or 2^-64 ≤ |x| < 2^64, on the f32 bit pattern (never on a value a device may have flushed).
+fn in_range_bits(bits: u32) -> bool {
+  let exponent = (bits >> 23u) & 0xffu;
+  return (bits & 0x7fffffffu) == 0u || (exponent >= 63u && exponent <= 190u);
+}
+
+// Element i of a chunk in its stored dtype is in range. f16: any finite normal value or ±0 (an f16
+// subnormal is out: some devices flush it when unpacking).
+fn in_range_at(word: u32, i: u32, dtype: u32) -> bool {
+  if (dtype == 1u) {
+    let half = (word >> ((i & 1u) * 16u)) & 0xffffu;
+    let exponent = (half >> 10u) & 0x1fu;
+    return (half & 0x7fffu) == 0u || (exponent >= 1u && exponent <= 30u);
+  }
+  if (dtype == 2u) {
+    return in_range_bits(select(word << 16u, word & 0xffff0000u, (i & 1u) == 1u));
+  }
+  return in_range_bits(word);
+}
+
+// The f32 with sign `sign`, biased exponent `exponent` and 24-bit significand `significand`,
+// rounded to nearest even by the bits cut off below it: `rest` (against `half`, the weight of the
+// first bit cut) and `sticky` (anything nonzero below `rest`). A carry out of the significand
+// moves into the exponent by the addition itself.
+fn round_pack(sign: u32, exponent: u32, significand: u32, rest: u32, half: u32, sticky: bool) -> f32 {
+  let up = rest > half || (rest == half && (sticky || (significand & 1u) == 1u));
+  return bitcast<f32>(sign | ((exponent << 23u) + (significand - 0x800000u) + u32(up)));
+}
+
+// a·b rounded to nearest even, for operands and result in the normal range (or a zero operand).
+// The 48-bit product of the significands is built from 12-bit halves (no 64-bit integers in WGSL).
+fn mul_rn(a: f32, b: f32) -> f32 {
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  let sign = (ua ^ ub) & 0x80000000u;
+  if ((ua & 0x7fffffffu) == 0u || (ub & 0x7fffffffu) == 0u) {
+    return bitcast<f32>(sign);
+  }
+  let ma = (ua & 0x7fffffu) | 0x800000u;
+  let mb = (ub & 0x7fffffu) | 0x800000u;
+  let a1 = ma >> 12u;
+  let a0 = ma & 0xfffu;
+  let b1 = mb >> 12u;
+  let b0 = mb & 0xfffu;
+  let cross = a1 * b0 + a0 * b1;
+  let low = a0 * b0 + ((cross & 0xfffu) << 12u);
+  var high = a1 * b1 + (cross >> 12u) + (low >> 24u); // product >> 24, in [2^22, 2^24)
+  var rest = low & 0xffffffu;
+  var exponent = ((ua >> 23u) & 0xffu) + ((ub >> 23u) & 0xffu) - 127u;
+  if (high < 0x800000u) {
+    high = (high << 1u) | (rest >> 23u);
+    rest = (rest << 1u) & 0xffffffu;
+  } else {
+    exponent += 1u;
+  }
+  return round_pack(sign, exponent, high, rest, 0x800000u, false);
+}
+
+// a / n rounded to nearest even, for a whole number n in [1, 128] and a normal or zero a: the
+// significand shifted up 8 bits, divided as an integer, leaves at least 25 quotient bits (24 kept
+// and one to round by) and the remainder says whether anything lies below them.
+fn div_rn(a: f32, n: u32) -> f32 {
+  let ua = bitcast<u32>(a);
+  if ((ua & 0x7fffffffu) == 0u) {
+    return a;
+  }
+  let dividend = ((ua & 0x7fffffu) | 0x800000u) << 8u;
+  let quotient = dividend / n;
+  let shift = firstLeadingBit(quotient) - 23u;
+  let exponent = ((ua >> 23u) & 0xffu) + shift - 8u;
+  return round_pack(
+    ua & 0x80000000u,
+    exponent,
+    quotient >> shift,
+    quotient & ((1u << shift) - 1u),
+    1u << (shift - 1u),
+    dividend % n != 0u,
+  );
+}
