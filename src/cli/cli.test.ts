@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileSink } from '../formats/node-files';
 import { writeOnnx, type OnnxCheckpoint } from '../formats/onnx';
 import { writeSafetensors } from '../formats/safetensors';
@@ -18,7 +18,7 @@ import { methodSpec } from '../merge/methods';
 import { buildModelSet } from '../merge/model-set';
 import { collectBytes, taskModel } from '../merge/task-model';
 import { OpenFiles, openPath } from './files';
-import { main } from './main';
+import { runCli } from './testing';
 
 let dir: string;
 
@@ -32,19 +32,6 @@ async function writeModel(path: string, tensors: { name: string; shape: number[]
       bytes: new Uint8Array(t.values.buffer),
     })),
   );
-}
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
 }
 
 beforeAll(async () => {
@@ -109,7 +96,7 @@ async function modelValues(path: string): Promise<number[][]> {
 describe('merge-studio merge', () => {
   it('writes every task and the bundle, equal to the in-process merge', async () => {
     const out = join(dir, 'out-emr');
-    const r = await run([
+    const r = await runCli([
       'merge',
       '--engine',
       'cpu',
@@ -138,7 +125,7 @@ describe('merge-studio merge', () => {
     );
 
     const applied = join(dir, 'gamma-from-bundle.safetensors');
-    const a = await run([
+    const a = await runCli([
       'apply',
       '--bundle',
       join(out, 'emr-bundle.safetensors'),
@@ -155,7 +142,7 @@ describe('merge-studio merge', () => {
 
   it('writes models larger than --shard-size as Hugging Face shards with an index', async () => {
     const out = join(dir, 'out-sharded');
-    const r = await run([
+    const r = await runCli([
       'merge',
       '--engine',
       'cpu',
@@ -200,7 +187,7 @@ describe('merge-studio merge', () => {
       ].join('\n'),
     );
     const out = join(dir, 'out-ties');
-    const r = await run(['merge', config, '--engine', 'cpu', '--out', out]);
+    const r = await runCli(['merge', config, '--engine', 'cpu', '--out', out]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain('TIES-Merging (k = 50 %, λ = 0.8)');
@@ -220,7 +207,7 @@ describe('merge-studio merge', () => {
       config,
       'merge_method: ta\nbase_model: base.safetensors\nparamters: {lambda: 1}\nmodels: [alpha.safetensors, beta.safetensors]\n',
     );
-    const r = await run(['merge', config, '--out', join(dir, 'never')]);
+    const r = await runCli(['merge', config, '--out', join(dir, 'never')]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('unknown key "paramters"');
   });
@@ -237,7 +224,7 @@ describe('merge-studio merge', () => {
     ];
     for (const [path, message] of cases) {
       const out = join(dir, 'never');
-      const r = await run([
+      const r = await runCli([
         'merge',
         '--base',
         join(dir, 'base.safetensors'),
@@ -256,13 +243,13 @@ describe('merge-studio merge', () => {
   });
 
   it('usage errors exit 2', async () => {
-    expect((await run(['merge', '--base', 'x'])).code).toBe(2);
-    expect((await run(['merge', '--base', 'x', '--out', 'y', '--method', 'magic'])).err).toContain(
+    expect((await runCli(['merge', '--base', 'x'])).code).toBe(2);
+    expect((await runCli(['merge', '--base', 'x', '--out', 'y', '--method', 'magic'])).err).toContain(
       'unknown merge method "magic"',
     );
-    expect((await run(['frobnicate'])).code).toBe(2);
+    expect((await runCli(['frobnicate'])).code).toBe(2);
     expect(
-      (await run(['merge', '--out', 'y', '--base', 'b', '--task', 'a=b', '--lambda', 'abc'])).err,
+      (await runCli(['merge', '--out', 'y', '--base', 'b', '--task', 'a=b', '--lambda', 'abc'])).err,
     ).toContain('--lambda wants a number');
   });
 });
@@ -290,7 +277,7 @@ describe('ONNX tasks', () => {
     }
     await files.closeAll();
     const out = join(dir, 'out-onnx');
-    const r = await run([
+    const r = await runCli([
       'merge',
       '--engine',
       'cpu',
@@ -342,10 +329,10 @@ describe('merge-studio eval', () => {
       '--task',
       `beta=${join(dir, 'beta.safetensors')}`,
     ];
-    const noSets = await run(base);
+    const noSets = await runCli(base);
     expect(noSets.code).toBe(2);
     expect(noSets.err).toContain('--eval alpha=SET.safetensors (missing: alpha, beta)');
-    const withSets = await run([
+    const withSets = await runCli([
       ...base,
       '--eval',
       `alpha=${join(dir, 'alpha.safetensors')}`,
@@ -359,7 +346,7 @@ describe('merge-studio eval', () => {
 
 describe('merge-studio inspect', () => {
   it('lists tensors and what would be merged', async () => {
-    const r = await run([
+    const r = await runCli([
       'inspect',
       join(dir, 'base.safetensors'),
       join(dir, 'alpha.safetensors'),

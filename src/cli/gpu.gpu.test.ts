@@ -4,12 +4,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireGpu } from '../gpu/device';
 import { fileSink } from '../formats/node-files';
 import { writeSafetensors } from '../formats/safetensors';
 import { gpuEngineIfFast } from './gpu';
-import { main } from './main';
+import { runCli } from './testing';
 
 let dir: string;
 
@@ -30,18 +30,6 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function run(args: string[]) {
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  try {
-    return { code: await main(args), err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
 describe('merge-studio on the GPU engine', () => {
   it('--engine gpu writes the same models as --engine cpu', async () => {
     const flags = [
@@ -50,8 +38,8 @@ describe('merge-studio on the GPU engine', () => {
       join(dir, 'base.safetensors'),
       ...['a', 'b', 'c'].flatMap((t) => ['--task', `${t}=${join(dir, `${t}.safetensors`)}`]),
     ];
-    const gpu = await run([...flags, '--engine', 'gpu', '--out', join(dir, 'gpu'), '--no-bundle']);
-    const cpu = await run([...flags, '--engine', 'cpu', '--out', join(dir, 'cpu'), '--no-bundle']);
+    const gpu = await runCli([...flags, '--engine', 'gpu', '--out', join(dir, 'gpu'), '--no-bundle']);
+    const cpu = await runCli([...flags, '--engine', 'cpu', '--out', join(dir, 'cpu'), '--no-bundle']);
     expect([gpu.code, gpu.err, cpu.code], gpu.err).toEqual([0, '', 0]);
     // Same masks and τ_uni; λ may differ in its last bits (f32 partial sums), so compare the
     // weights to the f32 rounding of λ·τ_uni rather than bit for bit.

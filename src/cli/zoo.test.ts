@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccuracyTable } from '../inference/table';
 import { OpenFiles, openPath } from './files';
-import { main } from './main';
+import { runCli } from './testing';
 
 const ZOO = 'public/zoo/digits-8';
 
@@ -37,27 +37,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function quiet(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const [stdout, stderr] = [
-    process.stdout.write.bind(process.stdout),
-    process.stderr.write.bind(process.stderr),
-  ];
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
-
 describe('digits-8 zoo through the CLI', () => {
   it('merge writes every task as ONNX, with the graph kept and the bundle beside them', async () => {
     const out = join(dir, 'emr');
-    const r = await quiet(['merge', '--engine', 'cpu', ...modelFlags, '--out', out, '--json']);
+    const r = await runCli(['merge', '--engine', 'cpu', ...modelFlags, '--out', out, '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.out) as { tasks: { name: string; lambda: number }[] };
@@ -80,7 +63,7 @@ describe('digits-8 zoo through the CLI', () => {
 
   it('eval reproduces the reference accuracies of every method', async () => {
     const evalFlags = manifest.tasks.flatMap((t) => ['--eval', `${t.id}=${join(ZOO, t.eval)}`]);
-    const r = await quiet(['eval', ...modelFlags, ...evalFlags, '--json']);
+    const r = await runCli(['eval', ...modelFlags, ...evalFlags, '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const table = JSON.parse(r.out) as AccuracyTable;
