@@ -2,7 +2,8 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from './scripts/chromium.ts';
 
-const PORT = 4173;
+// PW_PORT lets two checkouts (or two people) run e2e side by side.
+const PORT = Number(process.env['PW_PORT'] ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',
