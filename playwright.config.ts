@@ -2,8 +2,9 @@
 import { defineConfig } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from './scripts/chromium.ts';
 
-// PW_PORT lets two checkouts (or two people) run e2e side by side.
+// PW_PORT and PW_OUT_DIR let two people run e2e side by side in one checkout.
 const PORT = Number(process.env['PW_PORT'] ?? 4173);
+const OUT_DIR = process.env['PW_OUT_DIR'] ?? 'dist';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -21,7 +22,7 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: `npx vite build --logLevel warn && npx vite preview --port ${PORT} --strictPort`,
+    command: `npx vite build --logLevel warn --outDir ${OUT_DIR} && npx vite preview --outDir ${OUT_DIR} --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !process.env['CI'],
     timeout: 180_000,
