@@ -10,6 +10,7 @@ export type FormatErrorCode =
   | 'size-mismatch' // shape × dtype size ≠ stored byte length
   | 'duplicate-name'
   | 'truncated' // the file ended before its declared content
+  | 'changed' // the file changed, shrank or failed to read after it was opened
   | 'missing-file' // a shard or external-data file was not given
   | 'not-onnx' // not a ModelProto
   | 'unsupported' // valid, but something we do not handle (named in the message)

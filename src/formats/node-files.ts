@@ -1,64 +1,147 @@
 // Node files: a byte source read by range through a file handle, and a sink that appends to a file.
 // Kept apart from source.ts so the browser bundle never sees node:fs.
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { FormatError } from './errors';
 import type { ByteSink } from './sink';
-import { checkRange, type ByteSource } from './source';
+import { checkRange, withReadBlocks, type ByteSource } from './source';
 
 export interface FileSource extends ByteSource {
   close(): Promise<void>;
 }
 
+/** What identifies the file's contents as it was opened: a different one means it was rewritten. */
+const fingerprint = (s: Stats): string => `${s.size}:${s.mtimeMs}:${s.ino}`;
+
+function describeChange(before: Stats, now: Stats): string {
+  if (now.size !== before.size) return `its size went from ${before.size} to ${now.size} bytes`;
+  if (now.ino !== before.ino) return 'it was replaced by another file';
+  return 'it was modified';
+}
+
 export async function fileSource(path: string): Promise<FileSource> {
-  let size: number;
+  let opened: Stats;
   try {
-    size = (await stat(path)).size;
+    opened = await stat(path);
   } catch (e) {
     throw new FormatError('missing-file', path, 'file not found or not readable', { cause: e });
   }
+  const expected = fingerprint(opened);
   // Opened on first read: a directory's worth of companions costs a stat each until used.
   let handle: FileHandle | undefined;
-  const source: FileSource = {
+  const getHandle = async (): Promise<FileHandle> => {
+    if (handle !== undefined) return handle;
+    let h: FileHandle;
+    try {
+      h = await open(path, 'r');
+    } catch (e) {
+      throw new FormatError(
+        'missing-file',
+        path,
+        'the file was removed or became unreadable since it was opened',
+        {
+          cause: e,
+        },
+      );
+    }
+    handle = h;
+    return h;
+  };
+  // Each read also checks (in parallel with it) that the file is still the one that was opened: a
+  // file rewritten mid-merge must not feed a mix of old and new bytes into the result.
+  const checkUnchanged = async (h: FileHandle): Promise<void> => {
+    const now = await h.stat();
+    if (fingerprint(now) !== expected) {
+      throw new FormatError(
+        'changed',
+        path,
+        `the file changed while it was being read: ${describeChange(opened, now)}`,
+      );
+    }
+  };
+  const raw: ByteSource = {
     name: path,
-    size,
+    size: opened.size,
     async read(offset, length) {
-      checkRange(source, offset, length);
+      checkRange(raw, offset, length);
+      const h = await getHandle();
       const out = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        handle ??= await open(path, 'r');
-        const { bytesRead } = await handle.read(out, done, length - done, offset + done);
-        if (bytesRead === 0) {
-          throw new FormatError(
-            'truncated',
-            path,
-            `file changed while reading: got ${done} of ${length} bytes at ${offset}`,
-          );
+      const reading = (async () => {
+        let done = 0;
+        while (done < length) {
+          let bytesRead: number;
+          try {
+            ({ bytesRead } = await h.read(out, done, length - done, offset + done));
+          } catch (e) {
+            throw new FormatError('changed', path, `reading ${length} bytes at ${offset} failed`, {
+              cause: e,
+            });
+          }
+          if (bytesRead === 0) {
+            throw new FormatError(
+              'changed',
+              path,
+              `the file shrank while it was being read: got ${done} of ${length} bytes at ${offset}`,
+            );
+          }
+          done += bytesRead;
         }
-        done += bytesRead;
-      }
+      })();
+      const [check, data] = await Promise.allSettled([checkUnchanged(h), reading]);
+      // The change is the better explanation of a short read.
+      if (check.status === 'rejected') throw check.reason;
+      if (data.status === 'rejected') throw data.reason;
       return out;
     },
+  };
+  const blocks = withReadBlocks(raw);
+  return {
+    name: path,
+    size: opened.size,
+    read: (offset, length) => blocks.read(offset, length),
     async close() {
-      await handle?.close();
+      const h = handle;
       handle = undefined;
+      await h?.close();
     },
   };
-  return source;
 }
+
+/** Writes smaller than this are gathered into one buffer (100 000 tiny tensors, not 100 000 syscalls). */
+const SINK_BUFFER_BYTES = 1 << 20;
 
 /** A file written from the start, appended to in order (the CLI's writers). */
 export async function fileSink(path: string): Promise<ByteSink> {
   const handle = await open(path, 'w');
+  const buffer = new Uint8Array(SINK_BUFFER_BYTES);
+  let buffered = 0;
+  const writeAll = async (bytes: Uint8Array): Promise<void> => {
+    let done = 0;
+    while (done < bytes.byteLength) {
+      const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done);
+      done += bytesWritten;
+    }
+  };
+  const flush = async (): Promise<void> => {
+    if (buffered === 0) return;
+    const n = buffered;
+    buffered = 0;
+    await writeAll(buffer.subarray(0, n));
+  };
   return {
     name: path,
     async write(bytes) {
-      let done = 0;
-      while (done < bytes.byteLength) {
-        const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done);
-        done += bytesWritten;
+      if (buffered + bytes.byteLength > SINK_BUFFER_BYTES) await flush();
+      if (bytes.byteLength >= SINK_BUFFER_BYTES) return writeAll(bytes);
+      buffer.set(bytes, buffered);
+      buffered += bytes.byteLength;
+    },
+    async close() {
+      try {
+        await flush();
+      } finally {
+        await handle.close();
       }
     },
-    close: () => handle.close(),
   };
 }

@@ -7,7 +7,10 @@ export interface ByteSource {
   readonly name: string;
   /** Size in bytes. */
   readonly size: number;
-  /** Bytes [offset, offset + length). Reading past the end is a 'truncated' FormatError. */
+  /**
+   * Bytes [offset, offset + length). Reading past the end is a 'truncated' FormatError; a file
+   * that changed or went away since it was opened is a 'changed' or 'missing-file' one.
+   */
   read(offset: number, length: number): Promise<Uint8Array<ArrayBuffer>>;
 }
 
@@ -24,17 +27,63 @@ export function checkRange(source: { name: string; size: number }, offset: numbe
   }
 }
 
+/** Reads shorter than this go through a block (a model of 100 000 tiny tensors is 100 000 reads). */
+export const SMALL_READ_BYTES = 16 * 1024;
+/** The block a small read pulls in: the bytes from its offset on, as far as this. */
+export const READ_BLOCK_BYTES = 64 * 1024;
+
+/**
+ * Wraps a source's `read` so that small reads are served from the last block read: one real read
+ * (a syscall, or a Blob slice that crosses into the browser's file thread) per 64 KiB of small
+ * tensors, not one per tensor. Large reads pass straight through, so bulk data is never read
+ * twice. Reads already in flight for the same block share it.
+ */
+export function withReadBlocks(source: ByteSource): ByteSource {
+  let block: { start: number; end: number; bytes: Promise<Uint8Array<ArrayBuffer>> } | undefined;
+  return {
+    name: source.name,
+    size: source.size,
+    async read(offset, length) {
+      checkRange(source, offset, length);
+      if (length >= SMALL_READ_BYTES) return source.read(offset, length);
+      if (block === undefined || offset < block.start || offset + length > block.end) {
+        const end = Math.min(source.size, offset + READ_BLOCK_BYTES);
+        const bytes = source.read(offset, end - offset);
+        block = { start: offset, end, bytes };
+        // A failed block must not answer later reads: the next one tries again.
+        bytes.catch(() => {
+          if (block?.bytes === bytes) block = undefined;
+        });
+      }
+      const { start, bytes } = block;
+      return (await bytes).slice(offset - start, offset - start + length);
+    },
+  };
+}
+
 /** A browser File or Blob; `slice` reads just the range. */
 export function blobSource(blob: Blob, name = (blob as Partial<File>).name ?? 'blob'): ByteSource {
-  return {
+  const raw: ByteSource = {
     name,
     size: blob.size,
     async read(offset, length) {
       checkRange(this, offset, length);
-      const buffer = await blob.slice(offset, offset + length).arrayBuffer();
+      let buffer: ArrayBuffer;
+      try {
+        buffer = await blob.slice(offset, offset + length).arrayBuffer();
+      } catch (e) {
+        // Chromium (NotReadableError) and Node's openAsBlob refuse a File whose file on disk was
+        // modified, moved or deleted after it was picked.
+        throw new FormatError(
+          'changed',
+          name,
+          'the file changed or was removed on disk after it was added: add it again',
+          { cause: e },
+        );
+      }
       if (buffer.byteLength !== length) {
         throw new FormatError(
-          'truncated',
+          'changed',
           name,
           `file changed while reading: got ${buffer.byteLength} of ${length} bytes at ${offset}`,
         );
@@ -42,6 +91,7 @@ export function blobSource(blob: Blob, name = (blob as Partial<File>).name ?? 'b
       return new Uint8Array(buffer);
     },
   };
+  return withReadBlocks(raw);
 }
 
 /** Bytes already in memory (tests, small files, freshly written output). */
