@@ -1,0 +1,125 @@
+// Plan: the CLI merges in bounded memory, measured from outside. A synthetic set of 8 tasks ×
+// 64 MB (f32, ViT-like, 16.3 M parameters each; src/merge/testing/synthetic.ts) is merged with EMR
+// by the real command line (bin/merge-studio.js) in a child process, bundle and all 8 task models
+// written. Its peak RSS — VmHWM read from /proc/<pid>/status while it runs (Linux), and the peak the
+// child reports itself (--json's peakRssBytes, from process.resourceUsage().maxRSS), whichever is
+// larger — must stay under
+//     runtime + budget + τ_uni + packed masks + slack
+// where
+//   runtime = the peak RSS of the same command merging a tiny 2-task set whose largest tensor is
+//             big enough to be split over the CPU engine's workers, measured here: Node, tsx's
+//             transpiled modules, and one worker thread per core, each with its own V8 heap. It
+//             depends on the machine, so it is measured rather than guessed (~195 MiB on 2 cores);
+//   budget  = --budget 64 MiB: what the scheduler may hold in flight (two chunks of base + 8 tasks);
+//   τ_uni   = 4 bytes per merged parameter (62 MiB), kept whole until the models are written;
+//   masks   = 8 tasks × 1 bit per merged parameter (15.5 MiB);
+//   slack   = 160 MiB: V8 frees the ArrayBuffers of finished chunks only at its next collection,
+//             in the main thread and in each worker, and the export holds a reconstruction chunk
+//             and 1 MiB write buffers (measured here: 50–110 MiB over the sum above).
+// That bound is ~300 MiB above the runtime, while the 8 task models alone are 509 MiB (572 MiB
+// with the base); the test also checks that the merge's own memory (peak − runtime) stays under
+// 3/4 of the task models, which a merge holding them could not.
+import { spawn } from 'node:child_process';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { writeSyntheticSet, type SyntheticSet } from '../merge/testing/synthetic';
+
+const MiB = 2 ** 20;
+const BUDGET_MIB = 64;
+const SLACK = 160 * MiB;
+const BIN = new URL('../../bin/merge-studio.js', import.meta.url).pathname;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cli-memory-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** VmHWM of a running process in bytes, or 0 where /proc is not there (or the process ended). */
+async function vmHwm(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb === undefined ? 0 : Number(kb) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+interface Run {
+  readonly peak: number;
+  readonly reported: number;
+  readonly polled: number;
+  readonly summary: { alignment: { sharedParameters: number }; tasks: unknown[] };
+}
+
+/** Runs `merge-studio merge` on a set in a child process and measures its peak RSS. */
+async function mergeInChild(set: SyntheticSet, out: string): Promise<Run> {
+  const args = [
+    BIN,
+    'merge',
+    '--base',
+    set.base,
+    ...set.tasks.flatMap((t) => ['--task', `${t.name}=${t.path}`]),
+    '--out',
+    out,
+    '--engine',
+    'cpu',
+    '--budget',
+    String(BUDGET_MIB),
+    '--json',
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let polled = 0;
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let running = true;
+  void exited.then(() => (running = false));
+  // VmHWM is a high-water mark: the last reading before exit is (about) the peak.
+  while (running) {
+    polled = Math.max(polled, await vmHwm(child.pid as number));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const code = await exited;
+  if (code !== 0) throw new Error(`merge-studio exited with ${code}: ${stderr}`);
+  const summary = JSON.parse(stdout) as Run['summary'] & { peakRssBytes: number };
+  return {
+    peak: Math.max(polled, summary.peakRssBytes),
+    reported: summary.peakRssBytes,
+    polled,
+    summary,
+  };
+}
+
+it('merges 8 tasks × 64 MB in budget + τ_uni + packed masks, not N models', async () => {
+  // width 160: mlp.fc1 has 102 400 elements, over the engine's 65 536 for splitting over workers
+  const tiny = await writeSyntheticSet({ dir: join(dir, 'tiny'), numTasks: 2, width: 160, depth: 1 });
+  const big = await writeSyntheticSet({ dir: join(dir, 'big'), numTasks: 8, width: 384, depth: 9 });
+  expect(big.bytesPerModel).toBeGreaterThan(63 * MiB);
+
+  const runtime = (await mergeInChild(tiny, join(dir, 'out-tiny'))).peak;
+  const run = await mergeInChild(big, join(dir, 'out-big'));
+  const params = run.summary.alignment.sharedParameters;
+  const tauUni = 4 * params;
+  const masks = (8 * params) / 8;
+  const bound = runtime + BUDGET_MIB * MiB + tauUni + masks + SLACK;
+  const models = 8 * big.bytesPerModel;
+  const figures = {
+    runtimeMiB: runtime / MiB,
+    peakMiB: run.peak / MiB,
+    reportedMiB: run.reported / MiB,
+    vmHwmMiB: run.polled / MiB,
+    boundMiB: bound / MiB,
+    mergeOwnMiB: (run.peak - runtime) / MiB,
+    taskModelsMiB: models / MiB,
+  };
+  console.log(JSON.stringify(figures, (_, v: unknown) => (typeof v === 'number' ? Math.round(v) : v)));
+  expect(run.summary.tasks).toHaveLength(8);
+  expect(run.peak).toBeLessThan(bound);
+  expect(run.peak - runtime).toBeLessThan((models * 3) / 4);
+}, 120_000);
