@@ -2,6 +2,8 @@
 // The worker keeps the heavy things (opened checkpoints, τ_uni, masks); the page gets these.
 import type { LeftOutReason } from '../../src/merge/model-set';
 import type { MethodSpec } from '../../src/merge/methods';
+import type { EvalReport } from '../../src/inference/eval-table';
+import type { ExecutionProvider } from '../../src/inference/ort';
 
 export type EngineKind = 'cpu' | 'gpu';
 
@@ -176,3 +178,94 @@ export type ExportOutcome =
 
 export type ExportWhat =
   { readonly kind: 'bundle' } | { readonly kind: 'task'; readonly task: number } | { readonly kind: 'zip' };
+
+/** A column of the inference and evaluation views: the individual fine-tune, or a merge method. */
+export type Column = 'individual' | MethodSpec['method'];
+
+export interface InferenceTaskSetup {
+  readonly name: string;
+  /** The ONNX graph that runs this task: its own .onnx, or one the user gave. */
+  readonly graph: { readonly file: string; readonly own: boolean } | null;
+  /** Why the graph cannot run this task's weights (unmatched names, other shapes). */
+  readonly graphProblem: string | null;
+  /** Weights the graph has no initializer for. */
+  readonly unusedWeights: readonly string[];
+  /** The graph's first input. */
+  readonly input: {
+    readonly name: string;
+    readonly shape: readonly (number | string | null)[] | null;
+    readonly elemType: string | null;
+  } | null;
+  readonly labeled: {
+    readonly file: string;
+    readonly count: number;
+    readonly sampleShape: readonly number[];
+  } | null;
+}
+
+export interface InferenceSetup {
+  /** The merge result this applies to. */
+  readonly heldId: number;
+  readonly columns: readonly { readonly column: Column; readonly label: string }[];
+  readonly tasks: readonly InferenceTaskSetup[];
+}
+
+export type AttachOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
+
+export type SampleOutcome =
+  | {
+      readonly ok: true;
+      readonly index: number;
+      readonly count: number;
+      readonly label: number;
+      readonly input: Float32Array;
+      readonly dims: readonly number[];
+    }
+  | { readonly ok: false; readonly message: string };
+
+export interface InferRequest {
+  /** A task index, or 'auto': route the input to a task by the models' confidence. */
+  readonly task: number | 'auto';
+  readonly input: Float32Array;
+  readonly dims: readonly number[];
+  readonly columns: readonly Column[];
+  readonly provider: ExecutionProvider;
+}
+
+export interface ColumnOutput {
+  readonly column: Column;
+  readonly label: string;
+  /** The execution provider that ran it ('wasm' when WebGPU was asked for but failed). */
+  readonly provider: ExecutionProvider;
+  readonly values: Float32Array;
+  readonly dims: readonly number[];
+  readonly ms: number;
+}
+
+export interface Routing {
+  /** The column whose task models did the routing (EMR when there is one). */
+  readonly column: Column;
+  readonly task: number;
+  readonly confidence: number;
+  readonly runnerUp: { readonly task: number; readonly confidence: number } | null;
+  readonly scores: readonly number[];
+}
+
+export type InferOutcome =
+  | {
+      readonly ok: true;
+      readonly task: number;
+      readonly outputs: readonly ColumnOutput[];
+      readonly routing?: Routing;
+    }
+  | { readonly ok: false; readonly message: string };
+
+export interface EvalRequest {
+  readonly columns: readonly Column[];
+  readonly routed: boolean;
+  readonly provider: ExecutionProvider;
+}
+
+export type EvalOutcome =
+  | { readonly ok: true; readonly report: EvalReport }
+  | { readonly ok: false; readonly cancelled: boolean; readonly message: string };

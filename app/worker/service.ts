@@ -14,6 +14,7 @@ import { isEmr, runMerge, type EmrResult, type MergeResult } from '../../src/mer
 import type { MethodSpec } from '../../src/merge/methods';
 import { buildModelSet, ModelSetError, type ModelSet } from '../../src/merge/model-set';
 import { createEngine } from './engine-choice';
+import { InferenceHost } from './inference';
 import { addToHistogram, binEdges, logBins, maxAbs } from './histogram';
 import { maskImage, maskOnes } from './mask-image';
 import type {
@@ -33,6 +34,13 @@ import type {
   RefusedTask,
   Selection,
   StorageSummary,
+  AttachOutcome,
+  EvalOutcome,
+  EvalRequest,
+  InferenceSetup,
+  InferOutcome,
+  InferRequest,
+  SampleOutcome,
 } from './protocol';
 import { DEFAULT_SHARD_BYTES, shardCount, writeShardedTask } from '../../src/merge/sharded';
 import { blobSink, fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
@@ -70,6 +78,17 @@ export class StudioService {
 
   /** Task models past this many bytes are written as Hugging Face shards. */
   private shardBytes = DEFAULT_SHARD_BYTES;
+
+  private readonly inference = new InferenceHost({
+    checkpoint: (id) => this.checkpoints.get(id)?.checkpoint,
+    held: () =>
+      this.held && {
+        id: this.held.summary.id,
+        result: this.held.result,
+        engine: this.held.engine,
+        source: this.held.summary.source,
+      },
+  });
 
   setBudget(bytes: number | undefined): void {
     this.budgetBytes = bytes;
@@ -215,6 +234,47 @@ export class StudioService {
   private replace(next: Held): void {
     if (this.held && this.held.engine !== next.engine) this.held.engine.dispose();
     this.held = next;
+    void this.inference.dropSessions();
+  }
+
+  // Per-task inference and evaluation (./inference.ts), on the result on screen.
+
+  inferenceSetup(): InferenceSetup | undefined {
+    return this.inference.setup();
+  }
+
+  attachGraph(id: string, task: string): AttachOutcome {
+    return this.inference.attachGraph(id, task);
+  }
+
+  attachLabeled(id: string, task: string): Promise<AttachOutcome> {
+    return this.inference.attachLabeled(id, task);
+  }
+
+  sample(task: string, index: number): SampleOutcome {
+    return this.inference.sample(task, index);
+  }
+
+  infer(req: InferRequest): Promise<InferOutcome> {
+    return this.inference.infer(req);
+  }
+
+  async evaluate(req: EvalRequest, onProgress: (done: number, total: number) => void): Promise<EvalOutcome> {
+    let lastSent = 0;
+    try {
+      return await this.inference.evaluate(req, (done, total) => {
+        const now = performance.now();
+        if (now - lastSent < PROGRESS_EVERY_MS && done < total) return;
+        lastSent = now;
+        void Promise.resolve(onProgress(done, total)).catch(() => {});
+      });
+    } finally {
+      (onProgress as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.();
+    }
+  }
+
+  cancelEvaluate(): void {
+    this.inference.cancel();
   }
 
   private summary(

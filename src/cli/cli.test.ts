@@ -340,7 +340,7 @@ describe('merge-studio eval', () => {
       `beta=${join(dir, 'beta.safetensors')}`,
     ]);
     expect(withSets.code).toBe(2);
-    expect(withSets.err).toContain('give alpha, beta as .onnx');
+    expect(withSets.err).toContain('give alpha as .onnx, or its graph with --graph alpha=FILE.onnx');
   });
 });
 

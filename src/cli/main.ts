@@ -9,9 +9,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dtypeBytes } from '../formats/dtype';
-import { writeOnnx, type OnnxCheckpoint } from '../formats/onnx';
+import type { OnnxCheckpoint } from '../formats/onnx';
 import { openSafetensors } from '../formats/safetensors';
-import { MemorySink } from '../formats/sink';
 import type { Checkpoint } from '../formats/tensor';
 import { openBundle, writeBundle } from '../merge/bundle';
 import { createNodeCpuEngine } from '../merge/cpu/node-engine';
@@ -22,10 +21,11 @@ import { isEmr, runMerge, type MergeResult } from '../merge/merge';
 import { describeMethod } from '../merge/methods';
 import { buildModelSet, type ModelSet } from '../merge/model-set';
 import { DEFAULT_SHARD_BYTES, indexName, shardCount, writeShardedTask } from '../merge/sharded';
-import { taskIndex } from '../merge/task-model';
-import { accuracy, type LabeledSet } from '../inference/evaluate';
+import { taskIndex, taskModel } from '../merge/task-model';
+import { evaluateTable, type EvalMethod } from '../inference/eval-table';
+import { taskOnnx } from '../inference/task-onnx';
 import { readLabeledSet } from '../inference/labeled';
-import { tableToCsv, tableToMarkdown, type AccuracyRow } from '../inference/table';
+import { tableToCsv, tableToMarkdown } from '../inference/table';
 import { atomicOutput, OpenFiles, openPath, type AtomicOutput } from './files';
 import {
   buildSpec,
@@ -44,8 +44,9 @@ const USAGE = `usage:
                      [--budget MB] [--shard-size GB] [--engine cpu|gpu] [--no-bundle] [--json]
   merge-studio merge CONFIG.yml --out DIR [--json]
   merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
-  merge-studio eval --base FILE --task NAME=MODEL.onnx --eval NAME=SET.safetensors [...]
-                    [--methods emr,avg,ta,ties] [--lambda X] [--topk X] [--csv | --json]
+  merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors [...]
+                    [--graph [NAME=]GRAPH.onnx] [--methods emr,avg,ta,ties] [--lambda X] [--topk X]
+                    [--no-route] [--csv | --json]
   merge-studio inspect FILE [FILE ...]`;
 
 class Interrupted extends Error {}
@@ -313,7 +314,8 @@ async function apply(argv: string[], files: OpenFiles): Promise<void> {
 
 /**
  * The paper's table on the user's labeled data: every task's individual model and its model under
- * each method, run by onnxruntime-web (wasm) on the task's labeled set.
+ * each method, run by onnxruntime-web (wasm) on the task's labeled set, and the routed EMR row —
+ * the same code (src/inference/eval-table.ts) as the studio's evaluation.
  */
 async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
   const { values } = parseArgs({
@@ -322,9 +324,11 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
       base: { type: 'string' },
       task: { type: 'string', multiple: true },
       eval: { type: 'string', multiple: true },
+      graph: { type: 'string', multiple: true },
       methods: { type: 'string' },
       lambda: { type: 'string' },
       topk: { type: 'string' },
+      'no-route': { type: 'boolean' },
       csv: { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -337,55 +341,79 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
     throw new UsageError(
       `eval needs a labeled set for every task: --eval ${missing[0]}=SET.safetensors (missing: ${missing.join(', ')})`,
     );
+  // --graph FILE.onnx for every task, or --graph NAME=FILE.onnx for one.
+  const graphFlags = (values.graph ?? []).map((g) =>
+    /^[^=/\\]+=/.test(g) ? parseTaskFlag(g) : { name: '*', path: g },
+  );
   const methods = (values.methods ?? 'emr,avg,ta,ties').split(',').map((m) => parseMethod(m.trim()));
   const lambda = numberFlag('lambda', values.lambda);
   const k = numberFlag('topk', values.topk);
   const set = await openSet({ base: values.base, tasks, method: buildSpec('emr', {}) }, files);
-  const notOnnx = set.tasks.filter((t) => t.checkpoint.format !== 'onnx').map((t) => t.name);
-  if (notOnnx.length) throw new UsageError(`eval runs ONNX models: give ${notOnnx.join(', ')} as .onnx`);
+  const graphs = new Map<string, OnnxCheckpoint>();
+  for (const g of graphFlags) {
+    const checkpoint = await openPath(g.path, files);
+    if (checkpoint.format !== 'onnx')
+      throw new UsageError(`--graph ${g.path}: a graph must be an .onnx file`);
+    graphs.set(g.name, checkpoint as OnnxCheckpoint);
+  }
+  const graphOf = (t: number): OnnxCheckpoint => {
+    const task = set.tasks[t] as ModelSet['tasks'][number];
+    const graph =
+      graphs.get(task.name) ??
+      graphs.get('*') ??
+      (task.checkpoint.format === 'onnx' ? (task.checkpoint as OnnxCheckpoint) : undefined);
+    if (!graph)
+      throw new UsageError(
+        `eval runs ONNX graphs: give ${task.name} as .onnx, or its graph with --graph ${task.name}=FILE.onnx`,
+      );
+    return graph;
+  };
+  set.tasks.forEach((_, t) => graphOf(t));
   const labeled = await Promise.all(
     set.tasks.map(async (t) => readLabeledSet(await openPath(sets.get(t.name) as string, files))),
   );
   const engine = files.adopt(createNodeCpuEngine());
   const { createSession } = await import('../inference/ort'); // onnxruntime-web loads only for eval
-  const score = async (model: Uint8Array, t: number) => {
-    const session = await createSession(model, { provider: 'wasm' });
-    try {
-      return (await accuracy(session, labeled[t] as LabeledSet, { signal })).accuracy;
-    } finally {
-      await session.release();
-    }
-  };
-  const onnxBytes = async (write: (sink: MemorySink) => Promise<unknown>) => {
-    const sink = new MemorySink();
-    await write(sink);
-    return sink.bytes();
-  };
-  const rows: AccuracyRow[] = [];
-  const individual: number[] = [];
-  for (const [t, task] of set.tasks.entries()) {
-    individual.push(
-      await score(
-        await onnxBytes((sink) => writeOnnx(task.checkpoint as OnnxCheckpoint, new Map(), sink)),
-        t,
-      ),
-    );
-  }
-  rows.push({ method: 'Individual', accuracy: individual });
-  for (const method of methods) {
-    const spec = buildSpec(
-      method,
-      method === 'ta' || method === 'ties' ? { lambda, ...(method === 'ties' ? { k } : {}) } : {},
-    );
-    const result = await runMerge(set, spec, engine, { signal });
-    const acc: number[] = [];
-    for (let t = 0; t < set.tasks.length; t++)
-      acc.push(await score(await onnxBytes((sink) => writeTaskOnnx(result, t, engine, sink)), t));
-    rows.push({ method: describeMethod(spec), accuracy: acc });
-  }
-  const table = { tasks: set.tasks.map((t) => t.name), rows };
-  if (values.json) process.stdout.write(`${JSON.stringify(table, null, 2)}\n`);
-  else process.stdout.write(values.csv ? tableToCsv(table) : `${tableToMarkdown(table)}\n`);
+  const results = new Map<string, Promise<MergeResult>>();
+  const evalMethods: EvalMethod[] = [
+    {
+      label: 'Individual',
+      emr: false,
+      model: (t) =>
+        taskOnnx(
+          graphOf(t),
+          [...(set.tasks[t]?.checkpoint.tensors.values() ?? [])],
+          set.tasks[t]?.name ?? '',
+        ),
+    },
+    ...methods.map((method): EvalMethod => {
+      const spec = buildSpec(
+        method,
+        method === 'ta' || method === 'ties' ? { lambda, ...(method === 'ties' ? { k } : {}) } : {},
+      );
+      const result = () => {
+        let r = results.get(method);
+        if (!r) results.set(method, (r = runMerge(set, spec, engine, { signal })));
+        return r;
+      };
+      return {
+        label: describeMethod(spec),
+        emr: method === 'emr',
+        model: async (t) =>
+          taskOnnx(graphOf(t), taskModel(await result(), t, engine), set.tasks[t]?.name ?? ''),
+      };
+    }),
+  ];
+  const report = await evaluateTable({
+    tasks: set.tasks.map((t) => t.name),
+    methods: evalMethods,
+    labeled,
+    createSession: (model) => createSession(model, { provider: 'wasm' }),
+    routed: !values['no-route'],
+    signal,
+  });
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else process.stdout.write(values.csv ? tableToCsv(report) : `${tableToMarkdown(report)}\n`);
 }
 
 async function inspect(argv: string[], files: OpenFiles): Promise<void> {

@@ -8,7 +8,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccuracyTable } from '../inference/table';
+import { ROUTED_LABEL } from '../inference/eval-table';
+import type { AccuracyRow, AccuracyTable } from '../inference/table';
 import { OpenFiles, openPath } from './files';
 import { runCli } from './testing';
 
@@ -61,29 +62,78 @@ describe('digits-8 zoo through the CLI', () => {
     await files.closeAll();
   });
 
-  it('eval reproduces the reference accuracies of every method', async () => {
+  it('eval reproduces the reference accuracies of every method, and routes without a task id', async () => {
     const evalFlags = manifest.tasks.flatMap((t) => ['--eval', `${t.id}=${join(ZOO, t.eval)}`]);
     const r = await runCli(['eval', ...modelFlags, ...evalFlags, '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const table = JSON.parse(r.out) as AccuracyTable;
     expect(table.tasks).toEqual(manifest.tasks.map((t) => t.id));
-    const [individual, ...methods] = table.rows;
+    const row = (prefix: string) => table.rows.find((x) => x.method.startsWith(prefix)) as AccuracyRow;
     manifest.tasks.forEach((task, t) =>
-      expect(Math.abs((individual?.accuracy[t] as number) - task.individualAccuracy)).toBeLessThanOrEqual(
-        0.005,
-      ),
+      expect(
+        Math.abs((row('Individual').accuracy[t] as number) - task.individualAccuracy),
+      ).toBeLessThanOrEqual(0.005),
     );
-    const names = ['emr', 'avg', 'ta', 'ties'];
-    methods.forEach((row, m) => {
-      const reference = manifest.reference.methods[names[m] as string];
+    const titles: Record<string, string> = {
+      emr: 'EMR-Merging (',
+      avg: 'Weight averaging',
+      ta: 'Task Arithmetic',
+      ties: 'TIES-Merging',
+    };
+    for (const [method, title] of Object.entries(titles)) {
+      const reference = manifest.reference.methods[method];
       manifest.tasks.forEach((task, t) => {
         const want = reference?.accuracy[task.id] as number;
         expect(
-          Math.abs((row.accuracy[t] as number) - want),
-          `${row.method} on ${task.id}`,
+          Math.abs((row(title).accuracy[t] as number) - want),
+          `${method} on ${task.id}`,
         ).toBeLessThanOrEqual(0.005);
       });
-    });
-  }, 180_000);
+    }
+    // Routing: a row right after EMR's, never above the oracle-routed EMR row task by task, and the
+    // router's share of right picks reported per task.
+    const emrAt = table.rows.findIndex((x) => x.method.startsWith('EMR-Merging ('));
+    const routed = table.rows[emrAt + 1] as AccuracyRow;
+    expect(routed.method).toBe(ROUTED_LABEL);
+    routed.accuracy.forEach((a, t) =>
+      expect(a).toBeLessThanOrEqual(row('EMR-Merging (').accuracy[t] as number),
+    );
+    expect(table.routing?.picked).toHaveLength(manifest.tasks.length);
+    expect(table.routing?.pickedAll).toBeGreaterThan(1 / manifest.tasks.length); // better than chance
+  }, 300_000);
+
+  it('eval runs safetensors tasks in the graphs given with --graph, to the same table', async () => {
+    const flags = [
+      '--base',
+      join(ZOO, 'base.safetensors'),
+      ...manifest.tasks.flatMap((t) => ['--task', `${t.id}=${join(ZOO, `${t.id}.safetensors`)}`]),
+      ...manifest.tasks.flatMap((t) => ['--eval', `${t.id}=${join(ZOO, t.eval)}`]),
+      '--methods',
+      'emr',
+      '--no-route',
+      '--json',
+    ];
+    const missing = await runCli(['eval', ...flags]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain(`give ${manifest.tasks[0]?.id} as .onnx, or its graph with --graph`);
+    const graphs = manifest.tasks.flatMap((t) => ['--graph', `${t.id}=${join(ZOO, t.onnx)}`]);
+    const viaGraphs = await runCli(['eval', ...flags, ...graphs]);
+    expect(viaGraphs.err).toBe('');
+    const onnx = await runCli([
+      'eval',
+      ...modelFlags,
+      ...manifest.tasks.flatMap((t) => ['--eval', `${t.id}=${join(ZOO, t.eval)}`]),
+      '--methods',
+      'emr',
+      '--no-route',
+      '--json',
+    ]);
+    const strip = (out: string) => (JSON.parse(out) as AccuracyTable).rows;
+    expect(strip(viaGraphs.out)).toEqual(strip(onnx.out));
+    // One graph for every task does not fit: the heads differ in shape, and the message says which.
+    const one = await runCli(['eval', ...flags, '--graph', join(ZOO, manifest.tasks[0]?.onnx ?? '')]);
+    expect(one.code).toBe(1);
+    expect(one.err).toMatch(/does not fit the weights of task \w+: shape or dtype differs/);
+  }, 300_000);
 });

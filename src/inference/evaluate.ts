@@ -22,15 +22,17 @@ export function argmax(values: Float32Array, offset: number, length: number): nu
   return best;
 }
 
-export async function accuracy(
+/** Every sample's output row (logits or probabilities), in batches: [M, classes] row-major. */
+export async function predict(
   session: ModelSession,
-  set: LabeledSet,
+  set: Pick<LabeledSet, 'inputs' | 'sampleShape'> & { readonly count: number },
   options: EvaluateOptions = {},
-): Promise<{ correct: number; total: number; accuracy: number }> {
-  const total = set.labels.length;
+): Promise<{ logits: Float32Array; classes: number }> {
+  const total = set.count;
   const sample = set.sampleShape.reduce((a, b) => a * b, 1);
   const batchSize = options.batchSize ?? 256;
-  let correct = 0;
+  let logits = new Float32Array(0);
+  let classes = 0;
   for (let start = 0; start < total; start += batchSize) {
     options.signal?.throwIfAborted();
     const m = Math.min(batchSize, total - start);
@@ -38,10 +40,39 @@ export async function accuracy(
       m,
       ...set.sampleShape,
     ]);
-    const classes = dims[dims.length - 1] as number;
-    for (let i = 0; i < m; i++)
-      if (argmax(data, i * classes, classes) === Number(set.labels[start + i])) correct++;
+    if (start === 0) {
+      classes = data.length / m;
+      logits = new Float32Array(total * classes);
+    }
+    if (data.length !== m * classes || (dims[0] !== undefined && dims[0] !== m))
+      throw new Error(
+        `the model gave ${data.length} values for a batch of ${m} samples [${dims.join(', ')}]`,
+      );
+    logits.set(data, start * classes);
     options.onProgress?.(start + m, total);
   }
+  return { logits, classes };
+}
+
+/** Samples whose top-1 class equals the label. */
+export function countCorrect(
+  logits: Float32Array,
+  classes: number,
+  labels: ArrayLike<number | bigint>,
+): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++)
+    if (argmax(logits, i * classes, classes) === Number(labels[i])) correct++;
+  return correct;
+}
+
+export async function accuracy(
+  session: ModelSession,
+  set: LabeledSet,
+  options: EvaluateOptions = {},
+): Promise<{ correct: number; total: number; accuracy: number }> {
+  const total = set.labels.length;
+  const { logits, classes } = await predict(session, { ...set, count: total }, options);
+  const correct = countCorrect(logits, classes, set.labels);
   return { correct, total, accuracy: total ? correct / total : 0 };
 }

@@ -1,6 +1,6 @@
 // Plan: the accuracy table's averages and normalized accuracy, and its Markdown/CSV renderings.
 import { describe, expect, it } from 'vitest';
-import { mean, normalized, tableToCsv, tableToMarkdown, type AccuracyTable } from './table';
+import { mean, normalized, ROUTER_ROW, tableToCsv, tableToMarkdown, type AccuracyTable } from './table';
 
 const table: AccuracyTable = {
   tasks: ['a', 'b, c'],
@@ -32,5 +32,10 @@ describe('accuracy table', () => {
   it('renders CSV with quoting', () => {
     expect(tableToCsv(table).split('\n')[0]).toBe('method,a,"b, c",avg,normalized');
     expect(tableToCsv(table).split('\n')[2]).toBe('EMR-Merging,0.81,0.8,0.805,0.95');
+  });
+  it('adds the router’s share of right picks as a last line without a normalized value', () => {
+    const routed = { ...table, routing: { picked: [0.5, 0.25], pickedAll: 0.4, accuracyAll: 0.3 } };
+    expect(tableToMarkdown(routed).split('\n').at(-1)).toBe(`| ${ROUTER_ROW} | 50.0 | 25.0 | 37.5 | |`);
+    expect(tableToCsv(routed).split('\n').at(-2)).toBe(`${ROUTER_ROW},0.5,0.25,0.375,`);
   });
 });

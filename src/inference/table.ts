@@ -10,7 +10,20 @@ export interface AccuracyRow {
 export interface AccuracyTable {
   readonly tasks: readonly string[];
   readonly rows: readonly AccuracyRow[];
+  /** With a routed row: how often routing picked the input's own task. */
+  readonly routing?: RoutingSummary;
 }
+
+export interface RoutingSummary {
+  /** Per task: the share of its set's inputs routed to it. */
+  readonly picked: readonly number[];
+  /** Over the union of all sets (each input counts once). */
+  readonly pickedAll: number;
+  /** The routed row's accuracy over the union of all sets. */
+  readonly accuracyAll: number;
+}
+
+export const ROUTER_ROW = 'Router: picked the right task';
 
 export const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
@@ -32,7 +45,12 @@ export function tableToMarkdown(table: AccuracyTable): string {
     (r) =>
       `| ${r.method} | ${r.accuracy.map(pct).join(' | ')} | ${pct(mean(r.accuracy))} | ${individual ? pct(normalized(r, individual)) : ''} |`,
   );
-  return [head, rule, ...body].join('\n');
+  const routing = table.routing
+    ? [
+        `| ${ROUTER_ROW} | ${table.routing.picked.map(pct).join(' | ')} | ${pct(mean(table.routing.picked))} | |`,
+      ]
+    : [];
+  return [head, rule, ...body, ...routing].join('\n');
 }
 
 /** CSV with accuracies as fractions, for spreadsheets and scripts. */
@@ -50,5 +68,11 @@ export function tableToCsv(table: AccuracyTable): string {
       ].join(','),
     );
   }
+  if (table.routing)
+    lines.push(
+      [quote(ROUTER_ROW), ...table.routing.picked.map(String), String(mean(table.routing.picked)), ''].join(
+        ',',
+      ),
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,336 @@
+// Per-task inference in the studio worker: which ONNX graph runs each task, the labeled sets, the
+// task models under every method (the held merge, plus the other methods merged on demand with
+// their default parameters), a small cache of onnxruntime sessions, and the evaluation table.
+// Plain TypeScript (no worker globals) so Node tests can drive it.
+import type { OnnxCheckpoint } from '../../src/formats/onnx';
+import type { Checkpoint } from '../../src/formats/tensor';
+import { evaluateTable, type EvalMethod } from '../../src/inference/eval-table';
+import { readLabeledSet } from '../../src/inference/labeled';
+import type { LabeledSet } from '../../src/inference/evaluate';
+import type { ExecutionProvider, ModelSession } from '../../src/inference/ort';
+import { routeSample } from '../../src/inference/route';
+import { matchGraph, taskOnnx, type NamedWeight } from '../../src/inference/task-onnx';
+import type { MergeEngine } from '../../src/merge/engine';
+import { runMerge, type MergeResult } from '../../src/merge/merge';
+import { describeMethod, methodSpec, type MethodName } from '../../src/merge/methods';
+import { taskModel } from '../../src/merge/task-model';
+import type {
+  Column,
+  ColumnOutput,
+  EvalOutcome,
+  EvalRequest,
+  InferenceSetup,
+  InferOutcome,
+  InferRequest,
+  SampleOutcome,
+  AttachOutcome,
+  Routing,
+} from './protocol';
+
+/** What the host needs of the service: the opened files and the merge result on screen. */
+export interface InferenceContext {
+  checkpoint(id: string): Checkpoint | undefined;
+  held():
+    | {
+        readonly id: number;
+        readonly result: MergeResult;
+        readonly engine: MergeEngine;
+        readonly source: 'merge' | 'bundle';
+      }
+    | undefined;
+}
+
+type SessionFactory = (model: Uint8Array, provider: ExecutionProvider) => Promise<ModelSession>;
+
+/** onnxruntime-web is loaded on first use only: a merge-only session never pays for it. */
+const ortSessions: SessionFactory = async (model, provider) => {
+  const { createSession } = await import('../../src/inference/ort');
+  return createSession(model, { provider });
+};
+
+/** Sessions kept open: the side-by-side view of one task needs five (individual + 4 methods). */
+const SESSION_CACHE = 6;
+
+const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
+
+export class InferenceHost {
+  /** Graphs given by the user, by task name ('*' = every task without its own). */
+  private readonly graphs = new Map<string, { checkpoint: OnnxCheckpoint; file: string }>();
+  private readonly labeled = new Map<string, { set: LabeledSet; file: string }>();
+  /** Task models of methods other than the held one, for the held result's id. */
+  private comparisons: { heldId: number; results: Map<MethodName, Promise<MergeResult>> } | undefined;
+  private readonly sessions = new Map<string, Promise<ModelSession>>();
+  private running: AbortController | undefined;
+
+  constructor(
+    private readonly ctx: InferenceContext,
+    private readonly sessionFactory: SessionFactory = ortSessions,
+  ) {}
+
+  /** Uses an opened ONNX checkpoint as the graph of a task (or of every task: '*'). */
+  attachGraph(id: string, task: string): AttachOutcome {
+    const checkpoint = this.ctx.checkpoint(id);
+    if (!checkpoint) return { ok: false, message: 'That file is not open.' };
+    if (checkpoint.format !== 'onnx')
+      return { ok: false, message: `${checkpoint.files[0]}: a graph must be an .onnx file.` };
+    this.graphs.set(task, { checkpoint: checkpoint as OnnxCheckpoint, file: checkpoint.files[0] ?? id });
+    void this.dropSessions();
+    return { ok: true };
+  }
+
+  /** Uses an opened safetensors file (`inputs` + `labels`) as a task's labeled set. */
+  async attachLabeled(id: string, task: string): Promise<AttachOutcome> {
+    const checkpoint = this.ctx.checkpoint(id);
+    if (!checkpoint) return { ok: false, message: 'That file is not open.' };
+    try {
+      this.labeled.set(task, { set: await readLabeledSet(checkpoint), file: checkpoint.files[0] ?? id });
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, message: errorMessage(e) };
+    }
+  }
+
+  /** A labeled set built in the page (e.g. from a folder of images named by class). */
+  attachLabeledSet(task: string, set: LabeledSet, file: string): void {
+    this.labeled.set(task, { set, file });
+  }
+
+  setup(): InferenceSetup | undefined {
+    const held = this.ctx.held();
+    if (!held) return undefined;
+    const { result, source } = held;
+    const columns: Column[] = [
+      ...(source === 'merge' ? ['individual' as const] : []),
+      result.spec.method,
+      ...(source === 'merge'
+        ? (['emr', 'avg', 'ta', 'ties'] as const).filter((m) => m !== result.spec.method)
+        : []),
+    ];
+    return {
+      heldId: held.id,
+      columns: columns.map((c) => ({ column: c, label: this.label(c) })),
+      tasks: result.set.tasks.map((task, t) => {
+        const graph = this.graphOf(t);
+        const labeled = this.labeled.get(task.name);
+        let unused: readonly string[] = [];
+        let problem: string | undefined;
+        if (graph) {
+          const match = matchGraph(
+            graph.checkpoint,
+            this.weightsOf(held.result, held.engine, t, 'individual'),
+          );
+          unused = match.unused;
+          if (match.missing.length || match.differing.length || match.matched === 0)
+            problem = `${graph.file} does not fit this task: ${[...match.missing.map((m) => `${m} has no weight`), ...match.differing].slice(0, 4).join('; ')}`;
+        }
+        const input = graph?.checkpoint.inputs[0];
+        return {
+          name: task.name,
+          graph: graph ? { file: graph.file, own: graph.checkpoint === task.checkpoint } : null,
+          graphProblem: problem ?? null,
+          unusedWeights: unused,
+          input: input ? { name: input.name, shape: input.shape, elemType: input.elemType } : null,
+          labeled: labeled
+            ? { file: labeled.file, count: labeled.set.labels.length, sampleShape: labeled.set.sampleShape }
+            : null,
+        };
+      }),
+    };
+  }
+
+  /** Sample `index` of a task's labeled set, as a batch of one. */
+  sample(task: string, index: number): SampleOutcome {
+    const labeled = this.labeled.get(task);
+    if (!labeled) return { ok: false, message: `No labeled set for ${task}.` };
+    const { set } = labeled;
+    const count = set.labels.length;
+    const i = ((Math.trunc(index) % count) + count) % count;
+    const size = set.sampleShape.reduce((a, b) => a * b, 1);
+    return {
+      ok: true,
+      index: i,
+      count,
+      label: Number(set.labels[i]),
+      input: set.inputs.slice(i * size, (i + 1) * size),
+      dims: [1, ...set.sampleShape],
+    };
+  }
+
+  /** Runs one input through a task's models under every column asked for (or routes it first). */
+  async infer(req: InferRequest): Promise<InferOutcome> {
+    const held = this.ctx.held();
+    if (!held) return { ok: false, message: 'Merge first.' };
+    try {
+      let task = req.task === 'auto' ? -1 : req.task;
+      let routing: Routing | undefined;
+      if (req.task === 'auto') {
+        // Every task's model under the routing column (EMR when there is one) sees the input.
+        const via: Column = this.hasColumn('emr') ? 'emr' : held.result.spec.method;
+        const outs: Float32Array[] = [];
+        for (let t = 0; t < held.result.set.tasks.length; t++)
+          outs.push((await this.run(held, via, t, req.input, req.dims, req.provider)).values);
+        const choice = routeSample(outs);
+        task = choice.task;
+        routing = { column: via, ...choice };
+      }
+      const outputs: ColumnOutput[] = [];
+      for (const column of req.columns) {
+        const started = performance.now();
+        const out = await this.run(held, column, task, req.input, req.dims, req.provider);
+        outputs.push({
+          column,
+          label: this.label(column),
+          provider: out.provider,
+          values: out.values,
+          dims: out.dims,
+          ms: performance.now() - started,
+        });
+      }
+      return { ok: true, task, outputs, ...(routing ? { routing } : {}) };
+    } catch (e) {
+      return { ok: false, message: errorMessage(e) };
+    }
+  }
+
+  async evaluate(req: EvalRequest, onProgress: (done: number, total: number) => void): Promise<EvalOutcome> {
+    const held = this.ctx.held();
+    if (!held) return { ok: false, cancelled: false, message: 'Merge first.' };
+    const tasks = held.result.set.tasks.map((t) => t.name);
+    const missing = tasks.filter((name) => !this.labeled.has(name));
+    if (missing.length)
+      return { ok: false, cancelled: false, message: `Add a labeled set for ${missing.join(', ')}.` };
+    const noGraph = tasks.filter((_, t) => !this.graphOf(t));
+    if (noGraph.length)
+      return { ok: false, cancelled: false, message: `Add an ONNX graph for ${noGraph.join(', ')}.` };
+    this.running?.abort();
+    const controller = new AbortController();
+    this.running = controller;
+    try {
+      const methods: EvalMethod[] = req.columns.map((column) => ({
+        label: this.label(column),
+        emr: column === 'emr',
+        model: (t) => this.modelBytes(held, column, t, controller.signal),
+      }));
+      const report = await evaluateTable({
+        tasks,
+        methods,
+        labeled: tasks.map((name) => (this.labeled.get(name) as { set: LabeledSet }).set),
+        createSession: (model) => this.sessionFactory(model, req.provider),
+        routed: req.routed,
+        signal: controller.signal,
+        onProgress,
+      });
+      return { ok: true, report };
+    } catch (e) {
+      if (isAbort(e) || controller.signal.aborted)
+        return { ok: false, cancelled: true, message: 'Evaluation cancelled.' };
+      return { ok: false, cancelled: false, message: errorMessage(e) };
+    } finally {
+      if (this.running === controller) this.running = undefined;
+    }
+  }
+
+  cancel(): void {
+    this.running?.abort();
+  }
+
+  /** Closes every session (a new merge result, a new graph). */
+  async dropSessions(): Promise<void> {
+    const open = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(open.map(async (s) => (await s.catch(() => undefined))?.release().catch(() => {})));
+  }
+
+  private hasColumn(column: Column): boolean {
+    return this.setup()?.columns.some((c) => c.column === column) ?? false;
+  }
+
+  private label(column: Column): string {
+    const held = this.ctx.held();
+    if (column === 'individual') return 'Individual';
+    if (held && held.result.spec.method === column) return describeMethod(held.result.spec);
+    return describeMethod(methodSpec(column));
+  }
+
+  private graphOf(t: number): { checkpoint: OnnxCheckpoint; file: string } | undefined {
+    const held = this.ctx.held();
+    const task = held?.result.set.tasks[t];
+    if (!task) return undefined;
+    const given = this.graphs.get(task.name) ?? this.graphs.get('*');
+    if (given) return given;
+    return task.checkpoint.format === 'onnx' && held.source === 'merge'
+      ? { checkpoint: task.checkpoint as OnnxCheckpoint, file: task.checkpoint.files[0] ?? task.name }
+      : undefined;
+  }
+
+  private weightsOf(
+    result: MergeResult,
+    engine: MergeEngine,
+    t: number,
+    column: 'individual' | MergeResult,
+  ): NamedWeight[] {
+    if (column === 'individual') return [...(result.set.tasks[t]?.checkpoint.tensors.values() ?? [])];
+    return taskModel(column, t, engine);
+  }
+
+  private async resultFor(
+    held: NonNullable<ReturnType<InferenceContext['held']>>,
+    method: MethodName,
+    signal?: AbortSignal,
+  ): Promise<MergeResult> {
+    if (held.result.spec.method === method) return held.result;
+    if (held.source !== 'merge')
+      throw new Error(`${method} needs the task files: this result came from a bundle`);
+    if (this.comparisons?.heldId !== held.id) this.comparisons = { heldId: held.id, results: new Map() };
+    const cache = this.comparisons.results;
+    let result = cache.get(method);
+    if (!result) {
+      result = runMerge(held.result.set, methodSpec(method), held.engine, signal ? { signal } : {});
+      cache.set(method, result);
+      result.catch(() => cache.delete(method));
+    }
+    return result;
+  }
+
+  private async modelBytes(
+    held: NonNullable<ReturnType<InferenceContext['held']>>,
+    column: Column,
+    t: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
+    const graph = this.graphOf(t);
+    const name = held.result.set.tasks[t]?.name ?? String(t);
+    if (!graph) throw new Error(`No ONNX graph for ${name}: add one for this task.`);
+    const weights =
+      column === 'individual'
+        ? this.weightsOf(held.result, held.engine, t, 'individual')
+        : this.weightsOf(held.result, held.engine, t, await this.resultFor(held, column, signal));
+    return taskOnnx(graph.checkpoint, weights, name);
+  }
+
+  private async run(
+    held: NonNullable<ReturnType<InferenceContext['held']>>,
+    column: Column,
+    t: number,
+    input: Float32Array,
+    dims: readonly number[],
+    provider: ExecutionProvider,
+  ) {
+    const key = `${held.id}|${column}|${t}|${provider}`;
+    let session = this.sessions.get(key);
+    if (session)
+      this.sessions.delete(key); // re-inserted last: a Map keeps insertion order
+    else session = this.modelBytes(held, column, t).then((bytes) => this.sessionFactory(bytes, provider));
+    this.sessions.set(key, session);
+    session.catch(() => this.sessions.delete(key));
+    while (this.sessions.size > SESSION_CACHE) {
+      const [oldest, s] = this.sessions.entries().next().value as [string, Promise<ModelSession>];
+      this.sessions.delete(oldest);
+      void s.then((x) => x.release()).catch(() => {});
+    }
+    const s = await session;
+    const { data, dims: outDims } = await s.run(input, dims);
+    return { provider: s.provider, values: data, dims: outDims };
+  }
+}

@@ -1,0 +1,148 @@
+// The paper's accuracy table on the user's labeled data, shared by the studio and the CLI so both
+// compute every cell the same way: each task's individual model and its model under each method,
+// run on that task's labeled set; and for EMR, the routed row — every input of every task's set
+// sent through every task's EMR model, the task picked by the confidence rule of route.ts.
+import { countCorrect, predict, type LabeledSet } from './evaluate';
+import type { ExecutionProvider, ModelSession } from './ort';
+import { routeSample } from './route';
+import type { AccuracyRow, AccuracyTable, RoutingSummary } from './table';
+
+/** A column of models: the individual fine-tunes, or one merge method's task models. */
+export interface EvalMethod {
+  /** Row label in the table ("Individual", "EMR-Merging", "TIES-Merging (k=0.2, λ=1)", …). */
+  readonly label: string;
+  /** True for the EMR row: it also gets the routed row. */
+  readonly emr: boolean;
+  /** ONNX bytes of task t's model under this method. */
+  model(t: number): Promise<Uint8Array>;
+}
+
+export interface EvalInput {
+  readonly tasks: readonly string[];
+  /** The individual models first, then the methods in the order their rows should appear. */
+  readonly methods: readonly EvalMethod[];
+  /** One labeled set per task, in task order. */
+  readonly labeled: readonly LabeledSet[];
+  readonly createSession: (model: Uint8Array) => Promise<ModelSession>;
+  /** Add the routed EMR row (N × N model runs instead of N). */
+  readonly routed?: boolean;
+  readonly signal?: AbortSignal;
+  readonly batchSize?: number;
+  /** Samples run so far, of all the runs the table needs. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvalReport extends AccuracyTable {
+  readonly routing?: RoutingSummary;
+  /** Execution providers the sessions ran on (usually one). */
+  readonly providers: readonly ExecutionProvider[];
+}
+
+export const ROUTED_LABEL = 'EMR-Merging, routed (no task id)';
+
+export async function evaluateTable(input: EvalInput): Promise<EvalReport> {
+  const { tasks, labeled, methods } = input;
+  const n = tasks.length;
+  if (labeled.length !== n) throw new RangeError(`${labeled.length} labeled sets for ${n} tasks`);
+  const counts = labeled.map((s) => s.labels.length);
+  const totalSamples = counts.reduce((a, b) => a + b, 0);
+  const routed = input.routed === true && methods.some((m) => m.emr);
+  const total = methods.length * totalSamples + (routed ? (n - 1) * totalSamples : 0);
+  let done = 0;
+  const providers = new Set<ExecutionProvider>();
+  const options = {
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.batchSize ? { batchSize: input.batchSize } : {}),
+    onProgress: (d: number) => input.onProgress?.(done + d, total),
+  };
+
+  /** Runs task t's model of a method on the sets listed; returns their logits. */
+  const run = async (method: EvalMethod, t: number, sets: readonly number[]) => {
+    input.signal?.throwIfAborted();
+    const session = await input.createSession(await method.model(t));
+    providers.add(session.provider);
+    try {
+      const out = new Map<number, { logits: Float32Array; classes: number }>();
+      for (const s of sets) {
+        const set = labeled[s] as LabeledSet;
+        out.set(s, await predict(session, { ...set, count: set.labels.length }, options));
+        done += set.labels.length;
+      }
+      return out;
+    } finally {
+      await session.release();
+    }
+  };
+
+  const rows: AccuracyRow[] = [];
+  let routing: RoutingSummary | undefined;
+  for (const method of methods) {
+    const accuracy: number[] = [];
+    // For the routed row: logits[t][s] = task t's EMR model on set s.
+    const all: Map<number, { logits: Float32Array; classes: number }>[] = [];
+    for (let t = 0; t < n; t++) {
+      const sets = method.emr && routed ? tasks.map((_, s) => s) : [t];
+      const out = await run(method, t, sets);
+      all.push(out);
+      const own = out.get(t) as { logits: Float32Array; classes: number };
+      const set = labeled[t] as LabeledSet;
+      accuracy.push(
+        counts[t] ? countCorrect(own.logits, own.classes, set.labels) / (counts[t] as number) : 0,
+      );
+    }
+    rows.push({ method: method.label, accuracy });
+    if (method.emr && routed) {
+      const { row, summary } = routedRow(all, labeled);
+      rows.push({ method: ROUTED_LABEL, accuracy: row });
+      routing = summary;
+    }
+  }
+  input.onProgress?.(total, total);
+  return { tasks: [...tasks], rows, ...(routing ? { routing } : {}), providers: [...providers] };
+}
+
+/** Each sample of set s is routed over all tasks' logits; correct when routed to s and right. */
+function routedRow(
+  all: readonly ReadonlyMap<number, { logits: Float32Array; classes: number }>[],
+  labeled: readonly LabeledSet[],
+): { row: number[]; summary: RoutingSummary } {
+  const n = all.length;
+  const row: number[] = [];
+  const picked: number[] = [];
+  let pickedAll = 0;
+  let correctAll = 0;
+  let samples = 0;
+  for (let s = 0; s < n; s++) {
+    const set = labeled[s] as LabeledSet;
+    const m = set.labels.length;
+    const perTask = all.map((out) => out.get(s) as { logits: Float32Array; classes: number });
+    let right = 0;
+    let correct = 0;
+    for (let i = 0; i < m; i++) {
+      const rows = perTask.map((o) => o.logits.subarray(i * o.classes, (i + 1) * o.classes));
+      const choice = routeSample(rows);
+      if (choice.task !== s) continue;
+      right++;
+      const own = perTask[s] as { logits: Float32Array; classes: number };
+      if (
+        countCorrect(own.logits.subarray(i * own.classes, (i + 1) * own.classes), own.classes, [
+          set.labels[i] as number | bigint,
+        ])
+      )
+        correct++;
+    }
+    row.push(m ? correct / m : 0);
+    picked.push(m ? right / m : 0);
+    pickedAll += right;
+    correctAll += correct;
+    samples += m;
+  }
+  return {
+    row,
+    summary: {
+      picked,
+      pickedAll: samples ? pickedAll / samples : 0,
+      accuracyAll: samples ? correctAll / samples : 0,
+    },
+  };
+}
