@@ -4,7 +4,8 @@
 // process). The built page carries the Content-Security-Policy of scripts/csp.ts, and any
 // violation of it (a securitypolicyviolation event in the page or a "Content Security Policy"
 // console message from the page or a worker) fails the test too: the policy is exactly what the
-// studio needs, no more.
+// studio needs, no more. ONNX files, whose protobuf decoding once needed eval, open and merge under
+// it too; and a fetch to another host is refused, so the checks above are live.
 import { readFile } from 'node:fs/promises';
 import { expect, test, type ConsoleMessage, type Page, type Request } from '@playwright/test';
 import { CSP_HEADER, CSP_META } from '../scripts/csp';
@@ -129,4 +130,31 @@ test('the policy is enforced: a fetch to another host is refused before it leave
   );
   expect(outcome).toBe('refused');
   expect((await seen.violations()).join('\n')).toContain('connect-src');
+});
+
+test('ONNX files open and merge under the policy (their protobuf decoding needs no eval)', async ({
+  page,
+  baseURL,
+}) => {
+  const seen = await watch(page, new URL(baseURL as string).origin);
+  const studio = new StudioPage(page);
+  await studio.open();
+  const zoo = 'public/zoo/digits-8';
+  await studio.load.fileInput.setInputFiles(
+    await Promise.all(
+      ['base.onnx', 'plain.onnx', 'rotated.onnx'].map(async (name) => ({
+        name,
+        mimeType: 'application/octet-stream',
+        buffer: await readFile(`${zoo}/${name}`),
+      })),
+    ),
+  );
+  await expect(studio.load.checkpoints).toHaveCount(3);
+  await expect(studio.load.role('base.onnx')).toHaveValue('base');
+  await expect(page.getByTestId('file-error')).toHaveCount(0);
+  await studio.mergeAndWait();
+  await expect(studio.merge.result).toContainText('EMR-Merging');
+  expect(seen.foreign, 'requests to other hosts').toEqual([]);
+  expect(await seen.violations(), 'Content-Security-Policy violations').toEqual([]);
+  expect(seen.errors, 'page errors').toEqual([]);
 });

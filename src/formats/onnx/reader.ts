@@ -6,7 +6,9 @@
 // TensorProto at the wire level (wire.ts) to find where every initializer and its raw_data lie in
 // the file. Everything else — the model's fields, the graph's other fields (nodes, inputs, outputs),
 // each initializer's dims/data_type/name/external_data — is decoded with the schema types
-// (schema.ts) from copies of just those fields' bytes. So:
+// (schema.ts) from copies of just those fields' bytes, by decode.ts, which interprets the schema
+// rather than running protobufjs's generated decoders (those need eval, which the studio's CSP
+// refuses). So:
 //   - raw_data keeps only its offset: TensorData.read is a range read of the .onnx ByteSource;
 //   - external data is a range read of the file named by `location`, matched by base name;
 //   - typed fields (float_data, int32_data, …) are converted to little-endian bytes now and kept,
@@ -45,13 +47,12 @@ import {
   GraphProto,
   ModelProto,
   TensorProto,
-  TO_OBJECT,
-  ValueInfoProto,
   wireTypes,
   type DecodedModelMeta,
   type DecodedTensorMeta,
   type DecodedValueInfo,
 } from './schema';
+import { decodePlain, type PlainMessage } from './decode';
 import { typedData } from './typed-fields';
 import { copyFields, walkFields, WireError, type FieldSpan } from './wire';
 
@@ -238,10 +239,10 @@ export async function openOnnx(model: ByteSource, others: OnnxExternalFiles = []
     if (p.entry !== null) tensors.set(p.entry.name, p.entry);
     if (p.skipped !== null) skipped.push(p.skipped);
   }
-  const g = graphMessage as unknown as {
+  const g = graphMessage as {
     name?: string;
-    input?: protobuf.Message[];
-    output?: protobuf.Message[];
+    input?: DecodedValueInfo[];
+    output?: DecodedValueInfo[];
     sparse_initializer?: { values?: { name?: string } }[];
   };
   const sparseNames: string[] = [];
@@ -345,9 +346,9 @@ function checkWires(
   }
 }
 
-function decodeMessage(file: string, what: string, type: protobuf.Type, bytes: Uint8Array): protobuf.Message {
+function decodeMessage(file: string, what: string, type: protobuf.Type, bytes: Uint8Array): PlainMessage {
   try {
-    return type.decode(bytes);
+    return decodePlain(type, bytes);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new FormatError('not-onnx', file, `not an ONNX model: its ${what} does not decode (${why})`, {
@@ -356,13 +357,12 @@ function decodeMessage(file: string, what: string, type: protobuf.Type, bytes: U
   }
 }
 
-/** Decodes and converts to a plain object; T lists the fields we read (schema.ts). */
+/** Decodes to a plain object; T lists the fields we read (schema.ts). */
 function decode<T>(file: string, what: string, type: protobuf.Type, bytes: Uint8Array): T {
-  return type.toObject(decodeMessage(file, what, type, bytes), TO_OBJECT) as T;
+  return decodeMessage(file, what, type, bytes) as T;
 }
 
-function valueInfo(message: protobuf.Message): OnnxValueInfo {
-  const v = ValueInfoProto.toObject(message, TO_OBJECT) as DecodedValueInfo;
+function valueInfo(v: DecodedValueInfo): OnnxValueInfo {
   const t = v.type;
   const tensor = t?.tensor_type ?? t?.sparse_tensor_type;
   const kind: OnnxValueInfo['kind'] = t?.tensor_type

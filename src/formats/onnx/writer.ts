@@ -2,11 +2,12 @@
 // original: the original .onnx is copied range by range, and only the initializers that change are
 // re-encoded (their own fields verbatim, new raw_data or external-data fields appended), with the
 // graph field's length prefix fixed to match. Output streams to the sinks in order.
+import protobuf from 'protobufjs/light.js';
 import { FormatError } from '../errors';
 import type { ByteSink } from '../sink';
 import type { TensorData, TensorName } from '../tensor';
 import { baseName, MAX_ONNX_PROTO_BYTES, type InitializerLayout, type OnnxCheckpoint } from './reader';
-import { EXTERNAL, FIELD, TensorProto } from './schema';
+import { EXTERNAL, FIELD } from './schema';
 import { encodeVarint, lengthPrefix, varintSize } from './wire';
 
 /** New data for an initializer: exactly its byte length, in its own dtype (little-endian, row-major). */
@@ -215,18 +216,30 @@ function lengthDelimited(n: number): number {
   return 1 + varintSize(n) + n;
 }
 
-/** external_data (location, offset, length) and data_location = EXTERNAL, encoded with the schema. */
+/**
+ * external_data (location, offset, length) and data_location = EXTERNAL, in field-number order as
+ * protobuf serializers write them. Written with protobufjs's Writer by hand: its schema encoders
+ * are generated with eval, which the studio's CSP refuses.
+ */
 function externalFields(location: string, offset: number, length: number): Uint8Array {
-  return TensorProto.encode(
-    TensorProto.fromObject({
-      external_data: [
-        { key: 'location', value: location },
-        { key: 'offset', value: String(offset) },
-        { key: 'length', value: String(length) },
-      ],
-      data_location: EXTERNAL,
-    }),
-  ).finish();
+  const w = protobuf.Writer.create();
+  for (const [key, value] of [
+    ['location', location],
+    ['offset', String(offset)],
+    ['length', String(length)],
+  ] as const) {
+    w.uint32((FIELD.tensor.externalData << 3) | 2)
+      .fork()
+      .uint32((1 << 3) | 2)
+      .string(key)
+      .uint32((2 << 3) | 2)
+      .string(value)
+      .ldelim();
+  }
+  return w
+    .uint32(FIELD.tensor.dataLocation << 3)
+    .int32(EXTERNAL)
+    .finish();
 }
 
 async function writePayload(
