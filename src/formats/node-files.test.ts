@@ -6,7 +6,17 @@
 // Also: small reads are served from 64 KiB blocks (few real reads), and the file sink gathers
 // small writes without changing a byte.
 import { openAsBlob } from 'node:fs';
-import { appendFile, mkdtemp, readFile, rm, truncate, unlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  truncate,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +94,16 @@ describe('a Node file that changes while it is read', () => {
     await unlink(path);
     expect(await source.read(0, 20_000)).toEqual(first);
     await source.close();
+  });
+
+  it('reads that start together share one handle, and close leaves no descriptor open', async () => {
+    const fds = async () => (await readdir('/proc/self/fd').catch(() => [])).length;
+    const path = await file(200_000);
+    const before = await fds();
+    const source = await fileSource(path);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => source.read(i * 20_000, 20_000)));
+    await source.close();
+    expect(await fds()).toBe(before);
   });
 
   it('does not exist at all: missing-file', async () => {

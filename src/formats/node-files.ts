@@ -27,25 +27,20 @@ export async function fileSource(path: string): Promise<FileSource> {
     throw new FormatError('missing-file', path, 'file not found or not readable', { cause: e });
   }
   const expected = fingerprint(opened);
-  // Opened on first read: a directory's worth of companions costs a stat each until used.
-  let handle: FileHandle | undefined;
-  const getHandle = async (): Promise<FileHandle> => {
-    if (handle !== undefined) return handle;
-    let h: FileHandle;
-    try {
-      h = await open(path, 'r');
-    } catch (e) {
+  // Opened on first read: a directory's worth of companions costs a stat each until used. The
+  // promise is kept, so reads that start together share one handle.
+  let handle: Promise<FileHandle> | undefined;
+  const getHandle = (): Promise<FileHandle> => {
+    handle ??= open(path, 'r').catch((e: unknown) => {
+      handle = undefined;
       throw new FormatError(
         'missing-file',
         path,
         'the file was removed or became unreadable since it was opened',
-        {
-          cause: e,
-        },
+        { cause: e },
       );
-    }
-    handle = h;
-    return h;
+    });
+    return handle;
   };
   // Each read also checks (in parallel with it) that the file is still the one that was opened: a
   // file rewritten mid-merge must not feed a mix of old and new bytes into the result.
@@ -102,7 +97,7 @@ export async function fileSource(path: string): Promise<FileSource> {
     async close() {
       const h = handle;
       handle = undefined;
-      await h?.close();
+      await (await h?.catch(() => undefined))?.close();
     },
   };
 }
