@@ -35,8 +35,9 @@ export const READ_BLOCK_BYTES = 64 * 1024;
 /**
  * Wraps a source's `read` so that small reads are served from the last block read: one real read
  * (a syscall, or a Blob slice that crosses into the browser's file thread) per 64 KiB of small
- * tensors, not one per tensor. Large reads pass straight through, so bulk data is never read
- * twice. Reads already in flight for the same block share it.
+ * tensors, not one per tensor. Large reads pass straight through, so at most one block per small
+ * read is read twice, never bulk data. Reads already in flight for the same block share it. The
+ * block holds the bytes as they were when it was read (consistent, even if the file changes).
  */
 export function withReadBlocks(source: ByteSource): ByteSource {
   let block: { start: number; end: number; bytes: Promise<Uint8Array<ArrayBuffer>> } | undefined;
