@@ -2,7 +2,9 @@ import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { themeStore } from './state/theme';
 import { Header } from './views/Header';
+import { EvalPanel } from './views/evaluate/EvalPanel';
 import { ExportPanel } from './views/export/ExportPanel';
+import { InferPanel } from './views/infer/InferPanel';
 import { InspectPanel } from './views/inspect/InspectPanel';
 import { DropZone } from './views/load/DropZone';
 import { LoadPanel } from './views/load/LoadPanel';
@@ -21,6 +23,8 @@ export function App() {
         <LoadPanel />
         <MergePanel />
         <InspectPanel />
+        <InferPanel />
+        <EvalPanel />
         <ExportPanel />
       </main>
     </>

@@ -2,6 +2,7 @@
 // so a merge lasts long enough to cancel, and route exports to downloads. Not used by the UI.
 import { exportSettings, resetStores } from './state/actions';
 import { filesStore } from './state/files';
+import { inferStore } from './state/infer';
 import { inspectStore } from './state/inspect';
 import { mergeStore } from './state/merge';
 import { studioWorker } from './worker/client';
@@ -10,6 +11,7 @@ export const studioTestApi = {
   files: () => filesStore.getState(),
   merge: () => mergeStore.getState(),
   inspect: () => inspectStore.getState(),
+  infer: () => inferStore.getState(),
   /** Bytes the merge scheduler may hold in flight; undefined restores the default. */
   setMergeBudget: (bytes: number | undefined) => studioWorker().setBudget(bytes),
   /** Task models past this many bytes export as shards (applies to the next merge's summary). */

@@ -5,12 +5,18 @@ import type { PathedFile } from '../worker/service';
 export const ZOO_URL = `${import.meta.env.BASE_URL}zoo/digits-8/`;
 
 export interface ZooManifest {
+  /** The graphs' input: its shape, and in words how an image becomes it. */
+  readonly input?: { readonly name?: string; readonly shape?: readonly (number | string | null)[] };
   readonly base: { readonly id: string; readonly onnx: string; readonly safetensors: string };
   readonly tasks: readonly {
     readonly id: string;
     readonly title?: string;
     readonly onnx: string;
     readonly safetensors: string;
+    /** Class names in output order. */
+    readonly classes?: readonly string[];
+    /** The task's labeled evaluation set (safetensors `inputs` + `labels`). */
+    readonly eval?: string;
   }[];
 }
 
@@ -26,8 +32,17 @@ async function fetchOk(url: string): Promise<Response> {
   return r;
 }
 
+export async function fetchManifest(): Promise<ZooManifest> {
+  return (await (await fetchOk(`${ZOO_URL}manifest.json`)).json()) as ZooManifest;
+}
+
+/** The zoo's file at `path` (relative to the zoo), as a dropped file would be. */
+export async function fetchZooFile(path: string): Promise<PathedFile> {
+  return { path, file: await (await fetchOk(`${ZOO_URL}${path}`)).blob() };
+}
+
 export async function fetchDemo(format: 'safetensors' | 'onnx' = 'safetensors'): Promise<DemoFiles> {
-  const manifest = (await (await fetchOk(`${ZOO_URL}manifest.json`)).json()) as ZooManifest;
+  const manifest = await fetchManifest();
   const entries = [
     { id: manifest.base.id, file: manifest.base[format] },
     ...manifest.tasks.map((t) => ({ id: t.id, file: t[format] })),

@@ -21,6 +21,7 @@ import {
   withTaskName,
   type FileRole,
 } from './files';
+import { initialInfer, inferStore } from './infer';
 import { initialInspect, inspectStore } from './inspect';
 import { defaultEngine, initialMerge, mergeStore, specOf } from './merge';
 
@@ -258,4 +259,5 @@ export function resetStores(): void {
   mergeStore.setState(initialMerge, true);
   inspectStore.setState(initialInspect, true);
   exportsStore.setState(initialExports, true);
+  inferStore.setState(initialInfer, true);
 }

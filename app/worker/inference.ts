@@ -157,8 +157,19 @@ export class InferenceHost {
     };
   }
 
-  /** Runs one input through a task's models under every column asked for (or routes it first). */
-  async infer(req: InferRequest): Promise<InferOutcome> {
+  /**
+   * Runs one input through a task's models under every column asked for (or routes it first).
+   * One run at a time: a session refuses a second run while one is under way.
+   */
+  infer(req: InferRequest): Promise<InferOutcome> {
+    const next = this.inferring.then(() => this.inferNow(req));
+    this.inferring = next.catch(() => undefined);
+    return next;
+  }
+
+  private inferring: Promise<unknown> = Promise.resolve();
+
+  private async inferNow(req: InferRequest): Promise<InferOutcome> {
     const held = this.ctx.held();
     if (!held) return { ok: false, message: 'Merge first.' };
     try {

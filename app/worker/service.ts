@@ -251,6 +251,15 @@ export class StudioService {
     return this.inference.attachLabeled(id, task);
   }
 
+  /** A labeled set the page built (a folder of images named by class, preprocessed there). */
+  attachLabeledSet(
+    task: string,
+    set: { inputs: Float32Array; sampleShape: readonly number[]; labels: Int32Array },
+    name: string,
+  ): void {
+    this.inference.attachLabeledSet(task, set, name);
+  }
+
   sample(task: string, index: number): SampleOutcome {
     return this.inference.sample(task, index);
   }

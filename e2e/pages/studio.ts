@@ -90,6 +90,66 @@ export class ExportPanel {
   }
 }
 
+export class InferPanel {
+  readonly root: Locator;
+  readonly setup: Locator;
+  readonly task: Locator;
+  readonly provider: Locator;
+  readonly outputs: Locator;
+  readonly routing: Locator;
+  readonly caption: Locator;
+  readonly pad: Locator;
+  constructor(readonly page: Page) {
+    this.root = page.locator('#infer');
+    this.setup = page.getByTestId('infer-setup');
+    this.task = this.root.getByLabel('Task to run');
+    this.provider = this.root.getByLabel('Execution provider');
+    this.outputs = page.getByTestId('infer-outputs');
+    this.routing = page.getByTestId('routing');
+    this.caption = page.getByTestId('input-caption');
+    this.pad = page.getByTestId('drawing-pad');
+  }
+  source(label: string): Locator {
+    return this.root.getByRole('radio', { name: label });
+  }
+  column(column: string): Locator {
+    return this.outputs.locator(`[data-column="${column}"]`);
+  }
+}
+
+export class EvalPanel {
+  readonly root: Locator;
+  readonly run: Locator;
+  readonly cancel: Locator;
+  readonly table: Locator;
+  readonly report: Locator;
+  readonly notice: Locator;
+  constructor(readonly page: Page) {
+    this.root = page.locator('#evaluate');
+    this.run = this.root.getByRole('button', { name: /^Evaluate on/ });
+    this.cancel = this.root.getByRole('button', { name: 'Cancel' });
+    this.table = page.getByTestId('eval-table');
+    this.report = page.getByTestId('eval-report');
+    this.notice = page.getByTestId('eval-notice');
+  }
+  /** The router's share of right picks per task (exact values from data attributes). */
+  async picked(): Promise<number[]> {
+    const cells = await this.table.locator('tr.router-row td[data-picked]').all();
+    return Promise.all(cells.map(async (c) => Number(await c.getAttribute('data-picked'))));
+  }
+  /** The table as the page shows it: method → per-task accuracies (exact values from data attributes). */
+  async cells(): Promise<Record<string, number[]>> {
+    const out: Record<string, number[]> = {};
+    for (const row of await this.table.locator('tbody tr[data-method]:not(.router-row)').all()) {
+      const method = (await row.getAttribute('data-method')) ?? '';
+      const cells = await row.locator('td[data-accuracy]').all();
+      const values = await Promise.all(cells.map(async (c) => Number(await c.getAttribute('data-accuracy'))));
+      out[method] = values.slice(0, -1); // the last one is the Avg column
+    }
+    return out;
+  }
+}
+
 export class StudioPage {
   readonly heading: Locator;
   readonly gpuStatus: Locator;
@@ -97,6 +157,8 @@ export class StudioPage {
   readonly merge: MergePanel;
   readonly inspect: InspectPanel;
   readonly exports: ExportPanel;
+  readonly infer: InferPanel;
+  readonly evaluation: EvalPanel;
 
   constructor(readonly page: Page) {
     this.heading = page.getByRole('heading', { level: 1 });
@@ -105,6 +167,8 @@ export class StudioPage {
     this.merge = new MergePanel(page);
     this.inspect = new InspectPanel(page);
     this.exports = new ExportPanel(page);
+    this.infer = new InferPanel(page);
+    this.evaluation = new EvalPanel(page);
   }
 
   async open(): Promise<void> {

@@ -45,7 +45,7 @@ const USAGE = `usage:
   merge-studio merge CONFIG.yml --out DIR [--json]
   merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
   merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors [...]
-                    [--graph [NAME=]GRAPH.onnx] [--methods emr,avg,ta,ties] [--lambda X] [--topk X]
+                    [--graph [NAME=]GRAPH.onnx] [--methods avg,ta,ties,emr] [--lambda X] [--topk X]
                     [--no-route] [--csv | --json]
   merge-studio inspect FILE [FILE ...]`;
 
@@ -345,7 +345,7 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
   const graphFlags = (values.graph ?? []).map((g) =>
     /^[^=/\\]+=/.test(g) ? parseTaskFlag(g) : { name: '*', path: g },
   );
-  const methods = (values.methods ?? 'emr,avg,ta,ties').split(',').map((m) => parseMethod(m.trim()));
+  const methods = (values.methods ?? 'avg,ta,ties,emr').split(',').map((m) => parseMethod(m.trim()));
   const lambda = numberFlag('lambda', values.lambda);
   const k = numberFlag('topk', values.topk);
   const set = await openSet({ base: values.base, tasks, method: buildSpec('emr', {}) }, files);

@@ -24,12 +24,36 @@ export interface SessionOptions {
   readonly externalData?: readonly { readonly path: string; readonly data: Uint8Array }[];
 }
 
+// onnxruntime-web 1.30's WebGPU backend requests a GPUDevice of its own (env.webgpu.device is an
+// output it sets, not an input) and an adapter can hand out only one device, so it cannot share
+// the merge engine's device; it asks for the same kind of adapter as src/gpu/device.ts does, so
+// both run on the same physical GPU.
+ort.env.webgpu.powerPreference = 'high-performance';
+// Its warnings (e.g. shape ops placed on the CPU) are for its own developers, not our users.
+ort.env.logLevel = 'error';
+
 // The wasm runtime runs single-threaded unless the page is cross-origin isolated (SharedArrayBuffer).
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated
   ? Math.min(4, navigator.hardwareConcurrency || 1)
   : 1;
 
-export async function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ModelSession> {
+// onnxruntime-web does one thing at a time per page or worker: it refuses a second wasm
+// initialization while one is under way ("multiple calls to 'initWasm()'") and a run while another
+// session's run is under way on WebGPU ("Session already started"). So every call into it —
+// create, run, release — waits for the one before.
+let queue: Promise<unknown> = Promise.resolve();
+
+function serial<T>(work: () => Promise<T>): Promise<T> {
+  const next = queue.then(work);
+  queue = next.catch(() => {});
+  return next;
+}
+
+export function createSession(model: Uint8Array, options: SessionOptions = {}): Promise<ModelSession> {
+  return serial(() => create(model, options));
+}
+
+async function create(model: Uint8Array, options: SessionOptions): Promise<ModelSession> {
   const wanted = options.provider ?? 'wasm';
   const order: ExecutionProvider[] =
     wanted === 'webgpu' && 'gpu' in navigator ? ['webgpu', 'wasm'] : ['wasm'];
@@ -63,15 +87,16 @@ function wrap(session: ort.InferenceSession, provider: ExecutionProvider): Model
     provider,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
-    async run(input, shape) {
-      const results = await session.run({ [inputName]: new ort.Tensor('float32', input, shape) });
-      const out = results[outputName];
-      if (!out || out.type !== 'float32') throw new Error(`output ${outputName} is not float32`);
-      const data = (await out.getData()) as Float32Array;
-      const dims = out.dims;
-      for (const t of Object.values(results)) t.dispose();
-      return { data, dims };
-    },
-    release: () => session.release(),
+    run: (input, shape) =>
+      serial(async () => {
+        const results = await session.run({ [inputName]: new ort.Tensor('float32', input, shape) });
+        const out = results[outputName];
+        if (!out || out.type !== 'float32') throw new Error(`output ${outputName} is not float32`);
+        const data = (await out.getData()) as Float32Array;
+        const dims = out.dims;
+        for (const t of Object.values(results)) t.dispose();
+        return { data, dims };
+      }),
+    release: () => serial(() => session.release()),
   };
 }

@@ -1,4 +1,4 @@
-// Step 4: take the result home — the bundle, any task's model in its own format, or all in a zip.
+// Step 6: take the result home — the bundle, any task's model in its own format, or all in a zip.
 import { useStore } from 'zustand';
 import { exportResult } from '../../state/actions';
 import { exportsStore } from '../../state/exports';
@@ -30,7 +30,7 @@ export function ExportPanel() {
   return (
     <section className="panel" aria-labelledby="export-title" id="export">
       <h2 id="export-title">
-        <span className="step">4</span> Export
+        <span className="step">6</span> Export
       </h2>
       {!result ? (
         <p className="muted">Nothing to export yet.</p>

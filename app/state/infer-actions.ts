@@ -1,0 +1,196 @@
+// What the inference and evaluation views call. The worker holds the graphs, the labeled sets and
+// the sessions; these actions send it inputs and keep the inference store up to date.
+import { proxy } from 'comlink';
+import { fetchManifest, fetchZooFile } from '../load/demo';
+import { studioWorker } from '../worker/client';
+import type { Column, EvalRequest } from '../worker/protocol';
+import type { PathedFile } from '../worker/service';
+import { newCheckpointId } from './files';
+import { preprocessingFromManifest, preprocessingFromShape } from '../../src/inference/image';
+import { labeledSetFromImages } from '../../src/inference/image-folder';
+import { classNames, inferStore, type BenchInput } from './infer';
+import { mergeStore } from './merge';
+
+/** Reads the worker's view of graphs and labeled sets for the result on screen. */
+export async function refreshSetup(): Promise<void> {
+  const setup = await studioWorker().inferenceSetup();
+  const { task } = inferStore.getState();
+  inferStore.setState({
+    setup,
+    task: task === 'auto' || (setup && task < setup.tasks.length) ? task : 0,
+  });
+}
+
+let demoAssets: Promise<void> | undefined;
+
+/**
+ * The demo's graphs and labeled sets: the zoo ships each task's .onnx (the graph for its
+ * safetensors weights) and an evaluation set; they are attached as a user's files would be.
+ */
+export function loadDemoAssets(): Promise<void> {
+  demoAssets ??= (async () => {
+    const manifest = await fetchManifest();
+    inferStore.setState({ manifest });
+    await Promise.all(
+      manifest.tasks.map(async (task) => {
+        await attachGraph([await fetchZooFile(task.onnx)], task.id, false);
+        if (task.eval) await attachLabeled(await fetchZooFile(task.eval), task.id, false);
+      }),
+    );
+    await refreshSetup();
+  })().catch((e: unknown) => {
+    demoAssets = undefined;
+    inferStore.setState({ attachMessage: { ok: false, text: e instanceof Error ? e.message : String(e) } });
+  });
+  return demoAssets;
+}
+
+/** Opens an ONNX graph (with its external data files) and uses it for a task, or every task ('*'). */
+export async function attachGraph(files: readonly PathedFile[], task: string, refresh = true): Promise<void> {
+  const [primary, ...companions] = [...files].sort(
+    (a, b) => Number(!a.path.endsWith('.onnx')) - Number(!b.path.endsWith('.onnx')),
+  );
+  if (!primary) return;
+  const worker = studioWorker();
+  const id = newCheckpointId();
+  const opened = await worker.open(id, primary, companions);
+  const outcome = opened.ok ? await worker.attachGraph(id, task) : opened;
+  report(outcome, `${primary.path} runs ${task === '*' ? 'every task' : task}.`);
+  if (refresh) await refreshSetup();
+}
+
+/** Opens a labeled set (safetensors `inputs` + `labels`) for a task. */
+export async function attachLabeled(file: PathedFile, task: string, refresh = true): Promise<void> {
+  const worker = studioWorker();
+  const id = newCheckpointId();
+  const opened = await worker.open(id, file, []);
+  const outcome = opened.ok ? await worker.attachLabeled(id, task) : opened;
+  report(outcome, `${file.path} is the labeled set of ${task}.`);
+  if (refresh) await refreshSetup();
+}
+
+function report(outcome: { ok: true } | { ok: false; message: string }, success: string): void {
+  inferStore.setState({
+    attachMessage: outcome.ok ? { ok: true, text: success } : { ok: false, text: outcome.message },
+  });
+}
+
+/**
+ * A folder of images named by class as a task's labeled set: decoded and preprocessed here (the
+ * page has the canvas), as the task's graph and manifest say, then handed to the worker.
+ */
+export async function attachImageFolder(files: readonly PathedFile[], task: string): Promise<void> {
+  const state = inferStore.getState();
+  const setup = state.setup?.tasks.find((t) => t.name === task);
+  const p =
+    (state.manifest ? preprocessingFromManifest(state.manifest, task) : undefined) ??
+    preprocessingFromShape(setup?.input?.shape ?? null);
+  const folder = files[0]?.path.split('/')[0] ?? 'folder';
+  try {
+    const { set } = await labeledSetFromImages(
+      files.map((f) => ({ path: f.path, decode: () => decodeImage(f.file) })),
+      p,
+      classNames(state, task),
+      (done, total) =>
+        inferStore.setState({ attachMessage: { ok: true, text: `Reading images: ${done} of ${total}…` } }),
+    );
+    await studioWorker().attachLabeledSet(task, set, `${folder}/`);
+    report({ ok: true }, `${folder}/ (${set.labels.length} images) is the labeled set of ${task}.`);
+  } catch (e) {
+    report({ ok: false, message: e instanceof Error ? e.message : String(e) }, '');
+  }
+  await refreshSetup();
+}
+
+/** Decodes an image file into RGBA pixels. */
+export async function decodeImage(file: Blob): Promise<ImageData> {
+  const bitmap = await createImageBitmap(file);
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('no 2-D canvas');
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return ctx.getImageData(0, 0, canvas.width, canvas.height);
+}
+
+/** Puts sample `index` of a task's labeled set on the bench and runs it. */
+export async function showSample(task: string, index: number): Promise<void> {
+  const outcome = await studioWorker().sample(task, index);
+  if (!outcome.ok) {
+    inferStore.setState({ attachMessage: { ok: false, text: outcome.message } });
+    return;
+  }
+  await setInput({
+    input: outcome.input,
+    dims: outcome.dims,
+    label: outcome.label,
+    caption: `sample ${outcome.index + 1} of ${outcome.count} from ${task}'s labeled set`,
+    sample: { task, index: outcome.index, count: outcome.count },
+  });
+}
+
+export async function setInput(input: BenchInput): Promise<void> {
+  inferStore.setState({ input });
+  await runInference();
+}
+
+let inferRequest = 0;
+
+/** Runs the input on the bench through the chosen task's models under every column. */
+export async function runInference(): Promise<void> {
+  const state = inferStore.getState();
+  const { setup, input } = state;
+  if (!setup || !input) return;
+  const request = ++inferRequest;
+  inferStore.setState({ running: true });
+  const outcome = await studioWorker().infer({
+    task: state.task,
+    input: input.input,
+    dims: input.dims,
+    columns: setup.columns.map((c) => c.column),
+    provider: state.provider,
+  });
+  // A later input or task wins over an earlier run that finishes after it.
+  if (request === inferRequest) inferStore.setState({ running: false, outcome });
+}
+
+export async function startEvaluation(): Promise<void> {
+  const state = inferStore.getState();
+  const setup = state.setup;
+  if (!setup || state.evaluation.running) return;
+  const available = new Set(setup.columns.map((c) => c.column));
+  const columns = state.evaluation.columns.filter((c) => available.has(c));
+  const req: EvalRequest = { columns, routed: state.evaluation.routed, provider: state.provider };
+  const setEval = (e: Partial<typeof state.evaluation>) =>
+    inferStore.setState((s) => ({ evaluation: { ...s.evaluation, ...e } }));
+  setEval({ running: true, progress: undefined, message: undefined });
+  const outcome = await studioWorker().evaluate(
+    req,
+    proxy((done: number, total: number) => {
+      if (inferStore.getState().evaluation.running) setEval({ progress: { done, total } });
+    }),
+  );
+  if (outcome.ok) setEval({ running: false, progress: undefined, report: outcome.report });
+  else setEval({ running: false, progress: undefined, message: outcome.message });
+}
+
+export async function cancelEvaluation(): Promise<void> {
+  await studioWorker().cancelEvaluate();
+}
+
+export function toggleColumn(column: Column, on: boolean): void {
+  inferStore.setState((s) => {
+    const order: Column[] = ['individual', 'avg', 'ta', 'ties', 'emr'];
+    const set = new Set(s.evaluation.columns);
+    if (on) set.add(column);
+    else set.delete(column);
+    return { evaluation: { ...s.evaluation, columns: order.filter((c) => set.has(c)) } };
+  });
+}
+
+/** A new merge result: the setup changes and old outputs no longer apply. */
+export async function onNewResult(): Promise<void> {
+  inferStore.setState({ outcome: undefined });
+  await refreshSetup();
+  if (mergeStore.getState().result && inferStore.getState().input) await runInference();
+}

@@ -1,0 +1,76 @@
+// The inference slice: which graphs and labeled sets run each task (from the worker), the input on
+// the bench (a labeled sample, a drawing, an image, a tensor file), the outputs of every column for
+// it, and the evaluation table with its progress.
+import { createStore } from 'zustand/vanilla';
+import type { ExecutionProvider } from '../../src/inference/ort';
+import type { EvalReport } from '../../src/inference/eval-table';
+import type { ZooManifest } from '../load/demo';
+import type { Column, InferenceSetup, InferOutcome } from '../worker/protocol';
+
+export type InputSource = 'sample' | 'draw' | 'image' | 'tensor';
+
+export interface BenchInput {
+  readonly input: Float32Array;
+  readonly dims: readonly number[];
+  /** Where it came from, in words ("sample 12 of plain (label 3)", "drawing", "cat.png"). */
+  readonly caption: string;
+  /** The true class when known (a labeled sample). */
+  readonly label?: number;
+  /** The labeled sample's set and index, for stepping through it. */
+  readonly sample?: { readonly task: string; readonly index: number; readonly count: number };
+}
+
+export interface InferState {
+  readonly setup: InferenceSetup | undefined;
+  /** The zoo's manifest when the demo is loaded: class names and preprocessing. */
+  readonly manifest: ZooManifest | undefined;
+  readonly provider: ExecutionProvider;
+  /** A task index, or 'auto' (route by confidence). */
+  readonly task: number | 'auto';
+  readonly source: InputSource;
+  readonly input: BenchInput | undefined;
+  readonly running: boolean;
+  readonly outcome: InferOutcome | undefined;
+  /** Attaching files, or why it failed. */
+  readonly attachMessage: { readonly ok: boolean; readonly text: string } | undefined;
+  readonly evaluation: {
+    readonly columns: readonly Column[];
+    readonly routed: boolean;
+    readonly running: boolean;
+    readonly progress: { readonly done: number; readonly total: number } | undefined;
+    readonly report: EvalReport | undefined;
+    readonly message: string | undefined;
+  };
+}
+
+export const defaultProvider = (): ExecutionProvider =>
+  typeof navigator !== 'undefined' && 'gpu' in navigator ? 'webgpu' : 'wasm';
+
+export const initialInfer: InferState = {
+  setup: undefined,
+  manifest: undefined,
+  provider: defaultProvider(),
+  task: 0,
+  source: 'sample',
+  input: undefined,
+  running: false,
+  outcome: undefined,
+  attachMessage: undefined,
+  evaluation: {
+    columns: ['individual', 'avg', 'ta', 'ties', 'emr'],
+    routed: true,
+    running: false,
+    progress: undefined,
+    report: undefined,
+    message: undefined,
+  },
+};
+
+export const inferStore = createStore<InferState>(() => initialInfer);
+
+/** Class names of a task when a manifest knows them. */
+export function classNames(state: Pick<InferState, 'manifest'>, task: string): readonly string[] | undefined {
+  const entry = state.manifest?.tasks.find((t) => t.id === task) as
+    { classes?: readonly string[] } | undefined;
+  return entry?.classes;
+}

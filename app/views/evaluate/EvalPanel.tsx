@@ -1,0 +1,229 @@
+// Step 5: the paper's table on the user's labeled data — rows are methods, columns tasks, with the
+// average and the normalized accuracy (merged ⁄ individual); a bar chart; CSV and Markdown out.
+import { useMemo } from 'react';
+import { useStore } from 'zustand';
+import type { ChartConfiguration } from 'chart.js';
+import { mean, normalized, ROUTER_ROW, tableToCsv, tableToMarkdown } from '../../../src/inference/table';
+import type { EvalReport } from '../../../src/inference/eval-table';
+import { inferStore } from '../../state/infer';
+import { cancelEvaluation, startEvaluation, toggleColumn } from '../../state/infer-actions';
+import { mergeStore } from '../../state/merge';
+import { taskColour, useChart } from '../inspect/useChart';
+import type { Column } from '../../worker/protocol';
+
+const pct = (x: number) => (x * 100).toFixed(1);
+
+function download(text: string, name: string, type: string) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function Table({ report }: { report: EvalReport }) {
+  const individual = report.rows[0];
+  return (
+    <table className="numbers eval-table" data-testid="eval-table">
+      <thead>
+        <tr>
+          <th scope="col">Method</th>
+          {report.tasks.map((t) => (
+            <th key={t} scope="col">
+              {t}
+            </th>
+          ))}
+          <th scope="col">Avg</th>
+          <th scope="col">Normalized</th>
+        </tr>
+      </thead>
+      <tbody>
+        {report.rows.map((r) => (
+          <tr key={r.method} data-method={r.method}>
+            <th scope="row">{r.method}</th>
+            {r.accuracy.map((a, t) => (
+              <td key={report.tasks[t]} data-accuracy={a}>
+                {pct(a)}
+              </td>
+            ))}
+            <td data-accuracy={mean(r.accuracy)}>
+              <strong>{pct(mean(r.accuracy))}</strong>
+            </td>
+            <td>
+              {individual && r !== individual ? pct(normalized(r, individual)) : individual ? '100.0' : ''}
+            </td>
+          </tr>
+        ))}
+        {report.routing && (
+          <tr className="router-row" data-method={ROUTER_ROW}>
+            <th scope="row">{ROUTER_ROW}</th>
+            {report.routing.picked.map((p, t) => (
+              <td key={report.tasks[t]} data-picked={p}>
+                {pct(p)}
+              </td>
+            ))}
+            <td>{pct(mean(report.routing.picked))}</td>
+            <td />
+          </tr>
+        )}
+      </tbody>
+    </table>
+  );
+}
+
+function Chart({ report }: { report: EvalReport }) {
+  const config = useMemo<ChartConfiguration>(
+    () => ({
+      type: 'bar',
+      data: {
+        labels: report.rows.map((r) => r.method),
+        datasets: report.tasks.map((t, i) => ({
+          label: t,
+          data: report.rows.map((r) => (r.accuracy[i] ?? 0) * 100),
+          backgroundColor: taskColour(i, report.tasks.length),
+        })),
+      },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: { y: { min: 0, max: 100, title: { display: true, text: 'accuracy %' } } },
+        plugins: { legend: { position: 'bottom' } },
+      },
+    }),
+    [report],
+  );
+  const ref = useChart(config);
+  return (
+    <div className="chart-box" style={{ height: 280 }}>
+      <canvas ref={ref} aria-label="Accuracy per method and task" role="img" data-testid="eval-chart" />
+    </div>
+  );
+}
+
+const COLUMN_LABELS: Record<Column, string> = {
+  individual: 'Individual',
+  avg: 'Weight averaging',
+  ta: 'Task Arithmetic',
+  ties: 'TIES-Merging',
+  emr: 'EMR-Merging',
+};
+
+export function EvalPanel() {
+  const result = useStore(mergeStore, (s) => s.result);
+  const setup = useStore(inferStore, (s) => s.setup);
+  const provider = useStore(inferStore, (s) => s.provider);
+  const evaluation = useStore(inferStore, (s) => s.evaluation);
+  const available = new Set(setup?.columns.map((c) => c.column));
+  const ready = setup?.tasks.every((t) => t.graph && !t.graphProblem && t.labeled) ?? false;
+  const { report, progress } = evaluation;
+  return (
+    <section className="panel" aria-labelledby="eval-title" id="evaluate">
+      <h2 id="eval-title">
+        <span className="step">5</span> Evaluate
+      </h2>
+      {!result || !setup ? (
+        <p className="muted">Merge first.</p>
+      ) : (
+        <>
+          <p className="muted">
+            Accuracy of every task's model on its labeled set, laid out like the paper's tables. The other
+            methods are merged with their default parameters; the routed row runs every input through every
+            task's EMR model and picks the task whose answer is most confident (lowest normalized entropy).
+          </p>
+          <div className="toolbar">
+            {(Object.keys(COLUMN_LABELS) as Column[])
+              .filter((c) => available.has(c))
+              .map((c) => (
+                <label key={c}>
+                  <input
+                    type="checkbox"
+                    checked={evaluation.columns.includes(c)}
+                    onChange={(e) => toggleColumn(c, e.target.checked)}
+                  />{' '}
+                  {COLUMN_LABELS[c]}
+                </label>
+              ))}
+            <label>
+              <input
+                type="checkbox"
+                checked={evaluation.routed}
+                onChange={(e) =>
+                  inferStore.setState((s) => ({ evaluation: { ...s.evaluation, routed: e.target.checked } }))
+                }
+              />{' '}
+              Routed row (no task id)
+            </label>
+            <button
+              type="button"
+              className="primary"
+              disabled={!ready || evaluation.running}
+              onClick={() => void startEvaluation()}
+            >
+              Evaluate on {provider === 'webgpu' ? 'WebGPU' : 'wasm'}
+            </button>
+            {evaluation.running && (
+              <button type="button" onClick={() => void cancelEvaluation()}>
+                Cancel
+              </button>
+            )}
+          </div>
+          {!ready && (
+            <p className="hint">
+              Every task needs an ONNX graph and a labeled set (step 4, “Graphs and labeled sets”).
+            </p>
+          )}
+          {evaluation.running && (
+            <div className="progress" data-testid="eval-progress">
+              <progress
+                value={progress ? progress.done / Math.max(1, progress.total) : 0}
+                max={1}
+                aria-label="Evaluation progress"
+              />
+              <p className="muted">
+                {progress
+                  ? `${progress.done} of ${progress.total} model runs on samples`
+                  : 'Building the models…'}
+              </p>
+            </div>
+          )}
+          {evaluation.message && (
+            <p
+              className={evaluation.message.includes('cancelled') ? 'notice' : 'error'}
+              role="alert"
+              data-testid="eval-notice"
+            >
+              {evaluation.message}
+            </p>
+          )}
+          {report && (
+            <div data-testid="eval-report">
+              <p className="muted small">
+                Ran on onnxruntime-web ({report.providers.join(', ')}).
+                {report.routing &&
+                  ` Routing picked the right task for ${pct(report.routing.pickedAll)} % of all inputs; routed accuracy over all inputs ${pct(report.routing.accuracyAll)} %.`}
+              </p>
+              <Table report={report} />
+              <Chart report={report} />
+              <div className="toolbar">
+                <button
+                  type="button"
+                  onClick={() => download(tableToCsv(report), 'accuracy.csv', 'text/csv')}
+                >
+                  Download CSV
+                </button>
+                <button
+                  type="button"
+                  onClick={() => download(tableToMarkdown(report), 'accuracy.md', 'text/markdown')}
+                >
+                  Download Markdown
+                </button>
+              </div>
+            </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

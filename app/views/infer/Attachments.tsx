@@ -1,0 +1,121 @@
+// Which graph runs each task and which labeled set scores it; the user adds their own here.
+import { useState } from 'react';
+import { useStore } from 'zustand';
+import { inferStore } from '../../state/infer';
+import { attachGraph, attachImageFolder, attachLabeled } from '../../state/infer-actions';
+import type { InferenceSetup } from '../../worker/protocol';
+
+const pathed = (files: FileList | null) =>
+  [...(files ?? [])].map((f) => ({ path: f.webkitRelativePath || f.name, file: f as Blob }));
+
+export function Attachments({ setup }: { setup: InferenceSetup }) {
+  const message = useStore(inferStore, (s) => s.attachMessage);
+  const [target, setTarget] = useState('*');
+  const missing = setup.tasks.filter((t) => !t.graph || t.graphProblem || !t.labeled).length;
+  return (
+    <details className="attachments" open={missing > 0}>
+      <summary>
+        Graphs and labeled sets{' '}
+        <span className="muted">
+          ({setup.tasks.length - missing} of {setup.tasks.length} tasks ready)
+        </span>
+      </summary>
+      <table className="numbers" data-testid="infer-setup">
+        <thead>
+          <tr>
+            <th scope="col">Task</th>
+            <th scope="col">ONNX graph</th>
+            <th scope="col">Input</th>
+            <th scope="col">Labeled set</th>
+          </tr>
+        </thead>
+        <tbody>
+          {setup.tasks.map((t) => (
+            <tr key={t.name}>
+              <th scope="row">{t.name}</th>
+              <td>
+                {t.graph ? (
+                  `${t.graph.file}${t.graph.own ? ' (its own)' : ''}`
+                ) : (
+                  <span className="muted">none: add one</span>
+                )}
+                {t.graphProblem && <p className="error">{t.graphProblem}</p>}
+              </td>
+              <td>
+                {t.input ? `${t.input.name} [${(t.input.shape ?? []).map((d) => d ?? '?').join(', ')}]` : '—'}
+              </td>
+              <td>
+                {t.labeled ? `${t.labeled.file} (${t.labeled.count})` : <span className="muted">none</span>}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="toolbar">
+        <label>
+          For{' '}
+          <select aria-label="Attach to task" value={target} onChange={(e) => setTarget(e.target.value)}>
+            <option value="*">every task</option>
+            {setup.tasks.map((t) => (
+              <option key={t.name} value={t.name}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="file-button">
+          Add ONNX graph…
+          <input
+            type="file"
+            accept=".onnx,.data,.bin"
+            multiple
+            aria-label="Add ONNX graph"
+            onChange={(e) => {
+              const files = pathed(e.currentTarget.files);
+              e.currentTarget.value = '';
+              if (files.length) void attachGraph(files, target);
+            }}
+          />
+        </label>
+        <label className="file-button">
+          Add labeled set…
+          <input
+            type="file"
+            accept=".safetensors"
+            aria-label="Add labeled set"
+            disabled={target === '*'}
+            onChange={(e) => {
+              const [file] = pathed(e.currentTarget.files);
+              e.currentTarget.value = '';
+              if (file) void attachLabeled(file, target);
+            }}
+          />
+        </label>
+        <label className="file-button">
+          Add folder of images by class…
+          <input
+            type="file"
+            aria-label="Add labeled image folder"
+            disabled={target === '*'}
+            // A folder picker: every file under it, with its path (CLASS/image.png).
+            {...{ webkitdirectory: '' }}
+            onChange={(e) => {
+              const files = pathed(e.currentTarget.files);
+              e.currentTarget.value = '';
+              if (files.length) void attachImageFolder(files, target);
+            }}
+          />
+        </label>
+      </div>
+      <p className="muted small">
+        A task that came as safetensors runs in the graph you give it: its initializer names must match the
+        weights' names. A labeled set is a safetensors file with <code>inputs</code> and <code>labels</code>.
+      </p>
+      {message && (
+        <p className={message.ok ? 'muted' : 'error'} role={message.ok ? 'status' : 'alert'}>
+          {message.text}
+        </p>
+      )}
+    </details>
+  );
+}
