@@ -1,5 +1,6 @@
 // Plan: nothing leaves the machine. Every request the page and its workers make during a full demo
-// flow — Load demo, merge on the CPU engine, merge on the GPU engine, inspect, export the bundle —
+// flow — Load demo, merge on the CPU engine, merge on the GPU engine, inspect, run each method's
+// model in onnxruntime-web (WebGPU and wasm), export the bundle —
 // is recorded, and any to another origin fails the test (data: and blob: URLs never leave the
 // process). The built page carries the Content-Security-Policy of scripts/csp.ts, and any
 // violation of it (a securitypolicyviolation event in the page or a "Content Security Policy"
@@ -95,6 +96,12 @@ test('a full demo flow makes no request beyond its own origin and breaks no CSP 
   await expect(studio.inspect.viewerCanvases).toHaveCount(2);
   await expect(studio.inspect.depthChart.locator('canvas')).toBeVisible();
   await expect(studio.inspect.histogramChart.locator('canvas')).toBeVisible();
+
+  // onnxruntime-web in the studio worker: its .wasm comes from the app itself, under the policy;
+  // the zoo's graphs and labeled sets attach, and every method's model runs a sample.
+  await expect(studio.infer.column('emr').locator('.top-classes li')).toHaveCount(3, { timeout: 90_000 });
+  await studio.infer.provider.selectOption('wasm');
+  await expect(studio.infer.column('emr')).toContainText('wasm', { timeout: 90_000 });
 
   // Exports as a download (no save-file picker headless).
   await studio.api((api) => api.useFileSystemAccess(false));
