@@ -247,6 +247,12 @@ describe('merge-studio merge', () => {
     expect((await runCli(['merge', '--base', 'x', '--out', 'y', '--method', 'magic'])).err).toContain(
       'unknown merge method "magic"',
     );
+    // Names of Object.prototype are not methods either.
+    const proto = await runCli(['merge', '--base', 'x', '--out', 'y', '--method', 'constructor']);
+    expect(proto.code).toBe(2);
+    expect(proto.err.split('\n')[0]).toBe(
+      'merge-studio: unknown merge method "constructor" (use one of emr, avg, ta, ties)',
+    );
     expect((await runCli(['frobnicate'])).code).toBe(2);
     expect(
       (await runCli(['merge', '--out', 'y', '--base', 'b', '--task', 'a=b', '--lambda', 'abc'])).err,

@@ -35,7 +35,7 @@ const METHOD_ALIASES: Record<string, MethodName> = {
 };
 
 export function parseMethod(name: string): MethodName {
-  const m = METHOD_ALIASES[name];
+  const m = Object.hasOwn(METHOD_ALIASES, name) ? METHOD_ALIASES[name] : undefined;
   if (!m) throw new UsageError(`unknown merge method "${name}" (use one of ${METHOD_NAMES.join(', ')})`);
   return m;
 }

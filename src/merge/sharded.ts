@@ -55,7 +55,8 @@ export async function writeShardedTask(
     tensors.map((x) => x.byteLength),
     maxBytes,
   );
-  const weightMap: Record<string, string> = {};
+  // Null prototype: a tensor named __proto__ is an ordinary key of the index.
+  const weightMap: Record<string, string> = Object.create(null) as Record<string, string>;
   let total = 0;
   let written = 0;
   for (const [k, indices] of plan.entries()) {
