@@ -109,6 +109,11 @@ test('inference: a sample, routing and a drawing, side by side under every metho
   await infer.source('Tensor file').click();
   await infer.root.getByLabel('Tensor file').setInputFiles('src/inference/__fixtures__/digit-f32.npy');
   await expect(infer.caption).toHaveText('digit-f32.npy');
+  // A batch: one line per sample in every column.
+  await infer.root.getByLabel('Tensor file').setInputFiles('src/inference/__fixtures__/batch-f16.npy');
+  await expect(infer.column('emr').getByTestId('batch-rows').locator('li')).toHaveCount(2, {
+    timeout: 30_000,
+  });
   await infer.root.getByLabel('Tensor file').setInputFiles('src/inference/__fixtures__/ints-i8.npy');
   await expect(infer.root.getByRole('alert')).toContainText(
     'input pixels wants [batch, 1, 8, 8]; the file has [2, 2]',
