@@ -2,8 +2,9 @@
 // over one Web Worker per core (bit-identical to one thread); where workers cannot be started
 // (Node tests) it runs on this thread. The GPU engine gets a device of its own for the merge and
 // gives it back when the merge's engine is disposed; if the device is lost mid-merge, the merge goes
-// on on the CPU engine and its description says so (the finished merge shows it).
-import { wrap } from 'comlink';
+// on on the CPU engine and its description says so (the finished merge shows it). Likewise a CPU
+// worker that dies mid-merge hands the rest of the merge to this thread.
+import { wrap, type Remote } from 'comlink';
 import { acquireGpu } from '../../src/gpu/device';
 import { GpuEngine } from '../../src/gpu/engine';
 import { CpuEngine } from '../../src/merge/cpu/engine';
@@ -13,6 +14,58 @@ import { ParallelCpuEngine } from '../../src/merge/cpu/parallel';
 import type { MergeEngine } from '../../src/merge/engine';
 import type { EngineKind } from './protocol';
 
+/** Test hook: the next call into a CPU worker finds it crashed (see crashNextKernelCall). */
+const faults = { crashNext: false };
+
+/** Makes the next call into a CPU kernel worker crash that worker, as an out-of-memory kill would. */
+export function crashNextKernelCall(): void {
+  faults.crashNext = true;
+}
+
+export class WorkerCrashedError extends Error {
+  override readonly name = 'WorkerCrashedError';
+}
+
+/**
+ * A CPU worker's kernels, failing the calls waiting on it when the worker dies (its 'error'
+ * event) — a dead worker never answers, so without this a merge would wait forever.
+ */
+function guarded(worker: Worker): Remote<KernelServer> {
+  const remote = wrap<KernelServer>(worker);
+  let crashed: Error | undefined;
+  const waiting = new Set<(e: Error) => void>();
+  worker.addEventListener('error', (event) => {
+    event.preventDefault();
+    crashed = new WorkerCrashedError(`a CPU worker stopped (${event.message || 'no reason given'})`);
+    for (const reject of waiting) reject(crashed);
+    waiting.clear();
+  });
+  return new Proxy(remote, {
+    get(target, prop) {
+      const method = (target as unknown as Record<PropertyKey, unknown>)[prop];
+      if (prop === 'then' || typeof method !== 'function') return method;
+      return (...args: unknown[]) => {
+        if (faults.crashNext) {
+          faults.crashNext = false;
+          worker.terminate();
+          queueMicrotask(() => worker.dispatchEvent(new ErrorEvent('error', { message: 'test: stopped' })));
+        }
+        if (crashed) return Promise.reject(crashed);
+        return new Promise((resolve, reject) => {
+          waiting.add(reject);
+          (method as (...a: unknown[]) => Promise<unknown>)(...args)
+            .then(resolve, reject)
+            .finally(() => waiting.delete(reject));
+        });
+      };
+    },
+  });
+}
+
+/**
+ * One Web Worker per core; if one dies mid-merge (out of memory, a crash), the merge goes on on
+ * this thread from the chunk that failed, with the same results (FallbackEngine).
+ */
 function cpuEngine(): MergeEngine {
   const threads = globalThis.navigator?.hardwareConcurrency ?? 1;
   if (typeof Worker === 'undefined' || threads < 2) return new CpuEngine();
@@ -24,10 +77,12 @@ function cpuEngine(): MergeEngine {
         name: 'cpu-kernels',
       }),
   );
-  return new ParallelCpuEngine(
-    workers.map((w) => wrap<KernelServer>(w)),
-    () => workers.forEach((w) => w.terminate()),
-  );
+  const stop = () => workers.forEach((w) => w.terminate());
+  const parallel = new ParallelCpuEngine(workers.map(guarded), stop);
+  return new FallbackEngine(parallel, () => {
+    stop();
+    return new CpuEngine();
+  });
 }
 
 /** The GPU engine, falling back to the CPU engine for the rest of a merge if the device is lost. */

@@ -1,0 +1,53 @@
+// Plan: a CPU kernel worker that dies mid-merge (as an out-of-memory kill does) in real Chromium.
+// The merge goes on on the studio worker's own thread from the chunk that failed and ends with
+// the same λ as an undisturbed merge, saying so; the next merge starts fresh workers and works.
+import { describe, expect, it } from 'vitest';
+import { writeSafetensors } from '../../src/formats/safetensors';
+import { MemorySink } from '../../src/formats/sink';
+import { methodSpec } from '../../src/merge/methods';
+import { crashNextKernelCall } from './engine-choice';
+import { StudioService } from './service';
+
+/** A model with one tensor large enough to be split over the CPU workers (≥ 65 536 elements). */
+async function model(seed: number): Promise<Blob> {
+  let s = seed + 1;
+  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31), s / 2 ** 31 - 0.5);
+  const values = Float32Array.from(
+    { length: 1 << 18 },
+    (_, i) => Math.sin(i) * 0.1 + (seed ? rand() * 0.01 : 0),
+  );
+  const sink = new MemorySink();
+  await writeSafetensors(sink, [
+    { name: 'w', dtype: 'F32', shape: [512, 512], bytes: new Uint8Array(values.buffer) },
+  ]);
+  return new Blob([sink.bytes()]);
+}
+
+describe('a CPU worker that dies mid-merge', () => {
+  it('hands the rest of the merge to this thread, with the same result', async () => {
+    expect(navigator.hardwareConcurrency).toBeGreaterThanOrEqual(2); // else there are no workers to crash
+    const service = new StudioService();
+    for (const [i, id] of ['base', 'a', 'b', 'c'].entries())
+      expect((await service.open(id, { path: `${id}.safetensors`, file: await model(i) }, [])).ok).toBe(true);
+    const selection = { baseId: 'base', tasks: ['a', 'b', 'c'].map((id) => ({ id, name: id })) };
+    const merge = () => service.merge(selection, methodSpec('emr'), 'cpu', () => {});
+
+    const calm = await merge();
+    if (!calm.ok) throw new Error(calm.message);
+    expect(calm.summary.engine).toMatch(/^CPU \(\d+ workers\)$/);
+
+    crashNextKernelCall();
+    const crashed = await merge();
+    if (!crashed.ok) throw new Error(crashed.message);
+    expect(crashed.summary.engine).toMatch(
+      /^CPU \(reference engine\) \(after CPU \(\d+ workers\) failed: a CPU worker stopped/,
+    );
+    expect(crashed.summary.tasks.map((t) => t.lambda)).toEqual(calm.summary.tasks.map((t) => t.lambda));
+    expect(crashed.summary.tasks.map((t) => t.density)).toEqual(calm.summary.tasks.map((t) => t.density));
+
+    const again = await merge();
+    if (!again.ok) throw new Error(again.message);
+    expect(again.summary.engine).toMatch(/^CPU \(\d+ workers\)$/);
+    expect(again.summary.tasks.map((t) => t.lambda)).toEqual(calm.summary.tasks.map((t) => t.lambda));
+  });
+});
