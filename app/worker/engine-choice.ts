@@ -14,8 +14,31 @@ import { ParallelCpuEngine } from '../../src/merge/cpu/parallel';
 import type { MergeEngine } from '../../src/merge/engine';
 import type { EngineKind } from './protocol';
 
-/** Test hook: the next call into a CPU worker finds it crashed (see crashNextKernelCall). */
-const faults = { crashNext: false };
+/** Test hooks: the next call into a CPU worker finds it crashed; the next GPU merge loses its device. */
+const faults = { crashNext: false, loseDevice: false };
+
+/** Makes the next GPU merge lose its device once it has started, as a GPU reset would. */
+export function loseNextGpuDevice(): void {
+  faults.loseDevice = true;
+}
+
+/** The engine, with its device destroyed just before its first call. */
+function losingDevice(engine: MergeEngine, device: GPUDevice): MergeEngine {
+  let lost = false;
+  return new Proxy(engine, {
+    get(target, prop) {
+      const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
+      if (typeof value !== 'function' || prop === 'dispose') return value;
+      return (...args: unknown[]) => {
+        if (!lost) {
+          lost = true;
+          device.destroy();
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
 
 /** Makes the next call into a CPU kernel worker crash that worker, as an out-of-memory kill would. */
 export function crashNextKernelCall(): void {
@@ -87,7 +110,12 @@ function cpuEngine(): MergeEngine {
 
 /** The GPU engine, falling back to the CPU engine for the rest of a merge if the device is lost. */
 export async function createEngine(kind: EngineKind): Promise<MergeEngine> {
-  return kind === 'gpu'
-    ? new FallbackEngine(new GpuEngine(await acquireGpu(), true), cpuEngine)
-    : cpuEngine();
+  if (kind === 'cpu') return cpuEngine();
+  const gpu = await acquireGpu();
+  let engine: MergeEngine = new GpuEngine(gpu, true);
+  if (faults.loseDevice) {
+    faults.loseDevice = false;
+    engine = losingDevice(engine, gpu.device);
+  }
+  return new FallbackEngine(engine, cpuEngine);
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/formats/safetensors';
 import { MemorySink } from '../../src/formats/sink';
 import { methodSpec } from '../../src/merge/methods';
-import { crashNextKernelCall } from './engine-choice';
+import { crashNextKernelCall, loseNextGpuDevice } from './engine-choice';
 import { StudioService } from './service';
 
 /** A model with one tensor large enough to be split over the CPU workers (≥ 65 536 elements). */
@@ -49,5 +49,29 @@ describe('a CPU worker that dies mid-merge', () => {
     if (!again.ok) throw new Error(again.message);
     expect(again.summary.engine).toMatch(/^CPU \(\d+ workers\)$/);
     expect(again.summary.tasks.map((t) => t.lambda)).toEqual(calm.summary.tasks.map((t) => t.lambda));
+  });
+});
+
+describe('a GPU device lost mid-merge in the studio', () => {
+  it('finishes on the CPU with the CPU merge’s result, and says so', async () => {
+    const service = new StudioService();
+    for (const [i, id] of ['base', 'a', 'b', 'c'].entries())
+      expect((await service.open(id, { path: `${id}.safetensors`, file: await model(i) }, [])).ok).toBe(true);
+    const selection = { baseId: 'base', tasks: ['a', 'b', 'c'].map((id) => ({ id, name: id })) };
+    const cpu = await service.merge(selection, methodSpec('emr'), 'cpu', () => {});
+    if (!cpu.ok) throw new Error(cpu.message);
+    loseNextGpuDevice();
+    const lost = await service.merge(selection, methodSpec('emr'), 'gpu', () => {});
+    if (!lost.ok) throw new Error(lost.message);
+    expect(lost.summary.engine).toMatch(/^CPU .*\(after GPU: .* failed: /);
+    expect(lost.summary.tasks.map((t) => t.lambda)).toEqual(cpu.summary.tasks.map((t) => t.lambda));
+    const again = await service.merge(selection, methodSpec('emr'), 'gpu', () => {});
+    if (!again.ok) throw new Error(again.message);
+    expect(again.summary.engine).toMatch(/^GPU: /);
+    // The GPU adds its per-workgroup sums in another order: λ within 1e-6 relative (DESIGN.md).
+    again.summary.tasks.forEach((t, i) => {
+      const want = cpu.summary.tasks[i]?.lambda as number;
+      expect(Math.abs(t.lambda - want) / want).toBeLessThan(1e-6);
+    });
   });
 });
