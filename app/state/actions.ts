@@ -50,6 +50,7 @@ export async function addFiles(files: readonly PathedFile[], hints: AddHints = {
     origin: hints.origin ?? 'user',
   }));
   const worker = studioWorker();
+  await worker.setOrigin(filesStore.getState().origin === 'demo' ? 'demo' : 'user');
   await Promise.all(
     withIds.map(async ({ id, group }) => {
       const outcome = await worker.open(id, group.primary, group.companions);

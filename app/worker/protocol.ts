@@ -269,3 +269,17 @@ export interface EvalRequest {
 export type EvalOutcome =
   | { readonly ok: true; readonly report: EvalReport }
   | { readonly ok: false; readonly cancelled: boolean; readonly message: string };
+
+/** A finished EMR merge kept in the origin-private file system (app/worker/recent.ts). */
+export interface RecentMerge {
+  readonly id: string;
+  /** ISO time it was saved. */
+  readonly savedAt: string;
+  readonly method: string;
+  readonly tasks: readonly string[];
+  /** The base it was merged from: restoring needs it again. */
+  readonly base: { readonly file: string; readonly bytes: number };
+  /** The demo zoo (restored by loading the demo again) or the user's own files. */
+  readonly origin: 'demo' | 'user';
+  readonly bundleBytes: number;
+}

@@ -15,6 +15,7 @@ import type { MethodSpec } from '../../src/merge/methods';
 import { buildModelSet, ModelSetError, type ModelSet } from '../../src/merge/model-set';
 import { createEngine } from './engine-choice';
 import { InferenceHost } from './inference';
+import { RecentMerges } from './recent';
 import { addToHistogram, binEdges, logBins, maxAbs } from './histogram';
 import { maskImage, maskOnes } from './mask-image';
 import type {
@@ -35,6 +36,7 @@ import type {
   Selection,
   StorageSummary,
   AttachOutcome,
+  RecentMerge,
   EvalOutcome,
   EvalRequest,
   InferenceSetup,
@@ -78,6 +80,32 @@ export class StudioService {
 
   /** Task models past this many bytes are written as Hugging Face shards. */
   private shardBytes = DEFAULT_SHARD_BYTES;
+
+  private readonly recent = new RecentMerges();
+  /** The recent-merge save under way, so a listing waits for it. */
+  private saving: Promise<unknown> = Promise.resolve();
+  private origin: 'demo' | 'user' = 'user';
+  /** Why the last save to recent merges failed (e.g. storage full), if it did. */
+  private saveProblem: string | undefined;
+
+  /** Where the files came from (the demo zoo or the user's), recorded with recent merges. */
+  setOrigin(origin: 'demo' | 'user'): void {
+    this.origin = origin;
+  }
+
+  async recentMerges(): Promise<{ merges: RecentMerge[]; problem?: string }> {
+    await this.saving;
+    return { merges: await this.recent.list(), ...(this.saveProblem ? { problem: this.saveProblem } : {}) };
+  }
+
+  /** A recent merge's bundle, as a file to add like a dropped one. */
+  recentBundle(id: string): Promise<File> {
+    return this.recent.file(id);
+  }
+
+  removeRecent(id: string): Promise<void> {
+    return this.recent.remove(id);
+  }
 
   private readonly inference = new InferenceHost({
     checkpoint: (id) => this.checkpoints.get(id)?.checkpoint,
@@ -198,6 +226,7 @@ export class StudioService {
       const seconds = (performance.now() - started) / 1000;
       // Only a finished merge replaces the result on screen; a cancelled or failed one never does.
       this.replace({ result, engine, summary: this.summary(result, engine.description, seconds, 'merge') });
+      if (isEmr(result)) this.keep(result, selection.baseId);
       return { ok: true, summary: this.held?.summary as MergeSummary };
     } catch (e) {
       engine.dispose();
@@ -211,6 +240,18 @@ export class StudioService {
 
   cancel(): void {
     this.running?.abort();
+  }
+
+  /** Saves a finished EMR merge to recent merges, in the background (the result shows at once). */
+  private keep(result: EmrResult, baseId: string): void {
+    const base = this.checkpoints.get(baseId);
+    const record = { file: base?.checkpoint.files[0] ?? 'base', bytes: base?.bytes ?? 0 };
+    this.saving = this.saving
+      .then(() => this.recent.save(result, record, this.origin))
+      .then(
+        () => (this.saveProblem = undefined),
+        (e: unknown) => (this.saveProblem = `The merge was not kept in recent merges: ${errorMessage(e)}`),
+      );
   }
 
   /** Restores a merge result from an EMR bundle and the base it was made from. */

@@ -5,6 +5,7 @@ import { filesStore, taskNameProblems } from '../../state/files';
 import { AddFiles } from './AddFiles';
 import { AlignmentReport } from './AlignmentReport';
 import { CheckpointCard } from './CheckpointCard';
+import { RecentMerges } from './RecentMerges';
 
 export function LoadPanel() {
   const checkpoints = useStore(filesStore, (s) => s.checkpoints);
@@ -19,6 +20,7 @@ export function LoadPanel() {
         <span className="step">1</span> Models
       </h2>
       <AddFiles />
+      <RecentMerges />
       {checkpoints.length > 0 && (
         <ul className="checkpoints" aria-label="Checkpoints">
           {checkpoints.map((c) => (

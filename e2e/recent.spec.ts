@@ -1,0 +1,34 @@
+// Plan: a finished merge survives a reload. Load demo → merge → the merge is listed under Recent
+// merges (its bundle in the origin-private file system) → reload the page → Restore loads the demo
+// again and opens the bundle with its base: the same λ on screen → Delete empties the list.
+import { expect, test } from '@playwright/test';
+import { StudioPage } from './pages/studio';
+
+test('recent merges: a reload does not lose a finished merge', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const studio = new StudioPage(page);
+  await studio.open();
+  await studio.load.loadDemo.click();
+  await expect(studio.load.checkpoints).toHaveCount(9);
+  await studio.merge.engine.selectOption('cpu');
+  await studio.mergeAndWait();
+  const lambdas = await studio.inspect.lambdas();
+  const recent = page.getByTestId('recent-merges');
+  await expect(recent).toContainText('Recent merges (1, kept in this browser)');
+
+  await page.reload();
+  await page.waitForFunction(() => window.__studio !== undefined);
+  await expect(studio.load.checkpoints).toHaveCount(0);
+  await recent.getByText('Recent merges').click();
+  await expect(recent.locator('li')).toHaveCount(1);
+  await expect(recent.locator('li')).toContainText('8 tasks (plain, rotated');
+  await recent.getByRole('button', { name: 'Restore' }).click();
+  await expect(studio.merge.result).toContainText('Restored from a bundle', { timeout: 60_000 });
+  expect(await studio.inspect.lambdas()).toEqual(lambdas);
+  await expect(recent.getByRole('status')).toContainText('Restored the merge of');
+
+  await recent.getByRole('button', { name: /^Delete the merge/ }).click();
+  await expect(recent.locator('li')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
