@@ -28,10 +28,11 @@ export async function writeTensors(
   tensors: readonly OutputTensor[],
 ): Promise<number> {
   let bytes = 0;
-  // One write in flight while the next chunk is read and computed.
+  // One write in flight while the next chunk is read and computed (so a transient piece is written
+  // before its buffer comes round again).
   let pending: Promise<void> = Promise.resolve();
   for (const tensor of tensors) {
-    for await (const chunk of tensor.chunks()) {
+    for await (const chunk of tensor.transientChunks?.() ?? tensor.chunks()) {
       await pending;
       pending = writer.write(tensor.name, chunk);
       bytes += chunk.byteLength;

@@ -4,7 +4,7 @@
 import { dtypeBytes, narrowFromF32, type DType, type MergeDType } from '../formats/dtype';
 import type { TensorData, TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
-import type { MergeEngine } from './engine';
+import type { MergeEngine, RawChunk } from './engine';
 import { isEmr, type MergeResult } from './merge';
 import type { SharedTensor } from './model-set';
 import { chunkElements, DEFAULT_BUDGET_BYTES } from './scheduler';
@@ -18,6 +18,38 @@ export interface OutputTensor {
   readonly data: TensorData;
   /** The tensor's bytes in order, in pieces of bounded size (what the safetensors writer takes). */
   chunks(): AsyncIterable<Uint8Array>;
+  /**
+   * The same pieces in buffers that are reused: a piece stays valid only until the one after the
+   * next is asked for (a writer that awaits each write before asking for the next piece but one).
+   * Where the engine can write into a buffer (the CPU engine, F32): no allocation per piece.
+   */
+  transientChunks?(): AsyncIterable<Uint8Array>;
+}
+
+/** An engine that writes an F32 reconstruction into a given buffer (the CPU engines). */
+interface ReconstructInto {
+  emrReconstructF32Into(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+    out: Float32Array,
+  ): Promise<void>;
+}
+
+const writesInto = (e: MergeEngine): e is MergeEngine & ReconstructInto =>
+  typeof (e as Partial<ReconstructInto>).emrReconstructF32Into === 'function';
+
+/** Two buffers used in turn, grown as needed. */
+class BufferPair {
+  private readonly buffers: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
+  private turn = 0;
+  next(n: number): Float32Array {
+    this.turn ^= 1;
+    if ((this.buffers[this.turn] as Float32Array).length < n) this.buffers[this.turn] = new Float32Array(n);
+    return (this.buffers[this.turn] as Float32Array).subarray(0, n);
+  }
 }
 
 export function taskIndex(result: MergeResult, task: string): number {
@@ -29,6 +61,41 @@ export function taskIndex(result: MergeResult, task: string): number {
   return t;
 }
 
+/**
+ * Base bytes kept between the task models of one EMR result: every task's model needs the base's
+ * bytes again, so the first task's reads are kept (up to the budget, tensor by tensor in the order
+ * they are asked for) and the other tasks' reads come from memory.
+ */
+interface BaseCache {
+  budget: number;
+  readonly ranges: Map<string, { first: number; last: number; bytes: Uint8Array }>;
+}
+const baseCaches = new WeakMap<MergeResult, BaseCache>();
+
+function baseCacheOf(result: MergeResult, budgetBytes: number): BaseCache {
+  let c = baseCaches.get(result);
+  if (!c) baseCaches.set(result, (c = { budget: budgetBytes, ranges: new Map() }));
+  return c;
+}
+
+async function readBase(
+  cache: BaseCache,
+  shared: SharedTensor,
+  first: number,
+  last: number,
+): Promise<Uint8Array> {
+  const s = dtypeBytes(shared.base.dtype);
+  const key = `${shared.name}\u0000${first}`;
+  const hit = cache.ranges.get(key);
+  if (hit && hit.last >= last) return hit.bytes.subarray(0, (last - first) * s);
+  const bytes = await shared.base.data.read(first * s, last * s);
+  if (!hit && bytes.byteLength <= cache.budget) {
+    cache.budget -= bytes.byteLength;
+    cache.ranges.set(key, { first, last, bytes });
+  }
+  return bytes;
+}
+
 /** Bytes [start, end) of task t's version of a shared tensor, computed from the result on demand. */
 function sharedTensorData(
   result: MergeResult,
@@ -36,6 +103,7 @@ function sharedTensorData(
   shared: SharedTensor,
   dtype: MergeDType,
   engine: MergeEngine,
+  cache: BaseCache,
 ): TensorData {
   const size = dtypeBytes(dtype);
   return {
@@ -45,8 +113,7 @@ function sharedTensorData(
       const last = Math.min(shared.numel, Math.ceil(end / size));
       let bytes: Uint8Array<ArrayBuffer>;
       if (isEmr(result)) {
-        const s = dtypeBytes(shared.base.dtype);
-        const base = { bytes: await shared.base.data.read(first * s, last * s), dtype: shared.base.dtype };
+        const base = { bytes: await readBase(cache, shared, first, last), dtype: shared.base.dtype };
         const tau = (result.tauUni.get(shared.name) as Float32Array).subarray(first, last);
         const masks = result.masks.get(shared.name) as Uint32Array;
         const offset = t * maskWords(shared.numel) + first / 32;
@@ -70,10 +137,14 @@ export function taskModel(
   if (!task) throw new RangeError(`task index ${t} out of range`);
   const stepBytes = chunkElements(1, budgetBytes) * 4;
   const sharedByName = new Map(set.shared.map((s) => [s.name, s] as const));
+  const cache = baseCacheOf(result, budgetBytes);
+  const pair = new BufferPair();
   return [...task.checkpoint.tensors.values()].map((entry) => {
     const shared = sharedByName.get(entry.name);
     const dtype = shared ? (shared.tasks[t] as SharedTensor['tasks'][number]).dtype : entry.dtype;
-    const data = shared ? sharedTensorData(result, t, shared, dtype as MergeDType, engine) : entry.data;
+    const data = shared
+      ? sharedTensorData(result, t, shared, dtype as MergeDType, engine, cache)
+      : entry.data;
     const byteLength = shared ? shared.numel * dtypeBytes(dtype) : entry.byteLength;
     return {
       name: entry.name,
@@ -85,6 +156,31 @@ export function taskModel(
         for (let at = 0; at < byteLength; at += stepBytes)
           yield await data.read(at, Math.min(byteLength, at + stepBytes));
       },
+      ...(shared && dtype === 'F32' && isEmr(result) && writesInto(engine)
+        ? {
+            async *transientChunks() {
+              const step = stepBytes / 4; // a multiple of 32 elements
+              const masks = result.masks.get(shared.name) as Uint32Array;
+              const tauUni = result.tauUni.get(shared.name) as Float32Array;
+              const lambda = result.lambdas[t] as number;
+              for (let first = 0; first < shared.numel; first += step) {
+                const last = Math.min(shared.numel, first + step);
+                const base = { bytes: await readBase(cache, shared, first, last), dtype: shared.base.dtype };
+                const out = pair.next(last - first);
+                const offset = t * maskWords(shared.numel) + first / 32;
+                await engine.emrReconstructF32Into(
+                  base,
+                  tauUni.subarray(first, last),
+                  masks,
+                  offset,
+                  lambda,
+                  out,
+                );
+                yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+              }
+            },
+          }
+        : {}),
     };
   });
 }

@@ -1,7 +1,10 @@
-// The CPU reference engine: widens each chunk to f32 and runs the kernels of ./kernels.
+// The CPU reference engine: widens each chunk to f32 and runs the kernels of ./kernels — EMR's
+// through their WebAssembly SIMD twins (./wasm) where the runtime has WebAssembly SIMD, which give
+// the same bits (tested); `{ wasm: false }` keeps to the JavaScript kernels.
 import { narrowFromF32, widenToF32, type MergeDType } from '../../formats/dtype';
 import type { ChunkInput, MergeEngine, RawChunk } from '../engine';
 import * as k from './kernels';
+import { wasmAvailable, WasmKernels } from './wasm/host';
 
 /** f32 values of a chunk: a view when the bytes are aligned f32 (the kernels never write inputs). */
 function widen(c: RawChunk): Float32Array {
@@ -15,9 +18,16 @@ const tasksOf = (chunk: ChunkInput) => chunk.tasks.map(widen);
 
 export class CpuEngine implements MergeEngine {
   readonly kind = 'cpu' as const;
-  readonly description = 'CPU (reference engine)';
+  readonly description: string;
+  private readonly wasm: WasmKernels | undefined;
+
+  constructor(options: { wasm?: boolean } = {}) {
+    this.wasm = (options.wasm ?? true) && wasmAvailable() ? new WasmKernels() : undefined;
+    this.description = this.wasm ? 'CPU (WebAssembly SIMD)' : 'CPU (reference engine)';
+  }
 
   async emr(chunk: ChunkInput) {
+    if (this.wasm) return this.wasm.emr(chunk.base, chunk.tasks, chunk.numel);
     return k.emrChunk(widen(chunk.base), tasksOf(chunk), chunk.numel);
   }
   async emrReconstruct(
@@ -28,8 +38,29 @@ export class CpuEngine implements MergeEngine {
     lambda: number,
     dtype: MergeDType,
   ) {
-    return narrowFromF32(k.emrReconstruct(widen(base), tauUni, mask, maskOffsetWords, lambda), dtype);
+    const values = this.wasm
+      ? this.wasm.reconstruct(base, tauUni, mask, maskOffsetWords, lambda)
+      : k.emrReconstruct(widen(base), tauUni, mask, maskOffsetWords, lambda);
+    return narrowFromF32(values, dtype);
   }
+  /** Whether EMR runs on the WebAssembly SIMD kernels. */
+  get simd(): boolean {
+    return this.wasm !== undefined;
+  }
+
+  /** emrReconstruct for an F32 output, written to `out` (tauUni.length values). */
+  async emrReconstructF32Into(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+    out: Float32Array,
+  ): Promise<void> {
+    if (this.wasm) this.wasm.reconstructInto(base, tauUni, mask, maskOffsetWords, lambda, out);
+    else out.set(k.emrReconstruct(widen(base), tauUni, mask, maskOffsetWords, lambda));
+  }
+
   async average(chunk: ChunkInput) {
     return k.averageChunk(tasksOf(chunk), chunk.numel);
   }

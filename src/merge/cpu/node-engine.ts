@@ -1,19 +1,37 @@
-// The CPU engine for Node (the CLI): the kernels on worker threads, one per core.
-import { wrap } from 'comlink';
+// The CPU engine for Node (the CLI): the kernels on worker threads, one per core, started on first
+// use (an EMR merge with WebAssembly SIMD never needs them: see ./parallel.ts).
+import { wrap, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { KernelServer } from './kernel-server';
 import { ParallelCpuEngine } from './parallel';
 
-export function createNodeCpuEngine(threads = availableParallelism()): ParallelCpuEngine {
-  const workers = Array.from(
-    { length: Math.max(1, threads) },
-    () => new Worker(new URL('./node-worker-entry.mjs', import.meta.url)),
-  );
-  for (const w of workers) w.unref(); // an idle pool never keeps the process alive
+const KERNELS = ['emr', 'emrReconstruct', 'average', 'taskArithmetic', 'absHistogram', 'ties'] as const;
+
+export function createNodeCpuEngine(
+  threads = availableParallelism(),
+  options: { wasm?: boolean } = {},
+): ParallelCpuEngine {
+  const started: Worker[] = [];
+  const lazy = (): Remote<KernelServer> => {
+    let remote: Remote<KernelServer> | undefined;
+    const get = () => {
+      if (!remote) {
+        const w = new Worker(new URL('./node-worker-entry.mjs', import.meta.url));
+        w.unref(); // an idle pool never keeps the process alive
+        started.push(w);
+        remote = wrap<KernelServer>(nodeEndpoint(w));
+      }
+      return remote;
+    };
+    return Object.fromEntries(
+      KERNELS.map((k) => [k, (...args: unknown[]) => (get()[k] as (...a: unknown[]) => unknown)(...args)]),
+    ) as unknown as Remote<KernelServer>;
+  };
   return new ParallelCpuEngine(
-    workers.map((w) => wrap<KernelServer>(nodeEndpoint(w))),
-    () => void Promise.all(workers.map((w) => w.terminate())),
+    Array.from({ length: Math.max(1, threads) }, lazy),
+    () => void Promise.all(started.splice(0).map((w) => w.terminate())),
+    options,
   );
 }

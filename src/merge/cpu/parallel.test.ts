@@ -1,6 +1,8 @@
 // Plan: the CPU engine on worker threads gives the single-threaded engine's results bit for bit —
 // every method, chunks split across workers at 32-element boundaries (odd sizes included), and
-// small chunks kept local. The engine suite's reference tests then hold for it too.
+// small chunks kept local. The engine suite's reference tests then hold for it too. The calling
+// thread keeps to the JavaScript kernels here so that every chunk goes to the workers (which run the
+// WebAssembly SIMD kernels); with SIMD on the calling thread, EMR stays there.
 import { afterAll, describe, expect, it } from 'vitest';
 import { narrowFromF32 } from '../../formats/dtype';
 import type { ChunkInput } from '../engine';
@@ -8,9 +10,13 @@ import { CpuEngine } from './engine';
 import { createNodeCpuEngine } from './node-engine';
 import { MIN_PARALLEL_ELEMENTS, splitRanges } from './parallel';
 
-const parallel = createNodeCpuEngine(2);
-const single = new CpuEngine();
-afterAll(() => parallel.dispose());
+const parallel = createNodeCpuEngine(2, { wasm: false });
+const simd = createNodeCpuEngine(2);
+const single = new CpuEngine({ wasm: false });
+afterAll(() => {
+  parallel.dispose();
+  simd.dispose();
+});
 
 function chunk(numel: number, numTasks: number, seed: number): ChunkInput {
   let s = seed;
@@ -37,6 +43,7 @@ describe('ParallelCpuEngine', () => {
     it(`equals the single-threaded engine (${numel} elements)`, async () => {
       const c = chunk(numel, 5, numel);
       expect(await parallel.emr(c)).toEqual(await single.emr(c));
+      expect(await simd.emr(c)).toEqual(await single.emr(c));
       expect(await parallel.average(c)).toEqual(await single.average(c));
       expect(await parallel.taskArithmetic(c, 0.3)).toEqual(await single.taskArithmetic(c, 0.3));
       const thresholds = new Float32Array([0.001, 0.002, 0.003, 0.004, 0.005]);
@@ -48,9 +55,11 @@ describe('ParallelCpuEngine', () => {
       const r = await single.emr(c);
       const words = Math.ceil(numel / 32);
       for (const dtype of ['F32', 'BF16'] as const) {
+        const expected = await single.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype);
         expect(await parallel.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype)).toEqual(
-          await single.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype),
+          expected,
         );
+        expect(await simd.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype)).toEqual(expected);
       }
     }, 30_000);
   }

@@ -42,14 +42,18 @@ function buffersOf(chunk: ChunkInput): ArrayBuffer[] {
 export class ParallelCpuEngine implements MergeEngine {
   readonly kind = 'cpu' as const;
   readonly description: string;
-  private readonly local = new CpuEngine();
+  private readonly local: CpuEngine;
 
   constructor(
     private readonly workers: readonly Remote<KernelServer>[],
     /** Ends the workers (terminate). */
     private readonly close: () => void,
+    /** `wasm: false`: the calling thread's engine keeps to the JavaScript kernels (tests). */
+    options: { wasm?: boolean } = {},
   ) {
-    this.description = `CPU (${workers.length} worker${workers.length === 1 ? '' : 's'})`;
+    this.local = new CpuEngine(options);
+    const n = `${workers.length} worker${workers.length === 1 ? '' : 's'}`;
+    this.description = this.local.simd ? `CPU (WebAssembly SIMD, ${n})` : `CPU (${n})`;
   }
 
   /** Runs `work` on each range's piece of the chunk in its own worker, or locally when small. */
@@ -69,7 +73,16 @@ export class ParallelCpuEngine implements MergeEngine {
     return { ranges, parts };
   }
 
+  /**
+   * Whether EMR stays on the calling thread: with WebAssembly SIMD its kernels run faster there
+   * than the chunk's bytes travel to workers (measured: docs/benchmarks.md).
+   */
+  get simd(): boolean {
+    return this.local.simd;
+  }
+
   async emr(chunk: ChunkInput): Promise<EmrChunkOut> {
+    if (this.local.simd) return this.local.emr(chunk);
     const s = await this.spread(
       chunk,
       () => this.local.emr(chunk),
@@ -106,7 +119,7 @@ export class ParallelCpuEngine implements MergeEngine {
     dtype: MergeDType,
   ): Promise<Uint8Array<ArrayBuffer>> {
     const numel = tauUni.length;
-    if (numel < MIN_PARALLEL_ELEMENTS || this.workers.length < 2)
+    if (numel < MIN_PARALLEL_ELEMENTS || this.workers.length < 2 || this.local.simd)
       return this.local.emrReconstruct(base, tauUni, mask, maskOffsetWords, lambda, dtype);
     const ranges = splitRanges(numel, this.workers.length);
     const parts = await Promise.all(
@@ -128,6 +141,18 @@ export class ParallelCpuEngine implements MergeEngine {
     const out = new Uint8Array(numel * size);
     parts.forEach((p, i) => out.set(p, (ranges[i] as Range).start * size));
     return out;
+  }
+
+  /** See CpuEngine.emrReconstructF32Into (on the calling thread). */
+  emrReconstructF32Into(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+    out: Float32Array,
+  ): Promise<void> {
+    return this.local.emrReconstructF32Into(base, tauUni, mask, maskOffsetWords, lambda, out);
   }
 
   async average(chunk: ChunkInput): Promise<Float32Array> {

@@ -1,0 +1,150 @@
+// The WebAssembly SIMD kernels with their memory: inputs are copied in (F32 bytes as they are, any
+// alignment; other dtypes widened first), padded with zeros to whole 32-element words, and the
+// results copied out. One memory, grown as needed and reused call after call, so a merge touches
+// fresh pages only once.
+import { widenToF32 } from '../../../formats/dtype';
+import type { RawChunk } from '../../engine';
+import { leastPositiveMeanSum, maskWords, type EmrChunkOut } from '../kernels';
+import { kernelModuleBytes } from './kernels';
+
+interface Exports {
+  emr(
+    words: number,
+    n: number,
+    B: number,
+    T: number,
+    S: number,
+    U: number,
+    M: number,
+    W: number,
+    A: number,
+    least: number,
+  ): number;
+  reconstruct(words: number, B: number, U: number, M: number, lambda: number, O: number): void;
+}
+
+let module: WebAssembly.Module | undefined | null;
+
+/** The compiled kernels, or null where WebAssembly SIMD is not available. */
+function kernelModule(): WebAssembly.Module | null {
+  if (module === undefined) {
+    try {
+      module = new WebAssembly.Module(kernelModuleBytes());
+    } catch {
+      module = null;
+    }
+  }
+  return module;
+}
+
+export const wasmAvailable = (): boolean => kernelModule() !== null;
+
+const PAGE = 65536;
+const leastCache = new Map<number, number>();
+
+export class WasmKernels {
+  private readonly memory: WebAssembly.Memory;
+  private readonly exports: Exports;
+
+  constructor() {
+    const m = kernelModule();
+    if (!m) throw new Error('WebAssembly SIMD is not available');
+    this.memory = new WebAssembly.Memory({ initial: 1 });
+    this.exports = new WebAssembly.Instance(m, { env: { memory: this.memory } })
+      .exports as unknown as Exports;
+  }
+
+  private reserve(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+  }
+
+  /** Copies `n` f32 values of `c` to byte `at`, zeros up to `padded` values. */
+  private put(at: number, c: RawChunk | Float32Array, n: number, padded: number): void {
+    const mem = new Uint8Array(this.memory.buffer);
+    if (c instanceof Float32Array) mem.set(new Uint8Array(c.buffer, c.byteOffset, n * 4), at);
+    else if (c.dtype === 'F32') mem.set(c.bytes.subarray(0, n * 4), at);
+    else {
+      const f = widenToF32(c.bytes, c.dtype);
+      mem.set(new Uint8Array(f.buffer, f.byteOffset, n * 4), at);
+    }
+    mem.fill(0, at + n * 4, at + padded * 4);
+  }
+
+  emr(base: RawChunk | Float32Array, tasks: readonly (RawChunk | Float32Array)[], n: number): EmrChunkOut {
+    const numTasks = tasks.length;
+    const words = maskWords(n);
+    const padded = words * 32;
+    const stride = padded * 4;
+    const B = 0;
+    const T = B + stride;
+    const U = T + numTasks * stride;
+    const M = U + stride;
+    const W = words * 4;
+    const A = M + numTasks * W + ((8 - ((numTasks * W) % 8)) % 8);
+    this.reserve(A + 16 * numTasks);
+    this.put(B, base, n, padded);
+    tasks.forEach((task, t) => this.put(T + t * stride, task, n, padded));
+    const sums = new Float64Array(this.memory.buffer, A, 2 * numTasks);
+    sums.fill(0);
+    let least = leastCache.get(numTasks);
+    if (least === undefined) leastCache.set(numTasks, (least = leastPositiveMeanSum(numTasks)));
+    const conflicts = n === 0 ? 0 : this.exports.emr(words, numTasks, B, T, stride, U, M, W, A, least);
+    const buf = this.memory.buffer;
+    return {
+      tauUni: new Float32Array(buf, U, n).slice(),
+      masks: new Uint32Array(buf, M, numTasks * words).slice(),
+      sumAbsTau: new Float64Array(buf, A, numTasks).slice(),
+      sumAbsMasked: new Float64Array(buf, A + 8 * numTasks, numTasks).slice(),
+      conflicts,
+    };
+  }
+
+  /** θ₀ + λ·(M ⊙ τ_uni) in f32 for one chunk, as ../kernels.ts emrReconstruct. */
+  reconstruct(
+    base: RawChunk | Float32Array,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+  ): Float32Array<ArrayBuffer> {
+    return this.reconstructInMemory(base, tauUni, mask, maskOffsetWords, lambda).slice();
+  }
+
+  /** The same, written to `out` (tauUni.length values). */
+  reconstructInto(
+    base: RawChunk | Float32Array,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+    out: Float32Array,
+  ): void {
+    out.set(this.reconstructInMemory(base, tauUni, mask, maskOffsetWords, lambda));
+  }
+
+  /** The result as a view of the kernels' memory (valid until the next call). */
+  private reconstructInMemory(
+    base: RawChunk | Float32Array,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+  ): Float32Array<ArrayBuffer> {
+    const n = tauUni.length;
+    const words = maskWords(n);
+    const stride = words * 128;
+    const B = 0;
+    const U = stride;
+    const M = 2 * stride;
+    const O = M + words * 4 + ((16 - ((words * 4) % 16)) % 16);
+    this.reserve(O + stride);
+    this.put(B, base, n, words * 32);
+    this.put(U, tauUni, n, words * 32);
+    new Uint32Array(this.memory.buffer, M, words).set(
+      mask.subarray(maskOffsetWords, maskOffsetWords + words),
+    );
+    if (n > 0) this.exports.reconstruct(words, B, U, M, Math.fround(lambda), O);
+    return new Float32Array(this.memory.buffer, O, n);
+  }
+}

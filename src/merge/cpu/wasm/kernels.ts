@@ -1,0 +1,249 @@
+// The EMR kernels of ../kernels.ts in WebAssembly SIMD (4 f32 lanes an instruction), fused into
+// one pass over each 32-element mask word. They compute exactly what the JavaScript twins compute,
+// bit for bit (tested in ./wasm.test.ts): the same f32 operations in the same order per element,
+// and the f64 sums for the rescalers added one element at a time in element order.
+//
+// Memory layout is the caller's (./engine.ts): every array is padded to a whole number of 32-element
+// words with zeros, which change nothing (a zero τ elects −1, sets no mask bit, adds 0 to every sum).
+import { emitModule, F32, F64, Fn, I32, V128 } from './emit';
+
+// Core opcodes
+const I32_ADD = 0x6a;
+const I32_OR = 0x72;
+const I32_SHL = 0x74;
+const I32_SHR_U = 0x76;
+const I32_POPCNT = 0x69;
+const I32_LT_U = 0x49;
+const F64_ADD = 0xa0;
+const F64_PROMOTE_F32 = 0xbb;
+const BR_IF = 0x0d;
+// SIMD opcodes
+const I32X4_SPLAT = 0x11;
+const F32X4_SPLAT = 0x13;
+const F32X4_EXTRACT_LANE = 0x1f;
+const I32X4_NE = 0x38;
+const F32X4_EQ = 0x41;
+const F32X4_LT = 0x43;
+const F32X4_GT = 0x44;
+const F32X4_GE = 0x46;
+const V128_AND = 0x4e;
+const V128_OR = 0x50;
+const V128_BITSELECT = 0x52;
+const I32X4_BITMASK = 0xa4;
+const I32X4_MAX_S = 0xb8;
+const F32X4_ABS = 0xe0;
+const F32X4_ADD = 0xe4;
+const F32X4_SUB = 0xe5;
+const F32X4_MUL = 0xe6;
+
+const GROUPS = 8; // 4-lane groups in a 32-element word
+const ZERO = new Uint8Array(16);
+const LANE_BITS = new Uint8Array(new Uint32Array([1, 2, 4, 8]).buffer);
+const ONES_F32 = new Uint8Array(new Float32Array([1, 1, 1, 1]).buffer);
+const MINUS_ONES_F32 = new Uint8Array(new Float32Array([-1, -1, -1, -1]).buffer);
+
+const i32load = (f: Fn, offset = 0) => f.op(0x28, 2, offset);
+const i32store = (f: Fn, offset = 0) => f.op(0x36, 2, offset);
+const f64load = (f: Fn) => f.op(0x2b, 3, 0);
+const f64store = (f: Fn) => f.op(0x39, 3, 0);
+
+/** acc += lane 0, lane 1, lane 2, lane 3 of `vector` (f32 → f64), in that order. */
+function addLanes(f: Fn, acc: string, vector: string): void {
+  for (let lane = 0; lane < 4; lane++)
+    f.get(acc).get(vector).simd(F32X4_EXTRACT_LANE, lane).op(F64_PROMOTE_F32, F64_ADD).set(acc);
+}
+
+/** Lane mask of the 4 bits of `word` for group g: all ones where the element's bit is set. */
+function laneMask(f: Fn, word: string, g: number): void {
+  f.get(word)
+    .i32(4 * g)
+    .op(I32_SHR_U)
+    .simd(I32X4_SPLAT)
+    .v128const(LANE_BITS)
+    .simd(V128_AND)
+    .v128const(ZERO)
+    .simd(I32X4_NE);
+}
+
+/** `ptr += step; i += 1; continue while i < limit` (the loop runs at least once). */
+function next(f: Fn, i: string, limit: string, ...ptrs: [string, string][]): void {
+  for (const [ptr, step] of ptrs) f.get(ptr).get(step).op(I32_ADD).set(ptr);
+  f.get(i).i32(1).op(I32_ADD).tee(i).get(limit).op(I32_LT_U, BR_IF, 0);
+}
+
+/**
+ * emr(words, N, B, T, S, U, M, W, A, least) → conflicts. Base at B, task t at T + t·S, τ_uni out at
+ * U, task t's mask words at M + t·W, sums at A: Σ|τ_t| (N f64) then Σ|M_t⊙τ_uni| (N f64), added to.
+ */
+function emrFn(): Fn {
+  const f = new Fn(
+    'emr',
+    [
+      ['words', I32],
+      ['n', I32],
+      ['B', I32],
+      ['T', I32],
+      ['S', I32],
+      ['U', I32],
+      ['M', I32],
+      ['W', I32],
+      ['A', I32],
+      ['least', F32],
+    ],
+    [I32],
+  );
+  for (const l of ['wi', 'off', 'bp', 't', 'p', 'mp', 'ap', 'word', 'conflicts', 'eight']) f.local(l, I32);
+  f.local('acc', F64);
+  for (const l of ['x', 'v', 'tau', 'a', 'leastv']) f.local(l, V128);
+  for (let g = 0; g < GROUPS; g++) f.local(`s${g}`, V128).local(`e${g}`, V128).local(`d${g}`, V128);
+
+  f.i32(8).set('eight');
+  f.get('least').simd(F32X4_SPLAT).set('leastv');
+  f.loop(() => {
+    f.get('B').get('off').op(I32_ADD).set('bp');
+    // Σ_t τ_t in f32, task order (e_g holds the sums for now).
+    for (let g = 0; g < GROUPS; g++) f.v128const(ZERO).set(`e${g}`);
+    f.i32(0).set('t');
+    f.get('T').get('off').op(I32_ADD).set('p');
+    f.loop(() => {
+      for (let g = 0; g < GROUPS; g++) {
+        f.get(`e${g}`);
+        f.get('p')
+          .load128(16 * g)
+          .get('bp')
+          .load128(16 * g)
+          .simd(F32X4_SUB);
+        f.simd(F32X4_ADD).set(`e${g}`);
+      }
+      next(f, 't', 'n', ['p', 'S']);
+    });
+    // s = +1 where Σ ≥ the least Σ whose f32 mean is > 0, else −1.
+    for (let g = 0; g < GROUPS; g++) {
+      f.v128const(ONES_F32).v128const(MINUS_ONES_F32);
+      f.get(`e${g}`).get('leastv').simd(F32X4_GE).simd(V128_BITSELECT).set(`s${g}`);
+      f.v128const(ZERO).set(`e${g}`).v128const(ZERO).set(`d${g}`);
+    }
+    // Per task: v = s·τ (NaN → 0), Σ|τ|, ε = max(ε, v) on the bits, disagree |= v < 0, mask = v > 0.
+    f.i32(0).set('t');
+    f.get('T').get('off').op(I32_ADD).set('p');
+    f.get('M').get('wi').i32(2).op(I32_SHL).op(I32_ADD).set('mp');
+    f.get('A').set('ap');
+    f.loop(() => {
+      f.get('ap');
+      f64load(f);
+      f.set('acc');
+      f.i32(0).set('word');
+      for (let g = 0; g < GROUPS; g++) {
+        f.get('p')
+          .load128(16 * g)
+          .get('bp')
+          .load128(16 * g)
+          .simd(F32X4_SUB)
+          .set('tau');
+        f.get('tau').get(`s${g}`).simd(F32X4_MUL).set('x');
+        f.get('x').v128const(ZERO).get('x').get('x').simd(F32X4_EQ).simd(V128_BITSELECT).set('v');
+        f.get('tau').simd(F32X4_ABS).set('a');
+        addLanes(f, 'acc', 'a');
+        f.get(`e${g}`).get('v').simd(I32X4_MAX_S).set(`e${g}`);
+        f.get(`d${g}`).get('v').v128const(ZERO).simd(F32X4_LT).simd(V128_OR).set(`d${g}`);
+        f.get('word').get('v').v128const(ZERO).simd(F32X4_GT).simd(I32X4_BITMASK);
+        f.i32(4 * g)
+          .op(I32_SHL)
+          .op(I32_OR)
+          .set('word');
+      }
+      f.get('ap').get('acc');
+      f64store(f);
+      f.get('mp').get('word');
+      i32store(f);
+      next(f, 't', 'n', ['p', 'S'], ['mp', 'W'], ['ap', 'eight']);
+    });
+    // τ_uni = s·ε; conflicts: ε > 0 and some task disagrees.
+    for (let g = 0; g < GROUPS; g++) {
+      f.get('U').get('off').op(I32_ADD);
+      f.get(`s${g}`)
+        .get(`e${g}`)
+        .simd(F32X4_MUL)
+        .store128(16 * g);
+      f.get('conflicts');
+      f.get(`e${g}`).v128const(ZERO).simd(F32X4_GT).get(`d${g}`).simd(V128_AND).simd(I32X4_BITMASK);
+      f.op(I32_POPCNT, I32_ADD).set('conflicts');
+    }
+    // Σ_i M_t[i]·ε[i] per task, f32 products (exact: ε·1 or ε·0) added in f64.
+    f.i32(0).set('t');
+    f.get('M').get('wi').i32(2).op(I32_SHL).op(I32_ADD).set('mp');
+    f.get('A').get('n').i32(3).op(I32_SHL).op(I32_ADD).set('ap');
+    f.loop(() => {
+      f.get('ap');
+      f64load(f);
+      f.set('acc');
+      f.get('mp');
+      i32load(f);
+      f.set('word');
+      for (let g = 0; g < GROUPS; g++) {
+        f.get(`e${g}`);
+        laneMask(f, 'word', g);
+        f.v128const(ONES_F32).simd(V128_AND).simd(F32X4_MUL).set('a');
+        addLanes(f, 'acc', 'a');
+      }
+      f.get('ap').get('acc');
+      f64store(f);
+      next(f, 't', 'n', ['mp', 'W'], ['ap', 'eight']);
+    });
+    f.get('off').i32(128).op(I32_ADD).set('off');
+    f.get('wi').i32(1).op(I32_ADD).tee('wi').get('words').op(I32_LT_U, BR_IF, 0);
+  });
+  f.get('conflicts');
+  return f;
+}
+
+/** recon(words, B, U, M, lambda, O): O = where mask bit, B + f32(λ·U), else B (bits kept). */
+function reconstructFn(): Fn {
+  const f = new Fn(
+    'reconstruct',
+    [
+      ['words', I32],
+      ['B', I32],
+      ['U', I32],
+      ['M', I32],
+      ['lambda', F32],
+      ['O', I32],
+    ],
+    [],
+  );
+  for (const l of ['wi', 'off', 'word']) f.local(l, I32);
+  for (const l of ['lam', 'b']) f.local(l, V128);
+  f.get('lambda').simd(F32X4_SPLAT).set('lam');
+  f.loop(() => {
+    f.get('M').get('wi').i32(2).op(I32_SHL).op(I32_ADD);
+    i32load(f);
+    f.set('word');
+    for (let g = 0; g < GROUPS; g++) {
+      f.get('O').get('off').op(I32_ADD);
+      f.get('B')
+        .get('off')
+        .op(I32_ADD)
+        .load128(16 * g)
+        .set('b');
+      f.get('b')
+        .get('lam')
+        .get('U')
+        .get('off')
+        .op(I32_ADD)
+        .load128(16 * g)
+        .simd(F32X4_MUL)
+        .simd(F32X4_ADD);
+      f.get('b');
+      laneMask(f, 'word', g);
+      f.simd(V128_BITSELECT).store128(16 * g);
+    }
+    f.get('off').i32(128).op(I32_ADD).set('off');
+    f.get('wi').i32(1).op(I32_ADD).tee('wi').get('words').op(I32_LT_U, BR_IF, 0);
+  });
+  return f;
+}
+
+/** The kernels' module bytes (importing env.memory, shared when `shared`). */
+export function kernelModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
+  return emitModule([emrFn(), reconstructFn()], shared);
+}
