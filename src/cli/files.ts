@@ -1,11 +1,12 @@
 // Opening checkpoints from paths, and writing outputs so that an interrupted run leaves nothing
 // half-written under a final name.
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileSink, fileSource, type FileSource } from '../formats/node-files';
 import { openCheckpoint } from '../formats/open';
 import type { ByteSink } from '../formats/sink';
 import type { Checkpoint } from '../formats/tensor';
+import { parsePeftConfig, type PeftConfig } from '../peft/lora';
 
 /** Model files a directory may hold, in the order we look for them. */
 const DIRECTORY_ENTRIES = [
@@ -52,6 +53,26 @@ export async function openPath(path: string, files: OpenFiles): Promise<Checkpoi
   const siblings = (await readdir(dir)).filter((n) => n !== basename(file));
   const companions = await Promise.all(siblings.map((n) => files.open(join(dir, n))));
   return openCheckpoint(await files.open(file), companions);
+}
+
+/**
+ * A PEFT adapter at `path` (its folder, or its adapter_config.json): the config and the adapter's
+ * weights; undefined for any other checkpoint.
+ */
+export async function openAdapter(
+  path: string,
+  files: OpenFiles,
+): Promise<{ config: PeftConfig; checkpoint: Checkpoint } | undefined> {
+  const dir = (await stat(path).catch(() => undefined))?.isDirectory() ? path : dirname(path);
+  const configPath = join(dir, 'adapter_config.json');
+  if (basename(path) !== 'adapter_config.json' && dir !== path) return undefined;
+  const text = await readFile(configPath, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const config = parsePeftConfig(text, configPath);
+  const weights = join(dir, 'adapter_model.safetensors');
+  if (!(await stat(weights).catch(() => undefined)))
+    throw new Error(`${dir}: adapter_config.json without adapter_model.safetensors beside it`);
+  return { config, checkpoint: await openCheckpoint(await files.open(weights)) };
 }
 
 /** A file written under a temporary name and renamed into place only when it is complete. */

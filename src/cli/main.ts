@@ -26,7 +26,8 @@ import { evaluateTable, type EvalMethod } from '../inference/eval-table';
 import { taskOnnx } from '../inference/task-onnx';
 import { readLabeledSet } from '../inference/labeled';
 import { tableToCsv, tableToMarkdown } from '../inference/table';
-import { atomicOutput, OpenFiles, openPath, type AtomicOutput } from './files';
+import { atomicOutput, openAdapter, OpenFiles, openPath, type AtomicOutput } from './files';
+import { withAdapters, type TaskSource } from '../peft/set';
 import {
   buildSpec,
   jobFromYaml,
@@ -82,19 +83,24 @@ function fmtBytes(n: number): string {
 
 async function openSet(job: MergeJob, files: OpenFiles): Promise<ModelSet> {
   // allSettled: no read is still in flight when the first failure reaches the caller and files close.
-  const opened = await Promise.allSettled(
-    [job.base, ...job.tasks.map((t) => t.path)].map((p) => openPath(p, files)),
-  );
+  const opened = await Promise.allSettled([
+    openPath(job.base, files),
+    ...job.tasks.map(async (t) => {
+      // A PEFT adapter (its folder or adapter_config.json) is a task over the base (src/peft).
+      const adapter = await openAdapter(t.path, files);
+      return adapter
+        ? { name: t.name, checkpoint: adapter.checkpoint, peft: adapter.config }
+        : { name: t.name, checkpoint: await openPath(t.path, files) };
+    }),
+  ]);
   const failed = opened.find((o) => o.status === 'rejected');
   if (failed) throw failed.reason;
-  const [base, ...tasks] = opened.map((o) => (o as PromiseFulfilledResult<Checkpoint>).value) as [
+  const [base, ...tasks] = opened.map((o) => (o as PromiseFulfilledResult<unknown>).value) as [
     Checkpoint,
-    ...Checkpoint[],
+    ...TaskSource[],
   ];
-  return buildModelSet(
-    base,
-    tasks.map((checkpoint, i) => ({ name: (job.tasks[i] as MergeJob['tasks'][number]).name, checkpoint })),
-  );
+  const set = await withAdapters(base, tasks);
+  return buildModelSet(set.base, set.tasks);
 }
 
 async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
