@@ -2,7 +2,7 @@
 // width scores 0, normalization puts 2- and 10-class heads on one scale, ties go to the lower task.
 import { describe, expect, it } from 'vitest';
 import { disagrees, isProbabilities, softmax, topK } from './outputs';
-import { confidence, routeSample } from './route';
+import { confidence, routeSample, routedAccuracy } from './route';
 
 describe('outputs', () => {
   it('softmax is stable and sums to 1', () => {
@@ -48,5 +48,49 @@ describe('routing', () => {
       ]).task,
     ).toBe(0);
     expect(routeSample([[1, 0]]).runnerUp).toBeNull();
+  });
+});
+
+describe('routedAccuracy', () => {
+  // Two tasks: task 0 has 2 classes, task 1 has 3. Rows are [task 0's row, task 1's row].
+  const sharp2 = [9, 0]; // class 0, confident
+  const flat2 = [0, 0]; // confidence 0
+  const sharp3 = [0, 0, 9]; // class 2, confident
+  const flat3 = [0, 0, 0];
+  it('counts routing to the true task and, of those, top-1 equal to the label, per task and over all', () => {
+    const result = routedAccuracy(
+      [
+        { task: 0, label: 0, logits: [sharp2, flat3] }, // routed to 0, right
+        { task: 0, label: 1, logits: [sharp2, flat3] }, // routed to 0, wrong label
+        { task: 0, label: 0n, logits: [flat2, sharp3] }, // routed to 1: wrong task
+        { task: 1, label: 2, logits: [flat2, sharp3] }, // routed to 1, right
+      ],
+      2,
+    );
+    expect(result.samples).toBe(4);
+    expect(result.routing).toBe(3 / 4);
+    expect(result.accuracy).toBe(2 / 4);
+    expect(result.perTask).toEqual([
+      { samples: 3, routing: 2 / 3, accuracy: 1 / 3 },
+      { samples: 1, routing: 1, accuracy: 1 },
+    ]);
+    expect(result.picks).toEqual([
+      [2, 1],
+      [0, 1],
+    ]);
+  });
+  it('scores a task without inputs 0, and refuses rows that do not fit', () => {
+    const empty = routedAccuracy([], 2);
+    expect(empty).toMatchObject({ samples: 0, routing: 0, accuracy: 0 });
+    expect(empty.perTask[1]).toEqual({ samples: 0, routing: 0, accuracy: 0 });
+    expect(() => routedAccuracy([{ task: 2, label: 0, logits: [sharp2, sharp3] }], 2)).toThrow(
+      'a sample of task 2; there are 2 tasks',
+    );
+    expect(() => routedAccuracy([{ task: 0, label: 0, logits: [sharp2] }], 2)).toThrow(
+      '1 output rows for 2 tasks',
+    );
+  });
+  it('never picks a task whose row is NaN', () => {
+    expect(routeSample([[Number.NaN, 0], flat2]).task).toBe(1);
   });
 });
