@@ -99,7 +99,7 @@ async function openSet(job: MergeJob, files: OpenFiles): Promise<ModelSet> {
     Checkpoint,
     ...TaskSource[],
   ];
-  const set = await withAdapters(base, tasks);
+  const set = withAdapters(base, tasks);
   return buildModelSet(set.base, set.tasks);
 }
 

@@ -158,11 +158,7 @@ async function floats(entry: TensorEntry, file: string): Promise<Float32Array> {
  * computed on read. Full tensors the adapter saves (modules_to_save, e.g. a new classifier head)
  * replace the base's, or are task-specific when their shape differs.
  */
-export async function loraCheckpoint(
-  base: Checkpoint,
-  adapter: Checkpoint,
-  config: PeftConfig,
-): Promise<Checkpoint> {
+export function loraCheckpoint(base: Checkpoint, adapter: Checkpoint, config: PeftConfig): Checkpoint {
   const file = adapter.files[0] ?? 'adapter_model.safetensors';
   if (config.peftType !== 'LORA') throw new PeftError(file, 'not a LoRA adapter');
   const pairs = new Map<string, { a?: TensorEntry; b?: TensorEntry }>();

@@ -11,10 +11,10 @@ export interface TaskSource {
   readonly peft?: PeftConfig;
 }
 
-export async function withAdapters(
+export function withAdapters(
   base: Checkpoint,
   tasks: readonly TaskSource[],
-): Promise<{ base: Checkpoint; tasks: { name: string; checkpoint: Checkpoint }[] }> {
+): { base: Checkpoint; tasks: { name: string; checkpoint: Checkpoint }[] } {
   const ia3 = tasks.filter((t) => t.peft?.peftType === 'IA3');
   if (ia3.length) {
     if (ia3.length !== tasks.length)
@@ -33,11 +33,9 @@ export async function withAdapters(
   }
   return {
     base,
-    tasks: await Promise.all(
-      tasks.map(async (t) => ({
-        name: t.name,
-        checkpoint: t.peft ? await loraCheckpoint(base, t.checkpoint, t.peft) : t.checkpoint,
-      })),
-    ),
+    tasks: tasks.map((t) => ({
+      name: t.name,
+      checkpoint: t.peft ? loraCheckpoint(base, t.checkpoint, t.peft) : t.checkpoint,
+    })),
   };
 }
