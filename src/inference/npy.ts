@@ -17,22 +17,89 @@ export interface NpyArray {
   readonly shape: readonly number[];
   /** The values as float32 (booleans as 0/1, integers rounded to the nearest float32). */
   readonly data: Float32Array;
+  /**
+   * The values as stored, for what float32 cannot hold exactly (int64 labels, say): float16 as its
+   * bits, booleans as 0/1 bytes. For '<f4' the same array as `data`.
+   */
+  readonly raw: NpyRaw;
 }
+
+export type NpyRaw =
+  | Float32Array
+  | Float64Array
+  | Uint16Array
+  | BigInt64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint8Array;
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 type Reader = (view: DataView, at: number) => number;
-const READERS: Record<string, { size: number; read: Reader }> = {
-  '<f4': { size: 4, read: (v, a) => v.getFloat32(a, true) },
-  '<f8': { size: 8, read: (v, a) => v.getFloat64(a, true) },
-  '<f2': { size: 2, read: (v, a) => halfToFloat(v.getUint16(a, true)) },
-  '<i8': { size: 8, read: (v, a) => Number(v.getBigInt64(a, true)) },
-  '<i4': { size: 4, read: (v, a) => v.getInt32(a, true) },
-  '<i2': { size: 2, read: (v, a) => v.getInt16(a, true) },
-  '|i1': { size: 1, read: (v, a) => v.getInt8(a) },
-  '|u1': { size: 1, read: (v, a) => v.getUint8(a) },
-  '|b1': { size: 1, read: (v, a) => (v.getUint8(a) ? 1 : 0) },
+interface DtypeReader {
+  readonly size: number;
+  readonly read: Reader;
+  /** A copy of `count` stored values from a byte offset (copied: the offset need not be aligned). */
+  readonly raw: (bytes: Uint8Array, at: number, count: number) => NpyRaw;
+}
+const copy = <T>(make: (buffer: ArrayBuffer) => T, bytes: Uint8Array, at: number, length: number): T =>
+  make(bytes.slice(at, at + length).buffer);
+const READERS: Record<string, DtypeReader> = {
+  '<f4': {
+    size: 4,
+    read: (v, a) => v.getFloat32(a, true),
+    raw: (b, a, n) => copy((x) => new Float32Array(x), b, a, 4 * n),
+  },
+  '<f8': {
+    size: 8,
+    read: (v, a) => v.getFloat64(a, true),
+    raw: (b, a, n) => copy((x) => new Float64Array(x), b, a, 8 * n),
+  },
+  '<f2': {
+    size: 2,
+    read: (v, a) => halfToFloat(v.getUint16(a, true)),
+    raw: (b, a, n) => copy((x) => new Uint16Array(x), b, a, 2 * n),
+  },
+  '<i8': {
+    size: 8,
+    read: (v, a) => Number(v.getBigInt64(a, true)),
+    raw: (b, a, n) => copy((x) => new BigInt64Array(x), b, a, 8 * n),
+  },
+  '<i4': {
+    size: 4,
+    read: (v, a) => v.getInt32(a, true),
+    raw: (b, a, n) => copy((x) => new Int32Array(x), b, a, 4 * n),
+  },
+  '<i2': {
+    size: 2,
+    read: (v, a) => v.getInt16(a, true),
+    raw: (b, a, n) => copy((x) => new Int16Array(x), b, a, 2 * n),
+  },
+  '|i1': {
+    size: 1,
+    read: (v, a) => v.getInt8(a),
+    raw: (b, a, n) => copy((x) => new Int8Array(x), b, a, n),
+  },
+  '|u1': { size: 1, read: (v, a) => v.getUint8(a), raw: (b, a, n) => b.slice(a, a + n) },
+  '|b1': {
+    size: 1,
+    read: (v, a) => (v.getUint8(a) ? 1 : 0),
+    raw: (b, a, n) => b.slice(a, a + n).map((x) => (x ? 1 : 0)),
+  },
 };
+
+/**
+ * The reader for a descr: '=' (native) is little-endian on every platform we run on, and a
+ * one-byte type has no byte order, so '<i1', '=u1', '>b1' are '|i1', '|u1', '|b1'.
+ */
+function readerFor(descr: string): DtypeReader | undefined {
+  const order = descr[0];
+  const type = descr.slice(1);
+  if (['i1', 'u1', 'b1'].includes(type) && ['<', '>', '=', '|'].includes(order ?? ''))
+    return READERS[`|${type}`];
+  return READERS[order === '=' ? `<${type}` : descr];
+}
 
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -61,8 +128,8 @@ function parseHeader(file: string, text: string): { descr: string; fortran: bool
 }
 
 export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
-    throw new NpyError(file, 'not a .npy file (no \\x93NUMPY magic)');
+  if (MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyError(file, 'not a .npy file (no \\x93NUMPY magic)');
+  if (bytes.length < 10) throw new NpyError(file, 'truncated in its header');
   const major = bytes[6] as number;
   if (major < 1 || major > 3)
     throw new NpyError(file, `.npy format version ${major}.${bytes[7]} is not one we read`);
@@ -79,9 +146,9 @@ export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
   const { descr, fortran, shape } = parseHeader(file, text);
   if (fortran)
     throw new NpyError(file, 'the array is in Fortran order; save it in C order (np.ascontiguousarray)');
-  if (descr.startsWith('>'))
+  const reader = readerFor(descr);
+  if (!reader && descr.startsWith('>'))
     throw new NpyError(file, `big-endian data (${descr}) is not supported; save it little-endian`);
-  const reader = READERS[descr.replace(/^=/, '<')] ?? READERS[descr];
   if (!reader)
     throw new NpyError(file, `dtype ${descr} is not supported (float16/32/64, int8–64, uint8, bool are)`);
   const count = shape.reduce((a, d) => a * d, 1);
@@ -91,9 +158,15 @@ export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
       file,
       `truncated: shape (${shape.join(', ')}) needs ${need} bytes of data, the file has ${bytes.length - dataStart}`,
     );
+  // More bytes than the shape needs: the header and the data disagree, so neither can be trusted.
+  if (bytes.length - dataStart > need)
+    throw new NpyError(
+      file,
+      `shape (${shape.join(', ')}) of ${descr} needs ${need} bytes of data, the file has ${bytes.length - dataStart}`,
+    );
+  const raw = reader.raw(bytes, dataStart, count);
+  if (raw instanceof Float32Array) return { dtype: descr, shape, data: raw, raw };
   const data = new Float32Array(count);
-  if (descr === '<f4' && (bytes.byteOffset + dataStart) % 4 === 0)
-    data.set(new Float32Array(bytes.buffer, bytes.byteOffset + dataStart, count));
-  else for (let i = 0; i < count; i++) data[i] = reader.read(view, dataStart + i * reader.size);
-  return { dtype: descr, shape, data };
+  for (let i = 0; i < count; i++) data[i] = reader.read(view, dataStart + i * reader.size);
+  return { dtype: descr, shape, data, raw };
 }
