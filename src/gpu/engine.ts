@@ -280,7 +280,38 @@ export class GpuEngine implements MergeEngine {
     return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts };
   }
 
+  /** Reconstruction in binding-sized tiles (τ_uni, f32, is its largest binding). */
   private async reconstruct(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+    dtype: MergeDType,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    const n = tauUni.length;
+    const limit = Math.max(32, Math.floor(this.gpu.info.limits.maxStorageBufferBindingSize / 4 / 32) * 32);
+    if (n <= limit) return this.reconstructTile(base, tauUni, mask, maskOffsetWords, lambda, dtype);
+    const size = dtypeBytes(dtype);
+    const baseSize = dtypeBytes(base.dtype);
+    const out = new Uint8Array(n * size);
+    for (let start = 0; start < n; start += limit) {
+      const end = Math.min(n, start + limit);
+      const tile = { bytes: base.bytes.subarray(start * baseSize, end * baseSize), dtype: base.dtype };
+      const part = await this.reconstructTile(
+        tile,
+        tauUni.subarray(start, end),
+        mask,
+        maskOffsetWords + start / 32,
+        lambda,
+        dtype,
+      );
+      out.set(part, start * size);
+    }
+    return out;
+  }
+
+  private async reconstructTile(
     base: RawChunk,
     tauUni: Float32Array,
     mask: Uint32Array,
