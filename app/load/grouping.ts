@@ -1,6 +1,7 @@
 // Which dropped files belong together, and a first guess of each checkpoint's role — from names
 // alone, before any byte is read. A sharded safetensors index takes the shards beside it; an
-// .onnx takes its external-data files; every other file stands on its own.
+// .onnx takes its external-data files; a PEFT adapter's weights take their adapter_config.json;
+// every other file stands on its own.
 
 /** A file as far as grouping cares: its path inside a dropped folder (or just its name). */
 export interface NamedFile {
@@ -55,6 +56,14 @@ export function groupFiles<F extends NamedFile>(files: readonly F[]): Grouping<F
     shards.forEach((s) => taken.add(s));
     groups.push({ primary: index, companions: shards });
   }
+  // A PEFT adapter folder: its weights with adapter_config.json beside them.
+  for (const config of files.filter((f) => baseName(f.path) === 'adapter_config.json')) {
+    const weights = inDir(dirOf(config.path)).find((f) => baseName(f.path) === 'adapter_model.safetensors');
+    if (!weights) continue;
+    taken.add(config);
+    taken.add(weights);
+    groups.push({ primary: weights, companions: [config] });
+  }
   const onnxFiles = files.filter((f) => ONNX.test(f.path) && !taken.has(f));
   for (const model of onnxFiles) taken.add(model);
   for (const model of onnxFiles) {
@@ -92,7 +101,7 @@ export function looksLikeBase(path: string): boolean {
 export function stemOf(path: string): string {
   const name = baseName(path).replace(/(\.safetensors)?\.index\.json$|\.safetensors$|\.onnx$/i, '');
   // A Hugging Face folder holds "model.safetensors": the folder says what it is.
-  if (/^(model|pytorch_model)$/i.test(name)) {
+  if (/^(model|pytorch_model|adapter_model)$/i.test(name)) {
     const dir = dirOf(path);
     if (dir) return baseName(dir);
   }

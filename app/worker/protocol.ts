@@ -19,6 +19,8 @@ export interface CheckpointSummary {
   readonly bytes: number;
   /** An EMR bundle written by this studio (its metadata says so), not a model. */
   readonly isBundle: boolean;
+  /** A PEFT adapter (adapter_config.json beside its weights): a task over the base. */
+  readonly peft?: { readonly type: 'LORA' | 'IA3'; readonly r: number; readonly alpha: number };
 }
 
 export type OpenOutcome =
@@ -119,6 +121,8 @@ export interface StorageSummary {
   readonly baseBytes: number;
   /** τ_uni (f32) + N one-bit masks + N scalars + the task-specific tensors. */
   readonly bundleBytes: number;
+  /** When the tasks came as PEFT adapters: their files' bytes, all together. */
+  readonly adapterBytes?: number;
 }
 
 export type MergeOutcome =

@@ -13,6 +13,8 @@ import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../../src/merge
 import { isEmr, runMerge, type EmrResult, type MergeResult } from '../../src/merge/merge';
 import type { MethodSpec } from '../../src/merge/methods';
 import { buildModelSet, ModelSetError, type ModelSet } from '../../src/merge/model-set';
+import { parsePeftConfig, PeftError, type PeftConfig } from '../../src/peft/lora';
+import { withAdapters, type TaskSource } from '../../src/peft/set';
 import { createEngine } from './engine-choice';
 import { InferenceHost } from './inference';
 import { RecentMerges } from './recent';
@@ -71,7 +73,10 @@ const SAMPLE_PER_TENSOR = 1 << 16;
 const PROGRESS_EVERY_MS = 80;
 
 export class StudioService {
-  private readonly checkpoints = new Map<string, { checkpoint: Checkpoint; bytes: number }>();
+  private readonly checkpoints = new Map<
+    string,
+    { checkpoint: Checkpoint; bytes: number; peft?: PeftConfig }
+  >();
   private held: Held | undefined;
   private running: AbortController | undefined;
   private merges = 0;
@@ -129,10 +134,14 @@ export class StudioService {
   async open(id: string, primary: PathedFile, companions: readonly PathedFile[]): Promise<OpenOutcome> {
     try {
       const source = (f: PathedFile) => blobSource(f.file, baseName(f.path));
-      const checkpoint = await openCheckpoint(source(primary), companions.map(source));
+      // A PEFT adapter: its weights, with adapter_config.json beside them (src/peft).
+      const config = companions.find((f) => baseName(f.path) === 'adapter_config.json');
+      const peft = config ? parsePeftConfig(await config.file.text(), config.path) : undefined;
+      const others = companions.filter((f) => f !== config);
+      const checkpoint = await openCheckpoint(source(primary), others.map(source));
       const bytes = [primary, ...companions].reduce((a, f) => a + f.file.size, 0);
-      this.checkpoints.set(id, { checkpoint, bytes });
-      return { ok: true, summary: summarize(checkpoint, bytes) };
+      this.checkpoints.set(id, { checkpoint, bytes, ...(peft ? { peft } : {}) });
+      return { ok: true, summary: summarize(checkpoint, bytes, peft) };
     } catch (e) {
       this.checkpoints.delete(id);
       return { ok: false, message: errorMessage(e) };
@@ -167,18 +176,39 @@ export class StudioService {
     if (!base)
       return { message: 'Pick a base model: the checkpoint the tasks were fine-tuned from.', refused: [] };
     const refused: RefusedTask[] = [];
-    const tasks = [];
+    const tasks: TaskSource[] = [];
+    const adapterSize = new Map<Checkpoint, number>();
     for (const t of selection.tasks) {
-      const checkpoint = this.checkpoints.get(t.id)?.checkpoint;
-      if (!checkpoint) continue;
-      const why = otherModel(base, checkpoint);
+      const held = this.checkpoints.get(t.id);
+      if (!held) continue;
+      if (held.peft) {
+        // An adapter names the base's modules its own way: checked by wrapping it over the base.
+        try {
+          withAdapters(base, [{ name: t.name, checkpoint: held.checkpoint, peft: held.peft }]);
+          tasks.push({ name: t.name, checkpoint: held.checkpoint, peft: held.peft });
+          adapterSize.set(held.checkpoint, held.bytes);
+        } catch (e) {
+          if (!(e instanceof PeftError)) throw e;
+          refused.push({ id: t.id, message: `Not an adapter of this base: ${e.problem}`, differing: [] });
+        }
+        continue;
+      }
+      const why = otherModel(base, held.checkpoint);
       if (why) refused.push({ id: t.id, ...why });
-      else tasks.push({ name: t.name, checkpoint });
+      else tasks.push({ name: t.name, checkpoint: held.checkpoint });
     }
     try {
-      return { set: buildModelSet(base, tasks), refused };
+      const wrapped = withAdapters(base, tasks);
+      const set = buildModelSet(wrapped.base, wrapped.tasks);
+      const sizes = tasks.map((t) => (t.peft ? adapterSize.get(t.checkpoint) : undefined));
+      if (sizes.length && sizes.every((b) => b !== undefined))
+        this.adapterTotals.set(
+          set,
+          sizes.reduce((x: number, b) => x + (b as number), 0),
+        );
+      return { set, refused };
     } catch (e) {
-      if (e instanceof ModelSetError) return { message: e.message, refused };
+      if (e instanceof ModelSetError || e instanceof PeftError) return { message: e.message, refused };
       throw e;
     }
   }
@@ -383,8 +413,16 @@ export class StudioService {
       source,
       tasks,
       tensors,
-      storage: storageOf(set),
+      storage: { ...storageOf(set), ...this.adapterBytes(set) },
     };
+  }
+
+  /** The adapters' own bytes, for model sets whose tasks are all PEFT adapters. */
+  private readonly adapterTotals = new WeakMap<ModelSet, number>();
+
+  private adapterBytes(set: ModelSet): { adapterBytes?: number } {
+    const total = this.adapterTotals.get(set);
+    return total === undefined ? {} : { adapterBytes: total };
   }
 
   maskImage(req: MaskImageRequest): MaskImage | undefined {
@@ -526,7 +564,7 @@ class ExportWriter {
   }
 }
 
-function summarize(checkpoint: Checkpoint, bytes: number): CheckpointSummary {
+function summarize(checkpoint: Checkpoint, bytes: number, peft?: PeftConfig): CheckpointSummary {
   const dtypes: Record<string, number> = {};
   let parameters = 0;
   for (const e of checkpoint.tensors.values()) {
@@ -541,6 +579,7 @@ function summarize(checkpoint: Checkpoint, bytes: number): CheckpointSummary {
     dtypes,
     bytes,
     isBundle: checkpoint.metadata.get('format') === BUNDLE_FORMAT,
+    ...(peft ? { peft: { type: peft.peftType, r: peft.r, alpha: peft.loraAlpha } } : {}),
   };
 }
 

@@ -22,6 +22,13 @@ export function Storage({ result }: { result: MergeSummary }) {
           <span className="bar-value">{formatBytes(ours)}</span>
         </div>
       </div>
+      {result.storage.adapterBytes !== undefined && (
+        <p className="muted" data-testid="adapter-storage">
+          The {result.tasks.length} adapters themselves: {formatBytes(result.storage.adapterBytes)} (the
+          bundle is {(bundleBytes / Math.max(1, result.storage.adapterBytes)).toFixed(1)}× their size: it
+          holds the merged full-size weights, not low-rank factors).
+        </p>
+      )}
       <p>
         <strong>{ratio.toFixed(1)}×</strong> smaller. The bundle holds τ_uni (4 bytes per shared parameter),{' '}
         {result.tasks.length} one-bit masks, {result.tasks.length} scalars and the task heads:{' '}

@@ -45,6 +45,13 @@ export function CheckpointCard({ c, nameProblem }: { c: LoadedCheckpoint; namePr
             .map(([d, n]) => `${d}${Object.keys(s.dtypes).length > 1 ? ` ×${n}` : ''}`)
             .join(', ')}{' '}
           · {formatBytes(s.bytes)}
+          {s.peft && (
+            <span className="badge" data-testid="peft-badge">
+              {s.peft.type === 'LORA'
+                ? `LoRA adapter · r = ${s.peft.r} · α = ${s.peft.alpha}`
+                : '(IA)³ adapter'}
+            </span>
+          )}
         </p>
       )}
       {c.status === 'ready' && (
