@@ -2,7 +2,9 @@
 // elect/mask pass and reconstruction, averaging and Task Arithmetic, TIES's radix histogram and
 // trimmed election; the CPU engine's kernels are their twins and the tests hold them equal.
 // Inputs go up in their stored dtype (f32/f16/bf16 words; the shaders decode them), the N task
-// chunks packed in one buffer, and every output of a chunk comes back in one mapped read.
+// chunks packed in one buffer, and every output of a tile comes back in one mapped read.
+// Pipelined: a chunk goes up in tiles over two pooled buffer sets, so tile k+1 is packed, uploaded
+// and submitted while tile k computes and reads back (also across calls issued without waiting).
 // Their results equal the CPU twins' bit for bit on any device (shaders/merge/exact.wgsl): a kernel
 // that meets a value outside the range where that holds (subnormal, tiny, huge, NaN, ±∞) says so,
 // and that tile is recomputed by the CPU twin — rare in real checkpoints, and then exact rather than
@@ -24,6 +26,16 @@ import { dispatchShape } from './reduce';
 const ELECT_WORKGROUP = 64;
 const RECONSTRUCT_WORKGROUP = 256;
 const LINEAR_WORKGROUP = 256;
+/**
+ * Packed task bytes per pipelined tile: small enough that a chunk makes several tiles (upload of one
+ * overlaps the compute of the other), large enough to fill a GPU. A multiple of the elect kernel's
+ * span (ELECT_WORKGROUP words of 32 elements), so its per-workgroup partials, added in order in f64,
+ * are the same whatever the tiling.
+ */
+const PIPELINE_TILE_BYTES = 32 * 2 ** 20;
+const ELECT_SPAN = ELECT_WORKGROUP * 32;
+/** Buffer sets in flight: one computing or reading back while the next is filled. */
+const SLOTS = 2;
 /** The elect kernel keeps per-task state in private arrays of this size (prepended as its MAX_TASKS). */
 export const MAX_GPU_TASKS = 64;
 
@@ -87,6 +99,30 @@ const usage = () => ({
   uniform: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
 });
 
+/** An EMR tile as the GPU gives it: per-workgroup f32 partials (|τ_t|, |M_t ⊙ τ_uni|) per task. */
+interface GpuEmrTile {
+  readonly tauUni: Float32Array<ArrayBuffer>;
+  readonly masks: Uint32Array<ArrayBuffer>;
+  readonly partials: Float32Array;
+  readonly conflicts: number;
+}
+
+/** Adds a tile's partials to the chunk's sums, workgroup by workgroup, in f64. */
+function addPartials(
+  partials: Float32Array,
+  numTasks: number,
+  sumAbsTau: Float64Array,
+  sumAbsMasked: Float64Array,
+): void {
+  const groups = partials.length / (numTasks * 2);
+  for (let g = 0; g < groups; g++) {
+    for (let t = 0; t < numTasks; t++) {
+      sumAbsTau[t] = (sumAbsTau[t] as number) + (partials[(g * numTasks + t) * 2] as number);
+      sumAbsMasked[t] = (sumAbsMasked[t] as number) + (partials[(g * numTasks + t) * 2 + 1] as number);
+    }
+  }
+}
+
 export class GpuEngine implements MergeEngine {
   readonly kind = 'gpu' as const;
   readonly description: string;
@@ -137,16 +173,20 @@ export class GpuEngine implements MergeEngine {
     return p;
   }
 
-  /** Largest chunk (elements, a multiple of 32) whose N packed task chunks fit one binding. */
+  /**
+   * Largest tile (elements) whose N packed task chunks fit one binding and PIPELINE_TILE_BYTES: a
+   * multiple of ELECT_SPAN where that fits, else of 32 (tiny forced limits in tests).
+   */
   private maxElements(numTasks: number, dtype: MergeDType): number {
-    const perElement = numTasks * dtypeBytes(dtype);
-    return Math.max(32, Math.floor(this.gpu.info.limits.maxStorageBufferBindingSize / perElement / 32) * 32);
+    const perElement = Math.max(4, numTasks * dtypeBytes(dtype)); // τ_uni and outputs are f32
+    const binding = Math.floor(this.gpu.info.limits.maxStorageBufferBindingSize / perElement);
+    const pipelined = Math.floor(PIPELINE_TILE_BYTES / perElement / ELECT_SPAN) * ELECT_SPAN;
+    const elements = Math.min(binding, Math.max(ELECT_SPAN, pipelined));
+    const unit = elements >= ELECT_SPAN ? ELECT_SPAN : 32;
+    return Math.max(32, Math.floor(elements / unit) * unit);
   }
 
-  /**
-   * The chunk as binding-sized tiles (multiples of 32 elements), each with its first element; tiles
-   * run one after another since they share the pooled buffers.
-   */
+  /** The chunk as tiles (see maxElements), each with its first element. */
   private tiles(chunk: ChunkInput): { start: number; tile: ChunkInput }[] {
     const limit = this.maxElements(chunk.tasks.length, chunk.tasks[0]?.dtype ?? 'F32');
     if (chunk.numel <= limit) return [{ start: 0, tile: chunk }];
@@ -162,16 +202,27 @@ export class GpuEngine implements MergeEngine {
     return out;
   }
 
-  /** GPU work runs one call at a time: calls share the pooled buffers and their mapped readback. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work, work);
-    this.queue = next.catch(() => {});
-    return next;
+  /**
+   * Buffer sets: a tile takes the next set in issue order and holds it until its readback is
+   * copied out, so at most SLOTS tiles are in flight and their buffers never alias. `work` gets the
+   * set's pool-key suffix.
+   */
+  private readonly slotDone: Promise<void>[] = Array.from({ length: SLOTS }, () => Promise.resolve());
+  private turn = 0;
+  private inSlot<T>(work: (slot: string) => Promise<T>): Promise<T> {
+    const slot = this.turn;
+    this.turn = (slot + 1) % SLOTS;
+    const previous = this.slotDone[slot] as Promise<void>;
+    const run = previous.then(() => work(`#${slot}`));
+    this.slotDone[slot] = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   emr(chunk: ChunkInput): Promise<EmrChunkOut> {
-    return this.serial(() => this.emrChunk(chunk));
+    return this.emrChunk(chunk);
   }
 
   emrReconstruct(
@@ -182,7 +233,7 @@ export class GpuEngine implements MergeEngine {
     lambda: number,
     dtype: MergeDType,
   ): Promise<Uint8Array<ArrayBuffer>> {
-    return this.serial(() => this.reconstruct(base, tauUni, mask, maskOffsetWords, lambda, dtype));
+    return this.reconstruct(base, tauUni, mask, maskOffsetWords, lambda, dtype);
   }
 
   private async emrChunk(chunk: ChunkInput): Promise<EmrChunkOut> {
@@ -191,30 +242,49 @@ export class GpuEngine implements MergeEngine {
       throw new RangeError(`the GPU engine merges up to ${MAX_GPU_TASKS} tasks at once; got ${numTasks}`);
     const taskDtype = chunk.tasks[0]?.dtype ?? 'F32';
     if (chunk.tasks.some((t) => t.dtype !== taskDtype)) return this.cpu.emr(chunk); // mixed dtypes: rare; CPU twin
+    // All tiles issued at once: the buffer sets pace them, and the next uploads while one computes.
     const tiles = this.tiles(chunk);
-    if (tiles.length === 1) return this.emrTile(chunk);
-    const out: { r: EmrChunkOut; start: number; numel: number }[] = [];
-    for (const { start, tile } of tiles) out.push({ r: await this.emrTile(tile), start, numel: tile.numel });
+    const parts = await Promise.all(tiles.map(({ tile }) => this.emrTile(tile)));
     const totalWords = maskWords(chunk.numel);
-    const tauUni = new Float32Array(chunk.numel);
-    const masks = new Uint32Array(numTasks * totalWords);
+    const one = tiles.length === 1;
+    const tauUni = one ? undefined : new Float32Array(chunk.numel);
+    const masks = one ? undefined : new Uint32Array(numTasks * totalWords);
     const sumAbsTau = new Float64Array(numTasks);
     const sumAbsMasked = new Float64Array(numTasks);
     let conflicts = 0;
-    for (const { r, start, numel } of out) {
-      tauUni.set(r.tauUni, start);
-      const w = maskWords(numel);
-      for (let t = 0; t < numTasks; t++) {
-        masks.set(r.masks.subarray(t * w, (t + 1) * w), t * totalWords + start / 32);
-        sumAbsTau[t] = (sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
-        sumAbsMasked[t] = (sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
+    parts.forEach((r, i) => {
+      const { start, tile } = tiles[i] as (typeof tiles)[number];
+      if (tauUni && masks) {
+        tauUni.set(r.tauUni, start);
+        const w = maskWords(tile.numel);
+        for (let t = 0; t < numTasks; t++)
+          masks.set(r.masks.subarray(t * w, (t + 1) * w), t * totalWords + start / 32);
       }
+      // In workgroup order across tiles: the same f64 sums whatever the tiling.
+      if ('partials' in r) addPartials(r.partials, numTasks, sumAbsTau, sumAbsMasked);
+      else
+        for (let t = 0; t < numTasks; t++) {
+          sumAbsTau[t] = (sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
+          sumAbsMasked[t] = (sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
+        }
       conflicts += r.conflicts;
-    }
-    return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts };
+    });
+    const first = parts[0] as (typeof parts)[number];
+    return {
+      tauUni: tauUni ?? first.tauUni,
+      masks: masks ?? first.masks,
+      sumAbsTau,
+      sumAbsMasked,
+      conflicts,
+    };
   }
 
-  private async emrTile(chunk: ChunkInput): Promise<EmrChunkOut> {
+  /** One tile's pass: the GPU's per-workgroup partials, or the CPU twin's result when out of range. */
+  private emrTile(chunk: ChunkInput): Promise<EmrChunkOut | GpuEmrTile> {
+    return this.inSlot((slot) => this.emrTileIn(chunk, slot));
+  }
+
+  private async emrTileIn(chunk: ChunkInput, slot: string): Promise<EmrChunkOut | GpuEmrTile> {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
     const n = chunk.numel;
@@ -234,13 +304,13 @@ export class GpuEngine implements MergeEngine {
       partials: allGroups * numTasks * 2 * 4,
       totals: 8,
     };
-    const bParams = pool.get('elect.params', params.byteLength, uniform);
-    const bBase = pool.get('elect.base', baseWords.byteLength, storageIn);
-    const bTasks = pool.get('elect.tasks', packed.byteLength, storageIn);
-    const bTau = pool.get('elect.tau', sizes.tau, storageOut);
-    const bMasks = pool.get('elect.masks', sizes.masks, storageOut);
-    const bPartials = pool.get('elect.partials', sizes.partials, storageOut);
-    const bTotals = pool.get('elect.totals', sizes.totals, storageOut);
+    const bParams = pool.get(`elect.params${slot}`, params.byteLength, uniform);
+    const bBase = pool.get(`elect.base${slot}`, baseWords.byteLength, storageIn);
+    const bTasks = pool.get(`elect.tasks${slot}`, packed.byteLength, storageIn);
+    const bTau = pool.get(`elect.tau${slot}`, sizes.tau, storageOut);
+    const bMasks = pool.get(`elect.masks${slot}`, sizes.masks, storageOut);
+    const bPartials = pool.get(`elect.partials${slot}`, sizes.partials, storageOut);
+    const bTotals = pool.get(`elect.totals${slot}`, sizes.totals, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTasks, 0, packed);
@@ -261,23 +331,14 @@ export class GpuEngine implements MergeEngine {
         [bPartials, sizes.partials],
         [bTotals, sizes.totals],
       ],
-      'elect.readback',
+      `elect.readback${slot}`,
     );
     const tauUni = new Float32Array(mapped, 0, n);
     const masks = new Uint32Array(mapped, sizes.tau, numTasks * wordsOut);
     const partials = new Float32Array(mapped, sizes.tau + sizes.masks, allGroups * numTasks * 2);
     const totals = new Uint32Array(mapped, sizes.tau + sizes.masks + sizes.partials, 2);
     if (totals[1]) return this.cpu.emr(chunk); // out of range
-    const conflicts = totals[0] as number;
-    const sumAbsTau = new Float64Array(numTasks);
-    const sumAbsMasked = new Float64Array(numTasks);
-    for (let g = 0; g < allGroups; g++) {
-      for (let t = 0; t < numTasks; t++) {
-        sumAbsTau[t] = (sumAbsTau[t] as number) + (partials[(g * numTasks + t) * 2] as number);
-        sumAbsMasked[t] = (sumAbsMasked[t] as number) + (partials[(g * numTasks + t) * 2 + 1] as number);
-      }
-    }
-    return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts };
+    return { tauUni, masks, partials, conflicts: totals[0] as number };
   }
 
   /** Reconstruction in binding-sized tiles (τ_uni, f32, is its largest binding). */
@@ -294,30 +355,41 @@ export class GpuEngine implements MergeEngine {
     if (n <= limit) return this.reconstructTile(base, tauUni, mask, maskOffsetWords, lambda, dtype);
     const size = dtypeBytes(dtype);
     const baseSize = dtypeBytes(base.dtype);
+    const starts = Array.from({ length: Math.ceil(n / limit) }, (_, i) => i * limit);
+    const parts = await Promise.all(
+      starts.map((start) => {
+        const end = Math.min(n, start + limit);
+        const tile = { bytes: base.bytes.subarray(start * baseSize, end * baseSize), dtype: base.dtype };
+        const tau = tauUni.subarray(start, end);
+        return this.reconstructTile(tile, tau, mask, maskOffsetWords + start / 32, lambda, dtype);
+      }),
+    );
     const out = new Uint8Array(n * size);
-    for (let start = 0; start < n; start += limit) {
-      const end = Math.min(n, start + limit);
-      const tile = { bytes: base.bytes.subarray(start * baseSize, end * baseSize), dtype: base.dtype };
-      const part = await this.reconstructTile(
-        tile,
-        tauUni.subarray(start, end),
-        mask,
-        maskOffsetWords + start / 32,
-        lambda,
-        dtype,
-      );
-      out.set(part, start * size);
-    }
+    parts.forEach((part, i) => out.set(part, (starts[i] as number) * size));
     return out;
   }
 
-  private async reconstructTile(
+  private reconstructTile(
     base: RawChunk,
     tauUni: Float32Array,
     mask: Uint32Array,
     maskOffsetWords: number,
     lambda: number,
     dtype: MergeDType,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    return this.inSlot((slot) =>
+      this.reconstructTileIn(base, tauUni, mask, maskOffsetWords, lambda, dtype, slot),
+    );
+  }
+
+  private async reconstructTileIn(
+    base: RawChunk,
+    tauUni: Float32Array,
+    mask: Uint32Array,
+    maskOffsetWords: number,
+    lambda: number,
+    dtype: MergeDType,
+    slot: string,
   ): Promise<Uint8Array<ArrayBuffer>> {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
@@ -336,12 +408,12 @@ export class GpuEngine implements MergeEngine {
     const params = new ArrayBuffer(16);
     new Uint32Array(params, 0, 2).set([n, gx]);
     new Float32Array(params, 8, 1)[0] = lambda;
-    const bParams = pool.get('rec.params', 16, uniform);
-    const bBase = pool.get('rec.base', baseWords.byteLength, storageIn);
-    const bTau = pool.get('rec.tau', n * 4, storageIn);
-    const bMask = pool.get('rec.mask', maskSlice.byteLength, storageIn);
-    const bOut = pool.get('rec.out', outWords * 4, storageOut);
-    const bFlag = pool.get('rec.flag', 4, storageOut);
+    const bParams = pool.get(`rec.params${slot}`, 16, uniform);
+    const bBase = pool.get(`rec.base${slot}`, baseWords.byteLength, storageIn);
+    const bTau = pool.get(`rec.tau${slot}`, n * 4, storageIn);
+    const bMask = pool.get(`rec.mask${slot}`, maskSlice.byteLength, storageIn);
+    const bOut = pool.get(`rec.out${slot}`, outWords * 4, storageOut);
+    const bFlag = pool.get(`rec.flag${slot}`, 4, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
     device.queue.writeBuffer(bBase, 0, baseWords);
@@ -361,7 +433,7 @@ export class GpuEngine implements MergeEngine {
         [bOut, outWords * 4],
         [bFlag, 4],
       ],
-      'rec.readback',
+      `rec.readback${slot}`,
     );
     if (new Uint32Array(out, outWords * 4, 1)[0])
       return this.cpu.emrReconstruct(base, tauUni, mask, maskOffsetWords, lambda, dtype);
@@ -369,19 +441,21 @@ export class GpuEngine implements MergeEngine {
   }
 
   average(chunk: ChunkInput): Promise<Float32Array> {
-    return this.serial(() => this.linear(chunk, 0, 0));
+    return this.linear(chunk, 0, 0);
   }
   taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array> {
-    return this.serial(() => this.linear(chunk, 1, lambda));
+    return this.linear(chunk, 1, lambda);
   }
 
   /** Averaging (mode 0) or Task Arithmetic (mode 1), in binding-sized tiles. */
   private async linear(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
     if (!this.fitsKernels(chunk) || (mode === 1 && !lambdaInRange(lambda)))
       return this.cpuLinear(chunk, mode, lambda);
+    const tiles = this.tiles(chunk);
+    const parts = await Promise.all(tiles.map(({ tile }) => this.linearTile(tile, mode, lambda)));
+    if (parts.length === 1) return parts[0] as Float32Array;
     const out = new Float32Array(chunk.numel);
-    for (const { start, tile } of this.tiles(chunk))
-      out.set(await this.linearTile(tile, mode, lambda), start);
+    parts.forEach((part, i) => out.set(part, (tiles[i] as (typeof tiles)[number]).start));
     return out;
   }
 
@@ -389,7 +463,16 @@ export class GpuEngine implements MergeEngine {
     return mode ? this.cpu.taskArithmetic(chunk, lambda) : this.cpu.average(chunk);
   }
 
-  private async linearTile(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
+  private linearTile(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
+    return this.inSlot((slot) => this.linearTileIn(chunk, mode, lambda, slot));
+  }
+
+  private async linearTileIn(
+    chunk: ChunkInput,
+    mode: 0 | 1,
+    lambda: number,
+    slot: string,
+  ): Promise<Float32Array> {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
     const n = chunk.numel;
@@ -402,11 +485,11 @@ export class GpuEngine implements MergeEngine {
     const params = new ArrayBuffer(32);
     new Uint32Array(params, 0, 4).set([n, chunk.tasks.length, stride, gx]);
     new Float32Array(params, 16, 1)[0] = lambda;
-    const bParams = pool.get('lin.params', 32, uniform);
-    const bBase = pool.get('lin.base', baseWords.byteLength, storageIn);
-    const bTasks = pool.get('lin.tasks', packed.byteLength, storageIn);
-    const bOut = pool.get('lin.out', n * 4, storageOut);
-    const bFlag = pool.get('lin.flag', 4, storageOut);
+    const bParams = pool.get(`lin.params${slot}`, 32, uniform);
+    const bBase = pool.get(`lin.base${slot}`, baseWords.byteLength, storageIn);
+    const bTasks = pool.get(`lin.tasks${slot}`, packed.byteLength, storageIn);
+    const bOut = pool.get(`lin.out${slot}`, n * 4, storageOut);
+    const bFlag = pool.get(`lin.flag${slot}`, 4, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTasks, 0, packed);
@@ -426,7 +509,7 @@ export class GpuEngine implements MergeEngine {
         [bOut, n * 4],
         [bFlag, 4],
       ],
-      'lin.readback',
+      `lin.readback${slot}`,
     );
     if (new Uint32Array(out, n * 4, 1)[0]) return this.cpuLinear(chunk, mode, lambda);
     return new Float32Array(out, 0, n);
@@ -438,39 +521,41 @@ export class GpuEngine implements MergeEngine {
     prefix: Uint32Array | undefined,
     counts: Uint32Array,
   ): Promise<void> {
-    return this.serial(async () => {
+    return (async () => {
       if (!this.fitsKernels(chunk)) return this.cpu.absHistogram(chunk, level, prefix, counts);
       // Counted whole before anything is added: a failure never leaves part of a chunk in `counts`.
-      const parts: Uint32Array[] = [];
-      for (const { tile } of this.tiles(chunk)) {
-        const part = await this.histogramTile(tile, level, prefix);
-        if (part) parts.push(part);
-        else {
+      const parts = await Promise.all(
+        this.tiles(chunk).map(async ({ tile }) => {
+          const part = await this.histogramTile(tile, level, prefix);
+          if (part) return part;
           const counted = new Uint32Array(counts.length);
           await this.cpu.absHistogram(tile, level, prefix, counted);
-          parts.push(counted);
-        }
-      }
+          return counted;
+        }),
+      );
       for (const part of parts)
         for (let i = 0; i < counts.length; i++) counts[i] = (counts[i] as number) + (part[i] as number);
-    });
+    })();
   }
 
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
-    return this.serial(async () => {
+    return (async () => {
       if (!this.fitsKernels(chunk) || !lambdaInRange(lambda) || !thresholdsInRange(thresholds))
         return this.cpu.ties(chunk, thresholds, lambda);
+      const tiles = this.tiles(chunk);
+      const parts = await Promise.all(tiles.map(({ tile }) => this.tiesTile(tile, thresholds, lambda)));
+      if (parts.length === 1) return parts[0] as TiesChunkOut;
       const merged = new Float32Array(chunk.numel);
       const pending: TiesChunkOut['pending'][number][] = [];
       let signSum = 0;
-      for (const { start, tile } of this.tiles(chunk)) {
-        const r = await this.tiesTile(tile, thresholds, lambda);
+      parts.forEach((r, i) => {
+        const { start } = tiles[i] as (typeof tiles)[number];
         merged.set(r.merged, start);
         signSum += r.signSum;
         for (const q of r.pending) pending.push({ ...q, index: q.index + start });
-      }
+      });
       return { merged, signSum, pending };
-    });
+    })();
   }
 
   /**
@@ -518,10 +603,19 @@ export class GpuEngine implements MergeEngine {
     return out;
   }
 
-  private async histogramTile(
+  private histogramTile(
     chunk: ChunkInput,
     level: 0 | 1,
     prefix: Uint32Array | undefined,
+  ): Promise<Uint32Array | undefined> {
+    return this.inSlot((slot) => this.histogramTileIn(chunk, level, prefix, slot));
+  }
+
+  private async histogramTileIn(
+    chunk: ChunkInput,
+    level: 0 | 1,
+    prefix: Uint32Array | undefined,
+    slot: string,
   ): Promise<Uint32Array | undefined> {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
@@ -532,12 +626,12 @@ export class GpuEngine implements MergeEngine {
       this.gpu.info.limits.maxComputeWorkgroupsPerDimension,
     );
     const countBytes = numTasks * 65536 * 4;
-    const bParams = pool.get('hist.params', 16, uniform);
-    const bBase = pool.get('hist.base', baseWords.byteLength, storageIn);
-    const bTasks = pool.get('hist.tasks', packed.byteLength, storageIn);
-    const bPrefix = pool.get('hist.prefix', numTasks * 4, storageIn);
-    const bCounts = pool.get('hist.counts', countBytes, storageOut);
-    const bFlag = pool.get('hist.flag', 4, storageOut);
+    const bParams = pool.get(`hist.params${slot}`, 16, uniform);
+    const bBase = pool.get(`hist.base${slot}`, baseWords.byteLength, storageIn);
+    const bTasks = pool.get(`hist.tasks${slot}`, packed.byteLength, storageIn);
+    const bPrefix = pool.get(`hist.prefix${slot}`, numTasks * 4, storageIn);
+    const bCounts = pool.get(`hist.counts${slot}`, countBytes, storageOut);
+    const bFlag = pool.get(`hist.flag${slot}`, 4, storageOut);
     device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
     device.queue.writeBuffer(bParams, 0, new Uint32Array([chunk.numel, numTasks, stride, gx]));
     device.queue.writeBuffer(bBase, 0, baseWords);
@@ -558,13 +652,22 @@ export class GpuEngine implements MergeEngine {
         [bCounts, countBytes],
         [bFlag, 4],
       ],
-      'hist.readback',
+      `hist.readback${slot}`,
       (encoder) => encoder.clearBuffer(bCounts, 0, countBytes),
     );
     return new Uint32Array(out, countBytes, 1)[0] ? undefined : new Uint32Array(out, 0, countBytes / 4);
   }
 
-  private async tiesTile(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
+  private tiesTile(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
+    return this.inSlot((slot) => this.tiesTileIn(chunk, thresholds, lambda, slot));
+  }
+
+  private async tiesTileIn(
+    chunk: ChunkInput,
+    thresholds: Float32Array,
+    lambda: number,
+    slot: string,
+  ): Promise<TiesChunkOut> {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
     const n = chunk.numel;
@@ -578,14 +681,14 @@ export class GpuEngine implements MergeEngine {
     const params = new ArrayBuffer(32);
     new Uint32Array(params, 0, 4).set([n, numTasks, stride, gx]);
     new Float32Array(params, 16, 1)[0] = lambda;
-    const bParams = pool.get('ties.params', 32, uniform);
-    const bBase = pool.get('ties.base', baseWords.byteLength, storageIn);
-    const bTasks = pool.get('ties.tasks', packed.byteLength, storageIn);
-    const bThresholds = pool.get('ties.thresholds', numTasks * 4, storageIn);
-    const bOut = pool.get('ties.out', n * 4, storageOut);
-    const bAlt = pool.get('ties.alt', n * 4, storageOut);
-    const bPending = pool.get('ties.pending', words * 4, storageOut);
-    const bTotals = pool.get('ties.totals', 8, storageOut);
+    const bParams = pool.get(`ties.params${slot}`, 32, uniform);
+    const bBase = pool.get(`ties.base${slot}`, baseWords.byteLength, storageIn);
+    const bTasks = pool.get(`ties.tasks${slot}`, packed.byteLength, storageIn);
+    const bThresholds = pool.get(`ties.thresholds${slot}`, numTasks * 4, storageIn);
+    const bOut = pool.get(`ties.out${slot}`, n * 4, storageOut);
+    const bAlt = pool.get(`ties.alt${slot}`, n * 4, storageOut);
+    const bPending = pool.get(`ties.pending${slot}`, words * 4, storageOut);
+    const bTotals = pool.get(`ties.totals${slot}`, 8, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bBase, 0, baseWords);
     device.queue.writeBuffer(bTasks, 0, packed);
@@ -607,7 +710,7 @@ export class GpuEngine implements MergeEngine {
         [bPending, words * 4],
         [bTotals, 8],
       ],
-      'ties.readback',
+      `ties.readback${slot}`,
     );
     const totals = new Int32Array(out, n * 8 + words * 4, 2);
     if (totals[1]) return this.cpu.ties(chunk, thresholds, lambda); // out of range
