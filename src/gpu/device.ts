@@ -48,13 +48,18 @@ const REQUESTED_LIMITS = [
   'maxComputeWorkgroupSizeX',
 ] as const;
 
-export async function acquireGpu(gpu: GPU | undefined = globalThis.navigator?.gpu): Promise<Gpu> {
+export async function acquireGpu(
+  gpu: GPU | undefined = globalThis.navigator?.gpu,
+  /** Optional features to enable where the adapter has them (the benchmark's 'timestamp-query'). */
+  wanted: readonly GPUFeatureName[] = [],
+): Promise<Gpu> {
   if (!gpu) throw new NoWebGpuError('This browser has no WebGPU (navigator.gpu is undefined).');
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   assertAdapter(adapter);
   const requiredLimits: Record<string, number> = {};
   for (const key of REQUESTED_LIMITS) requiredLimits[key] = adapter.limits[key];
-  const device = await adapter.requestDevice({ requiredLimits });
+  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const { vendor, architecture, description } = adapter.info;
   const isSoftware =
     adapter.info.isFallbackAdapter === true ||

@@ -4,6 +4,7 @@
 // (λ within 1e-6), with tiles and 2-D dispatches driven by small forced limits. Then the pipeline:
 // tiling leaves the rescalers' sums unchanged, and calls in flight together equal calls one by one.
 import { describe, expect, it } from 'vitest';
+import type { EmrChunkOut } from '../merge/engine';
 import { engineSuite, expectSameEmrChunk, testChunk } from '../merge/testing/engine-suite';
 import { GpuEngine } from './engine';
 import { testGpu, withLimits } from './testing/gpu';
@@ -30,10 +31,10 @@ describe('GPU engine pipeline', () => {
   it('calls issued without waiting (two buffer sets in flight) give what they give one at a time', async () => {
     const engine = new GpuEngine(await testGpu());
     const chunks = [5000, 33, 4099, 70_000].map((n, i) => testChunk(n, 4, i % 2 ? 'BF16' : 'F32', n));
-    const one = [];
+    const one: EmrChunkOut[] = [];
     for (const c of chunks) one.push(await engine.emr(c));
     const together = await Promise.all(chunks.map((c) => engine.emr(c)));
-    together.forEach((r, i) => expectSameEmrChunk(r, one[i] as (typeof one)[number]));
+    together.forEach((r, i) => expectSameEmrChunk(r, one[i] as EmrChunkOut));
     const avg = await Promise.all(chunks.map((c) => engine.average(c)));
     for (const [i, c] of chunks.entries()) expect(avg[i]).toEqual(await engine.average(c));
     engine.dispose();

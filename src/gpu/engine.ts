@@ -285,6 +285,58 @@ export class GpuEngine implements MergeEngine {
   }
 
   private async emrTileIn(chunk: ChunkInput, slot: string): Promise<EmrChunkOut | GpuEmrTile> {
+    const { pipeline, buffers, groups, sizes, allGroups } = this.uploadElect(chunk, slot);
+    const [bTau, bMasks, bPartials, bTotals] = buffers.slice(3) as [
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+      GPUBuffer,
+    ];
+    const mapped = await this.runPass(
+      'emr elect',
+      pipeline,
+      buffers,
+      groups,
+      [
+        [bTau, sizes.tau],
+        [bMasks, sizes.masks],
+        [bPartials, sizes.partials],
+        [bTotals, sizes.totals],
+      ],
+      `elect.readback${slot}`,
+    );
+    const n = chunk.numel;
+    const numTasks = chunk.tasks.length;
+    const tauUni = new Float32Array(mapped, 0, n);
+    const masks = new Uint32Array(mapped, sizes.tau, numTasks * maskWords(n));
+    const partials = new Float32Array(mapped, sizes.tau + sizes.masks, allGroups * numTasks * 2);
+    const totals = new Uint32Array(mapped, sizes.tau + sizes.masks + sizes.partials, 2);
+    if (totals[1]) return this.cpu.emr(chunk); // out of range
+    return { tauUni, masks, partials, conflicts: totals[0] as number };
+  }
+
+  /**
+   * The benchmark's view of the elect kernel alone: uploads one tile (binding-sized at most) once
+   * and returns what encodes its dispatch on those resident buffers.
+   */
+  residentElect(chunk: ChunkInput): { encode(pass: GPUComputePassEncoder): void; inputBytes: number } {
+    const { pipeline, buffers, groups } = this.uploadElect(chunk, '#resident');
+    const bind = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    return {
+      inputBytes: chunk.base.bytes.byteLength + chunk.tasks.reduce((a, t) => a + t.bytes.byteLength, 0),
+      encode(pass) {
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bind);
+        pass.dispatchWorkgroups(...groups);
+      },
+    };
+  }
+
+  /** Packs and uploads a tile's inputs into the slot's buffers: the elect pass's bindings, in order. */
+  private uploadElect(chunk: ChunkInput, slot: string) {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
     const n = chunk.numel;
@@ -320,25 +372,8 @@ export class GpuEngine implements MergeEngine {
       BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
       TASK_DTYPE: DTYPE_CODE[taskDtype],
     });
-    const mapped = await this.runPass(
-      'emr elect',
-      pipeline,
-      [bParams, bBase, bTasks, bTau, bMasks, bPartials, bTotals],
-      [gx, gy],
-      [
-        [bTau, sizes.tau],
-        [bMasks, sizes.masks],
-        [bPartials, sizes.partials],
-        [bTotals, sizes.totals],
-      ],
-      `elect.readback${slot}`,
-    );
-    const tauUni = new Float32Array(mapped, 0, n);
-    const masks = new Uint32Array(mapped, sizes.tau, numTasks * wordsOut);
-    const partials = new Float32Array(mapped, sizes.tau + sizes.masks, allGroups * numTasks * 2);
-    const totals = new Uint32Array(mapped, sizes.tau + sizes.masks + sizes.partials, 2);
-    if (totals[1]) return this.cpu.emr(chunk); // out of range
-    return { tauUni, masks, partials, conflicts: totals[0] as number };
+    const buffers = [bParams, bBase, bTasks, bTau, bMasks, bPartials, bTotals];
+    return { pipeline, buffers, groups: [gx, gy] as [number, number], sizes, allGroups };
   }
 
   /** Reconstruction in binding-sized tiles (τ_uni, f32, is its largest binding). */
