@@ -303,6 +303,30 @@ export function engineSuite(label: string, make: EngineFactory): void {
     );
 
     it(
+      'a large chunk, every method (big enough for a parallel engine to split it)',
+      using(async (e) => {
+        const c = testChunk(70_001, 3, 'F32', 70);
+        expectSameEmrChunk(await e.emr(c), twinEmr(c));
+        expect(bits(await e.average(c))).toEqual(bits(twinAverage(c)));
+        expect(bits(await e.taskArithmetic(c, 0.3))).toEqual(bits(twinTa(c, 0.3)));
+        const th = new Float32Array([0.004, 0.005, 0.006]);
+        const [g, k] = [await e.ties(c, th, 1), twinTies(c, th, 1)];
+        expect(bits(g.merged)).toEqual(bits(k.merged));
+        expect(g.signSum).toBe(k.signSum);
+        expect(g.pending).toEqual(k.pending);
+        const [gh, kh] = [new Uint32Array(3 * 65536), new Uint32Array(3 * 65536)];
+        await e.absHistogram(c, 0, undefined, gh);
+        twinHistogram(c, 0, undefined, kh);
+        expect(firstDifference(gh, kh)).toBe(-1);
+        const r = twinEmr(c);
+        for (const dtype of ['F32', 'BF16'] as const)
+          expect(Array.from(await e.emrReconstruct(c.base, r.tauUni, r.masks, 0, 0.7, dtype))).toEqual(
+            Array.from(twinReconstruct(c.base, r.tauUni, r.masks, 0, 0.7, dtype)),
+          );
+      }),
+    );
+
+    it(
       'more workgroups than one dispatch dimension allows',
       using(
         async (e) => {
