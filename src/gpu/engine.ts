@@ -3,7 +3,7 @@
 // trimmed election; the CPU engine's kernels are their twins and the tests hold them equal.
 // Inputs go up in their stored dtype (f32/f16/bf16 words; the shaders decode them), the N task
 // chunks packed in one buffer, and every output of a tile comes back in one mapped read.
-// Pipelined: a chunk goes up in tiles over two pooled buffer sets, so tile k+1 is packed, uploaded
+// Pipelined: a chunk goes up in tiles over two pooled buffer sets, so tile k+1 is uploaded
 // and submitted while tile k computes and reads back (also across calls issued without waiting).
 // Their results equal the CPU twins' bit for bit on any device (shaders/merge/exact.wgsl): a kernel
 // that meets a value outside the range where that holds (subnormal, tiny, huge, NaN, ±∞) says so,
@@ -59,17 +59,36 @@ function words(bytes: Uint8Array): Uint32Array<ArrayBuffer> {
   return out;
 }
 
-/** The base's words and the N task chunks packed in one array (task t at t·stride words). */
-function packChunk(chunk: ChunkInput): {
-  baseWords: Uint32Array<ArrayBuffer>;
-  packed: Uint32Array<ArrayBuffer>;
-  stride: number;
-} {
+/** Buffer sizes of a tile's inputs: the base's words, and the N task chunks packed in one buffer. */
+function inputLayout(chunk: ChunkInput): { baseBytes: number; tasksBytes: number; stride: number } {
   const taskDtype = chunk.tasks[0]?.dtype ?? 'F32';
+  /** Words per task chunk: task t starts at t·stride words. */
   const stride = Math.max(1, Math.ceil((chunk.numel * dtypeBytes(taskDtype)) / 4));
-  const packed = new Uint32Array(stride * chunk.tasks.length);
-  chunk.tasks.forEach((t, i) => packed.set(words(t.bytes).subarray(0, stride), i * stride));
-  return { baseWords: words(chunk.base.bytes), packed, stride };
+  const baseBytes = Math.max(1, Math.ceil((chunk.numel * dtypeBytes(chunk.base.dtype)) / 4)) * 4;
+  return { baseBytes, tasksBytes: stride * 4 * chunk.tasks.length, stride };
+}
+
+/**
+ * Uploads `numel` elements of a raw chunk as u32 words at byte `offset`: straight from the caller's
+ * memory when they are whole aligned words (no copy on the host), else through a padded copy.
+ */
+function writeWords(queue: GPUQueue, buffer: GPUBuffer, offset: number, c: RawChunk, numel: number): void {
+  const bytes = c.bytes.subarray(0, numel * dtypeBytes(c.dtype));
+  if (bytes.byteLength > 0 && bytes.byteOffset % 4 === 0 && bytes.byteLength % 4 === 0)
+    queue.writeBuffer(buffer, offset, bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  else queue.writeBuffer(buffer, offset, words(bytes));
+}
+
+/** A tile's base and task chunks into their buffers (task t at t·stride words). */
+function writeInputs(
+  queue: GPUQueue,
+  chunk: ChunkInput,
+  base: GPUBuffer,
+  tasks: GPUBuffer,
+  stride: number,
+): void {
+  writeWords(queue, base, 0, chunk.base, chunk.numel);
+  chunk.tasks.forEach((t, i) => writeWords(queue, tasks, i * stride * 4, t, chunk.numel));
 }
 
 /** Buffers that grow to the largest request and are reused: no allocation per chunk. */
@@ -343,7 +362,7 @@ export class GpuEngine implements MergeEngine {
     const numTasks = chunk.tasks.length;
     const taskDtype = (chunk.tasks[0] as RawChunk).dtype;
     const wordsOut = maskWords(n);
-    const { baseWords, packed, stride } = packChunk(chunk);
+    const { baseBytes, tasksBytes, stride } = inputLayout(chunk);
     const groups = Math.max(1, Math.ceil(wordsOut / ELECT_WORKGROUP));
     const [gx, gy] = dispatchShape(groups, this.gpu.info.limits.maxComputeWorkgroupsPerDimension);
     const allGroups = gx * gy;
@@ -357,15 +376,14 @@ export class GpuEngine implements MergeEngine {
       totals: 8,
     };
     const bParams = pool.get(`elect.params${slot}`, params.byteLength, uniform);
-    const bBase = pool.get(`elect.base${slot}`, baseWords.byteLength, storageIn);
-    const bTasks = pool.get(`elect.tasks${slot}`, packed.byteLength, storageIn);
+    const bBase = pool.get(`elect.base${slot}`, baseBytes, storageIn);
+    const bTasks = pool.get(`elect.tasks${slot}`, tasksBytes, storageIn);
     const bTau = pool.get(`elect.tau${slot}`, sizes.tau, storageOut);
     const bMasks = pool.get(`elect.masks${slot}`, sizes.masks, storageOut);
     const bPartials = pool.get(`elect.partials${slot}`, sizes.partials, storageOut);
     const bTotals = pool.get(`elect.totals${slot}`, sizes.totals, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
-    device.queue.writeBuffer(bBase, 0, baseWords);
-    device.queue.writeBuffer(bTasks, 0, packed);
+    writeInputs(device.queue, chunk, bBase, bTasks, stride);
     device.queue.writeBuffer(bTotals, 0, new Uint32Array(2));
     const pipeline = this.pipeline('elect', {
       WORKGROUP_SIZE: ELECT_WORKGROUP,
@@ -439,19 +457,19 @@ export class GpuEngine implements MergeEngine {
       this.gpu.info.limits.maxComputeWorkgroupsPerDimension,
     );
     const maskSlice = mask.slice(maskOffsetWords, maskOffsetWords + maskWords(n));
-    const baseWords = words(base.bytes);
+    const baseBytes = Math.max(1, Math.ceil((n * dtypeBytes(base.dtype)) / 4)) * 4;
     const params = new ArrayBuffer(16);
     new Uint32Array(params, 0, 2).set([n, gx]);
     new Float32Array(params, 8, 1)[0] = lambda;
     const bParams = pool.get(`rec.params${slot}`, 16, uniform);
-    const bBase = pool.get(`rec.base${slot}`, baseWords.byteLength, storageIn);
+    const bBase = pool.get(`rec.base${slot}`, baseBytes, storageIn);
     const bTau = pool.get(`rec.tau${slot}`, n * 4, storageIn);
     const bMask = pool.get(`rec.mask${slot}`, maskSlice.byteLength, storageIn);
     const bOut = pool.get(`rec.out${slot}`, outWords * 4, storageOut);
     const bFlag = pool.get(`rec.flag${slot}`, 4, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
-    device.queue.writeBuffer(bBase, 0, baseWords);
+    writeWords(device.queue, bBase, 0, base, n);
     device.queue.writeBuffer(bTau, 0, tauUni.buffer, tauUni.byteOffset, n * 4);
     device.queue.writeBuffer(bMask, 0, maskSlice);
     const pipeline = this.pipeline('reconstruct', {
@@ -512,7 +530,7 @@ export class GpuEngine implements MergeEngine {
     const { storageIn, storageOut, uniform } = usage();
     const n = chunk.numel;
     if (n === 0) return new Float32Array(0);
-    const { baseWords, packed, stride } = packChunk(chunk);
+    const { baseBytes, tasksBytes, stride } = inputLayout(chunk);
     const [gx, gy] = dispatchShape(
       Math.ceil(n / LINEAR_WORKGROUP),
       this.gpu.info.limits.maxComputeWorkgroupsPerDimension,
@@ -521,13 +539,12 @@ export class GpuEngine implements MergeEngine {
     new Uint32Array(params, 0, 4).set([n, chunk.tasks.length, stride, gx]);
     new Float32Array(params, 16, 1)[0] = lambda;
     const bParams = pool.get(`lin.params${slot}`, 32, uniform);
-    const bBase = pool.get(`lin.base${slot}`, baseWords.byteLength, storageIn);
-    const bTasks = pool.get(`lin.tasks${slot}`, packed.byteLength, storageIn);
+    const bBase = pool.get(`lin.base${slot}`, baseBytes, storageIn);
+    const bTasks = pool.get(`lin.tasks${slot}`, tasksBytes, storageIn);
     const bOut = pool.get(`lin.out${slot}`, n * 4, storageOut);
     const bFlag = pool.get(`lin.flag${slot}`, 4, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
-    device.queue.writeBuffer(bBase, 0, baseWords);
-    device.queue.writeBuffer(bTasks, 0, packed);
+    writeInputs(device.queue, chunk, bBase, bTasks, stride);
     device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
     const pipeline = this.pipeline('linear', {
       WORKGROUP_SIZE: LINEAR_WORKGROUP,
@@ -655,22 +672,21 @@ export class GpuEngine implements MergeEngine {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
     const numTasks = chunk.tasks.length;
-    const { baseWords, packed, stride } = packChunk(chunk);
+    const { baseBytes, tasksBytes, stride } = inputLayout(chunk);
     const [gx, gy] = dispatchShape(
       Math.max(1, Math.ceil(chunk.numel / LINEAR_WORKGROUP)),
       this.gpu.info.limits.maxComputeWorkgroupsPerDimension,
     );
     const countBytes = numTasks * 65536 * 4;
     const bParams = pool.get(`hist.params${slot}`, 16, uniform);
-    const bBase = pool.get(`hist.base${slot}`, baseWords.byteLength, storageIn);
-    const bTasks = pool.get(`hist.tasks${slot}`, packed.byteLength, storageIn);
+    const bBase = pool.get(`hist.base${slot}`, baseBytes, storageIn);
+    const bTasks = pool.get(`hist.tasks${slot}`, tasksBytes, storageIn);
     const bPrefix = pool.get(`hist.prefix${slot}`, numTasks * 4, storageIn);
     const bCounts = pool.get(`hist.counts${slot}`, countBytes, storageOut);
     const bFlag = pool.get(`hist.flag${slot}`, 4, storageOut);
     device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
     device.queue.writeBuffer(bParams, 0, new Uint32Array([chunk.numel, numTasks, stride, gx]));
-    device.queue.writeBuffer(bBase, 0, baseWords);
-    device.queue.writeBuffer(bTasks, 0, packed);
+    writeInputs(device.queue, chunk, bBase, bTasks, stride);
     device.queue.writeBuffer(bPrefix, 0, prefix ?? new Uint32Array(numTasks));
     const pipeline = this.pipeline('histogram', {
       WORKGROUP_SIZE: LINEAR_WORKGROUP,
@@ -708,7 +724,7 @@ export class GpuEngine implements MergeEngine {
     const n = chunk.numel;
     const numTasks = chunk.tasks.length;
     const words = maskWords(n);
-    const { baseWords, packed, stride } = packChunk(chunk);
+    const { baseBytes, tasksBytes, stride } = inputLayout(chunk);
     const [gx, gy] = dispatchShape(
       Math.max(1, Math.ceil(words / ELECT_WORKGROUP)),
       this.gpu.info.limits.maxComputeWorkgroupsPerDimension,
@@ -717,16 +733,15 @@ export class GpuEngine implements MergeEngine {
     new Uint32Array(params, 0, 4).set([n, numTasks, stride, gx]);
     new Float32Array(params, 16, 1)[0] = lambda;
     const bParams = pool.get(`ties.params${slot}`, 32, uniform);
-    const bBase = pool.get(`ties.base${slot}`, baseWords.byteLength, storageIn);
-    const bTasks = pool.get(`ties.tasks${slot}`, packed.byteLength, storageIn);
+    const bBase = pool.get(`ties.base${slot}`, baseBytes, storageIn);
+    const bTasks = pool.get(`ties.tasks${slot}`, tasksBytes, storageIn);
     const bThresholds = pool.get(`ties.thresholds${slot}`, numTasks * 4, storageIn);
     const bOut = pool.get(`ties.out${slot}`, n * 4, storageOut);
     const bAlt = pool.get(`ties.alt${slot}`, n * 4, storageOut);
     const bPending = pool.get(`ties.pending${slot}`, words * 4, storageOut);
     const bTotals = pool.get(`ties.totals${slot}`, 8, storageOut);
     device.queue.writeBuffer(bParams, 0, params);
-    device.queue.writeBuffer(bBase, 0, baseWords);
-    device.queue.writeBuffer(bTasks, 0, packed);
+    writeInputs(device.queue, chunk, bBase, bTasks, stride);
     device.queue.writeBuffer(bThresholds, 0, thresholds.slice(0, numTasks));
     device.queue.writeBuffer(bTotals, 0, new Int32Array(2));
     const pipeline = this.pipeline('ties', {
