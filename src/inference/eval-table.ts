@@ -4,7 +4,7 @@
 // sent through every task's EMR model, the task picked by the confidence rule of route.ts.
 import { countCorrect, predict, type LabeledSet } from './evaluate';
 import type { ExecutionProvider, ModelSession } from './ort';
-import { routeSample } from './route';
+import { routedAccuracy, type RoutedSample } from './route';
 import type { AccuracyRow, AccuracyTable, RoutingSummary } from './table';
 
 /** A column of models: the individual fine-tunes, or one merge method's task models. */
@@ -101,48 +101,34 @@ export async function evaluateTable(input: EvalInput): Promise<EvalReport> {
   return { tasks: [...tasks], rows, ...(routing ? { routing } : {}), providers: [...providers] };
 }
 
-/** Each sample of set s is routed over all tasks' logits; correct when routed to s and right. */
+/** Every input of every set, with every task's output row for it: what routedAccuracy takes. */
+function* routedSamples(
+  all: readonly ReadonlyMap<number, { logits: Float32Array; classes: number }>[],
+  labeled: readonly LabeledSet[],
+): Generator<RoutedSample> {
+  for (const [s, set] of labeled.entries()) {
+    const perTask = all.map((out) => out.get(s) as { logits: Float32Array; classes: number });
+    for (let i = 0; i < set.labels.length; i++)
+      yield {
+        task: s,
+        label: Number(set.labels[i]),
+        logits: perTask.map((o) => o.logits.subarray(i * o.classes, (i + 1) * o.classes)),
+      };
+  }
+}
+
 function routedRow(
   all: readonly ReadonlyMap<number, { logits: Float32Array; classes: number }>[],
   labeled: readonly LabeledSet[],
 ): { row: number[]; summary: RoutingSummary } {
-  const n = all.length;
-  const row: number[] = [];
-  const picked: number[] = [];
-  let pickedAll = 0;
-  let correctAll = 0;
-  let samples = 0;
-  for (let s = 0; s < n; s++) {
-    const set = labeled[s] as LabeledSet;
-    const m = set.labels.length;
-    const perTask = all.map((out) => out.get(s) as { logits: Float32Array; classes: number });
-    let right = 0;
-    let correct = 0;
-    for (let i = 0; i < m; i++) {
-      const rows = perTask.map((o) => o.logits.subarray(i * o.classes, (i + 1) * o.classes));
-      const choice = routeSample(rows);
-      if (choice.task !== s) continue;
-      right++;
-      const own = perTask[s] as { logits: Float32Array; classes: number };
-      if (
-        countCorrect(own.logits.subarray(i * own.classes, (i + 1) * own.classes), own.classes, [
-          set.labels[i] as number | bigint,
-        ])
-      )
-        correct++;
-    }
-    row.push(m ? correct / m : 0);
-    picked.push(m ? right / m : 0);
-    pickedAll += right;
-    correctAll += correct;
-    samples += m;
-  }
+  const r = routedAccuracy(routedSamples(all, labeled), all.length);
   return {
-    row,
+    row: r.perTask.map((t) => t.accuracy),
     summary: {
-      picked,
-      pickedAll: samples ? pickedAll / samples : 0,
-      accuracyAll: samples ? correctAll / samples : 0,
+      picked: r.perTask.map((t) => t.routing),
+      pickedAll: r.routing,
+      accuracyAll: r.accuracy,
+      picks: r.picks,
     },
   };
 }

@@ -21,6 +21,8 @@ export interface RoutingSummary {
   readonly pickedAll: number;
   /** The routed row's accuracy over the union of all sets. */
   readonly accuracyAll: number;
+  /** picks[t][u]: how many of task t's inputs were routed to task u. */
+  readonly picks?: readonly (readonly number[])[];
 }
 
 export const ROUTER_ROW = 'Router: picked the right task';

@@ -72,6 +72,45 @@ function Table({ report }: { report: EvalReport }) {
   );
 }
 
+/** Where each task's inputs were routed: rows the true task, columns the task picked. */
+function RoutingPicks({ report }: { report: EvalReport }) {
+  const picks = report.routing?.picks;
+  if (!picks) return null;
+  return (
+    <details className="routing-picks">
+      <summary>Where routing sent each task's inputs</summary>
+      <table className="numbers" data-testid="routing-picks">
+        <thead>
+          <tr>
+            <th scope="col">inputs of ↓ · sent to →</th>
+            {report.tasks.map((t) => (
+              <th key={t} scope="col">
+                {t}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {picks.map((row, t) => (
+            <tr key={report.tasks[t]}>
+              <th scope="row">{report.tasks[t]}</th>
+              {row.map((n, u) => (
+                <td key={report.tasks[u]} className={t === u ? 'diagonal' : undefined}>
+                  {n}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted small">
+        Tasks that receive the same inputs (on digits-8: plain, parity and ge5) cannot be told apart from the
+        input alone; see docs/inference.md.
+      </p>
+    </details>
+  );
+}
+
 function Chart({ report }: { report: EvalReport }) {
   const config = useMemo<ChartConfiguration>(
     () => ({
@@ -205,6 +244,7 @@ export function EvalPanel() {
                   ` Routing picked the right task for ${pct(report.routing.pickedAll)} % of all inputs; routed accuracy over all inputs ${pct(report.routing.accuracyAll)} %.`}
               </p>
               <Table report={report} />
+              <RoutingPicks report={report} />
               <Chart report={report} />
               <div className="toolbar">
                 <button
