@@ -144,6 +144,8 @@ function addPartials(
 
 export class GpuEngine implements MergeEngine {
   readonly kind = 'gpu' as const;
+  /** Calls issued together pipeline (two buffer sets): the scheduler keeps one more in flight. */
+  readonly overlap = true;
   readonly description: string;
   private readonly device: GPUDevice;
   private readonly pool: BufferPool;

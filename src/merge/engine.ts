@@ -24,6 +24,11 @@ export interface MergeEngine {
   /** 'cpu' or 'gpu', and a line for the user ("GPU: NVIDIA RTX 4090", "CPU: 8 threads"). */
   readonly kind: 'cpu' | 'gpu';
   readonly description: string;
+  /**
+   * Calls may be issued before the previous one resolves, and it pays (the GPU engine uploads the
+   * next chunk while the current one computes): the scheduler then keeps one more chunk in flight.
+   */
+  readonly overlap?: boolean;
   /** EMR's fused pass: τ_uni, masks and the rescalers' partial sums. */
   emr(chunk: ChunkInput): Promise<EmrChunkOut>;
   /**

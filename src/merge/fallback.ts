@@ -22,6 +22,11 @@ export class FallbackEngine implements MergeEngine {
     return this.backup;
   }
 
+  /** As the primary: the plan is made once, at the start of a merge. */
+  get overlap(): boolean {
+    return this.primary.overlap === true;
+  }
+
   get kind() {
     return this.failed === undefined ? this.primary.kind : this.fallback.kind;
   }
@@ -42,8 +47,11 @@ export class FallbackEngine implements MergeEngine {
       try {
         return await call(this.primary);
       } catch (e) {
-        this.failed = e instanceof Error ? e.message || e.name : String(e);
-        this.onFallBack(this.failed);
+        // Calls in flight together (an overlapping scheduler) may all fail: one notice.
+        if (this.failed === undefined) {
+          this.failed = e instanceof Error ? e.message || e.name : String(e);
+          this.onFallBack(this.failed);
+        }
       }
     }
     return call(this.fallback);

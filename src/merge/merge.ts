@@ -74,23 +74,52 @@ export type MergeResult = EmrResult | MergedResult;
 export const isEmr = (r: MergeResult): r is EmrResult => r.spec.method === 'emr';
 
 /** One streaming pass over all chunks, reporting progress. */
-async function pass(
+/**
+ * Streams the plan's chunks through `run` (the engine call) and `apply` (folding its result in,
+ * always in chunk order, so sums add in the same order whatever the timing). An engine that says
+ * `overlap` gets chunk k+1's call issued before chunk k's result is applied — the GPU engine
+ * uploads the next chunk while the current one computes; the plan is then cut for three chunks in
+ * flight instead of two (planChunks' `inFlight`).
+ */
+async function pass<R>(
   plan: readonly ChunkPlan[],
   phase: MergeProgress['phase'],
   options: MergeOptions,
-  visit: (p: ChunkPlan, input: ChunkInput) => Promise<void>,
+  overlap: boolean,
+  run: (p: ChunkPlan, input: ChunkInput) => Promise<R>,
+  apply: (p: ChunkPlan, result: R) => void = () => {},
 ): Promise<number> {
   const bytesTotal = plan.reduce((a, p) => a + p.numel * (p.tensor.tasks.length + 1) * 4, 0);
   const tensorsTotal = new Set(plan.map((p) => p.tensorIndex)).size;
   let bytesDone = 0;
   let bytesRead = 0;
   let tensorsDone = 0;
-  for await (const { plan: p, input } of streamChunks(plan, options.signal)) {
-    await visit(p, input);
-    bytesRead += chunkBytes(input);
-    bytesDone += p.numel * (p.tensor.tasks.length + 1) * 4;
-    if (p.start + p.numel === p.tensor.numel) tensorsDone++;
+  const finish = async (c: { plan: ChunkPlan; input: ChunkInput; result: Promise<R> }) => {
+    apply(c.plan, await c.result);
+    bytesRead += chunkBytes(c.input);
+    bytesDone += c.plan.numel * (c.plan.tensor.tasks.length + 1) * 4;
+    if (c.plan.start + c.plan.numel === c.plan.tensor.numel) tensorsDone++;
     options.onProgress?.({ phase, bytesDone, bytesTotal, tensorsDone, tensorsTotal });
+  };
+  type InFlight = { plan: ChunkPlan; input: ChunkInput; result: Promise<R> };
+  let previous: InFlight | undefined;
+  let current: InFlight | undefined;
+  try {
+    for await (const { plan: p, input } of streamChunks(plan, options.signal)) {
+      current = { plan: p, input, result: run(p, input) };
+      current.result.catch(() => {}); // surfaced by finish; never an unhandled rejection meanwhile
+      if (!overlap) await finish(current);
+      else {
+        if (previous) await finish(previous);
+        previous = current;
+      }
+      current = undefined;
+    }
+    if (previous) await finish(previous);
+  } catch (e) {
+    // No engine call outlives the merge that made it.
+    await Promise.allSettled([previous?.result, current?.result]);
+    throw e;
   }
   return bytesRead;
 }
@@ -102,32 +131,43 @@ export async function runMerge(
   options: MergeOptions = {},
 ): Promise<MergeResult> {
   const numTasks = set.tasks.length;
-  const plan = planChunks(set.shared, numTasks, options.budgetBytes ?? DEFAULT_BUDGET_BYTES);
-  if (spec.method === 'emr') return mergeEmr(set, spec, engine, plan, options);
+  const overlap = engine.overlap === true;
+  const plan = planChunks(set.shared, numTasks, options.budgetBytes ?? DEFAULT_BUDGET_BYTES, overlap ? 3 : 2);
+  if (spec.method === 'emr') return mergeEmr(set, spec, engine, plan, options, overlap);
 
   const merged = new Map<TensorName, Float32Array>();
   for (const s of set.shared) merged.set(s.name, new Float32Array(s.numel));
   const out = (p: ChunkPlan) => merged.get(p.tensor.name) as Float32Array;
 
   if (spec.method === 'avg' || spec.method === 'ta') {
-    const bytesRead = await pass(plan, 'merge', options, async (p, input) => {
-      const values =
-        spec.method === 'avg' ? await engine.average(input) : await engine.taskArithmetic(input, spec.lambda);
-      out(p).set(values, p.start);
-    });
+    const bytesRead = await pass(
+      plan,
+      'merge',
+      options,
+      overlap,
+      (_p, input) =>
+        spec.method === 'avg' ? engine.average(input) : engine.taskArithmetic(input, spec.lambda),
+      (p, values) => out(p).set(values, p.start),
+    );
     return { spec, set, merged, bytesRead };
   }
 
-  const thresholds = await tiesThresholds(set, spec.k, engine, plan, options);
+  const thresholds = await tiesThresholds(set, spec.k, engine, plan, options, overlap);
   const pending: { tensor: Float32Array; index: number; ifPositive: number; ifNotPositive: number }[] = [];
   let signSum = 0;
-  const bytesRead = await pass(plan, 'merge', options, async (p, input) => {
-    const r = await engine.ties(input, thresholds, spec.lambda);
-    const target = out(p);
-    target.set(r.merged, p.start);
-    signSum += r.signSum;
-    for (const q of r.pending) pending.push({ ...q, tensor: target, index: p.start + q.index });
-  });
+  const bytesRead = await pass(
+    plan,
+    'merge',
+    options,
+    overlap,
+    (_p, input) => engine.ties(input, thresholds, spec.lambda),
+    (p, r) => {
+      const target = out(p);
+      target.set(r.merged, p.start);
+      signSum += r.signSum;
+      for (const q of r.pending) pending.push({ ...q, tensor: target, index: p.start + q.index });
+    },
+  );
   // The reference resolves a zero trimmed sum with the sign of the sum of all elected signs.
   const majority = Math.sign(signSum) as -1 | 0 | 1;
   for (const q of pending) q.tensor[q.index] = majority > 0 ? q.ifPositive : q.ifNotPositive;
@@ -140,6 +180,7 @@ async function mergeEmr(
   engine: MergeEngine,
   plan: readonly ChunkPlan[],
   options: MergeOptions,
+  overlap: boolean,
 ): Promise<EmrResult> {
   const numTasks = set.tasks.length;
   const tauUni = new Map<TensorName, Float32Array>();
@@ -157,22 +198,28 @@ async function mergeEmr(
     masks.set(s.name, new Uint32Array(numTasks * maskWords(s.numel)));
   }
 
-  const bytesRead = await pass(plan, 'merge', options, async (p, input) => {
-    const r = await engine.emr(input);
-    (tauUni.get(p.tensor.name) as Float32Array).set(r.tauUni, p.start);
-    const all = masks.get(p.tensor.name) as Uint32Array;
-    const tensorWords = maskWords(p.tensor.numel);
-    const chunkWords = maskWords(p.numel);
-    const st = stats[p.tensorIndex] as (typeof stats)[number];
-    st.conflicts += r.conflicts;
-    for (let t = 0; t < numTasks; t++) {
-      const words = r.masks.subarray(t * chunkWords, (t + 1) * chunkWords);
-      all.set(words, t * tensorWords + p.start / 32);
-      st.maskOnes[t] = (st.maskOnes[t] as number) + popcount(words);
-      st.sumAbsTau[t] = (st.sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
-      st.sumAbsMasked[t] = (st.sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
-    }
-  });
+  const bytesRead = await pass(
+    plan,
+    'merge',
+    options,
+    overlap,
+    (_p, input) => engine.emr(input),
+    (p, r) => {
+      (tauUni.get(p.tensor.name) as Float32Array).set(r.tauUni, p.start);
+      const all = masks.get(p.tensor.name) as Uint32Array;
+      const tensorWords = maskWords(p.tensor.numel);
+      const chunkWords = maskWords(p.numel);
+      const st = stats[p.tensorIndex] as (typeof stats)[number];
+      st.conflicts += r.conflicts;
+      for (let t = 0; t < numTasks; t++) {
+        const words = r.masks.subarray(t * chunkWords, (t + 1) * chunkWords);
+        all.set(words, t * tensorWords + p.start / 32);
+        st.maskOnes[t] = (st.maskOnes[t] as number) + popcount(words);
+        st.sumAbsTau[t] = (st.sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
+        st.sumAbsMasked[t] = (st.sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
+      }
+    },
+  );
 
   const sharedParameters = set.report.sharedParameters;
   const tasks: EmrTaskStats[] = set.tasks.map((task, t) => {
@@ -221,6 +268,7 @@ async function tiesThresholds(
   engine: MergeEngine,
   plan: readonly ChunkPlan[],
   options: MergeOptions,
+  overlap: boolean,
 ): Promise<Float32Array> {
   const numTasks = set.tasks.length;
   const d = set.report.sharedParameters;
@@ -228,7 +276,9 @@ async function tiesThresholds(
   const thresholds = new Float32Array(numTasks);
   if (rank < 1) return thresholds; // keep everything
   const high = new Uint32Array(numTasks * 65536);
-  await pass(plan, 'histogram', options, (_p, input) => engine.absHistogram(input, 0, undefined, high));
+  await pass(plan, 'histogram', options, overlap, (_p, input) =>
+    engine.absHistogram(input, 0, undefined, high),
+  );
   const prefix = new Uint32Array(numTasks);
   const below = new Float64Array(numTasks); // elements in bins under the chosen one
   for (let t = 0; t < numTasks; t++) {
@@ -237,7 +287,7 @@ async function tiesThresholds(
     below[t] = before;
   }
   const low = new Uint32Array(numTasks * 65536);
-  await pass(plan, 'threshold', options, (_p, input) => engine.absHistogram(input, 1, prefix, low));
+  await pass(plan, 'threshold', options, overlap, (_p, input) => engine.absHistogram(input, 1, prefix, low));
   const bits = new Uint32Array(thresholds.buffer);
   for (let t = 0; t < numTasks; t++) {
     const [bin] = findRank(low.subarray(t * 65536, (t + 1) * 65536), rank - (below[t] as number));

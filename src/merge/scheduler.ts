@@ -20,9 +20,12 @@ export function bytesPerElement(numTasks: number): number {
   return (numTasks + 1) * (4 + 4) + 4 + numTasks / 8;
 }
 
-/** Elements per chunk for a budget: two chunks (current + read-ahead) fit, rounded down to 32. */
-export function chunkElements(numTasks: number, budgetBytes: number): number {
-  const n = Math.floor(budgetBytes / 2 / bytesPerElement(numTasks) / 32) * 32;
+/**
+ * Elements per chunk for a budget: `inFlight` chunks fit (two: the current one and the read-ahead;
+ * three when the engine overlaps calls), rounded down to 32.
+ */
+export function chunkElements(numTasks: number, budgetBytes: number, inFlight = 2): number {
+  const n = Math.floor(budgetBytes / inFlight / bytesPerElement(numTasks) / 32) * 32;
   return Math.max(32, n);
 }
 
@@ -30,8 +33,9 @@ export function planChunks(
   shared: readonly SharedTensor[],
   numTasks: number,
   budgetBytes: number,
+  inFlight = 2,
 ): ChunkPlan[] {
-  const size = chunkElements(numTasks, budgetBytes);
+  const size = chunkElements(numTasks, budgetBytes, inFlight);
   const plan: ChunkPlan[] = [];
   shared.forEach((tensor, tensorIndex) => {
     for (let start = 0; start < tensor.numel; start += size) {
