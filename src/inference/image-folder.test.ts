@@ -32,6 +32,13 @@ describe('labeledSetFromImages', () => {
     expect([...named.set.labels]).toEqual([7, 3, 7]);
     expect([...named.set.inputs]).toEqual([70, 30, 71]);
     expect(named.set.sampleShape).toEqual([1, 1, 1]);
+    // macOS's ._ companions are skipped; Windows separators name the class folder too.
+    const more = await labeledSetFromImages(
+      [...entries, at('set/7/._a.png', 0), at('set\\3\\d.png', 33)],
+      p,
+      ['3', '7'],
+    );
+    expect([...more.set.labels]).toEqual([1, 0, 1, 0]);
     const sorted = await labeledSetFromImages(entries, p);
     expect(sorted.classes).toEqual(['3', '7']);
     expect([...sorted.set.labels]).toEqual([1, 0, 1]);

@@ -16,8 +16,11 @@ export class ImageFolderError extends Error {
 
 const IMAGE = /\.(png|jpe?g|gif|bmp|webp)$/i;
 
-/** The class folder of a path: the directory the file is in. */
-const classOf = (path: string) => path.split('/').slice(-2, -1)[0];
+/** The class folder of a path: the directory the file is in (Windows separators too). */
+const classOf = (path: string) => path.split(/[/\\]/).slice(-2, -1)[0];
+
+/** macOS's AppleDouble companions (`._photo.png`) look like images but are not. */
+const isAppleDouble = (path: string) => /(^|[/\\])\._[^/\\]*$/.test(path);
 
 export async function labeledSetFromImages(
   entries: readonly ImageEntry[],
@@ -28,7 +31,7 @@ export async function labeledSetFromImages(
   set: LabeledSet & { readonly inputs: Float32Array; readonly labels: Int32Array };
   classes: readonly string[];
 }> {
-  const images = entries.filter((e) => IMAGE.test(e.path));
+  const images = entries.filter((e) => IMAGE.test(e.path) && !isAppleDouble(e.path));
   if (!images.length) throw new ImageFolderError('no images (.png, .jpg, .gif, .bmp, .webp) in the folder');
   const unfiled = images.filter((e) => classOf(e.path) === undefined).map((e) => e.path);
   if (unfiled.length)

@@ -1,7 +1,13 @@
 // Plan: preprocessing by hand-computed cases — exact area averaging for whole and fractional
 // ratios, luma, alpha, polarity, mean/std, and both layouts; presets from a manifest and a shape.
 import { describe, expect, it } from 'vitest';
-import { preprocess, preprocessingFromManifest, preprocessingFromShape, type Preprocessing } from './image';
+import {
+  looksLikeImage,
+  preprocess,
+  preprocessingFromManifest,
+  preprocessingFromShape,
+  type Preprocessing,
+} from './image';
 
 /** An RGBA image from grey levels (opaque). */
 const grey = (width: number, height: number, values: number[]) => ({
@@ -106,5 +112,15 @@ describe('presets', () => {
       channels: 1,
       layout: 'NHWC',
     });
+  });
+});
+
+describe('looksLikeImage', () => {
+  it('takes NCHW and NHWC inputs with 1 or 3 channels, not token ids or features', () => {
+    expect(looksLikeImage(['batch', 1, 8, 8])).toBe(true);
+    expect(looksLikeImage([1, 224, 224, 3])).toBe(true);
+    expect(looksLikeImage(['batch', 64])).toBe(false);
+    expect(looksLikeImage(['batch', 'seq'])).toBe(false);
+    expect(looksLikeImage(null)).toBe(true);
   });
 });

@@ -54,6 +54,12 @@ export function preprocessingFromManifest(manifest: ManifestInput, task: string)
   };
 }
 
+/** An input an image can become: [N, C, H, W] or [N, H, W, C] with C = 1 or 3 (or a shape not given). */
+export function looksLikeImage(shape: readonly (number | string | null)[] | null): boolean {
+  if (shape === null) return true;
+  return shape.length === 4 && (shape[1] === 1 || shape[1] === 3 || shape[3] === 1 || shape[3] === 3);
+}
+
 const dim = (d: number | string | null | undefined, fallback: number) =>
   typeof d === 'number' && d > 0 ? d : fallback;
 

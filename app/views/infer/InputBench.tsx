@@ -4,6 +4,7 @@
 import { useState } from 'react';
 import { useStore } from 'zustand';
 import {
+  looksLikeImage,
   preprocess,
   preprocessingFromManifest,
   preprocessingFromShape,
@@ -42,6 +43,7 @@ export function InputBench({ setup }: { setup: InferenceSetup }) {
     }
   };
   const input = state.input;
+  const imageInput = looksLikeImage(task.input?.shape ?? null);
   const labeledName = state.input?.sample?.task ?? task.name;
   const labeledTask = setup.tasks.find((t) => t.name === labeledName) ?? task;
   return (
@@ -90,7 +92,13 @@ export function InputBench({ setup }: { setup: InferenceSetup }) {
         ) : (
           <p className="muted">No labeled set for {task.name}: add one above, or use another input.</p>
         ))}
-      {state.source === 'draw' && (
+      {(state.source === 'draw' || state.source === 'image') && !imageInput && (
+        <p className="hint" data-testid="not-an-image">
+          This model's input {task.input?.name} [{(task.input?.shape ?? []).map((d) => d ?? '?').join(', ')}]
+          is not an image: give it a tensor file or a labeled sample.
+        </p>
+      )}
+      {state.source === 'draw' && imageInput && (
         <>
           <p className="muted small">
             Draw a digit; it is scaled down to the model's input as the manifest says.
@@ -98,7 +106,7 @@ export function InputBench({ setup }: { setup: InferenceSetup }) {
           <DrawingPad onImage={(data) => void use(data, 'your drawing', preset())} />
         </>
       )}
-      {state.source === 'image' && (
+      {state.source === 'image' && imageInput && (
         <>
           <label className="file-button">
             Choose an image…
