@@ -49,10 +49,7 @@ async function cliTable(
 async function loadAndMerge(page: Page): Promise<StudioPage> {
   const studio = new StudioPage(page);
   await studio.open();
-  await studio.load.loadDemo.click();
-  await expect(studio.load.checkpoints).toHaveCount(9);
-  await studio.merge.engine.selectOption('cpu');
-  await studio.mergeAndWait();
+  await studio.loadDemoAndMerge('cpu');
   return studio;
 }
 

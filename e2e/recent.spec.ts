@@ -9,10 +9,7 @@ test('recent merges: a reload does not lose a finished merge', async ({ page }) 
   page.on('pageerror', (e) => errors.push(e.message));
   const studio = new StudioPage(page);
   await studio.open();
-  await studio.load.loadDemo.click();
-  await expect(studio.load.checkpoints).toHaveCount(9);
-  await studio.merge.engine.selectOption('cpu');
-  await studio.mergeAndWait();
+  await studio.loadDemoAndMerge('cpu');
   const lambdas = await studio.inspect.lambdas();
   const recent = page.getByTestId('recent-merges');
   await expect(recent).toContainText('Recent merges (1, kept in this browser)');

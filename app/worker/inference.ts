@@ -14,6 +14,7 @@ import type { MergeEngine } from '../../src/merge/engine';
 import { runMerge, type MergeResult } from '../../src/merge/merge';
 import { describeMethod, methodSpec, type MethodName } from '../../src/merge/methods';
 import { taskModel } from '../../src/merge/task-model';
+import { CancellableJob, errorMessage } from './cancellable';
 import type {
   Column,
   ColumnOutput,
@@ -51,9 +52,6 @@ const ortSessions: SessionFactory = async (model, provider) => {
 /** Sessions kept open: the side-by-side view of one task needs five (individual + 4 methods). */
 const SESSION_CACHE = 6;
 
-const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
-const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
-
 export class InferenceHost {
   /** Graphs given by the user, by task name ('*' = every task without its own). */
   private readonly graphs = new Map<string, { checkpoint: OnnxCheckpoint; file: string }>();
@@ -61,7 +59,7 @@ export class InferenceHost {
   /** Task models of methods other than the held one, for the held result's id. */
   private comparisons: { heldId: number; results: Map<MethodName, Promise<MergeResult>> } | undefined;
   private readonly sessions = new Map<string, Promise<ModelSession>>();
-  private running: AbortController | undefined;
+  private readonly evaluating = new CancellableJob();
 
   constructor(
     private readonly ctx: InferenceContext,
@@ -214,14 +212,11 @@ export class InferenceHost {
     const noGraph = tasks.filter((_, t) => !this.graphOf(t));
     if (noGraph.length)
       return { ok: false, cancelled: false, message: `Add an ONNX graph for ${noGraph.join(', ')}.` };
-    this.running?.abort();
-    const controller = new AbortController();
-    this.running = controller;
-    try {
+    return this.evaluating.run(async (signal) => {
       const methods: EvalMethod[] = req.columns.map((column) => ({
         label: this.label(column),
         emr: column === 'emr',
-        model: (t) => this.modelBytes(held, column, t, controller.signal),
+        model: (t) => this.modelBytes(held, column, t, signal),
       }));
       const report = await evaluateTable({
         tasks,
@@ -229,21 +224,15 @@ export class InferenceHost {
         labeled: tasks.map((name) => (this.labeled.get(name) as { set: LabeledSet }).set),
         createSession: (model) => this.sessionFactory(model, req.provider),
         routed: req.routed,
-        signal: controller.signal,
+        signal,
         onProgress,
       });
-      return { ok: true, report };
-    } catch (e) {
-      if (isAbort(e) || controller.signal.aborted)
-        return { ok: false, cancelled: true, message: 'Evaluation cancelled.' };
-      return { ok: false, cancelled: false, message: errorMessage(e) };
-    } finally {
-      if (this.running === controller) this.running = undefined;
-    }
+      return { ok: true as const, report };
+    }, 'Evaluation cancelled.');
   }
 
   cancel(): void {
-    this.running?.abort();
+    this.evaluating.cancel();
   }
 
   /** Closes every session (a new merge result, a new graph). */

@@ -15,6 +15,7 @@ import type { MethodSpec } from '../../src/merge/methods';
 import { buildModelSet, ModelSetError, type ModelSet } from '../../src/merge/model-set';
 import { parsePeftConfig, PeftError, type PeftConfig } from '../../src/peft/lora';
 import { withAdapters, type TaskSource } from '../../src/peft/set';
+import { CancellableJob, errorMessage } from './cancellable';
 import { createEngine } from './engine-choice';
 import { InferenceHost } from './inference';
 import { RecentMerges } from './recent';
@@ -62,8 +63,6 @@ interface Held {
   readonly summary: MergeSummary;
 }
 
-const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
-const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
 /** Elements of each tensor read back for the |τ_t| histograms. */
@@ -78,7 +77,7 @@ export class StudioService {
     { checkpoint: Checkpoint; bytes: number; peft?: PeftConfig }
   >();
   private held: Held | undefined;
-  private running: AbortController | undefined;
+  private readonly merging = new CancellableJob();
   private merges = 0;
   /** Bytes the merge scheduler may hold in flight (tests shrink it to slow a merge down). */
   private budgetBytes: number | undefined;
@@ -235,41 +234,35 @@ export class StudioService {
   ): Promise<MergeOutcome> {
     const built = this.modelSet(selection);
     if ('message' in built) return { ok: false, cancelled: false, message: built.message };
-    this.running?.abort();
-    const controller = new AbortController();
-    this.running = controller;
     const engine = await createEngine(engineKind);
     const started = performance.now();
     let lastSent = 0;
-    try {
-      const result = await runMerge(built.set, spec, engine, {
-        signal: controller.signal,
-        ...(this.budgetBytes ? { budgetBytes: this.budgetBytes } : {}),
-        onProgress: (p) => {
-          const now = performance.now();
-          if (now - lastSent < PROGRESS_EVERY_MS && p.bytesDone < p.bytesTotal) return;
-          lastSent = now;
-          // Through comlink this is a message to the page; a page that went away must not throw here.
-          void Promise.resolve(onProgress({ ...p, elapsed: (now - started) / 1000 })).catch(() => {});
-        },
-      });
-      const seconds = (performance.now() - started) / 1000;
-      // Only a finished merge replaces the result on screen; a cancelled or failed one never does.
-      this.replace({ result, engine, summary: this.summary(result, engine.description, seconds, 'merge') });
-      if (isEmr(result)) this.keep(result, selection.baseId);
-      return { ok: true, summary: this.held?.summary as MergeSummary };
-    } catch (e) {
-      engine.dispose();
-      if (isAbort(e) || controller.signal.aborted)
-        return { ok: false, cancelled: true, message: 'Merge cancelled; the previous result is kept.' };
-      return { ok: false, cancelled: false, message: errorMessage(e) };
-    } finally {
-      if (this.running === controller) this.running = undefined;
-    }
+    return this.merging.run(
+      async (signal) => {
+        const result = await runMerge(built.set, spec, engine, {
+          signal,
+          ...(this.budgetBytes ? { budgetBytes: this.budgetBytes } : {}),
+          onProgress: (p) => {
+            const now = performance.now();
+            if (now - lastSent < PROGRESS_EVERY_MS && p.bytesDone < p.bytesTotal) return;
+            lastSent = now;
+            // Through comlink this is a message to the page; a page that went away must not throw here.
+            void Promise.resolve(onProgress({ ...p, elapsed: (now - started) / 1000 })).catch(() => {});
+          },
+        });
+        const seconds = (performance.now() - started) / 1000;
+        // Only a finished merge replaces the result on screen; a cancelled or failed one never does.
+        this.replace({ result, engine, summary: this.summary(result, engine.description, seconds, 'merge') });
+        if (isEmr(result)) this.keep(result, selection.baseId);
+        return { ok: true as const, summary: this.held?.summary as MergeSummary };
+      },
+      'Merge cancelled; the previous result is kept.',
+      () => engine.dispose(),
+    );
   }
 
   cancel(): void {
-    this.running?.abort();
+    this.merging.cancel();
   }
 
   /** Saves a finished EMR merge to recent merges, in the background (the result shows at once). */

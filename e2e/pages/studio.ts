@@ -189,6 +189,14 @@ export class StudioPage {
     }, fn.toString());
   }
 
+  /** Load demo, pick the engine, merge, and wait for the result. */
+  async loadDemoAndMerge(engine: 'cpu' | 'gpu'): Promise<void> {
+    await this.load.loadDemo.click();
+    await this.page.getByTestId('checkpoint').nth(8).waitFor();
+    await this.merge.engine.selectOption(engine);
+    await this.mergeAndWait();
+  }
+
   async mergeAndWait(): Promise<void> {
     const before = await this.page.evaluate(
       () => document.querySelector('[data-testid="merge-result"]')?.getAttribute('data-merge-id') ?? null,
