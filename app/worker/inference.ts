@@ -52,6 +52,16 @@ const ortSessions: SessionFactory = async (model, provider) => {
 /** Sessions kept open: the side-by-side view of one task needs five (individual + 4 methods). */
 const SESSION_CACHE = 6;
 
+/**
+ * The columns a result offers: the individual models and the other methods need the task files,
+ * so a result restored from a bundle has only its own method.
+ */
+function columnsOf(held: { readonly result: MergeResult; readonly source: 'merge' | 'bundle' }): Column[] {
+  const own = held.result.spec.method;
+  if (held.source !== 'merge') return [own];
+  return ['individual', own, ...(['emr', 'avg', 'ta', 'ties'] as const).filter((m) => m !== own)];
+}
+
 export class InferenceHost {
   /** Graphs given by the user, by task name ('*' = every task without its own). */
   private readonly graphs = new Map<string, { checkpoint: OnnxCheckpoint; file: string }>();
@@ -97,14 +107,8 @@ export class InferenceHost {
   setup(): InferenceSetup | undefined {
     const held = this.ctx.held();
     if (!held) return undefined;
-    const { result, source } = held;
-    const columns: Column[] = [
-      ...(source === 'merge' ? ['individual' as const] : []),
-      result.spec.method,
-      ...(source === 'merge'
-        ? (['emr', 'avg', 'ta', 'ties'] as const).filter((m) => m !== result.spec.method)
-        : []),
-    ];
+    const { result } = held;
+    const columns = columnsOf(held);
     return {
       heldId: held.id,
       columns: columns.map((c) => ({ column: c, label: this.label(c) })),
@@ -175,7 +179,7 @@ export class InferenceHost {
       let routing: Routing | undefined;
       if (req.task === 'auto') {
         // Every task's model under the routing column (EMR when there is one) sees the input.
-        const via: Column = this.hasColumn('emr') ? 'emr' : held.result.spec.method;
+        const via: Column = columnsOf(held).includes('emr') ? 'emr' : held.result.spec.method;
         const outs: Float32Array[] = [];
         for (let t = 0; t < held.result.set.tasks.length; t++)
           outs.push((await this.run(held, via, t, req.input, req.dims, req.provider)).values);
@@ -240,10 +244,6 @@ export class InferenceHost {
     const open = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(open.map(async (s) => (await s.catch(() => undefined))?.release().catch(() => {})));
-  }
-
-  private hasColumn(column: Column): boolean {
-    return this.setup()?.columns.some((c) => c.column === column) ?? false;
   }
 
   private label(column: Column): string {
