@@ -37,6 +37,7 @@ import {
   UsageError,
   type MergeJob,
 } from './job';
+import { inOrder } from './in-order';
 import { progressBar } from './progress';
 
 const USAGE = `usage:
@@ -163,16 +164,16 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     ...(budgetBytes ? { budgetBytes } : {}),
   });
   bar.done();
-  await mkdir(values.out, { recursive: true });
-  const written: { task: string; file: string; bytes: number }[] = [];
-  for (let t = 0; t < set.tasks.length; t++) {
+  const outDir = values.out;
+  await mkdir(outDir, { recursive: true });
+  // Two task models at a time: writing is bound by the kernel's copy into the page cache, which a
+  // second thread of the pool can share while this one computes the next chunk.
+  const written = await inOrder(set.tasks.length, TASKS_WRITTEN_AT_ONCE, (t) => {
     signal.throwIfAborted();
-    written.push(
-      isOnnxTask(result, t)
-        ? await writeOnnxTask(result, t, engine, values.out)
-        : await writeSafetensorsTask(result, t, engine, values.out, shardBytes, budgetBytes),
-    );
-  }
+    return isOnnxTask(result, t)
+      ? writeOnnxTask(result, t, engine, outDir)
+      : writeSafetensorsTask(result, t, engine, outDir, shardBytes, budgetBytes);
+  });
   let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
   if (isEmr(result) && !values['no-bundle']) {
     const file = join(values.out, 'emr-bundle.safetensors');
@@ -244,6 +245,8 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
  * `<name>.safetensors.index.json` when the model is larger than a shard. Every file is written under
  * a temporary name and renamed only when all of them are complete.
  */
+const TASKS_WRITTEN_AT_ONCE = 2;
+
 async function writeSafetensorsTask(
   result: MergeResult,
   t: number,

@@ -1,5 +1,6 @@
 // Node files: a byte source read by range through a file handle, and a sink that appends to a file.
 // Kept apart from source.ts so the browser bundle never sees node:fs.
+import { Buffer } from 'node:buffer';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { FormatError } from './errors';
@@ -60,7 +61,10 @@ export async function fileSource(path: string): Promise<FileSource> {
     async read(offset, length) {
       checkRange(raw, offset, length);
       const h = await getHandle();
-      const out = new Uint8Array(length);
+      // Not zero-filled: every byte is read into it, or the read throws and it is dropped. A zeroed
+      // array is fresh pages each time (a page fault per 4 KiB before the read touches them again),
+      // which cost the streaming merge about a third of its time.
+      const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
       const reading = (async () => {
         let done = 0;
         while (done < length) {
