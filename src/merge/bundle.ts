@@ -6,6 +6,7 @@ import { createSafetensorsWriter } from '../formats/safetensors';
 import type { ByteSink } from '../formats/sink';
 import { tensorName, type Checkpoint, type TensorEntry, type TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
+import type { EmrValues } from './emr-values';
 import type { EmrResult } from './merge';
 import type { MethodSpec } from './methods';
 import { buildModelSet } from './model-set';
@@ -68,10 +69,12 @@ function manifestOf(result: EmrResult, includeTaskSpecific: boolean): BundleMani
 }
 
 /** Masks as stored: U8, bit i of the mask in byte i >> 3 at bit i & 7 (the u32 words' little-endian bytes). */
-function maskBytes(words: Uint32Array, offsetWords: number, numel: number): Uint8Array {
-  const bytes = new Uint8Array(words.buffer, words.byteOffset + offsetWords * 4, maskWords(numel) * 4);
-  return bytes.subarray(0, Math.ceil(numel / 8));
+function maskBytes(words: Uint32Array, numel: number): Uint8Array {
+  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength).subarray(0, Math.ceil(numel / 8));
 }
+
+/** τ_uni pieces are written this many elements at a time (a spilled τ_uni is never read whole). */
+const TAU_PIECE = 1 << 22;
 
 export interface BundleSize {
   readonly bundleBytes: number;
@@ -86,25 +89,35 @@ export async function writeBundle(
   { includeTaskSpecific = true } = {},
 ): Promise<BundleSize> {
   const manifest = manifestOf(result, includeTaskSpecific);
-  const specs: { name: string; dtype: DType; shape: readonly number[]; bytes: () => Promise<Uint8Array> }[] =
-    [];
+  const specs: {
+    name: string;
+    dtype: DType;
+    shape: readonly number[];
+    pieces: () => AsyncIterable<Uint8Array>;
+  }[] = [];
+  const { values } = result;
   for (const s of result.set.shared) {
-    const tau = result.tauUni.get(s.name) as Float32Array;
     specs.push({
       name: tauUniKey(s.name),
       dtype: 'F32',
       shape: s.shape,
-      bytes: async () => new Uint8Array(tau.buffer, tau.byteOffset, tau.byteLength),
+      async *pieces() {
+        for (let first = 0; first < s.numel; first += TAU_PIECE) {
+          const tau = await values.tau(s.name, first, Math.min(s.numel, first + TAU_PIECE));
+          yield new Uint8Array(tau.buffer, tau.byteOffset, tau.byteLength);
+        }
+      },
     });
   }
   result.set.tasks.forEach((task, t) => {
     for (const s of result.set.shared) {
-      const words = result.masks.get(s.name) as Uint32Array;
       specs.push({
         name: maskKey(task.name, s.name),
         dtype: 'U8',
         shape: [Math.ceil(s.numel / 8)],
-        bytes: async () => maskBytes(words, t * maskWords(s.numel), s.numel),
+        async *pieces() {
+          yield maskBytes(await values.mask(s.name, t, 0, maskWords(s.numel)), s.numel);
+        },
       });
     }
     if (includeTaskSpecific) {
@@ -113,7 +126,9 @@ export async function writeBundle(
           name: taskTensorKey(task.name, e.name),
           dtype: e.dtype,
           shape: e.shape,
-          bytes: () => e.data.read(0, e.byteLength),
+          async *pieces() {
+            yield await e.data.read(0, e.byteLength);
+          },
         });
       }
     }
@@ -124,9 +139,10 @@ export async function writeBundle(
   });
   let bundleBytes = 0;
   for (const s of specs) {
-    const bytes = await s.bytes();
-    bundleBytes += bytes.byteLength;
-    await writer.write(s.name, bytes);
+    for await (const bytes of s.pieces()) {
+      bundleBytes += bytes.byteLength;
+      await writer.write(s.name, bytes);
+    }
   }
   await writer.close();
   const taskModelsBytes = result.set.tasks.reduce(
@@ -229,28 +245,34 @@ export async function openBundle(
     };
   });
   const set = buildModelSet(base, tasks);
-  const numTasks = tasks.length;
-  const tauUni = new Map<TensorName, Float32Array>();
-  const masks = new Map<TensorName, Uint32Array>();
+  const tauEntries = new Map<TensorName, TensorEntry>();
+  const maskEntries = new Map<TensorName, TensorEntry[]>();
   for (const s of set.shared) {
     if (!sharedNames.has(s.name))
       throw new BundleError(`${file}: ${s.name} would be merged but the bundle has no τ_uni for it`);
     const tau = need(bundle, file, tauUniKey(s.name));
-    tauUni.set(s.name, new Float32Array((await tau.data.read(0, tau.byteLength)).buffer));
-    const words = maskWords(s.numel);
-    const all = new Uint32Array(numTasks * words);
-    const allBytes = new Uint8Array(all.buffer);
-    for (let t = 0; t < numTasks; t++) {
-      const m = need(bundle, file, maskKey(tasks[t]?.name as string, s.name));
-      allBytes.set(await m.data.read(0, m.byteLength), t * words * 4);
-    }
-    masks.set(s.name, all);
+    if (tau.dtype !== 'F32' || tau.byteLength !== s.numel * 4)
+      throw new BundleError(`${file}: τ_uni of ${s.name} is not ${s.numel} F32 values`);
+    tauEntries.set(s.name, tau);
+    maskEntries.set(
+      s.name,
+      tasks.map((task) => {
+        const m = need(bundle, file, maskKey(task.name, s.name));
+        if (m.byteLength !== Math.ceil(s.numel / 8))
+          throw new BundleError(
+            `${file}: the mask of ${task.name} for ${s.name} has ${m.byteLength} bytes, not ${Math.ceil(s.numel / 8)}`,
+          );
+        return m;
+      }),
+    );
   }
+  const values = bundleValues(tauEntries, maskEntries);
   return {
     spec: manifest.method,
     set,
-    tauUni,
-    masks,
+    values,
+    tauUni: new Map(),
+    masks: new Map(),
     lambdas: manifest.tasks.map((t) => t.lambda),
     tasks: manifest.tasks.map((t) => ({
       task: t.name,
@@ -262,5 +284,42 @@ export async function openBundle(
     })),
     tensors: [],
     bytesRead: 0,
+  };
+}
+
+/**
+ * τ_uni and the masks read by range from the bundle's own tensors, so a bundle larger than memory
+ * (an LLM's) rebuilds its tasks chunk by chunk. Stored masks are ⌈numel/8⌉ bytes: the last word is
+ * completed with zeros.
+ */
+function bundleValues(
+  tau: ReadonlyMap<TensorName, TensorEntry>,
+  masks: ReadonlyMap<TensorName, readonly TensorEntry[]>,
+): EmrValues {
+  const entry = <T>(m: ReadonlyMap<TensorName, T>, name: TensorName): T => {
+    const e = m.get(name);
+    if (e === undefined) throw new RangeError(`no merged values for tensor ${name}`);
+    return e;
+  };
+  return {
+    location: 'bundle',
+    async tau(name, first, last) {
+      const bytes = await entry(tau, name).data.read(first * 4, last * 4);
+      return new Float32Array(
+        bytes.byteOffset % 4 ? bytes.slice().buffer : bytes.buffer,
+        bytes.byteOffset % 4 ? 0 : bytes.byteOffset,
+        last - first,
+      );
+    },
+    async mask(name, t, firstWord, count) {
+      const e = entry(masks, name)[t];
+      if (!e) throw new RangeError(`no mask of task ${t} for tensor ${name}`);
+      const out = new Uint32Array(count);
+      const start = Math.min(e.byteLength, firstWord * 4);
+      const end = Math.min(e.byteLength, (firstWord + count) * 4);
+      if (end > start) new Uint8Array(out.buffer).set(await e.data.read(start, end));
+      return out;
+    },
+    release: async () => {},
   };
 }

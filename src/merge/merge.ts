@@ -4,6 +4,14 @@
 import type { TensorName } from '../formats/tensor';
 import type { ChunkInput, MergeEngine } from './engine';
 import { maskWords } from './cpu/kernels';
+import {
+  memoryValues,
+  spillValues,
+  valuesBytes,
+  type EmrValues,
+  type EmrValuesWriter,
+  type ScratchFile,
+} from './emr-values';
 import type { MethodSpec } from './methods';
 import type { ModelSet } from './model-set';
 import { chunkBytes, DEFAULT_BUDGET_BYTES, planChunks, streamChunks, type ChunkPlan } from './scheduler';
@@ -21,6 +29,11 @@ export interface MergeOptions {
   readonly budgetBytes?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: MergeProgress) => void;
+  /**
+   * EMR only: where τ_uni and the packed masks go when they would take more than `overBytes` in
+   * memory (a scratch file beside the output, or in the origin-private file system).
+   */
+  readonly spill?: { readonly overBytes: number; open(bytes: number): Promise<ScratchFile> };
 }
 
 export interface EmrTensorStats {
@@ -49,9 +62,14 @@ export interface EmrTaskStats {
 export interface EmrResult {
   readonly spec: Extract<MethodSpec, { method: 'emr' }>;
   readonly set: ModelSet;
-  /** τ_uni per shared tensor, f32. */
+  /** τ_uni and the masks by range, wherever they are kept: what every reader of a result uses. */
+  readonly values: EmrValues;
+  /** τ_uni per shared tensor, f32 — when held in memory; empty when the values were spilled. */
   readonly tauUni: ReadonlyMap<TensorName, Float32Array>;
-  /** Per shared tensor, the N tasks' packed masks back to back (task t at t·⌈numel/32⌉ words). */
+  /**
+   * Per shared tensor, the N tasks' packed masks back to back (task t at t·⌈numel/32⌉ words) —
+   * when held in memory; empty when spilled.
+   */
   readonly masks: ReadonlyMap<TensorName, Uint32Array>;
   readonly lambdas: readonly number[];
   readonly tasks: readonly EmrTaskStats[];
@@ -87,7 +105,7 @@ async function pass<R>(
   options: MergeOptions,
   overlap: boolean,
   run: (p: ChunkPlan, input: ChunkInput) => Promise<R>,
-  apply: (p: ChunkPlan, result: R) => void = () => {},
+  apply: (p: ChunkPlan, result: R) => void | Promise<void> = () => {},
 ): Promise<number> {
   const bytesTotal = plan.reduce((a, p) => a + p.numel * (p.tensor.tasks.length + 1) * 4, 0);
   const tensorsTotal = new Set(plan.map((p) => p.tensorIndex)).size;
@@ -95,7 +113,7 @@ async function pass<R>(
   let bytesRead = 0;
   let tensorsDone = 0;
   const finish = async (c: { plan: ChunkPlan; input: ChunkInput; result: Promise<R> }) => {
-    apply(c.plan, await c.result);
+    await apply(c.plan, await c.result);
     bytesRead += chunkBytes(c.input);
     bytesDone += c.plan.numel * (c.plan.tensor.tasks.length + 1) * 4;
     if (c.plan.start + c.plan.numel === c.plan.tensor.numel) tensorsDone++;
@@ -193,33 +211,47 @@ async function mergeEmr(
     sumAbsTau: new Array<number>(numTasks).fill(0),
     sumAbsMasked: new Array<number>(numTasks).fill(0),
   }));
-  for (const s of set.shared) {
-    tauUni.set(s.name, new Float32Array(s.numel));
-    masks.set(s.name, new Uint32Array(numTasks * maskWords(s.numel)));
-  }
+  const wholeBytes = valuesBytes(set.shared, numTasks);
+  let spill: EmrValuesWriter | undefined;
+  if (options.spill && wholeBytes > options.spill.overBytes)
+    spill = spillValues(await options.spill.open(wholeBytes), set.shared, numTasks);
+  else
+    for (const s of set.shared) {
+      tauUni.set(s.name, new Float32Array(s.numel));
+      masks.set(s.name, new Uint32Array(numTasks * maskWords(s.numel)));
+    }
 
-  const bytesRead = await pass(
-    plan,
-    'merge',
-    options,
-    overlap,
-    (_p, input) => engine.emr(input),
-    (p, r) => {
-      (tauUni.get(p.tensor.name) as Float32Array).set(r.tauUni, p.start);
-      const all = masks.get(p.tensor.name) as Uint32Array;
-      const tensorWords = maskWords(p.tensor.numel);
-      const chunkWords = maskWords(p.numel);
-      const st = stats[p.tensorIndex] as (typeof stats)[number];
-      st.conflicts += r.conflicts;
-      for (let t = 0; t < numTasks; t++) {
-        const words = r.masks.subarray(t * chunkWords, (t + 1) * chunkWords);
-        all.set(words, t * tensorWords + p.start / 32);
-        st.maskOnes[t] = (st.maskOnes[t] as number) + popcount(words);
-        st.sumAbsTau[t] = (st.sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
-        st.sumAbsMasked[t] = (st.sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
-      }
-    },
-  );
+  let bytesRead: number;
+  try {
+    bytesRead = await pass(
+      plan,
+      'merge',
+      options,
+      overlap,
+      (_p, input) => engine.emr(input),
+      async (p, r) => {
+        const tensorWords = maskWords(p.tensor.numel);
+        const chunkWords = maskWords(p.numel);
+        const st = stats[p.tensorIndex] as (typeof stats)[number];
+        st.conflicts += r.conflicts;
+        for (let t = 0; t < numTasks; t++) {
+          const words = r.masks.subarray(t * chunkWords, (t + 1) * chunkWords);
+          st.maskOnes[t] = (st.maskOnes[t] as number) + popcount(words);
+          st.sumAbsTau[t] = (st.sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
+          st.sumAbsMasked[t] = (st.sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
+        }
+        if (spill) return spill.put(p.tensor.name, p.start, r.tauUni, r.masks);
+        (tauUni.get(p.tensor.name) as Float32Array).set(r.tauUni, p.start);
+        const all = masks.get(p.tensor.name) as Uint32Array;
+        for (let t = 0; t < numTasks; t++)
+          all.set(r.masks.subarray(t * chunkWords, (t + 1) * chunkWords), t * tensorWords + p.start / 32);
+      },
+    );
+  } catch (e) {
+    await spill?.abort().catch(() => {});
+    throw e;
+  }
+  const values = spill ? await spill.done() : memoryValues(tauUni, masks);
 
   const sharedParameters = set.report.sharedParameters;
   const tasks: EmrTaskStats[] = set.tasks.map((task, t) => {
@@ -244,7 +276,17 @@ async function mergeEmr(
       density: sharedParameters ? ones / sharedParameters : 0,
     };
   });
-  return { spec, set, tauUni, masks, lambdas: tasks.map((t) => t.lambda), tasks, tensors: stats, bytesRead };
+  return {
+    spec,
+    set,
+    values,
+    tauUni,
+    masks,
+    lambdas: tasks.map((t) => t.lambda),
+    tasks,
+    tensors: stats,
+    bytesRead,
+  };
 }
 
 function popcount(words: Uint32Array): number {

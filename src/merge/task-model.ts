@@ -114,10 +114,11 @@ function sharedTensorData(
       let bytes: Uint8Array<ArrayBuffer>;
       if (isEmr(result)) {
         const base = { bytes: await readBase(cache, shared, first, last), dtype: shared.base.dtype };
-        const tau = (result.tauUni.get(shared.name) as Float32Array).subarray(first, last);
-        const masks = result.masks.get(shared.name) as Uint32Array;
-        const offset = t * maskWords(shared.numel) + first / 32;
-        bytes = await engine.emrReconstruct(base, tau, masks, offset, result.lambdas[t] as number, dtype);
+        const [tau, mask] = await Promise.all([
+          result.values.tau(shared.name, first, last),
+          result.values.mask(shared.name, t, first / 32, maskWords(last - first)),
+        ]);
+        bytes = await engine.emrReconstruct(base, tau, mask, 0, result.lambdas[t] as number, dtype);
       } else {
         bytes = narrowFromF32((result.merged.get(shared.name) as Float32Array).subarray(first, last), dtype);
       }
@@ -160,19 +161,21 @@ export function taskModel(
         ? {
             async *transientChunks() {
               const step = stepBytes / 4; // a multiple of 32 elements
-              const masks = result.masks.get(shared.name) as Uint32Array;
-              const tauUni = result.tauUni.get(shared.name) as Float32Array;
+              const { values } = result;
               const lambda = result.lambdas[t] as number;
               for (let first = 0; first < shared.numel; first += step) {
                 const last = Math.min(shared.numel, first + step);
-                const base = { bytes: await readBase(cache, shared, first, last), dtype: shared.base.dtype };
+                const [baseBytes, tau, mask] = await Promise.all([
+                  readBase(cache, shared, first, last),
+                  values.tau(shared.name, first, last),
+                  values.mask(shared.name, t, first / 32, maskWords(last - first)),
+                ]);
                 const out = pair.next(last - first);
-                const offset = t * maskWords(shared.numel) + first / 32;
                 await engine.emrReconstructF32Into(
-                  base,
-                  tauUni.subarray(first, last),
-                  masks,
-                  offset,
+                  { bytes: baseBytes, dtype: shared.base.dtype },
+                  tau,
+                  mask,
+                  0,
                   lambda,
                   out,
                 );
