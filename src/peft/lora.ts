@@ -7,7 +7,8 @@
 //     Tensors the adapter does not touch are the base's (τ = 0).
 //   - (IA)³: the learned scaling vectors are the parameters; their base is a vector of ones.
 // The arithmetic is f32 in a fixed order (products rounded, summed over k in order, scaled, added
-// to the base, rounded to the base's dtype to nearest even), so a GPU twin can match it bit for bit.
+// to the base, rounded to the base's dtype to nearest even: src/peft/kernel.ts), and it runs on the
+// kernel the caller gives: the CPU twin by default, the WGSL one (src/gpu/lora.ts) bit for bit alike.
 import { dtypeBytes, narrowFromF32, widenToF32, type MergeDType } from '../formats/dtype';
 import {
   readTensor,
@@ -16,6 +17,9 @@ import {
   type TensorEntry,
   type TensorName,
 } from '../formats/tensor';
+import { cpuLoraKernel, type LoraFactors, type LoraKernel } from './kernel';
+
+export { loraDelta } from './kernel';
 
 export class PeftError extends Error {
   override readonly name = 'PeftError';
@@ -117,36 +121,6 @@ function baseTensorFor(base: Checkpoint, path: string, file: string): TensorEntr
   );
 }
 
-/**
- * Bytes [start, end) of W + s·B·A (or its transpose), computed from the base's bytes of that range
- * and the adapter's A and B (small: r × in and out × r).
- */
-export function loraDelta(
-  w: Float32Array,
-  first: number,
-  cols: number,
-  a: Float32Array,
-  b: Float32Array,
-  r: number,
-  scale: number,
-  fanInFanOut: boolean,
-): Float32Array {
-  const out = new Float32Array(w.length);
-  const aCols = a.length / r;
-  for (let e = 0; e < w.length; e++) {
-    const index = first + e;
-    let i = Math.floor(index / cols);
-    let j = index - i * cols;
-    // fan_in_fan_out: the stored weight is (in, out), i.e. (B·A)ᵀ.
-    if (fanInFanOut) [i, j] = [j, i];
-    let acc = 0;
-    for (let k = 0; k < r; k++)
-      acc = Math.fround(acc + Math.fround((b[i * r + k] as number) * (a[k * aCols + j] as number)));
-    out[e] = Math.fround((w[e] as number) + Math.fround(scale * acc));
-  }
-  return out;
-}
-
 async function floats(entry: TensorEntry, file: string): Promise<Float32Array> {
   if (!FLOATS.has(entry.dtype))
     throw new PeftError(file, `${entry.name} is ${entry.dtype}, not a float tensor`);
@@ -158,7 +132,13 @@ async function floats(entry: TensorEntry, file: string): Promise<Float32Array> {
  * computed on read. Full tensors the adapter saves (modules_to_save, e.g. a new classifier head)
  * replace the base's, or are task-specific when their shape differs.
  */
-export function loraCheckpoint(base: Checkpoint, adapter: Checkpoint, config: PeftConfig): Checkpoint {
+export function loraCheckpoint(
+  base: Checkpoint,
+  adapter: Checkpoint,
+  config: PeftConfig,
+  /** Where W + s·B·A is computed on read (the CPU twin unless the caller has a GPU one). */
+  kernel: LoraKernel = cpuLoraKernel,
+): Checkpoint {
   const file = adapter.files[0] ?? 'adapter_model.safetensors';
   if (config.peftType !== 'LORA') throw new PeftError(file, 'not a LoRA adapter');
   const pairs = new Map<string, { a?: TensorEntry; b?: TensorEntry }>();
@@ -195,7 +175,7 @@ export function loraCheckpoint(base: Checkpoint, adapter: Checkpoint, config: Pe
     const scale = loraScale(config, module);
     const dtype = target.dtype as MergeDType;
     const size = dtypeBytes(dtype);
-    let factors: Promise<[Float32Array, Float32Array]> | undefined;
+    let factors: Promise<LoraFactors> | undefined;
     tensors.set(target.name, {
       ...target,
       file,
@@ -203,10 +183,18 @@ export function loraCheckpoint(base: Checkpoint, adapter: Checkpoint, config: Pe
         async read(start, end) {
           const first = Math.floor(start / size);
           const last = Math.ceil(end / size);
-          factors ??= Promise.all([floats(a, file), floats(b, file)]);
-          const [fa, fb] = await factors;
+          // Widened once per tensor and shared by every range read (a GPU kernel caches its upload by it).
+          factors ??= Promise.all([floats(a, file), floats(b, file)]).then(([fa, fb]) => ({
+            name: target.name,
+            a: fa,
+            b: fb,
+            r,
+            cols,
+            scale,
+            fanInFanOut: config.fanInFanOut,
+          }));
           const w = widenToF32(await target.data.read(first * size, last * size), dtype);
-          const bytes = narrowFromF32(loraDelta(w, first, cols, fa, fb, r, scale, config.fanInFanOut), dtype);
+          const bytes = narrowFromF32(await kernel.adapt(await factors, w, first), dtype);
           return bytes.slice(start - first * size, end - first * size);
         },
       },

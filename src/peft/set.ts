@@ -1,7 +1,8 @@
 // A model set some of whose tasks are PEFT adapters: LoRA adapters become full task checkpoints
 // over the base (computed on read); (IA)³ adapters merge as their scaling vectors over a base of
-// ones, so a set of them must be (IA)³ throughout.
+// ones, so a set of them must be (IA)³ throughout. LoRA deltas run on the kernel the caller gives.
 import type { Checkpoint } from '../formats/tensor';
+import { cpuLoraKernel, type LoraKernel } from './kernel';
 import { ia3Checkpoints, loraCheckpoint, PeftError, type PeftConfig } from './lora';
 
 export interface TaskSource {
@@ -14,6 +15,8 @@ export interface TaskSource {
 export function withAdapters(
   base: Checkpoint,
   tasks: readonly TaskSource[],
+  /** Where LoRA deltas are computed when a task's tensor is read (the CPU twin by default). */
+  kernel: LoraKernel = cpuLoraKernel,
 ): { base: Checkpoint; tasks: { name: string; checkpoint: Checkpoint }[] } {
   const ia3 = tasks.filter((t) => t.peft?.peftType === 'IA3');
   if (ia3.length) {
@@ -35,7 +38,7 @@ export function withAdapters(
     base,
     tasks: tasks.map((t) => ({
       name: t.name,
-      checkpoint: t.peft ? loraCheckpoint(base, t.checkpoint, t.peft) : t.checkpoint,
+      checkpoint: t.peft ? loraCheckpoint(base, t.checkpoint, t.peft, kernel) : t.checkpoint,
     })),
   };
 }
