@@ -1,6 +1,6 @@
 // What the views call: each action updates the stores and asks the worker for the heavy part.
 import { proxy } from 'comlink';
-import { fetchDemo } from '../load/demo';
+import { fetchDemo, type ZooName } from '../load/demo';
 import { formatBytes } from '../lib/format';
 import { groupFiles } from '../load/grouping';
 import type { PathedFile } from '../worker/service';
@@ -60,13 +60,13 @@ export async function addFiles(files: readonly PathedFile[], hints: AddHints = {
   await realign();
 }
 
-/** Fetches the digits-8 zoo and adds it as if its files had been dropped. */
-export async function loadDemo(): Promise<void> {
+/** Fetches a demo zoo (digits-8 unless told) and adds it as if its files had been dropped. */
+export async function loadDemo(zoo: ZooName = 'digits-8'): Promise<void> {
   const { demo } = filesStore.getState();
   if (demo.loading || demo.loaded) return;
   filesStore.setState({ demo: { loading: true } });
   try {
-    const demo = await fetchDemo();
+    const demo = await fetchDemo('safetensors', zoo);
     await addFiles(demo.files, { baseLabel: demo.baseLabel, taskNames: demo.taskNames, origin: 'demo' });
     filesStore.setState({ demo: { loading: false, loaded: true } });
   } catch (e) {

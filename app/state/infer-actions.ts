@@ -1,9 +1,10 @@
 // What the inference and evaluation views call. The worker holds the graphs, the labeled sets and
 // the sessions; these actions send it inputs and keep the inference store up to date.
 import { proxy } from 'comlink';
-import { fetchManifest, fetchZooFile } from '../load/demo';
+import { fetchManifest, fetchZooFile, loadedZoo, textInputOf } from '../load/demo';
+import { isTextSetFile } from '../../src/inference/labeled-text';
 import { studioWorker } from '../worker/client';
-import type { Column, EvalRequest } from '../worker/protocol';
+import type { Column, EvalRequest, TextOptions } from '../worker/protocol';
 import type { PathedFile } from '../worker/service';
 import { newCheckpointId } from './files';
 import { preprocessingFromManifest, preprocessingFromShape } from '../../src/inference/image';
@@ -24,17 +25,27 @@ export async function refreshSetup(): Promise<void> {
 let demoAssets: Promise<void> | undefined;
 
 /**
- * The demo's graphs and labeled sets: the zoo ships each task's .onnx (the graph for its
- * safetensors weights) and an evaluation set; they are attached as a user's files would be.
+ * The demo's graphs, tokenizer and labeled sets: the zoo ships each task's .onnx (the graph for its
+ * weights), a tokenizer for a text zoo, and an evaluation set per task; they are attached as a
+ * user's files would be.
  */
 export function loadDemoAssets(): Promise<void> {
   demoAssets ??= (async () => {
-    const manifest = await fetchManifest();
+    const zoo = loadedZoo();
+    const manifest = await fetchManifest(zoo);
     inferStore.setState({ manifest });
+    const text = textInputOf(manifest);
+    if (text) {
+      const files = [text.tokenizer, ...(text.tokenizerConfig ? [text.tokenizerConfig] : [])];
+      await attachTokenizer(await Promise.all(files.map((f) => fetchZooFile(f, zoo))), false, {
+        ...(text.maxLength ? { maxLength: text.maxLength } : {}),
+        ...(text.names ? { names: text.names } : {}),
+      });
+    }
     await Promise.all(
       manifest.tasks.map(async (task) => {
-        await attachGraph([await fetchZooFile(task.onnx)], task.id, false);
-        if (task.eval) await attachLabeled(await fetchZooFile(task.eval), task.id, false);
+        await attachGraph([await fetchZooFile(task.onnx, zoo)], task.id, false);
+        if (task.eval) await attachLabeled(await fetchZooFile(task.eval, zoo), task.id, false);
       }),
     );
     await refreshSetup();
@@ -43,6 +54,17 @@ export function loadDemoAssets(): Promise<void> {
     inferStore.setState({ attachMessage: { ok: false, text: e instanceof Error ? e.message : String(e) } });
   });
   return demoAssets;
+}
+
+/** A tokenizer.json (with its tokenizer_config.json) for every task whose graph takes text. */
+export async function attachTokenizer(
+  files: readonly PathedFile[],
+  refresh = true,
+  options: TextOptions = {},
+): Promise<void> {
+  const outcome = await studioWorker().attachTokenizer(files, options);
+  report(outcome, `${files.map((f) => f.path).join(' + ')} tokenizes the texts.`);
+  if (refresh) await refreshSetup();
 }
 
 /** Opens an ONNX graph (with its external data files) and uses it for a task, or every task ('*'). */
@@ -59,9 +81,15 @@ export async function attachGraph(files: readonly PathedFile[], task: string, re
   if (refresh) await refreshSetup();
 }
 
-/** Opens a labeled set (safetensors `inputs` + `labels`) for a task. */
+/** Opens a labeled set (safetensors `inputs` + `labels`, or texts as JSONL / CSV) for a task. */
 export async function attachLabeled(file: PathedFile, task: string, refresh = true): Promise<void> {
   const worker = studioWorker();
+  if (isTextSetFile(file.path)) {
+    const outcome = await worker.attachLabeledText(task, file, classNames(inferStore.getState(), task));
+    report(outcome, `${file.path} is the labeled set of ${task}.`);
+    if (refresh) await refreshSetup();
+    return;
+  }
   const id = newCheckpointId();
   const opened = await worker.open(id, file, []);
   const outcome = opened.ok ? await worker.attachLabeled(id, task) : opened;
@@ -120,9 +148,19 @@ export async function showSample(task: string, index: number): Promise<void> {
     inferStore.setState({ attachMessage: { ok: false, text: outcome.message } });
     return;
   }
+  const current = inferStore.getState().input;
   await setInput({
-    input: outcome.input,
-    dims: outcome.dims,
+    ...(outcome.input && outcome.dims ? { input: outcome.input, dims: outcome.dims } : {}),
+    // A text sample of a multi-modal task keeps the image on the bench, and the other way round.
+    ...(!outcome.input && !outcome.feeds && current?.input && current.dims
+      ? { input: current.input, dims: current.dims }
+      : {}),
+    ...(outcome.text
+      ? { text: outcome.text }
+      : !outcome.feeds && current?.text
+        ? { text: current.text }
+        : {}),
+    ...(outcome.feeds ? { feeds: outcome.feeds } : {}),
     label: outcome.label,
     caption: `sample ${outcome.index + 1} of ${outcome.count} from ${task}'s labeled set`,
     sample: { task, index: outcome.index, count: outcome.count },
@@ -145,8 +183,9 @@ export async function runInference(): Promise<void> {
   inferStore.setState({ running: true });
   const outcome = await studioWorker().infer({
     task: state.task,
-    input: input.input,
-    dims: input.dims,
+    ...(input.input && input.dims ? { input: input.input, dims: input.dims } : {}),
+    ...(input.text ? { text: input.text } : {}),
+    ...(input.feeds ? { feeds: input.feeds } : {}),
     columns: setup.columns.map((c) => c.column),
     provider: state.provider,
   });

@@ -5,13 +5,19 @@ import { createStore } from 'zustand/vanilla';
 import type { ExecutionProvider } from '../../src/inference/ort';
 import type { EvalReport } from '../../src/inference/eval-table';
 import type { ZooManifest } from '../load/demo';
-import type { Column, InferenceSetup, InferOutcome } from '../worker/protocol';
+import type { Feed } from '../../src/inference/ort';
+import type { Column, InferenceSetup, InferOutcome, TextInput } from '../worker/protocol';
 
-export type InputSource = 'sample' | 'draw' | 'image' | 'tensor';
+export type InputSource = 'sample' | 'text' | 'draw' | 'image' | 'tensor';
 
 export interface BenchInput {
-  readonly input: Float32Array;
-  readonly dims: readonly number[];
+  /** The float input (an image, a tensor) for a graph that takes one. */
+  readonly input?: Float32Array;
+  readonly dims?: readonly number[];
+  /** The text (and pair) for a graph that takes text. */
+  readonly text?: TextInput;
+  /** Every graph input by name: a sample of a set with one tensor per input. */
+  readonly feeds?: readonly Feed[];
   /** Where it came from, in words ("sample 12 of plain (label 3)", "drawing", "cat.png"). */
   readonly caption: string;
   /** The true class when known (a labeled sample). */

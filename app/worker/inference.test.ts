@@ -74,6 +74,7 @@ describe('inference in the studio worker', () => {
   it('runs a sample under every column; the individual column is the task’s own .onnx exactly', async () => {
     const sample = service.sample('plain', 7);
     if (!sample.ok) throw new Error(sample.message);
+    if (!sample.input || !sample.dims) throw new Error('a tensor sample is expected');
     expect(sample.dims).toEqual([1, 1, 8, 8]);
     const out = await service.infer({
       task: 0,
@@ -99,6 +100,7 @@ describe('inference in the studio worker', () => {
   it('routes an input without a task id and says how sure it is', async () => {
     const sample = service.sample('parity', 3);
     if (!sample.ok) throw new Error(sample.message);
+    if (!sample.input || !sample.dims) throw new Error('a tensor sample is expected');
     const out = await service.infer({
       task: 'auto',
       input: sample.input,

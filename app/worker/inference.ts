@@ -6,8 +6,16 @@ import type { OnnxCheckpoint } from '../../src/formats/onnx';
 import type { Checkpoint } from '../../src/formats/tensor';
 import { evaluateTable, type EvalMethod } from '../../src/inference/eval-table';
 import { readLabeledSet } from '../../src/inference/labeled';
+import { parseTextSet, tokenizeTextSet, type TextRows } from '../../src/inference/labeled-text';
 import type { LabeledSet } from '../../src/inference/evaluate';
-import type { ExecutionProvider, ModelSession } from '../../src/inference/ort';
+import type { ExecutionProvider, Feed, ModelSession } from '../../src/inference/ort';
+import {
+  encodeBatch,
+  loadTokenizer,
+  textInputsOf,
+  type TextSpec,
+  type TextTokenizer,
+} from '../../src/inference/tokenizer';
 import { routeSample } from '../../src/inference/route';
 import { matchGraph, taskOnnx, type NamedWeight } from '../../src/inference/task-onnx';
 import type { MergeEngine } from '../../src/merge/engine';
@@ -26,7 +34,9 @@ import type {
   SampleOutcome,
   AttachOutcome,
   Routing,
+  TextOptions,
 } from './protocol';
+import type { PathedFile } from './service';
 
 /** What the host needs of the service: the opened files and the merge result on screen. */
 export interface InferenceContext {
@@ -52,6 +62,14 @@ const ortSessions: SessionFactory = async (model, provider) => {
 /** Sessions kept open: the side-by-side view of one task needs five (individual + 4 methods). */
 const SESSION_CACHE = 6;
 
+/** Sequence length when neither the options, the tokenizer config nor the graph gives one. */
+const DEFAULT_MAX_LENGTH = 128;
+
+/** One input as a task's graph gets it: a float tensor for its first input, or named feeds. */
+type RunInput =
+  | { readonly tensor: Float32Array; readonly dims: readonly number[] }
+  | { readonly feeds: readonly Feed[]; readonly tokens?: readonly string[]; readonly truncated?: boolean };
+
 /**
  * The columns a result offers: the individual models and the other methods need the task files,
  * so a result restored from a bundle has only its own method.
@@ -66,6 +84,10 @@ export class InferenceHost {
   /** Graphs given by the user, by task name ('*' = every task without its own). */
   private readonly graphs = new Map<string, { checkpoint: OnnxCheckpoint; file: string }>();
   private readonly labeled = new Map<string, { set: LabeledSet; file: string }>();
+  /** Labeled sets of texts, by task: tokenized for the task's graph when they run. */
+  private readonly textSets = new Map<string, TextRows>();
+  private tokenizer:
+    { tokenizer: TextTokenizer; file: string; config: string | null; options: TextOptions } | undefined;
   /** Task models of methods other than the held one, for the held result's id. */
   private comparisons: { heldId: number; results: Map<MethodName, Promise<MergeResult>> } | undefined;
   private readonly sessions = new Map<string, Promise<ModelSession>>();
@@ -101,7 +123,49 @@ export class InferenceHost {
 
   /** A labeled set built in the page (e.g. from a folder of images named by class). */
   attachLabeledSet(task: string, set: LabeledSet, file: string): void {
+    this.textSets.delete(task);
     this.labeled.set(task, { set, file });
+  }
+
+  /**
+   * A tokenizer.json (and its tokenizer_config.json, told apart by name) for every task whose graph
+   * takes text; `options` (the demo's manifest) may fix the sequence length and input names.
+   */
+  async attachTokenizer(files: readonly PathedFile[], options: TextOptions = {}): Promise<AttachOutcome> {
+    const isConfig = (f: PathedFile) => /tokenizer_config\.json$/i.test(f.path);
+    const json = files.find((f) => !isConfig(f) && /\.json$/i.test(f.path));
+    const config = files.find(isConfig);
+    if (!json)
+      return {
+        ok: false,
+        message: `${files.map((f) => f.path).join(', ')}: a tokenizer is a tokenizer.json (with its tokenizer_config.json)`,
+      };
+    try {
+      const tokenizer = loadTokenizer(
+        { file: json.path, text: await json.file.text() },
+        config ? { file: config.path, text: await config.file.text() } : null,
+      );
+      this.tokenizer = { tokenizer, file: json.path, config: config?.path ?? null, options };
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, message: errorMessage(e) };
+    }
+  }
+
+  /** A JSON Lines or CSV file of labeled texts as a task's labeled set. */
+  async attachLabeledText(
+    task: string,
+    file: PathedFile,
+    classes?: readonly string[],
+  ): Promise<AttachOutcome> {
+    try {
+      const rows = parseTextSet(file.path, await file.file.text(), classes);
+      this.labeled.delete(task);
+      this.textSets.set(task, rows);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, message: errorMessage(e) };
+    }
   }
 
   setup(): InferenceSetup | undefined {
@@ -126,28 +190,148 @@ export class InferenceHost {
           if (match.missing.length || match.differing.length || match.matched === 0)
             problem = `${graph.file} does not fit this task: ${[...match.missing.map((m) => `${m} has no weight`), ...match.differing].slice(0, 4).join('; ')}`;
         }
-        const input = graph?.checkpoint.inputs[0];
+        const text = this.textSpecOf(t);
+        const floatInput = graph?.checkpoint.inputs.find((i) => i.elemType !== 'I64') ?? null;
+        const input = floatInput ?? graph?.checkpoint.inputs[0];
+        const texts = this.textSets.get(task.name);
         return {
           name: task.name,
           graph: graph ? { file: graph.file, own: graph.checkpoint === task.checkpoint } : null,
           graphProblem: problem ?? null,
           unusedWeights: unused,
           input: input ? { name: input.name, shape: input.shape, elemType: input.elemType } : null,
-          labeled: labeled
-            ? { file: labeled.file, count: labeled.set.labels.length, sampleShape: labeled.set.sampleShape }
+          labeled: texts
+            ? { file: texts.file, count: texts.rows.length, sampleShape: [], kind: 'text', pair: texts.pair }
+            : labeled
+              ? {
+                  file: labeled.file,
+                  count: labeled.set.labels.length,
+                  sampleShape: 'feeds' in labeled.set ? [] : labeled.set.sampleShape,
+                  kind: 'feeds' in labeled.set ? 'feeds' : 'tensor',
+                  pair: false,
+                }
+              : null,
+          text: text
+            ? {
+                ids: text.names.ids,
+                mask: text.names.mask,
+                typeIds: text.names.typeIds ?? null,
+                maxLength: text.maxLength,
+              }
             : null,
+          floatInput: text && floatInput ? floatInput.name : null,
         };
       }),
+      tokenizer: this.tokenizer
+        ? {
+            file: this.tokenizer.file,
+            config: this.tokenizer.config,
+            modelMaxLength: this.tokenizer.tokenizer.modelMaxLength,
+          }
+        : null,
     };
+  }
+
+  /**
+   * The text inputs of task t's graph and the sequence length: names from the options or by
+   * convention (textInputsOf); length from the options, the tokenizer's config, the graph's fixed
+   * sequence dimension, or DEFAULT_MAX_LENGTH. Null for a graph that takes no text.
+   */
+  private textSpecOf(t: number): TextSpec | null {
+    const graph = this.graphOf(t);
+    if (!graph) return null;
+    const found = textInputsOf(graph.checkpoint.inputs);
+    if (!found) return null;
+    const given = this.tokenizer?.options.names;
+    const names = given
+      ? { ids: given.ids, mask: given.mask ?? null, typeIds: given.typeIds ?? null }
+      : found;
+    const fixed = graph.checkpoint.inputs.find((i) => i.name === names.ids)?.shape?.[1];
+    const maxLength =
+      this.tokenizer?.options.maxLength ??
+      this.tokenizer?.tokenizer.modelMaxLength ??
+      (typeof fixed === 'number' && fixed > 0 ? fixed : DEFAULT_MAX_LENGTH);
+    return { maxLength, names };
+  }
+
+  /** The tokenizer, or an error that says to add one. */
+  private needTokenizer(task: string): TextTokenizer {
+    if (!this.tokenizer)
+      throw new Error(`${task}'s graph takes text: add its tokenizer.json (with tokenizer_config.json).`);
+    return this.tokenizer.tokenizer;
+  }
+
+  /** Task t's labeled set as its graph runs it: a text set is tokenized for the graph here. */
+  private labeledOf(t: number, task: string): LabeledSet | undefined {
+    const texts = this.textSets.get(task);
+    if (!texts) return this.labeled.get(task)?.set;
+    const spec = this.textSpecOf(t);
+    if (!spec) throw new Error(`${texts.file} holds texts, but ${task}'s graph takes no text input.`);
+    return tokenizeTextSet(texts, this.needTokenizer(task), spec);
+  }
+
+  /** One input for task t's graph: its text tokenized, its float input, or the feeds as given. */
+  private runInput(t: number, req: InferRequest): RunInput {
+    if (req.feeds) return { feeds: req.feeds };
+    const task = this.ctx.held()?.result.set.tasks[t]?.name ?? String(t);
+    const spec = this.textSpecOf(t);
+    if (!spec) {
+      if (!req.input || !req.dims)
+        throw new Error(`${task}'s graph takes no text: give it an image or a tensor.`);
+      return { tensor: req.input, dims: req.dims };
+    }
+    if (!req.text) throw new Error(`${task}'s graph takes text (${spec.names.ids}): type one.`);
+    const tokenizer = this.needTokenizer(task);
+    const encoded = tokenizer.encode(req.text.text, req.text.pair, spec.maxLength);
+    const feeds: Feed[] = encodeBatch(tokenizer, spec, [req.text]);
+    const graph = this.graphOf(t);
+    const textNames = new Set(feeds.map((f) => f.name));
+    for (const other of graph?.checkpoint.inputs ?? []) {
+      if (textNames.has(other.name) || other.elemType === 'I64') continue;
+      if (!req.input || !req.dims)
+        throw new Error(
+          `${task}'s graph also takes ${other.name}: give it an image or a tensor beside the text.`,
+        );
+      feeds.push({ name: other.name, data: req.input, dims: req.dims });
+    }
+    return { feeds, tokens: encoded.tokens, truncated: encoded.truncated };
   }
 
   /** Sample `index` of a task's labeled set, as a batch of one. */
   sample(task: string, index: number): SampleOutcome {
+    const wrap = (count: number) => ((Math.trunc(index) % count) + count) % count;
+    const texts = this.textSets.get(task);
+    if (texts) {
+      const i = wrap(texts.rows.length);
+      const row = texts.rows[i] as TextRows['rows'][number];
+      return {
+        ok: true,
+        index: i,
+        count: texts.rows.length,
+        label: row.label,
+        text: { text: row.text, pair: row.pair },
+      };
+    }
     const labeled = this.labeled.get(task);
     if (!labeled) return { ok: false, message: `No labeled set for ${task}.` };
     const { set } = labeled;
     const count = set.labels.length;
-    const i = ((Math.trunc(index) % count) + count) % count;
+    const i = wrap(count);
+    if ('feeds' in set)
+      return {
+        ok: true,
+        index: i,
+        count,
+        label: Number(set.labels[i]),
+        feeds: set.feeds.map((f) => {
+          const size = f.sampleShape.reduce((a, b) => a * b, 1);
+          return {
+            name: f.name,
+            data: f.data.slice(i * size, (i + 1) * size),
+            dims: [1, ...f.sampleShape],
+          } as Feed;
+        }),
+      };
     const size = set.sampleShape.reduce((a, b) => a * b, 1);
     return {
       ok: true,
@@ -182,15 +366,16 @@ export class InferenceHost {
         const via: Column = columnsOf(held).includes('emr') ? 'emr' : held.result.spec.method;
         const outs: Float32Array[] = [];
         for (let t = 0; t < held.result.set.tasks.length; t++)
-          outs.push((await this.run(held, via, t, req.input, req.dims, req.provider)).values);
+          outs.push((await this.run(held, via, t, this.runInput(t, req), req.provider)).values);
         const choice = routeSample(outs);
         task = choice.task;
         routing = { column: via, ...choice };
       }
       const outputs: ColumnOutput[] = [];
+      const input = this.runInput(task, req);
       for (const column of req.columns) {
         const started = performance.now();
-        const out = await this.run(held, column, task, req.input, req.dims, req.provider);
+        const out = await this.run(held, column, task, input, req.provider);
         outputs.push({
           column,
           label: this.label(column),
@@ -200,7 +385,15 @@ export class InferenceHost {
           ms: performance.now() - started,
         });
       }
-      return { ok: true, task, outputs, ...(routing ? { routing } : {}) };
+      return {
+        ok: true,
+        task,
+        outputs,
+        ...(routing ? { routing } : {}),
+        ...('tokens' in input && input.tokens
+          ? { tokens: input.tokens, truncated: input.truncated === true }
+          : {}),
+      };
     } catch (e) {
       return { ok: false, message: errorMessage(e) };
     }
@@ -210,12 +403,18 @@ export class InferenceHost {
     const held = this.ctx.held();
     if (!held) return { ok: false, cancelled: false, message: 'Merge first.' };
     const tasks = held.result.set.tasks.map((t) => t.name);
-    const missing = tasks.filter((name) => !this.labeled.has(name));
+    const missing = tasks.filter((name) => !this.labeled.has(name) && !this.textSets.has(name));
     if (missing.length)
       return { ok: false, cancelled: false, message: `Add a labeled set for ${missing.join(', ')}.` };
     const noGraph = tasks.filter((_, t) => !this.graphOf(t));
     if (noGraph.length)
       return { ok: false, cancelled: false, message: `Add an ONNX graph for ${noGraph.join(', ')}.` };
+    let labeled: LabeledSet[];
+    try {
+      labeled = tasks.map((name, t) => this.labeledOf(t, name) as LabeledSet);
+    } catch (e) {
+      return { ok: false, cancelled: false, message: errorMessage(e) };
+    }
     return this.evaluating.run(async (signal) => {
       const methods: EvalMethod[] = req.columns.map((column) => ({
         label: this.label(column),
@@ -225,7 +424,7 @@ export class InferenceHost {
       const report = await evaluateTable({
         tasks,
         methods,
-        labeled: tasks.map((name) => (this.labeled.get(name) as { set: LabeledSet }).set),
+        labeled,
         createSession: (model) => this.sessionFactory(model, req.provider),
         routed: req.routed,
         signal,
@@ -313,8 +512,7 @@ export class InferenceHost {
     held: NonNullable<ReturnType<InferenceContext['held']>>,
     column: Column,
     t: number,
-    input: Float32Array,
-    dims: readonly number[],
+    input: RunInput,
     provider: ExecutionProvider,
   ) {
     const key = `${held.id}|${column}|${t}|${provider}`;
@@ -330,7 +528,8 @@ export class InferenceHost {
       void s.then((x) => x.release()).catch(() => {});
     }
     const s = await session;
-    const { data, dims: outDims } = await s.run(input, dims);
+    const { data, dims: outDims } =
+      'feeds' in input ? await s.runFeeds(input.feeds) : await s.run(input.tensor, input.dims);
     return { provider: s.provider, values: data, dims: outDims };
   }
 }

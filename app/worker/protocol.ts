@@ -3,7 +3,7 @@
 import type { LeftOutReason } from '../../src/merge/model-set';
 import type { MethodSpec } from '../../src/merge/methods';
 import type { EvalReport } from '../../src/inference/eval-table';
-import type { ExecutionProvider } from '../../src/inference/ort';
+import type { ExecutionProvider, Feed } from '../../src/inference/ort';
 
 export type EngineKind = 'cpu' | 'gpu';
 
@@ -203,8 +203,29 @@ export interface InferenceTaskSetup {
   readonly labeled: {
     readonly file: string;
     readonly count: number;
+    /** The float input's sample shape ([] for a set of texts or of several inputs). */
     readonly sampleShape: readonly number[];
+    /** 'tensor': float samples; 'text': texts (JSONL / CSV); 'feeds': one tensor per graph input. */
+    readonly kind: 'tensor' | 'text' | 'feeds';
+    /** A set of text pairs. */
+    readonly pair: boolean;
   } | null;
+  /** The graph's text inputs (int64 token ids, mask) and the length texts are brought to. */
+  readonly text: {
+    readonly ids: string;
+    readonly mask: string | null;
+    readonly typeIds: string | null;
+    readonly maxLength: number;
+  } | null;
+  /** The graph's float input besides text inputs (an image), for a multi-modal graph. */
+  readonly floatInput: string | null;
+}
+
+/** The tokenizer attached to the model set, or why it cannot be used. */
+export interface TokenizerSetup {
+  readonly file: string;
+  readonly config: string | null;
+  readonly modelMaxLength: number | null;
 }
 
 export interface InferenceSetup {
@@ -212,6 +233,19 @@ export interface InferenceSetup {
   readonly heldId: number;
   readonly columns: readonly { readonly column: Column; readonly label: string }[];
   readonly tasks: readonly InferenceTaskSetup[];
+  readonly tokenizer: TokenizerSetup | null;
+}
+
+/** A text and, for a pair task, its second text. */
+export interface TextInput {
+  readonly text: string;
+  readonly pair: string | null;
+}
+
+/** The sequence length and input names of the tokenizer's output (the demo's manifest gives them). */
+export interface TextOptions {
+  readonly maxLength?: number;
+  readonly names?: { readonly ids: string; readonly mask?: string | null; readonly typeIds?: string | null };
 }
 
 export type AttachOutcome = { readonly ok: true } | { readonly ok: false; readonly message: string };
@@ -222,16 +256,26 @@ export type SampleOutcome =
       readonly index: number;
       readonly count: number;
       readonly label: number;
-      readonly input: Float32Array;
-      readonly dims: readonly number[];
+      /** A float sample (images, tensors) for the graph's float input. */
+      readonly input?: Float32Array;
+      readonly dims?: readonly number[];
+      /** A text sample. */
+      readonly text?: TextInput;
+      /** A sample of a set with one tensor per graph input. */
+      readonly feeds?: readonly Feed[];
     }
   | { readonly ok: false; readonly message: string };
 
 export interface InferRequest {
   /** A task index, or 'auto': route the input to a task by the models' confidence. */
   readonly task: number | 'auto';
-  readonly input: Float32Array;
-  readonly dims: readonly number[];
+  /** The float input (an image, a tensor) for the graph's float input. */
+  readonly input?: Float32Array;
+  readonly dims?: readonly number[];
+  /** The text for the graph's text inputs, tokenized in the worker. */
+  readonly text?: TextInput;
+  /** Every graph input by name (a sample of a multi-input set): used as they are. */
+  readonly feeds?: readonly Feed[];
   readonly columns: readonly Column[];
   readonly provider: ExecutionProvider;
 }
@@ -261,6 +305,10 @@ export type InferOutcome =
       readonly task: number;
       readonly outputs: readonly ColumnOutput[];
       readonly routing?: Routing;
+      /** The text's tokens as the graph got them (special tokens included, padding left out). */
+      readonly tokens?: readonly string[];
+      /** True when the text was cut to the sequence length. */
+      readonly truncated?: boolean;
     }
   | { readonly ok: false; readonly message: string };
 

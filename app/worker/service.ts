@@ -45,6 +45,7 @@ import type {
   InferenceSetup,
   InferOutcome,
   InferRequest,
+  TextOptions,
   SampleOutcome,
 } from './protocol';
 import { DEFAULT_SHARD_BYTES, shardCount, writeShardedTask } from '../../src/merge/sharded';
@@ -322,6 +323,16 @@ export class StudioService {
     name: string,
   ): void {
     this.inference.attachLabeledSet(task, set, name);
+  }
+
+  /** A tokenizer.json (+ tokenizer_config.json) for graphs that take text. */
+  attachTokenizer(files: readonly PathedFile[], options?: TextOptions): Promise<AttachOutcome> {
+    return this.inference.attachTokenizer(files, options);
+  }
+
+  /** A JSON Lines or CSV file of labeled texts for a task. */
+  attachLabeledText(task: string, file: PathedFile, classes?: readonly string[]): Promise<AttachOutcome> {
+    return this.inference.attachLabeledText(task, file, classes);
   }
 
   sample(task: string, index: number): SampleOutcome {

@@ -1,11 +1,41 @@
 // Accuracy of a classifier session on a labeled set, in batches.
-import type { ModelSession } from './ort';
+import type { Feed, ModelSession } from './ort';
 
-export interface LabeledSet {
+/** A set for a graph with one float input (images, tensors): it feeds the graph's first input. */
+export interface TensorSet {
   /** [M, ...sampleShape] float32, row-major. */
   readonly inputs: Float32Array;
   readonly sampleShape: readonly number[];
   readonly labels: ArrayLike<number | bigint>;
+}
+
+/** One named graph input's values for every sample of a set: [M, ...sampleShape], row-major. */
+export interface SetFeed {
+  readonly name: string;
+  readonly data: Float32Array | BigInt64Array;
+  readonly sampleShape: readonly number[];
+}
+
+/** A set for a graph with several inputs, or int64 ones (texts as token ids and a mask). */
+export interface FeedSet {
+  readonly feeds: readonly SetFeed[];
+  readonly labels: ArrayLike<number | bigint>;
+  /** The texts the feeds were tokenized from, when they were (for showing a sample). */
+  readonly texts?: readonly { readonly text: string; readonly pair: string | null }[];
+}
+
+export type LabeledSet = TensorSet | FeedSet;
+
+/** Samples [start, start + m) of a feed set, as the session's feeds. */
+export function feedBatch(set: Pick<FeedSet, 'feeds'>, start: number, m: number): Feed[] {
+  return set.feeds.map((f) => {
+    const size = f.sampleShape.reduce((a, b) => a * b, 1);
+    return {
+      name: f.name,
+      data: f.data.subarray(start * size, (start + m) * size),
+      dims: [m, ...f.sampleShape],
+    } as Feed;
+  });
 }
 
 export interface EvaluateOptions {
@@ -25,21 +55,23 @@ export function argmax(values: Float32Array, offset: number, length: number): nu
 /** Every sample's output row (logits or probabilities), in batches: [M, classes] row-major. */
 export async function predict(
   session: ModelSession,
-  set: Pick<LabeledSet, 'inputs' | 'sampleShape'> & { readonly count: number },
+  set: (Pick<TensorSet, 'inputs' | 'sampleShape'> | Pick<FeedSet, 'feeds'>) & { readonly count: number },
   options: EvaluateOptions = {},
 ): Promise<{ logits: Float32Array; classes: number }> {
   const total = set.count;
-  const sample = set.sampleShape.reduce((a, b) => a * b, 1);
   const batchSize = options.batchSize ?? 256;
   let logits = new Float32Array(0);
   let classes = 0;
   for (let start = 0; start < total; start += batchSize) {
     options.signal?.throwIfAborted();
     const m = Math.min(batchSize, total - start);
-    const { data, dims } = await session.run(set.inputs.subarray(start * sample, (start + m) * sample), [
-      m,
-      ...set.sampleShape,
-    ]);
+    const { data, dims } =
+      'feeds' in set
+        ? await session.runFeeds(feedBatch(set, start, m))
+        : await session.run(set.inputs.subarray(start * sampleSize(set), (start + m) * sampleSize(set)), [
+            m,
+            ...set.sampleShape,
+          ]);
     if (start === 0) {
       classes = data.length / m;
       logits = new Float32Array(total * classes);
@@ -53,6 +85,8 @@ export async function predict(
   }
   return { logits, classes };
 }
+
+const sampleSize = (set: Pick<TensorSet, 'sampleShape'>) => set.sampleShape.reduce((a, b) => a * b, 1);
 
 /** Samples whose top-1 class equals the label. */
 export function countCorrect(

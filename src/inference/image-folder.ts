@@ -2,7 +2,7 @@
 // as torchvision's ImageFolder reads one: each image preprocessed into the model's input, its label
 // the index of its folder's name in the task's class names (or in the sorted folder names when the
 // task has none). Decoding is injected: the page decodes with createImageBitmap.
-import type { LabeledSet } from './evaluate';
+import type { TensorSet } from './evaluate';
 import { preprocess, type ImageLike, type Preprocessing } from './image';
 
 export interface ImageEntry {
@@ -28,7 +28,7 @@ export async function labeledSetFromImages(
   classNames?: readonly string[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<{
-  set: LabeledSet & { readonly inputs: Float32Array; readonly labels: Int32Array };
+  set: TensorSet & { readonly labels: Int32Array };
   classes: readonly string[];
 }> {
   const images = entries.filter((e) => IMAGE.test(e.path) && !isAppleDouble(e.path));

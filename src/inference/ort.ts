@@ -5,6 +5,11 @@ import * as ort from 'onnxruntime-web';
 
 export type ExecutionProvider = 'webgpu' | 'wasm';
 
+/** One named input of a run: float32 (images, tensors) or int64 (token ids, masks). */
+export type Feed =
+  | { readonly name: string; readonly data: Float32Array; readonly dims: readonly number[] }
+  | { readonly name: string; readonly data: BigInt64Array; readonly dims: readonly number[] };
+
 export interface ModelSession {
   readonly provider: ExecutionProvider;
   readonly inputNames: readonly string[];
@@ -14,6 +19,8 @@ export interface ModelSession {
     input: Float32Array,
     shape: readonly number[],
   ): Promise<{ data: Float32Array; dims: readonly number[] }>;
+  /** Runs one batch of named inputs (every input the graph has); returns the first output. */
+  runFeeds(feeds: readonly Feed[]): Promise<{ data: Float32Array; dims: readonly number[] }>;
   release(): Promise<void>;
 }
 
@@ -83,20 +90,45 @@ function wrap(session: ort.InferenceSession, provider: ExecutionProvider): Model
   const outputName = session.outputNames[0];
   if (inputName === undefined || outputName === undefined)
     throw new Error('the model has no input or no output');
+  const runWith = (feeds: Record<string, ort.Tensor>) =>
+    serial(async () => {
+      const results = await session.run(feeds);
+      const out = results[outputName];
+      if (!out || out.type !== 'float32') throw new Error(`output ${outputName} is not float32`);
+      const data = (await out.getData()) as Float32Array;
+      const dims = out.dims;
+      for (const t of Object.values(results)) t.dispose();
+      return { data, dims };
+    });
   return {
     provider,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
-    run: (input, shape) =>
-      serial(async () => {
-        const results = await session.run({ [inputName]: new ort.Tensor('float32', input, shape) });
-        const out = results[outputName];
-        if (!out || out.type !== 'float32') throw new Error(`output ${outputName} is not float32`);
-        const data = (await out.getData()) as Float32Array;
-        const dims = out.dims;
-        for (const t of Object.values(results)) t.dispose();
-        return { data, dims };
-      }),
+    run: (input, shape) => runWith({ [inputName]: new ort.Tensor('float32', input, shape) }),
+    runFeeds: (feeds) => {
+      const names = new Set(feeds.map((f) => f.name));
+      const missing = session.inputNames.filter((n) => !names.has(n));
+      const unknown = [...names].filter((n) => !session.inputNames.includes(n));
+      if (missing.length || unknown.length)
+        return Promise.reject(
+          new Error(
+            `the model's inputs are ${session.inputNames.join(', ')}; ` +
+              (missing.length ? `nothing was given for ${missing.join(', ')}` : '') +
+              (missing.length && unknown.length ? '; ' : '') +
+              (unknown.length ? `it has no input ${unknown.join(', ')}` : ''),
+          ),
+        );
+      return runWith(
+        Object.fromEntries(
+          feeds.map((f) => [
+            f.name,
+            f.data instanceof BigInt64Array
+              ? new ort.Tensor('int64', f.data, f.dims)
+              : new ort.Tensor('float32', f.data, f.dims),
+          ]),
+        ),
+      );
+    },
     release: () => serial(() => session.release()),
   };
 }

@@ -9,12 +9,14 @@ import { mergeStore } from '../../state/merge';
 import { Attachments } from './Attachments';
 import { InputBench } from './InputBench';
 import { Outputs } from './Outputs';
+import { TokenPieces } from './TextBench';
 
-const SOURCES: { id: InputSource; label: string }[] = [
+const SOURCES: { id: InputSource; label: string; text?: boolean; image?: boolean }[] = [
   { id: 'sample', label: 'Labeled sample' },
-  { id: 'draw', label: 'Draw' },
-  { id: 'image', label: 'Image file' },
-  { id: 'tensor', label: 'Tensor file' },
+  { id: 'text', label: 'Type text', text: true },
+  { id: 'draw', label: 'Draw', image: true },
+  { id: 'image', label: 'Image file', image: true },
+  { id: 'tensor', label: 'Tensor file', image: true },
 ];
 
 export function InferPanel() {
@@ -39,6 +41,11 @@ export function InferPanel() {
   const shownTask = outcome?.ok ? outcome.task : state.task === 'auto' ? undefined : state.task;
   const shownName = shownTask === undefined ? undefined : taskNames[shownTask];
   const sameTask = input?.sample ? input.sample.task === shownName : true;
+  // The inputs the chosen task's graph takes: text, an image (or tensor), or both.
+  const benchSetup = setup?.tasks[state.task === 'auto' ? 0 : state.task];
+  const takesText = !!benchSetup?.text;
+  const takesImage = !benchSetup?.text || !!benchSetup.floatInput;
+  const sources = SOURCES.filter((s) => (!s.text || takesText) && (!s.image || takesImage));
   return (
     <section className="panel" aria-labelledby="infer-title" id="infer">
       <h2 id="infer-title">
@@ -85,7 +92,7 @@ export function InferPanel() {
               </select>
             </label>
             <div className="segmented" role="radiogroup" aria-label="Input">
-              {SOURCES.map((s) => (
+              {sources.map((s) => (
                 <button
                   key={s.id}
                   type="button"
@@ -106,6 +113,9 @@ export function InferPanel() {
                 <p className="error" role="alert">
                   {outcome.message}
                 </p>
+              )}
+              {outcome?.ok && outcome.tokens && (
+                <TokenPieces tokens={outcome.tokens} truncated={outcome.truncated === true} />
               )}
               {outcome?.ok && (
                 <Outputs

@@ -17,6 +17,7 @@ import { DrawingPad } from './DrawingPad';
 import { PreprocessingForm } from './PreprocessingForm';
 import { readTensorFile } from './tensor-file';
 import { TensorImage } from './TensorImage';
+import { isPairTask, TextBench } from './TextBench';
 
 /** The task whose graph and preprocessing an input is made for: the chosen one, or the first. */
 function benchTask(setup: InferenceSetup, task: number | 'auto'): InferenceTaskSetup | undefined {
@@ -37,7 +38,9 @@ export function InputBench({ setup }: { setup: InferenceSetup }) {
     try {
       setError(undefined);
       const { input, dims } = preprocess(data, p);
-      await setInput({ input, dims, caption });
+      // A multi-modal graph keeps the text on the bench beside the new image.
+      const text = task.text ? state.input?.text : undefined;
+      await setInput({ input, dims, caption, ...(text ? { text } : {}) });
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
@@ -46,6 +49,7 @@ export function InputBench({ setup }: { setup: InferenceSetup }) {
   const imageInput = looksLikeImage(task.input?.shape ?? null);
   const labeledName = state.input?.sample?.task ?? task.name;
   const labeledTask = setup.tasks.find((t) => t.name === labeledName) ?? task;
+  const manifestPair = state.manifest?.tasks.find((t) => t.id === task.name)?.pair;
   return (
     <div className="input-bench" data-testid="input-bench">
       {state.source === 'sample' &&
@@ -138,6 +142,18 @@ export function InputBench({ setup }: { setup: InferenceSetup }) {
           />
         </>
       )}
+      {state.source === 'text' &&
+        (task.text ? (
+          <TextBench
+            key={input?.text ? `${input.text.text}\u0000${input.text.pair ?? ''}` : ''}
+            task={task}
+            pair={isPairTask(task, manifestPair)}
+          />
+        ) : (
+          <p className="hint">
+            This model takes no text: give it an image, a tensor file or a labeled sample.
+          </p>
+        ))}
       {state.source === 'tensor' && (
         <label className="file-button">
           Choose a tensor file (.npy, .safetensors)…
@@ -166,7 +182,20 @@ export function InputBench({ setup }: { setup: InferenceSetup }) {
       )}
       {input && (
         <figure className="bench-input">
-          <TensorImage data={input.input} dims={input.dims} label={`Input: ${input.caption}`} />
+          {input.input && input.dims && (
+            <TensorImage data={input.input} dims={input.dims} label={`Input: ${input.caption}`} />
+          )}
+          {input.text && (
+            <blockquote className="bench-text" data-testid="bench-text">
+              <p>{input.text.text}</p>
+              {input.text.pair !== null && <p className="pair-text">{input.text.pair}</p>}
+            </blockquote>
+          )}
+          {input.feeds && !input.input && (
+            <p className="muted small">
+              {input.feeds.map((f) => `${f.name} [${f.dims.join(', ')}]`).join(' · ')}
+            </p>
+          )}
           <figcaption className="muted small" data-testid="input-caption">
             {input.caption}
             {input.label !== undefined &&

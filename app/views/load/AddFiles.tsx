@@ -32,6 +32,13 @@ export function AddFiles() {
         >
           {demo.loading ? 'Loading demo…' : demo.loaded ? 'Demo loaded' : 'Load demo'}
         </button>
+        <button
+          type="button"
+          onClick={() => void loadDemo('words-4')}
+          disabled={demo.loading || demo.loaded === true}
+        >
+          Text demo (words-4, LoRA adapters)
+        </button>
         <button type="button" onClick={() => input.current?.click()}>
           Add model files…
         </button>
