@@ -15,6 +15,9 @@ import type { MethodSpec } from '../../src/merge/methods';
 import { buildModelSet, ModelSetError, type ModelSet } from '../../src/merge/model-set';
 import { parsePeftConfig, PeftError, type PeftConfig } from '../../src/peft/lora';
 import { withAdapters, type TaskSource } from '../../src/peft/set';
+import { SwitchingLoraKernel, type LoraKernel } from '../../src/peft/kernel';
+import { acquireGpu } from '../../src/gpu/device';
+import { GpuLoraKernel } from '../../src/gpu/lora';
 import { CancellableJob, errorMessage } from './cancellable';
 import { createEngine } from './engine-choice';
 import { InferenceHost } from './inference';
@@ -171,6 +174,7 @@ export class StudioService {
 
   private modelSet(
     selection: Selection,
+    lora?: LoraKernel,
   ): { set: ModelSet; refused: RefusedTask[] } | { message: string; refused: RefusedTask[] } {
     const base = this.checkpoints.get(selection.baseId)?.checkpoint;
     if (!base)
@@ -198,7 +202,7 @@ export class StudioService {
       else tasks.push({ name: t.name, checkpoint: held.checkpoint });
     }
     try {
-      const wrapped = withAdapters(base, tasks);
+      const wrapped = withAdapters(base, tasks, lora);
       const set = buildModelSet(wrapped.base, wrapped.tasks);
       const sizes = tasks.map((t) => (t.peft ? adapterSize.get(t.checkpoint) : undefined));
       if (sizes.length && sizes.every((b) => b !== undefined))
@@ -233,12 +237,19 @@ export class StudioService {
     engineKind: EngineKind,
     onProgress: (p: ProgressUpdate) => void,
   ): Promise<MergeOutcome> {
-    const built = this.modelSet(selection);
+    const lora = new SwitchingLoraKernel();
+    const built = this.modelSet(selection, lora);
     if ('message' in built) return { ok: false, cancelled: false, message: built.message };
     const engine = await createEngine(engineKind);
+    // LoRA deltas on the GPU too when the merge is (same bytes); on the CPU twin again once it ends.
+    if (engine.kind === 'gpu')
+      await acquireGpu().then(
+        (gpu) => lora.use(new GpuLoraKernel(gpu, true)),
+        () => {},
+      ); // else the twin
     const started = performance.now();
     let lastSent = 0;
-    return this.merging.run(
+    const outcome = this.merging.run(
       async (signal) => {
         const result = await runMerge(built.set, spec, engine, {
           signal,
@@ -260,6 +271,7 @@ export class StudioService {
       'Merge cancelled; the previous result is kept.',
       () => engine.dispose(),
     );
+    return outcome.finally(() => lora.dispose());
   }
 
   cancel(): void {

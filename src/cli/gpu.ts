@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { create, globals } from 'webgpu';
 import { acquireGpu, type Gpu } from '../gpu/device';
 import { GpuEngine } from '../gpu/engine';
+import { GpuLoraKernel } from '../gpu/lora';
 
 let dawn: GPU | undefined; // one per process, kept referenced: dawn.node must not be collected
 
@@ -45,4 +46,9 @@ export async function gpuEngineIfFast(): Promise<EngineDecision> {
 /** The GPU engine, whatever the adapter (--engine gpu). */
 export async function gpuEngine(): Promise<GpuEngine> {
   return new GpuEngine(await dawnGpu(), true);
+}
+
+/** The LoRA kernel on a device of its own, for a merge on the GPU engine (src/peft/kernel.ts). */
+export async function gpuLoraKernel(): Promise<GpuLoraKernel> {
+  return new GpuLoraKernel(await dawnGpu(), true);
 }

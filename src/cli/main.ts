@@ -28,6 +28,7 @@ import { readLabeledSet } from '../inference/labeled';
 import { tableToCsv, tableToMarkdown } from '../inference/table';
 import { atomicOutput, openAdapter, OpenFiles, openPath, type AtomicOutput } from './files';
 import { withAdapters, type TaskSource } from '../peft/set';
+import { SwitchingLoraKernel, type LoraKernel } from '../peft/kernel';
 import {
   buildSpec,
   jobFromYaml,
@@ -82,7 +83,7 @@ function fmtBytes(n: number): string {
       : `${(n / 1024).toFixed(1)} KiB`;
 }
 
-async function openSet(job: MergeJob, files: OpenFiles): Promise<ModelSet> {
+async function openSet(job: MergeJob, files: OpenFiles, lora?: LoraKernel): Promise<ModelSet> {
   // allSettled: no read is still in flight when the first failure reaches the caller and files close.
   const opened = await Promise.allSettled([
     openPath(job.base, files),
@@ -100,7 +101,7 @@ async function openSet(job: MergeJob, files: OpenFiles): Promise<ModelSet> {
     Checkpoint,
     ...TaskSource[],
   ];
-  const set = withAdapters(base, tasks);
+  const set = withAdapters(base, tasks, lora);
   return buildModelSet(set.base, set.tasks);
 }
 
@@ -155,8 +156,17 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   const budgetMb = numberFlag('budget', values.budget);
   const budgetBytes = budgetMb === undefined ? undefined : Math.max(1, budgetMb) * 2 ** 20;
   const started = performance.now();
-  const set = await openSet(job, files); // headers first: a refusal comes before any engine starts
+  // LoRA deltas on the CPU twin, or on the GPU (same bytes) once the engine is the GPU one.
+  const lora = files.adopt(
+    new SwitchingLoraKernel((why) => process.stderr.write(`merge-studio: LoRA on the CPU (${why})\n`)),
+  );
+  const set = await openSet(job, files, lora); // headers first: a refusal comes before any engine starts
   const engine = files.adopt(await engineFor(values.engine));
+  if (engine.kind === 'gpu')
+    await (await import('./gpu')).gpuLoraKernel().then(
+      (k) => lora.use(k),
+      () => {},
+    ); // else the twin
   const bar = progressBar();
   const result: MergeResult = await runMerge(set, job.method, engine, {
     signal,
