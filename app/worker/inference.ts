@@ -12,7 +12,7 @@ import type { ExecutionProvider, Feed, ModelSession } from '../../src/inference/
 import {
   encodeBatch,
   loadTokenizer,
-  textInputsOf,
+  textSpecFor,
   type TextSpec,
   type TextTokenizer,
 } from '../../src/inference/tokenizer';
@@ -61,9 +61,6 @@ const ortSessions: SessionFactory = async (model, provider) => {
 
 /** Sessions kept open: the side-by-side view of one task needs five (individual + 4 methods). */
 const SESSION_CACHE = 6;
-
-/** Sequence length when neither the options, the tokenizer config nor the graph gives one. */
-const DEFAULT_MAX_LENGTH = 128;
 
 /** One input as a task's graph gets it: a float tensor for its first input, or named feeds. */
 type RunInput =
@@ -232,26 +229,15 @@ export class InferenceHost {
     };
   }
 
-  /**
-   * The text inputs of task t's graph and the sequence length: names from the options or by
-   * convention (textInputsOf); length from the options, the tokenizer's config, the graph's fixed
-   * sequence dimension, or DEFAULT_MAX_LENGTH. Null for a graph that takes no text.
-   */
+  /** The text inputs of task t's graph and the sequence length (textSpecFor); null: no text. */
   private textSpecOf(t: number): TextSpec | null {
     const graph = this.graphOf(t);
     if (!graph) return null;
-    const found = textInputsOf(graph.checkpoint.inputs);
-    if (!found) return null;
-    const given = this.tokenizer?.options.names;
-    const names = given
-      ? { ids: given.ids, mask: given.mask ?? null, typeIds: given.typeIds ?? null }
-      : found;
-    const fixed = graph.checkpoint.inputs.find((i) => i.name === names.ids)?.shape?.[1];
-    const maxLength =
-      this.tokenizer?.options.maxLength ??
-      this.tokenizer?.tokenizer.modelMaxLength ??
-      (typeof fixed === 'number' && fixed > 0 ? fixed : DEFAULT_MAX_LENGTH);
-    return { maxLength, names };
+    return textSpecFor(graph.checkpoint.inputs, {
+      maxLength: this.tokenizer?.options.maxLength,
+      names: this.tokenizer?.options.names,
+      tokenizer: this.tokenizer?.tokenizer,
+    });
   }
 
   /** The tokenizer, or an error that says to add one. */

@@ -197,3 +197,38 @@ export function textInputsOf(
   if (!ids) return null;
   return { ids: ids.name, mask: mask?.name ?? null, typeIds: type?.name ?? null };
 }
+
+/** Sequence length when neither the caller, the tokenizer's config nor the graph gives one. */
+export const DEFAULT_MAX_LENGTH = 128;
+
+/**
+ * The text inputs of a graph and the sequence length, the same for the studio and the CLI: names
+ * as given, else by convention (textInputsOf); length as given, else the tokenizer config's
+ * model_max_length, else the graph's fixed sequence dimension, else DEFAULT_MAX_LENGTH. Null for a
+ * graph that takes no text.
+ */
+export function textSpecFor(
+  inputs: readonly {
+    readonly name: string;
+    readonly elemType: string | null;
+    readonly shape: readonly (number | string | null)[] | null;
+  }[],
+  given: {
+    readonly maxLength?: number | undefined;
+    readonly names?:
+      { readonly ids: string; readonly mask?: string | null; readonly typeIds?: string | null } | undefined;
+    readonly tokenizer?: TextTokenizer | undefined;
+  } = {},
+): TextSpec | null {
+  const found = textInputsOf(inputs);
+  if (!found) return null;
+  const names = given.names
+    ? { ids: given.names.ids, mask: given.names.mask ?? null, typeIds: given.names.typeIds ?? null }
+    : found;
+  const fixed = inputs.find((i) => i.name === names.ids)?.shape?.[1];
+  const maxLength =
+    given.maxLength ??
+    given.tokenizer?.modelMaxLength ??
+    (typeof fixed === 'number' && fixed > 0 ? fixed : DEFAULT_MAX_LENGTH);
+  return { maxLength, names };
+}

@@ -155,7 +155,10 @@ export function EvalPanel() {
   const provider = useStore(inferStore, (s) => s.provider);
   const evaluation = useStore(inferStore, (s) => s.evaluation);
   const available = new Set(setup?.columns.map((c) => c.column));
-  const ready = setup?.tasks.every((t) => t.graph && !t.graphProblem && t.labeled) ?? false;
+  // A graph that takes text needs the tokenizer too (its labeled texts are tokenized in the worker).
+  const ready =
+    setup?.tasks.every((t) => t.graph && !t.graphProblem && t.labeled && (!t.text || setup.tokenizer)) ??
+    false;
   const { report, progress } = evaluation;
   return (
     <section className="panel" aria-labelledby="eval-title" id="evaluate">
@@ -210,7 +213,8 @@ export function EvalPanel() {
           </div>
           {!ready && (
             <p className="hint">
-              Every task needs an ONNX graph and a labeled set (step 4, “Graphs and labeled sets”).
+              Every task needs an ONNX graph and a labeled set, and graphs that take text a tokenizer (step 4,
+              “Graphs and labeled sets”).
             </p>
           )}
           {evaluation.running && (

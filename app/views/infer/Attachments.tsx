@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { useStore } from 'zustand';
 import { inferStore } from '../../state/infer';
-import { attachGraph, attachImageFolder, attachLabeled } from '../../state/infer-actions';
+import { attachGraph, attachImageFolder, attachLabeled, attachTokenizer } from '../../state/infer-actions';
 import type { InferenceSetup } from '../../worker/protocol';
 
 const pathed = (files: FileList | null) =>
@@ -11,7 +11,10 @@ const pathed = (files: FileList | null) =>
 export function Attachments({ setup }: { setup: InferenceSetup }) {
   const message = useStore(inferStore, (s) => s.attachMessage);
   const [target, setTarget] = useState('*');
-  const missing = setup.tasks.filter((t) => !t.graph || t.graphProblem || !t.labeled).length;
+  const needsTokenizer = setup.tasks.some((t) => t.text) && !setup.tokenizer;
+  const missing = setup.tasks.filter(
+    (t) => !t.graph || t.graphProblem || !t.labeled || (t.text && !setup.tokenizer),
+  ).length;
   return (
     <details className="attachments" open={missing > 0}>
       <summary>
@@ -42,7 +45,11 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
                 {t.graphProblem && <p className="error">{t.graphProblem}</p>}
               </td>
               <td>
-                {t.input ? `${t.input.name} [${(t.input.shape ?? []).map((d) => d ?? '?').join(', ')}]` : '—'}
+                {t.text
+                  ? `text: ${[t.text.ids, t.text.mask, t.text.typeIds].filter(Boolean).join(', ')} (${t.text.maxLength} tokens)${t.floatInput ? ` + ${t.floatInput}` : ''}`
+                  : t.input
+                    ? `${t.input.name} [${(t.input.shape ?? []).map((d) => d ?? '?').join(', ')}]`
+                    : '—'}
               </td>
               <td>
                 {t.labeled ? `${t.labeled.file} (${t.labeled.count})` : <span className="muted">none</span>}
@@ -51,6 +58,13 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
           ))}
         </tbody>
       </table>
+      <p className={needsTokenizer ? 'error' : 'muted small'} data-testid="tokenizer">
+        {setup.tokenizer
+          ? `Tokenizer: ${setup.tokenizer.file}${setup.tokenizer.config ? ` + ${setup.tokenizer.config}` : ''}`
+          : needsTokenizer
+            ? 'These graphs take text: add their tokenizer.json (with tokenizer_config.json).'
+            : 'No tokenizer (the graphs take no text).'}
+      </p>
       <div className="toolbar">
         <label>
           For{' '}
@@ -81,13 +95,27 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
           Add labeled set…
           <input
             type="file"
-            accept=".safetensors"
+            accept=".safetensors,.jsonl,.ndjson,.csv"
             aria-label="Add labeled set"
             disabled={target === '*'}
             onChange={(e) => {
               const [file] = pathed(e.currentTarget.files);
               e.currentTarget.value = '';
               if (file) void attachLabeled(file, target);
+            }}
+          />
+        </label>
+        <label className="file-button">
+          Add tokenizer…
+          <input
+            type="file"
+            accept=".json"
+            multiple
+            aria-label="Add tokenizer"
+            onChange={(e) => {
+              const files = pathed(e.currentTarget.files);
+              e.currentTarget.value = '';
+              if (files.length) void attachTokenizer(files);
             }}
           />
         </label>
@@ -109,7 +137,9 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
       </div>
       <p className="muted small">
         A task that came as safetensors runs in the graph you give it: its initializer names must match the
-        weights' names. A labeled set is a safetensors file with <code>inputs</code> and <code>labels</code>.
+        weights' names. A labeled set is a safetensors file with <code>inputs</code> and <code>labels</code>{' '}
+        (or one tensor per graph input), or for a graph that takes text, JSON Lines or CSV with{' '}
+        <code>text</code>[, <code>text_pair</code>], <code>label</code>.
       </p>
       {message && (
         <p className={message.ok ? 'muted' : 'error'} role={message.ok ? 'status' : 'alert'}>
