@@ -134,7 +134,7 @@ describe('StudioService', () => {
       cancelled: true,
       message: 'Merge cancelled; the previous result is kept.',
     });
-    const image = service.maskImage({ tensor: 'blocks.0.w', task: 0, mode: 'mask', maxCells: 1 << 20 });
+    const image = await service.maskImage({ tensor: 'blocks.0.w', task: 0, mode: 'mask', maxCells: 1 << 20 });
     expect(image?.values.length).toBe(16 * 16); // still the EMR result
   });
 

@@ -13,6 +13,7 @@ import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../../src/merge
 import { isEmr, runMerge, type EmrResult, type MergeResult } from '../../src/merge/merge';
 import type { MethodSpec } from '../../src/merge/methods';
 import { buildModelSet, ModelSetError, type ModelSet } from '../../src/merge/model-set';
+import { maskWords } from '../../src/merge/cpu/kernels';
 import { parsePeftConfig, PeftError, type PeftConfig } from '../../src/peft/lora';
 import { withAdapters, type TaskSource } from '../../src/peft/set';
 import { SwitchingLoraKernel, type LoraKernel } from '../../src/peft/kernel';
@@ -50,8 +51,10 @@ import type {
   InferRequest,
   TextOptions,
   SampleOutcome,
+  TensorStats,
 } from './protocol';
 import { DEFAULT_SHARD_BYTES, shardCount, writeShardedTask } from '../../src/merge/sharded';
+import { canSpill, opfsScratch } from './scratch';
 import { blobSink, fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
 import { zipWriter } from './zip';
 
@@ -71,6 +74,8 @@ const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
 /** Elements of each tensor read back for the |τ_t| histograms. */
 const SAMPLE_PER_TENSOR = 1 << 16;
+/** τ_uni elements read at a time for the histogram. */
+const HISTOGRAM_PIECE = 1 << 22;
 
 /** Progress goes to the page at most this often (each update is a message). */
 const PROGRESS_EVERY_MS = 80;
@@ -88,6 +93,16 @@ export class StudioService {
 
   /** Task models past this many bytes are written as Hugging Face shards. */
   private shardBytes = DEFAULT_SHARD_BYTES;
+
+  /**
+   * EMR values (τ_uni + masks) past this many bytes go to a scratch file in the origin-private file
+   * system instead of memory: a quarter of the device's memory as the browser reports it, at most
+   * 1 GiB (an LLM's τ_uni is 4 bytes a parameter).
+   */
+  private spillOverBytes = Math.min(
+    2 ** 30,
+    (((globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 8) * 2 ** 30) / 4,
+  );
 
   private readonly recent = new RecentMerges();
   /** The recent-merge save under way, so a listing waits for it. */
@@ -128,6 +143,11 @@ export class StudioService {
 
   setBudget(bytes: number | undefined): void {
     this.budgetBytes = bytes;
+  }
+
+  /** Tests: spill EMR values past this many bytes (0: always). */
+  setSpillOver(bytes: number): void {
+    this.spillOverBytes = bytes;
   }
 
   setShardBytes(bytes: number | undefined): void {
@@ -254,6 +274,7 @@ export class StudioService {
         const result = await runMerge(built.set, spec, engine, {
           signal,
           ...(this.budgetBytes ? { budgetBytes: this.budgetBytes } : {}),
+          ...((await canSpill()) ? { spill: { overBytes: this.spillOverBytes, open: opfsScratch } } : {}),
           onProgress: (p) => {
             const now = performance.now();
             if (now - lastSent < PROGRESS_EVERY_MS && p.bytesDone < p.bytesTotal) return;
@@ -264,8 +285,13 @@ export class StudioService {
         });
         const seconds = (performance.now() - started) / 1000;
         // Only a finished merge replaces the result on screen; a cancelled or failed one never does.
-        this.replace({ result, engine, summary: this.summary(result, engine.description, seconds, 'merge') });
-        if (isEmr(result)) this.keep(result, selection.baseId);
+        this.replace({
+          result,
+          engine,
+          summary: await this.summary(result, engine.description, seconds, 'merge'),
+        });
+        // Recent merges keep bundles that fit in memory; a spilled (LLM-sized) one would double the disk used.
+        if (isEmr(result) && result.values.location === 'memory') this.keep(result, selection.baseId);
         return { ok: true as const, summary: this.held?.summary as MergeSummary };
       },
       'Merge cancelled; the previous result is kept.',
@@ -301,7 +327,11 @@ export class StudioService {
       const result = await openBundle(bundle, base);
       const engine = await createEngine('cpu');
       const seconds = (performance.now() - started) / 1000;
-      this.replace({ result, engine, summary: this.summary(result, engine.description, seconds, 'bundle') });
+      this.replace({
+        result,
+        engine,
+        summary: await this.summary(result, engine.description, seconds, 'bundle'),
+      });
       return { ok: true, summary: this.held?.summary as MergeSummary };
     } catch (e) {
       return { ok: false, cancelled: false, message: errorMessage(e) };
@@ -309,7 +339,13 @@ export class StudioService {
   }
 
   private replace(next: Held): void {
-    if (this.held && this.held.engine !== next.engine) this.held.engine.dispose();
+    const previous = this.held;
+    if (previous && previous.engine !== next.engine) previous.engine.dispose();
+    // A spilled result's scratch file goes once nothing reads it (recent merges may be saving it).
+    if (previous && isEmr(previous.result) && previous.result !== next.result) {
+      const values = previous.result.values;
+      this.saving = this.saving.then(() => values.release()).catch(() => {});
+    }
     this.held = next;
     void this.inference.dropSessions();
   }
@@ -373,33 +409,41 @@ export class StudioService {
     this.inference.cancel();
   }
 
-  private summary(
+  private async summary(
     result: MergeResult,
     engine: string,
     seconds: number,
     source: 'merge' | 'bundle',
-  ): MergeSummary {
+  ): Promise<MergeSummary> {
     const { set } = result;
     const formats = set.tasks.map((_, t) =>
       isOnnxTask(result, t) ? ('onnx' as const) : ('safetensors' as const),
     );
     const emr = isEmr(result) ? result : undefined;
     const stats = new Map((emr?.tensors ?? []).map((s) => [s.name, s] as const));
-    const tensors = set.shared.map((s) => {
+    const onesOf = async (s: ModelSet['shared'][number]): Promise<readonly number[]> => {
       const st = stats.get(s.name);
-      const ones = st
-        ? st.maskOnes
-        : emr
-          ? maskOnes(emr.masks.get(s.name) as Uint32Array, s.numel, set.tasks.length)
-          : [];
-      return {
+      if (st) return st.maskOnes;
+      if (!emr) return [];
+      // From a bundle: counted from the masks, a task at a time (they may be on disk).
+      const words = maskWords(s.numel);
+      const ones: number[] = [];
+      for (let t = 0; t < set.tasks.length; t++)
+        ones.push(maskOnes(await emr.values.mask(s.name, t, 0, words), s.numel, 1)[0] as number);
+      return ones;
+    };
+    const tensors: TensorStats[] = [];
+    for (const s of set.shared) {
+      const st = stats.get(s.name);
+      const ones = await onesOf(s);
+      tensors.push({
         name: s.name,
         shape: s.shape,
         numel: s.numel,
         conflictRate: st ? st.conflicts / Math.max(1, s.numel) : Number.NaN,
         density: ones.map((n) => n / Math.max(1, s.numel)),
-      };
-    });
+      });
+    }
     const shared = set.report.sharedParameters;
     const tasks = set.tasks.map((task, t) => {
       const e = emr?.tasks[t];
@@ -441,13 +485,16 @@ export class StudioService {
     return total === undefined ? {} : { adapterBytes: total };
   }
 
-  maskImage(req: MaskImageRequest): MaskImage | undefined {
+  async maskImage(req: MaskImageRequest): Promise<MaskImage | undefined> {
     const result = this.held?.result;
     if (!result || !isEmr(result)) return undefined;
     const shared = result.set.shared.find((s) => s.name === req.tensor);
-    const masks = result.masks.get(shared?.name ?? ('' as never));
-    const tauUni = result.tauUni.get(shared?.name ?? ('' as never));
-    if (!shared || !masks || !tauUni) return undefined;
+    if (!shared) return undefined;
+    const words = maskWords(shared.numel);
+    const masks = new Uint32Array(result.set.tasks.length * words);
+    for (let t = 0; t < result.set.tasks.length; t++)
+      masks.set(await result.values.mask(shared.name, t, 0, words), t * words);
+    const tauUni = await result.values.tau(shared.name, 0, shared.numel);
     return maskImage(
       { shape: shared.shape, numel: shared.numel, numTasks: result.set.tasks.length, masks, tauUni },
       req.mode,
@@ -466,12 +513,18 @@ export class StudioService {
     const result = this.held?.result;
     if (!result || !isEmr(result)) return undefined;
     const { set } = result;
+    // τ_uni a piece at a time, twice (the range first): it may be spilled to disk or in a bundle.
+    const pieces = async function* () {
+      for (const s of set.shared)
+        for (let first = 0; first < s.numel; first += HISTOGRAM_PIECE)
+          yield await result.values.tau(s.name, first, Math.min(s.numel, first + HISTOGRAM_PIECE));
+    };
     let max = 0;
-    for (const tau of result.tauUni.values()) max = maxAbs(tau, max);
+    for await (const tau of pieces()) max = maxAbs(tau, max);
     const bins = logBins(max);
     const tauUni: number[] = new Array<number>(bins.count).fill(0);
     let zerosUni = 0;
-    for (const tau of result.tauUni.values()) zerosUni += addToHistogram(tau, bins, tauUni);
+    for await (const tau of pieces()) zerosUni += addToHistogram(tau, bins, tauUni);
     // From a bundle the tasks' shared weights are not at hand: only τ_uni is shown then.
     const tasks: number[][] = [];
     const zeros: number[] = [];

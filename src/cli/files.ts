@@ -21,6 +21,7 @@ const DIRECTORY_ENTRIES = [
 export class OpenFiles {
   private readonly files: FileSource[] = [];
   private readonly others: (() => void)[] = [];
+  private readonly finishing: (() => Promise<void>)[] = [];
   async open(path: string): Promise<FileSource> {
     const f = await fileSource(path);
     this.files.push(f);
@@ -31,8 +32,13 @@ export class OpenFiles {
     this.others.push(() => thing.dispose());
     return thing;
   }
+  /** Something to finish (a scratch file to delete) when the run ends, however it ends. */
+  atClose(finish: () => Promise<void>): void {
+    this.finishing.push(finish);
+  }
   async closeAll(): Promise<void> {
     for (const release of this.others.splice(0)) release();
+    await Promise.all(this.finishing.splice(0).map((f) => f().catch(() => {})));
     await Promise.all(this.files.splice(0).map((f) => f.close()));
   }
 }

@@ -20,11 +20,11 @@
 // with the base); the test also checks that the merge's own memory (peak − runtime) stays under
 // 3/4 of the task models, which a merge holding them could not.
 import { spawn } from 'node:child_process';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { writeSyntheticSet, type SyntheticSet } from '../merge/testing/synthetic';
+import { writeLlmLikeSet, writeSyntheticSet, type SyntheticSet } from '../merge/testing/synthetic';
 
 const MiB = 2 ** 20;
 const BUDGET_MIB = 64;
@@ -52,11 +52,11 @@ interface Run {
   readonly peak: number;
   readonly reported: number;
   readonly polled: number;
-  readonly summary: { alignment: { sharedParameters: number }; tasks: unknown[] };
+  readonly summary: { alignment: { sharedParameters: number }; tasks: unknown[]; values?: string };
 }
 
 /** Runs `merge-studio merge` on a set in a child process and measures its peak RSS. */
-async function mergeInChild(set: SyntheticSet, out: string): Promise<Run> {
+async function mergeInChild(set: SyntheticSet, out: string, ...extra: string[]): Promise<Run> {
   const args = [
     BIN,
     'merge',
@@ -70,6 +70,7 @@ async function mergeInChild(set: SyntheticSet, out: string): Promise<Run> {
     '--budget',
     String(BUDGET_MIB),
     '--json',
+    ...extra,
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -123,3 +124,37 @@ it('merges 8 tasks × 64 MB in budget + τ_uni + packed masks, not N models', as
   expect(run.peak).toBeLessThan(bound);
   expect(run.peak - runtime).toBeLessThan((models * 3) / 4);
 }, 120_000);
+
+it('merges a scaled-down LLM set (bf16 shards) with τ_uni and the masks spilled: budget, not τ_uni', async () => {
+  // Llama-like geometry at ~110 M parameters: τ_uni alone (f32) is 2× a bf16 model.
+  const llm = await writeLlmLikeSet({
+    dir: join(dir, 'llm'),
+    numTasks: 3,
+    hidden: 768,
+    layers: 12,
+    intermediate: 2048,
+    vocab: 16000,
+    shardBytes: 64 * MiB,
+  });
+  const tiny = await writeSyntheticSet({ dir: join(dir, 'tiny-llm'), numTasks: 2, width: 160, depth: 1 });
+  const runtime = (await mergeInChild(tiny, join(dir, 'out-tiny-llm'))).peak;
+  const out = join(dir, 'out-llm');
+  const run = await mergeInChild(llm, out, '--spill-over', '0', '--no-bundle');
+  const params = run.summary.alignment.sharedParameters;
+  const tauUni = 4 * params;
+  const masks = (3 * params) / 8;
+  const bound = runtime + BUDGET_MIB * MiB + SLACK;
+  console.log(
+    JSON.stringify({
+      runtimeMiB: Math.round(runtime / MiB),
+      peakMiB: Math.round(run.peak / MiB),
+      boundMiB: Math.round(bound / MiB),
+      tauUniAndMasksMiB: Math.round((tauUni + masks) / MiB),
+      modelMiB: Math.round(llm.bytesPerModel / MiB),
+    }),
+  );
+  expect(run.summary.values).toBe('spill');
+  expect(tauUni + masks).toBeGreaterThan(SLACK + BUDGET_MIB * MiB); // the bound below excludes them
+  expect(run.peak).toBeLessThan(bound);
+  expect((await readdir(out)).filter((f) => f.startsWith('.'))).toEqual([]); // scratch file gone
+}, 240_000);
