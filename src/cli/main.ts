@@ -5,9 +5,9 @@
 //   apply --bundle FILE --base FILE --task NAME --out FILE
 //   inspect FILE…
 // Exit codes: 0 success, 1 refused input or failure (one line on stderr), 2 usage, 130 interrupted.
-import { mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dtypeBytes } from '../formats/dtype';
 import type { OnnxCheckpoint } from '../formats/onnx';
@@ -26,6 +26,8 @@ import { taskIndex, taskModel } from '../merge/task-model';
 import { evaluateTable, type EvalMethod } from '../inference/eval-table';
 import { taskOnnx } from '../inference/task-onnx';
 import { readLabeledSet } from '../inference/labeled';
+import { isTextSetFile, parseTextSet, tokenizeTextSet } from '../inference/labeled-text';
+import { loadTokenizer, textSpecFor, type TextTokenizer } from '../inference/tokenizer';
 import { tableToCsv, tableToMarkdown } from '../inference/table';
 import { atomicOutput, openAdapter, OpenFiles, openPath, type AtomicOutput } from './files';
 import { withAdapters, type TaskSource } from '../peft/set';
@@ -50,9 +52,9 @@ const USAGE = `usage:
                      [--no-bundle] [--json]
   merge-studio merge CONFIG.yml --out DIR [--json]
   merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
-  merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors [...]
-                    [--graph [NAME=]GRAPH.onnx] [--methods avg,ta,ties,emr] [--lambda X] [--topk X]
-                    [--no-route] [--csv | --json]
+  merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors|.jsonl|.csv [...]
+                    [--graph [NAME=]GRAPH.onnx] [--tokenizer tokenizer.json] [--max-length N]
+                    [--methods avg,ta,ties,emr] [--lambda X] [--topk X] [--no-route] [--csv | --json]
   merge-studio inspect FILE [FILE ...]`;
 
 class Interrupted extends Error {}
@@ -363,6 +365,8 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
       task: { type: 'string', multiple: true },
       eval: { type: 'string', multiple: true },
       graph: { type: 'string', multiple: true },
+      tokenizer: { type: 'string' },
+      'max-length': { type: 'string' },
       methods: { type: 'string' },
       lambda: { type: 'string' },
       topk: { type: 'string' },
@@ -407,8 +411,26 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
     return graph;
   };
   set.tasks.forEach((_, t) => graphOf(t));
+  const maxLength = numberFlag('max-length', values['max-length']);
+  if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0))
+    throw new UsageError('--max-length wants a whole number of tokens');
+  // Texts (JSONL / CSV) are tokenized for the graph's ids/mask inputs with the same code as the studio.
+  let tokenizer: TextTokenizer | undefined;
+  const tokenizerFor = async (t: number): Promise<TextTokenizer> => {
+    tokenizer ??= await findTokenizer(values.tokenizer, graphOf(t).files[0]);
+    return tokenizer;
+  };
   const labeled = await Promise.all(
-    set.tasks.map(async (t) => readLabeledSet(await openPath(sets.get(t.name) as string, files))),
+    set.tasks.map(async (task, t) => {
+      const path = sets.get(task.name) as string;
+      if (!isTextSetFile(path)) return readLabeledSet(await openPath(path, files));
+      const rows = parseTextSet(path, await readFile(path, 'utf8'));
+      const tok = await tokenizerFor(t);
+      const spec = textSpecFor(graphOf(t).inputs, { maxLength, tokenizer: tok });
+      if (!spec)
+        throw new UsageError(`${path} holds texts, but the graph of ${task.name} takes no token ids`);
+      return tokenizeTextSet(rows, tok, spec);
+    }),
   );
   const engine = files.adopt(createNodeCpuEngine());
   const { createSession } = await import('../inference/ort'); // onnxruntime-web loads only for eval
@@ -452,6 +474,28 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
   });
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(values.csv ? tableToCsv(report) : `${tableToMarkdown(report)}\n`);
+}
+
+/** --tokenizer FILE, else tokenizer.json beside the graph; tokenizer_config.json beside either. */
+async function findTokenizer(
+  given: string | undefined,
+  graphFile: string | undefined,
+): Promise<TextTokenizer> {
+  const exists = (p: string) =>
+    access(p).then(
+      () => true,
+      () => false,
+    );
+  const path = given ?? (graphFile ? join(dirname(graphFile), 'tokenizer.json') : undefined);
+  if (!path || !(await exists(path)))
+    throw new UsageError(
+      `eval of texts needs a tokenizer: --tokenizer tokenizer.json${path ? ` (there is none at ${path})` : ''}`,
+    );
+  const configPath = join(dirname(path), 'tokenizer_config.json');
+  return loadTokenizer(
+    { file: path, text: await readFile(path, 'utf8') },
+    (await exists(configPath)) ? { file: configPath, text: await readFile(configPath, 'utf8') } : null,
+  );
 }
 
 async function inspect(argv: string[], files: OpenFiles): Promise<void> {
