@@ -56,15 +56,20 @@ export function loraDelta(
   const out = new Float32Array(w.length);
   const aCols = r ? a.length / r : 0;
   const s = Math.fround(scale);
+  // (row, col) of the stored weight, stepped along the range (no division per element).
+  let row = Math.floor(first / cols);
+  let col = first - row * cols;
   for (let e = 0; e < w.length; e++) {
-    const index = first + e;
-    let i = Math.floor(index / cols);
-    let j = index - i * cols;
-    if (fanInFanOut) [i, j] = [j, i];
+    const i = fanInFanOut ? col : row;
+    const j = fanInFanOut ? row : col;
     let acc = r ? Math.fround((b[i * r] as number) * (a[j] as number)) : 0;
     for (let k = 1; k < r; k++)
       acc = Math.fround(acc + Math.fround((b[i * r + k] as number) * (a[k * aCols + j] as number)));
     out[e] = Math.fround((w[e] as number) + Math.fround(s * acc));
+    if (++col === cols) {
+      col = 0;
+      row++;
+    }
   }
   return out;
 }
