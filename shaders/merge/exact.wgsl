@@ -33,6 +33,19 @@ fn in_range_at(word: u32, i: u32, dtype: u32) -> bool {
   return in_range_bits(word);
 }
 
+// Element i is neither NaN nor ±∞. Averaging does not read the base, but asks this of it: a chunk
+// with a non-finite base is then flagged and recomputed by the CPU twin, which counts it for the
+// report (src/gpu/engine.ts), as every input out of range is.
+fn finite_at(word: u32, i: u32, dtype: u32) -> bool {
+  if (dtype == 1u) {
+    return ((word >> ((i & 1u) * 16u)) & 0x7c00u) != 0x7c00u;
+  }
+  if (dtype == 2u) {
+    return (select(word << 16u, word, (i & 1u) == 1u) & 0x7f800000u) != 0x7f800000u;
+  }
+  return (word & 0x7f800000u) != 0x7f800000u;
+}
+
 // The f32 with sign `sign`, biased exponent `exponent` and 24-bit significand `significand`,
 // rounded to nearest even by the bits cut off below it: `rest` (against `half`, the weight of the
 // first bit cut) and `sticky` (anything nonzero below `rest`). A carry out of the significand

@@ -2,8 +2,9 @@
 //   MODE 0, weight averaging:  (Σ_t θ_t) / N
 //   MODE 1, Task Arithmetic:   θ₀ + λ·Σ_t (θ_t − θ₀)
 // The division and the product are exact.wgsl's `div_rn` and `mul_rn`: correctly rounded and never
-// fused, as in the CPU twin. An input out of range (the base only in MODE 1, where it is used)
-// raises `out_of_range` and the host recomputes the chunk on the CPU; λ comes with
+// fused, as in the CPU twin. An input out of range (in MODE 0 the base, which is not used, only
+// when NaN/±∞, so that the CPU twin counts it) raises `out_of_range` and the host recomputes the
+// chunk on the CPU; λ comes with
 // 2^-20 ≤ |λ| ≤ 2^20 (or 0).
 //
 // Work division: one invocation per element, 2-D dispatch (groups_x workgroups per row).
@@ -41,7 +42,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     return;
   }
   let base_word = base[word_index(i, BASE_DTYPE)];
-  var in_range = MODE == 0u || in_range_at(base_word, i, BASE_DTYPE);
+  var in_range = select(
+    in_range_at(base_word, i, BASE_DTYPE),
+    finite_at(base_word, i, BASE_DTYPE),
+    MODE == 0u,
+  );
   let b = decode(base_word, i, BASE_DTYPE);
   var sum = 0.0;
   for (var t = 0u; t < params.num_tasks; t++) {

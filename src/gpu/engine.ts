@@ -8,7 +8,9 @@
 // Their results equal the CPU twins' bit for bit on any device (shaders/merge/exact.wgsl): a kernel
 // that meets a value outside the range where that holds (subnormal, tiny, huge, NaN, ±∞) says so,
 // and that tile is recomputed by the CPU twin — rare in real checkpoints, and then exact rather than
-// device-dependent.
+// device-dependent. The same flag counts NaN/±∞ (`nonFinite`): a tile the kernel kept has none (it
+// checked every input it reads, and averaging checks the base it does not read for finiteness), and
+// a flagged tile's count is the CPU twin's.
 import dtypeWgsl from '../../shaders/merge/dtype.wgsl?raw';
 import exactWgsl from '../../shaders/merge/exact.wgsl?raw';
 import electWgsl from '../../shaders/merge/emr_elect.wgsl?raw';
@@ -19,7 +21,14 @@ import tiesWgsl from '../../shaders/merge/ties.wgsl?raw';
 import { dtypeBytes, type MergeDType } from '../formats/dtype';
 import { CpuEngine } from '../merge/cpu/engine';
 import { maskWords } from '../merge/cpu/kernels';
-import type { ChunkInput, EmrChunkOut, MergeEngine, RawChunk, TiesChunkOut } from '../merge/engine';
+import type {
+  ChunkInput,
+  EmrChunkOut,
+  LinearChunkOut,
+  MergeEngine,
+  RawChunk,
+  TiesChunkOut,
+} from '../merge/engine';
 import type { Gpu } from './device';
 import { dispatchShape } from './reduce';
 
@@ -124,6 +133,14 @@ interface GpuEmrTile {
   readonly masks: Uint32Array<ArrayBuffer>;
   readonly partials: Float32Array;
   readonly conflicts: number;
+}
+
+/** The NaN/±∞ counts of a tile the kernels kept: none (see the top of this file). */
+const noneNonFinite = (numTasks: number) => new Uint32Array(1 + numTasks);
+
+/** Adds `part`'s counts to `total`, model by model. */
+function addCounts(total: Uint32Array, part: Uint32Array): void {
+  part.forEach((c, m) => (total[m] = (total[m] as number) + c));
 }
 
 /** Adds a tile's partials to the chunk's sums, workgroup by workgroup, in f64. */
@@ -272,9 +289,11 @@ export class GpuEngine implements MergeEngine {
     const masks = one ? undefined : new Uint32Array(numTasks * totalWords);
     const sumAbsTau = new Float64Array(numTasks);
     const sumAbsMasked = new Float64Array(numTasks);
+    const nonFinite = noneNonFinite(numTasks);
     let conflicts = 0;
     parts.forEach((r, i) => {
       const { start, tile } = tiles[i] as (typeof tiles)[number];
+      if ('nonFinite' in r) addCounts(nonFinite, r.nonFinite);
       if (tauUni && masks) {
         tauUni.set(r.tauUni, start);
         const w = maskWords(tile.numel);
@@ -297,6 +316,7 @@ export class GpuEngine implements MergeEngine {
       sumAbsTau,
       sumAbsMasked,
       conflicts,
+      nonFinite,
     };
   }
 
@@ -495,30 +515,34 @@ export class GpuEngine implements MergeEngine {
     return new Uint8Array(out, 0, outBytes);
   }
 
-  average(chunk: ChunkInput): Promise<Float32Array> {
+  average(chunk: ChunkInput): Promise<LinearChunkOut> {
     return this.linear(chunk, 0, 0);
   }
-  taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array> {
+  taskArithmetic(chunk: ChunkInput, lambda: number): Promise<LinearChunkOut> {
     return this.linear(chunk, 1, lambda);
   }
 
   /** Averaging (mode 0) or Task Arithmetic (mode 1), in binding-sized tiles. */
-  private async linear(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
+  private async linear(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<LinearChunkOut> {
     if (!this.fitsKernels(chunk) || (mode === 1 && !lambdaInRange(lambda)))
       return this.cpuLinear(chunk, mode, lambda);
     const tiles = this.tiles(chunk);
     const parts = await Promise.all(tiles.map(({ tile }) => this.linearTile(tile, mode, lambda)));
-    if (parts.length === 1) return parts[0] as Float32Array;
-    const out = new Float32Array(chunk.numel);
-    parts.forEach((part, i) => out.set(part, (tiles[i] as (typeof tiles)[number]).start));
-    return out;
+    if (parts.length === 1) return parts[0] as LinearChunkOut;
+    const merged = new Float32Array(chunk.numel);
+    const nonFinite = noneNonFinite(chunk.tasks.length);
+    parts.forEach((part, i) => {
+      merged.set(part.merged, (tiles[i] as (typeof tiles)[number]).start);
+      addCounts(nonFinite, part.nonFinite);
+    });
+    return { merged, nonFinite };
   }
 
-  private cpuLinear(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
+  private cpuLinear(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<LinearChunkOut> {
     return mode ? this.cpu.taskArithmetic(chunk, lambda) : this.cpu.average(chunk);
   }
 
-  private linearTile(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<Float32Array> {
+  private linearTile(chunk: ChunkInput, mode: 0 | 1, lambda: number): Promise<LinearChunkOut> {
     return this.inSlot((slot) => this.linearTileIn(chunk, mode, lambda, slot));
   }
 
@@ -527,11 +551,11 @@ export class GpuEngine implements MergeEngine {
     mode: 0 | 1,
     lambda: number,
     slot: string,
-  ): Promise<Float32Array> {
+  ): Promise<LinearChunkOut> {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
     const n = chunk.numel;
-    if (n === 0) return new Float32Array(0);
+    if (n === 0) return { merged: new Float32Array(0), nonFinite: noneNonFinite(chunk.tasks.length) };
     const { baseBytes, tasksBytes, stride } = inputLayout(chunk);
     const [gx, gy] = dispatchShape(
       Math.ceil(n / LINEAR_WORKGROUP),
@@ -566,7 +590,7 @@ export class GpuEngine implements MergeEngine {
       `lin.readback${slot}`,
     );
     if (new Uint32Array(out, n * 4, 1)[0]) return this.cpuLinear(chunk, mode, lambda);
-    return new Float32Array(out, 0, n);
+    return { merged: new Float32Array(out, 0, n), nonFinite: noneNonFinite(chunk.tasks.length) };
   }
 
   absHistogram(
@@ -601,14 +625,16 @@ export class GpuEngine implements MergeEngine {
       if (parts.length === 1) return parts[0] as TiesChunkOut;
       const merged = new Float32Array(chunk.numel);
       const pending: TiesChunkOut['pending'][number][] = [];
+      const nonFinite = noneNonFinite(chunk.tasks.length);
       let signSum = 0;
       parts.forEach((r, i) => {
         const { start } = tiles[i] as (typeof tiles)[number];
         merged.set(r.merged, start);
         signSum += r.signSum;
         for (const q of r.pending) pending.push({ ...q, index: q.index + start });
+        addCounts(nonFinite, r.nonFinite);
       });
-      return { merged, signSum, pending };
+      return { merged, signSum, pending, nonFinite };
     })();
   }
 
@@ -779,6 +805,7 @@ export class GpuEngine implements MergeEngine {
       merged: merged.slice(),
       signSum: totals[0] as number,
       pending,
+      nonFinite: noneNonFinite(numTasks),
     };
   }
 

@@ -1,10 +1,11 @@
 // The engine interface: what the streaming scheduler asks of the CPU and the GPU engine alike.
 // "Here is chunk k of tensor T for the base and every task; give back τ_uni, packed masks and
-// partial sums" — plus the baselines' passes and the reconstruction of a task's weights.
+// partial sums" — plus the baselines' passes and the reconstruction of a task's weights. Every
+// merging pass also counts the NaN/±∞ elements it read, per model (`nonFinite`), for the report.
 import type { MergeDType } from '../formats/dtype';
-import type { EmrChunkOut, TiesChunkOut } from './cpu/kernels';
+import type { EmrChunkOut, LinearChunkOut, TiesChunkOut } from './cpu/kernels';
 
-export type { EmrChunkOut, TiesChunkOut };
+export type { EmrChunkOut, LinearChunkOut, TiesChunkOut };
 
 /** Bytes of one chunk of one tensor in its stored dtype (little-endian, any alignment). */
 export interface RawChunk {
@@ -43,8 +44,8 @@ export interface MergeEngine {
     lambda: number,
     dtype: MergeDType,
   ): Promise<Uint8Array<ArrayBuffer>>;
-  average(chunk: ChunkInput): Promise<Float32Array>;
-  taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array>;
+  average(chunk: ChunkInput): Promise<LinearChunkOut>;
+  taskArithmetic(chunk: ChunkInput, lambda: number): Promise<LinearChunkOut>;
   /** Adds to `counts` (N × 65 536) the radix histogram of |τ_t| at `level` (see cpu/kernels). */
   absHistogram(
     chunk: ChunkInput,

@@ -3,7 +3,7 @@
 // fallback engine (the CPU). The chunk that failed is still in memory, so the merge goes on from
 // exactly there and nothing already computed is lost; `fellBack` says when and why.
 import type { MergeDType } from '../formats/dtype';
-import type { ChunkInput, EmrChunkOut, MergeEngine, RawChunk, TiesChunkOut } from './engine';
+import type { ChunkInput, EmrChunkOut, LinearChunkOut, MergeEngine, RawChunk, TiesChunkOut } from './engine';
 
 export class FallbackEngine implements MergeEngine {
   private failed: string | undefined;
@@ -70,10 +70,10 @@ export class FallbackEngine implements MergeEngine {
   ) {
     return this.run((e) => e.emrReconstruct(base, tauUni, mask, offset, lambda, dtype));
   }
-  average(chunk: ChunkInput): Promise<Float32Array> {
+  average(chunk: ChunkInput): Promise<LinearChunkOut> {
     return this.run((e) => e.average(chunk));
   }
-  taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array> {
+  taskArithmetic(chunk: ChunkInput, lambda: number): Promise<LinearChunkOut> {
     return this.run((e) => e.taskArithmetic(chunk, lambda));
   }
   absHistogram(

@@ -14,6 +14,7 @@ import {
 } from './emr-values';
 import type { MethodSpec } from './methods';
 import type { ModelSet } from './model-set';
+import { NonFiniteTally, type NonFiniteReport } from './non-finite';
 import { chunkBytes, DEFAULT_BUDGET_BYTES, planChunks, streamChunks, type ChunkPlan } from './scheduler';
 
 export interface MergeProgress {
@@ -75,6 +76,8 @@ export interface EmrResult {
   readonly tasks: readonly EmrTaskStats[];
   readonly tensors: readonly EmrTensorStats[];
   readonly bytesRead: number;
+  /** NaN/±∞ in the weights as read (absent for a result loaded from a bundle). */
+  readonly nonFinite?: NonFiniteReport;
 }
 
 export interface MergedResult {
@@ -85,6 +88,8 @@ export interface MergedResult {
   /** TIES only: each task's |τ| threshold and the model-wide majority sign. */
   readonly ties?: { readonly thresholds: readonly number[]; readonly majority: -1 | 0 | 1 };
   readonly bytesRead: number;
+  /** NaN/±∞ in the weights as read. */
+  readonly nonFinite?: NonFiniteReport;
 }
 
 export type MergeResult = EmrResult | MergedResult;
@@ -155,6 +160,7 @@ export async function runMerge(
 
   const merged = new Map<TensorName, Float32Array>();
   for (const s of set.shared) merged.set(s.name, new Float32Array(s.numel));
+  const nonFinite = new NonFiniteTally(set);
   const out = (p: ChunkPlan) => merged.get(p.tensor.name) as Float32Array;
 
   if (spec.method === 'avg' || spec.method === 'ta') {
@@ -165,9 +171,12 @@ export async function runMerge(
       overlap,
       (_p, input) =>
         spec.method === 'avg' ? engine.average(input) : engine.taskArithmetic(input, spec.lambda),
-      (p, values) => out(p).set(values, p.start),
+      (p, r) => {
+        out(p).set(r.merged, p.start);
+        nonFinite.add(p.tensorIndex, r.nonFinite);
+      },
     );
-    return { spec, set, merged, bytesRead };
+    return { spec, set, merged, bytesRead, nonFinite: nonFinite.report() };
   }
 
   const thresholds = await tiesThresholds(set, spec.k, engine, plan, options, overlap);
@@ -183,13 +192,21 @@ export async function runMerge(
       const target = out(p);
       target.set(r.merged, p.start);
       signSum += r.signSum;
+      nonFinite.add(p.tensorIndex, r.nonFinite);
       for (const q of r.pending) pending.push({ ...q, tensor: target, index: p.start + q.index });
     },
   );
   // The reference resolves a zero trimmed sum with the sign of the sum of all elected signs.
   const majority = Math.sign(signSum) as -1 | 0 | 1;
   for (const q of pending) q.tensor[q.index] = majority > 0 ? q.ifPositive : q.ifNotPositive;
-  return { spec, set, merged, ties: { thresholds: Array.from(thresholds), majority }, bytesRead };
+  return {
+    spec,
+    set,
+    merged,
+    ties: { thresholds: Array.from(thresholds), majority },
+    bytesRead,
+    nonFinite: nonFinite.report(),
+  };
 }
 
 async function mergeEmr(
@@ -211,6 +228,7 @@ async function mergeEmr(
     sumAbsTau: new Array<number>(numTasks).fill(0),
     sumAbsMasked: new Array<number>(numTasks).fill(0),
   }));
+  const nonFinite = new NonFiniteTally(set);
   const wholeBytes = valuesBytes(set.shared, numTasks);
   let spill: EmrValuesWriter | undefined;
   if (options.spill && wholeBytes > options.spill.overBytes)
@@ -234,6 +252,7 @@ async function mergeEmr(
         const chunkWords = maskWords(p.numel);
         const st = stats[p.tensorIndex] as (typeof stats)[number];
         st.conflicts += r.conflicts;
+        nonFinite.add(p.tensorIndex, r.nonFinite);
         for (let t = 0; t < numTasks; t++) {
           const words = r.masks.subarray(t * chunkWords, (t + 1) * chunkWords);
           st.maskOnes[t] = (st.maskOnes[t] as number) + popcount(words);
@@ -286,6 +305,7 @@ async function mergeEmr(
     tasks,
     tensors: stats,
     bytesRead,
+    nonFinite: nonFinite.report(),
   };
 }
 

@@ -61,11 +61,21 @@ export class CpuEngine implements MergeEngine {
     else out.set(k.emrReconstruct(widen(base), tauUni, mask, maskOffsetWords, lambda));
   }
 
-  async average(chunk: ChunkInput) {
-    return k.averageChunk(tasksOf(chunk), chunk.numel);
+  async average(chunk: ChunkInput): Promise<k.LinearChunkOut> {
+    const base = widen(chunk.base);
+    const tasks = tasksOf(chunk);
+    return {
+      merged: k.averageChunk(tasks, chunk.numel),
+      nonFinite: k.nonFiniteCounts(base, tasks, chunk.numel),
+    };
   }
-  async taskArithmetic(chunk: ChunkInput, lambda: number) {
-    return k.taskArithmeticChunk(widen(chunk.base), tasksOf(chunk), chunk.numel, lambda);
+  async taskArithmetic(chunk: ChunkInput, lambda: number): Promise<k.LinearChunkOut> {
+    const base = widen(chunk.base);
+    const tasks = tasksOf(chunk);
+    return {
+      merged: k.taskArithmeticChunk(base, tasks, chunk.numel, lambda),
+      nonFinite: k.nonFiniteCounts(base, tasks, chunk.numel),
+    };
   }
   async absHistogram(chunk: ChunkInput, level: 0 | 1, prefix: Uint32Array | undefined, counts: Uint32Array) {
     k.absHistogramChunk(widen(chunk.base), tasksOf(chunk), chunk.numel, level, prefix, counts);

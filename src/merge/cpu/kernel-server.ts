@@ -10,7 +10,13 @@ const engine = new CpuEngine();
 export const kernelServer = {
   async emr(chunk: ChunkInput) {
     const r = await engine.emr(chunk);
-    return transfer(r, [r.tauUni.buffer, r.masks.buffer, r.sumAbsTau.buffer, r.sumAbsMasked.buffer]);
+    return transfer(r, [
+      r.tauUni.buffer,
+      r.masks.buffer,
+      r.sumAbsTau.buffer,
+      r.sumAbsMasked.buffer,
+      r.nonFinite.buffer,
+    ]);
   },
   async emrReconstruct(
     base: RawChunk,
@@ -24,11 +30,11 @@ export const kernelServer = {
   },
   async average(chunk: ChunkInput) {
     const r = await engine.average(chunk);
-    return transfer(r, [r.buffer]);
+    return transfer(r, [r.merged.buffer, r.nonFinite.buffer]);
   },
   async taskArithmetic(chunk: ChunkInput, lambda: number) {
     const r = await engine.taskArithmetic(chunk, lambda);
-    return transfer(r, [r.buffer]);
+    return transfer(r, [r.merged.buffer, r.nonFinite.buffer]);
   },
   async absHistogram(chunk: ChunkInput, level: 0 | 1, prefix: Uint32Array | undefined) {
     const counts = new Uint32Array(chunk.tasks.length * 65536);
@@ -37,7 +43,7 @@ export const kernelServer = {
   },
   async ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number) {
     const r = await engine.ties(chunk, thresholds, lambda);
-    return transfer(r, [r.merged.buffer]);
+    return transfer(r, [r.merged.buffer, r.nonFinite.buffer]);
   },
 };
 

@@ -19,6 +19,31 @@ export interface EmrChunkOut {
   readonly sumAbsMasked: Float64Array<ArrayBuffer>;
   /** Elements where some task's τ is > 0 and another's < 0. */
   readonly conflicts: number;
+  /** NaN/±∞ elements as read: the base's, then each task's (1 + N counts). */
+  readonly nonFinite: Uint32Array<ArrayBuffer>;
+}
+
+/** Averaging's or Task Arithmetic's merged values for a chunk, with the inputs' NaN/±∞ counts. */
+export interface LinearChunkOut {
+  readonly merged: Float32Array<ArrayBuffer>;
+  /** As EmrChunkOut.nonFinite. */
+  readonly nonFinite: Uint32Array<ArrayBuffer>;
+}
+
+/** NaN and ±∞ among the first `n` values. */
+export function countNonFinite(values: Float32Array, n: number): number {
+  let count = 0;
+  for (let i = 0; i < n; i++) count += +!Number.isFinite(values[i] as number);
+  return count;
+}
+
+/** The base's, then each task's NaN/±∞ count over a chunk's first `n` elements. */
+export function nonFiniteCounts(
+  base: Float32Array,
+  tasks: readonly Float32Array[],
+  n: number,
+): Uint32Array<ArrayBuffer> {
+  return Uint32Array.from([base, ...tasks], (v) => countNonFinite(v, n));
 }
 
 export const maskWords = (n: number) => Math.ceil(n / 32);
@@ -52,7 +77,7 @@ export function emrChunk(base: Float32Array, tasks: readonly Float32Array[], n: 
   const tauUni = new Float32Array(n);
   const conflicts = unify(sign, eps, disagrees, tauUni, n);
   for (let t = 0; t < numTasks; t++) sumAbsMasked[t] = maskedSum(masks, t * words, eps, n);
-  return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts };
+  return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts, nonFinite: nonFiniteCounts(base, tasks, n) };
 }
 
 /** sum += θ_t − θ₀, both roundings in f32 (the store into a Float32Array rounds the add). */
@@ -241,6 +266,8 @@ export interface TiesChunkOut {
   readonly signSum: number;
   /** Elements whose trimmed sum is exactly 0 but that have trimmed entries: their value waits for the majority. */
   readonly pending: readonly { index: number; ifPositive: number; ifNotPositive: number }[];
+  /** As EmrChunkOut.nonFinite. */
+  readonly nonFinite: Uint32Array<ArrayBuffer>;
 }
 
 /**
@@ -297,5 +324,5 @@ export function tiesChunk(
       }
     }
   }
-  return { merged, signSum, pending };
+  return { merged, signSum, pending, nonFinite: nonFiniteCounts(base, tasks, n) };
 }

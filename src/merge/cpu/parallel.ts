@@ -5,7 +5,7 @@
 // the copy to a worker would cost more than the work.
 import { transfer, type Remote } from 'comlink';
 import { dtypeBytes, type MergeDType } from '../../formats/dtype';
-import type { ChunkInput, EmrChunkOut, MergeEngine, RawChunk, TiesChunkOut } from '../engine';
+import type { ChunkInput, EmrChunkOut, LinearChunkOut, MergeEngine, RawChunk, TiesChunkOut } from '../engine';
 import { CpuEngine } from './engine';
 import type { KernelServer } from './kernel-server';
 import { maskWords } from './kernels';
@@ -96,6 +96,7 @@ export class ParallelCpuEngine implements MergeEngine {
     const sumAbsTau = new Float64Array(numTasks);
     const sumAbsMasked = new Float64Array(numTasks);
     let conflicts = 0;
+    const nonFinite = addCounts(s.parts);
     s.parts.forEach((p, i) => {
       const r = s.ranges[i] as Range;
       tauUni.set(p.tauUni, r.start);
@@ -107,7 +108,7 @@ export class ParallelCpuEngine implements MergeEngine {
       }
       conflicts += p.conflicts;
     });
-    return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts };
+    return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts, nonFinite };
   }
 
   async emrReconstruct(
@@ -155,22 +156,22 @@ export class ParallelCpuEngine implements MergeEngine {
     return this.local.emrReconstructF32Into(base, tauUni, mask, maskOffsetWords, lambda, out);
   }
 
-  async average(chunk: ChunkInput): Promise<Float32Array> {
+  async average(chunk: ChunkInput): Promise<LinearChunkOut> {
     const s = await this.spread(
       chunk,
       () => this.local.average(chunk),
       (w, piece) => w.average(piece),
     );
-    return 'local' in s ? s.local : joinValues(chunk.numel, s.ranges, s.parts);
+    return 'local' in s ? s.local : joinLinear(chunk.numel, s.ranges, s.parts);
   }
 
-  async taskArithmetic(chunk: ChunkInput, lambda: number): Promise<Float32Array> {
+  async taskArithmetic(chunk: ChunkInput, lambda: number): Promise<LinearChunkOut> {
     const s = await this.spread(
       chunk,
       () => this.local.taskArithmetic(chunk, lambda),
       (w, piece) => w.taskArithmetic(piece, lambda),
     );
-    return 'local' in s ? s.local : joinValues(chunk.numel, s.ranges, s.parts);
+    return 'local' in s ? s.local : joinLinear(chunk.numel, s.ranges, s.parts);
   }
 
   async absHistogram(
@@ -208,12 +209,39 @@ export class ParallelCpuEngine implements MergeEngine {
     const pending = s.parts.flatMap((p, i) =>
       p.pending.map((q) => ({ ...q, index: q.index + (s.ranges[i] as Range).start })),
     );
-    return { merged, signSum: s.parts.reduce((a, p) => a + p.signSum, 0), pending };
+    return {
+      merged,
+      signSum: s.parts.reduce((a, p) => a + p.signSum, 0),
+      pending,
+      nonFinite: addCounts(s.parts),
+    };
   }
 
   dispose(): void {
     this.close();
   }
+}
+
+/** The pieces' NaN/±∞ counts, model by model. */
+function addCounts(parts: readonly { readonly nonFinite: Uint32Array }[]): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(parts[0]?.nonFinite.length ?? 0);
+  for (const p of parts) p.nonFinite.forEach((c, m) => (out[m] = (out[m] as number) + c));
+  return out;
+}
+
+function joinLinear(
+  numel: number,
+  ranges: readonly Range[],
+  parts: readonly LinearChunkOut[],
+): LinearChunkOut {
+  return {
+    merged: joinValues(
+      numel,
+      ranges,
+      parts.map((p) => p.merged),
+    ),
+    nonFinite: addCounts(parts),
+  };
 }
 
 function joinValues(

@@ -3,7 +3,9 @@
 // JavaScript kernels of ../cpu/kernels): masks, elected signs and τ_uni bit for bit, the rescalers'
 // sums to f32-partial precision; on ties (a zero mean elects −1), zeros, NaN, sizes around the
 // 32-element mask words, N = 2, 8, 32, F32/F16/BF16 inputs at unaligned byte offsets, and tensors
-// larger than one binding under a small forced limit. Whole merges against the naive whole-tensor
+// larger than one binding under a small forced limit. NaN/±∞ in base and tasks (F32/F16/BF16, and
+// finite values that only overflow when narrowed): every merging pass counts them per model, equal
+// to a count of the stored bits, and merges them as the twins do. Whole merges against the naive whole-tensor
 // reference (../reference): masks and τ_uni identical, λ within 1e-6 relative, task models (F32,
 // F16, BF16) bit for bit. Registered with `engineSuite(label, make)` from a test file per engine.
 import { describe, expect, it } from 'vitest';
@@ -153,7 +155,8 @@ export function randomLayers(seed: number, numTasks: number, shapes: number[][])
 const bits = (v: Float32Array) => Array.from(new Uint32Array(v.slice().buffer));
 
 const relClose = (got: number, want: number, rel: number) => {
-  if (Number.isNaN(want)) expect(got).toBeNaN();
+  if (!Number.isFinite(want))
+    expect(got).toBe(want); // NaN and ±∞ as they are
   else expect(Math.abs(got - want)).toBeLessThanOrEqual(rel * Math.abs(want) + 1e-30);
 };
 
@@ -161,6 +164,7 @@ export function expectSameEmrChunk(got: EmrChunkOut, want: EmrChunkOut): void {
   expect(Array.from(got.masks)).toEqual(Array.from(want.masks));
   expect(bits(got.tauUni)).toEqual(bits(want.tauUni));
   expect(got.conflicts).toBe(want.conflicts);
+  expect(Array.from(got.nonFinite)).toEqual(Array.from(want.nonFinite));
   // f32 partials (GPU): ≤ 32 serial adds + a log2(64)-deep tree, relative to the sum of magnitudes
   const rel = (32 + 6) * 2 ** -24;
   want.sumAbsTau.forEach((x, t) => relClose(got.sumAbsTau[t] as number, x, rel));
@@ -205,6 +209,44 @@ const twinReconstruct = (
   dtype: MergeDType,
 ) => narrowFromF32(twin.emrReconstruct(widen(base), tau, mask, offset, lambda), dtype);
 const twinAverage = (c: ChunkInput) => twin.averageChunk(c.tasks.map(widen), c.numel);
+// NaN/±∞ per model ([base, task 0, …]) from the stored bits: no widening, no kernel code.
+const directNonFinite = (c: ChunkInput): number[] =>
+  [c.base, ...c.tasks].map(({ bytes, dtype }) => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let count = 0;
+    for (let i = 0; i < c.numel; i++) {
+      if (dtype === 'F32') count += +((view.getUint32(4 * i, true) & 0x7f800000) === 0x7f800000);
+      else {
+        const exponent = dtype === 'F16' ? 0x7c00 : 0x7f80;
+        count += +((view.getUint16(2 * i, true) & exponent) === exponent);
+      }
+    }
+    return count;
+  });
+
+/**
+ * testChunk with NaN, +∞ and −∞ strewn over the base and every task (different places and amounts
+ * per model), and in F16 finite values past its range (70 000) that are ∞ once stored.
+ */
+export function nonFiniteChunk(
+  n: number,
+  numTasks: number,
+  dtype: MergeDType,
+  seed: number,
+  offset = 0,
+): ChunkInput {
+  const c = testChunk(n, numTasks, dtype, seed, offset);
+  const specials = [Number.NaN, Infinity, -Infinity, 70_000];
+  const strew = (r: RawChunk, m: number): RawChunk => {
+    const v = widen(r);
+    for (let i = (m * 5) % 13; i < n; i += 61 + 7 * m) v[i] = specials[(i + m) % specials.length] as number;
+    const bytes = narrowFromF32(v, dtype);
+    const shifted = new Uint8Array(bytes.byteLength + offset);
+    shifted.set(bytes, offset);
+    return { bytes: shifted.subarray(offset), dtype };
+  };
+  return { numel: n, base: strew(c.base, 0), tasks: c.tasks.map((t, i) => strew(t, i + 1)) };
+}
 const twinTa = (c: ChunkInput, l: number) =>
   twin.taskArithmeticChunk(widen(c.base), c.tasks.map(widen), c.numel, l);
 const twinTies = (c: ChunkInput, th: Float32Array, l: number) =>
@@ -279,6 +321,7 @@ export function engineSuite(label: string, make: EngineFactory): void {
         };
         const got = await e.emr(c);
         expectSameEmrChunk(got, twinEmr(c));
+        expect(Array.from(got.nonFinite)).toEqual([0, 1, 0]);
         expect(Array.from(got.tauUni)).toEqual([-1, -0, 3, -0]);
         expect(Array.from(unpackMask(got.masks, 0, 4))).toEqual([0, 0, 1, 0]);
         expect(Array.from(unpackMask(got.masks, 1, 4))).toEqual([1, 0, 1, 0]);
@@ -307,8 +350,8 @@ export function engineSuite(label: string, make: EngineFactory): void {
       using(async (e) => {
         const c = testChunk(70_001, 3, 'F32', 70);
         expectSameEmrChunk(await e.emr(c), twinEmr(c));
-        expect(bits(await e.average(c))).toEqual(bits(twinAverage(c)));
-        expect(bits(await e.taskArithmetic(c, 0.3))).toEqual(bits(twinTa(c, 0.3)));
+        expect(bits((await e.average(c)).merged)).toEqual(bits(twinAverage(c)));
+        expect(bits((await e.taskArithmetic(c, 0.3)).merged)).toEqual(bits(twinTa(c, 0.3)));
         const th = new Float32Array([0.004, 0.005, 0.006]);
         const [g, k] = [await e.ties(c, th, 1), twinTies(c, th, 1)];
         expect(bits(g.merged)).toEqual(bits(k.merged));
@@ -411,9 +454,9 @@ export function engineSuite(label: string, make: EngineFactory): void {
           `avg and TA, N=${numTasks}, ${dtype}, n=4099, bit for bit`,
           using(async (e) => {
             const c = testChunk(4099, numTasks, dtype, numTasks * 3 + 1, dtype === 'F32' ? 0 : 2);
-            expect(bits(await e.average(c))).toEqual(bits(twinAverage(c)));
+            expect(bits((await e.average(c)).merged)).toEqual(bits(twinAverage(c)));
             for (const lambda of [0.3, 1.7])
-              expect(bits(await e.taskArithmetic(c, lambda))).toEqual(bits(twinTa(c, lambda)));
+              expect(bits((await e.taskArithmetic(c, lambda)).merged)).toEqual(bits(twinTa(c, lambda)));
           }),
         );
       }
@@ -424,8 +467,8 @@ export function engineSuite(label: string, make: EngineFactory): void {
       using(
         async (e) => {
           const c = testChunk(1500, 2, 'F32', 3);
-          expect(bits(await e.average(c))).toEqual(bits(twinAverage(c)));
-          expect(bits(await e.taskArithmetic(c, 0.3))).toEqual(bits(twinTa(c, 0.3)));
+          expect(bits((await e.average(c)).merged)).toEqual(bits(twinAverage(c)));
+          expect(bits((await e.taskArithmetic(c, 0.3)).merged)).toEqual(bits(twinTa(c, 0.3)));
           const th = new Float32Array([0.005, 0.006]);
           const [g, k] = [await e.ties(c, th, 0.9), twinTies(c, th, 0.9)];
           expect(bits(g.merged)).toEqual(bits(k.merged));
@@ -473,6 +516,78 @@ export function engineSuite(label: string, make: EngineFactory): void {
           expect(g.signSum).toBe(k.signSum);
           expect(g.pending).toEqual(k.pending);
           expect(k.pending.length).toBeGreaterThan(0); // the ±0.25 ties of testChunk() cancel exactly
+        }),
+      );
+    }
+  });
+
+  describe(`${label}: NaN/±∞ in the weights, merged as the formulas say and counted`, () => {
+    for (const [numTasks, dtype, n, offset] of [
+      [2, 'F32', 4099, 0],
+      [8, 'F32', 70_001, 0], // split over a parallel engine's workers
+      [3, 'F16', 1027, 2],
+      [3, 'BF16', 4099, 1],
+    ] as const) {
+      it(
+        `every method, N=${numTasks}, ${dtype}, n=${n}: counts per model equal the stored bits' count`,
+        using(async (e) => {
+          const c = nonFiniteChunk(n, numTasks, dtype, numTasks + n, offset);
+          const want = directNonFinite(c);
+          expect(want.every((x) => x > 0)).toBe(true);
+          const emr = await e.emr(c);
+          expectSameEmrChunk(emr, twinEmr(c));
+          expect(Array.from(emr.nonFinite)).toEqual(want);
+          const avg = await e.average(c);
+          expect(bits(avg.merged)).toEqual(bits(twinAverage(c)));
+          expect(Array.from(avg.nonFinite)).toEqual(want);
+          const ta = await e.taskArithmetic(c, 0.3);
+          expect(bits(ta.merged)).toEqual(bits(twinTa(c, 0.3)));
+          expect(Array.from(ta.nonFinite)).toEqual(want);
+          const th = Float32Array.from({ length: numTasks }, () => 0.004);
+          const [g, k] = [await e.ties(c, th, 1), twinTies(c, th, 1)];
+          expect(bits(g.merged)).toEqual(bits(k.merged));
+          expect(g.signSum).toBe(k.signSum);
+          expect(g.pending).toEqual(k.pending);
+          expect(Array.from(g.nonFinite)).toEqual(want);
+        }),
+      );
+    }
+
+    it(
+      'a non-finite base alone: averaging, which does not use it, still counts it',
+      using(async (e) => {
+        const c = testChunk(100, 2, 'F32', 5);
+        const base = widen(c.base);
+        base[17] = Infinity;
+        const withBase = { ...c, base: { bytes: narrowFromF32(base, 'F32'), dtype: 'F32' as const } };
+        const avg = await e.average(withBase);
+        expect(Array.from(avg.nonFinite)).toEqual([1, 0, 0]);
+        expect(bits(avg.merged)).toEqual(bits(twinAverage(c)));
+        expect(Array.from((await e.average(c)).nonFinite)).toEqual([0, 0, 0]);
+      }),
+    );
+
+    for (const method of ['emr', 'avg', 'ta', 'ties'] as const) {
+      it(
+        `${method}: a whole merge reports the counts per task and per shared tensor (chunked)`,
+        using(async (e) => {
+          const layers = randomLayers(17, 3, [[40, 50], [33], [7]]);
+          const set = makeSet(layers, 3);
+          const clean = await runMerge(set, methodSpec(method), e, { budgetBytes: 1 });
+          expect(clean.nonFinite).toEqual({ base: 0, tasks: [0, 0, 0], tensors: [] });
+
+          (layers[0] as Layer).base[5] = Number.NaN;
+          ((layers[0] as Layer).tasks[1] as Float32Array).fill(Infinity, 100, 140);
+          ((layers[2] as Layer).tasks[2] as Float32Array)[6] = -Infinity;
+          const r = await runMerge(makeSet(layers, 3), methodSpec(method), e, { budgetBytes: 1 });
+          expect(r.nonFinite).toEqual({
+            base: 1,
+            tasks: [0, 40, 1],
+            tensors: [
+              { name: 'layers.0.weight', base: 1, tasks: [0, 40, 0] },
+              { name: 'layers.2.weight', base: 0, tasks: [0, 0, 1] },
+            ],
+          });
         }),
       );
     }

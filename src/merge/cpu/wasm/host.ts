@@ -21,6 +21,7 @@ interface Exports {
     least: number,
   ): number;
   reconstruct(words: number, B: number, U: number, M: number, lambda: number, O: number): void;
+  nonFinite(P: number, vectors: number): number;
 }
 
 let module: WebAssembly.Module | undefined | null;
@@ -91,12 +92,20 @@ export class WasmKernels {
     if (least === undefined) leastCache.set(numTasks, (least = leastPositiveMeanSum(numTasks)));
     const conflicts = n === 0 ? 0 : this.exports.emr(words, numTasks, B, T, stride, U, M, W, A, least);
     const buf = this.memory.buffer;
+    const sumAbsTau = new Float64Array(buf, A, numTasks).slice();
+    // A NaN/±∞ in task t or the base makes τ_t, so Σ|τ_t| (f64, where finite f32 never overflow)
+    // non-finite: only then are the inputs, still in memory, counted.
+    const nonFinite = new Uint32Array(1 + numTasks);
+    if (n > 0 && (numTasks === 0 || !sumAbsTau.every(Number.isFinite)))
+      for (let m = 0; m <= numTasks; m++)
+        nonFinite[m] = this.exports.nonFinite(m === 0 ? B : T + (m - 1) * stride, words * 8);
     return {
       tauUni: new Float32Array(buf, U, n).slice(),
       masks: new Uint32Array(buf, M, numTasks * words).slice(),
-      sumAbsTau: new Float64Array(buf, A, numTasks).slice(),
+      sumAbsTau,
       sumAbsMasked: new Float64Array(buf, A + 8 * numTasks, numTasks).slice(),
       conflicts,
+      nonFinite,
     };
   }
 

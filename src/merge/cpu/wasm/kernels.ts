@@ -19,6 +19,8 @@ const F64_PROMOTE_F32 = 0xbb;
 const BR_IF = 0x0d;
 // SIMD opcodes
 const I32X4_SPLAT = 0x11;
+const I32X4_EXTRACT_LANE = 0x1b;
+const I32X4_EQ = 0x37;
 const F32X4_SPLAT = 0x13;
 const F32X4_EXTRACT_LANE = 0x1f;
 const I32X4_NE = 0x38;
@@ -30,6 +32,7 @@ const V128_AND = 0x4e;
 const V128_OR = 0x50;
 const V128_BITSELECT = 0x52;
 const I32X4_BITMASK = 0xa4;
+const I32X4_SUB = 0xb1;
 const I32X4_MAX_S = 0xb8;
 const F32X4_ABS = 0xe0;
 const F32X4_ADD = 0xe4;
@@ -41,6 +44,9 @@ const ZERO = new Uint8Array(16);
 const LANE_BITS = new Uint8Array(new Uint32Array([1, 2, 4, 8]).buffer);
 const ONES_F32 = new Uint8Array(new Float32Array([1, 1, 1, 1]).buffer);
 const MINUS_ONES_F32 = new Uint8Array(new Float32Array([-1, -1, -1, -1]).buffer);
+const EXPONENT_BITS = new Uint8Array(
+  new Uint32Array([0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000]).buffer,
+);
 
 const i32load = (f: Fn, offset = 0) => f.op(0x28, 2, offset);
 const i32store = (f: Fn, offset = 0) => f.op(0x36, 2, offset);
@@ -243,7 +249,37 @@ function reconstructFn(): Fn {
   return f;
 }
 
+/**
+ * nonFinite(P, vectors) → the number of f32 at P (4·vectors of them) whose exponent bits are all
+ * ones: NaN and ±∞, as ../kernels.ts countNonFinite. Run only on chunks whose Σ|τ_t| came out
+ * non-finite (../wasm/host.ts): a finite sum proves every input finite, at no cost to the pass.
+ */
+function nonFiniteFn(): Fn {
+  const f = new Fn(
+    'nonFinite',
+    [
+      ['P', I32],
+      ['vectors', I32],
+    ],
+    [I32],
+  );
+  f.local('i', I32).local('acc', V128);
+  f.loop(() => {
+    // acc −= (x & exponent) == exponent: all ones (−1) in a lane that is NaN or ±∞
+    f.get('acc');
+    f.get('P').load128().v128const(EXPONENT_BITS).simd(V128_AND).v128const(EXPONENT_BITS).simd(I32X4_EQ);
+    f.simd(I32X4_SUB).set('acc');
+    f.get('P').i32(16).op(I32_ADD).set('P');
+    f.get('i').i32(1).op(I32_ADD).tee('i').get('vectors').op(I32_LT_U, BR_IF, 0);
+  });
+  for (let lane = 0; lane < 4; lane++) {
+    f.get('acc').simd(I32X4_EXTRACT_LANE, lane);
+    if (lane > 0) f.op(I32_ADD);
+  }
+  return f;
+}
+
 /** The kernels' module bytes (importing env.memory, shared when `shared`). */
 export function kernelModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
-  return emitModule([emrFn(), reconstructFn()], shared);
+  return emitModule([emrFn(), reconstructFn(), nonFiniteFn()], shared);
 }

@@ -1,6 +1,6 @@
 // Plan: the WebAssembly SIMD kernels equal their JavaScript twins (../kernels.ts, the reference for
 // the GPU kernels too) bit for bit — τ_uni's bits, every mask word, the f64 sums (Object.is), the
-// conflict count, and the reconstructed task weights — on any size (odd, under one word, on and
+// conflict count, the NaN/±∞ counts per model, and the reconstructed task weights — on any size (odd, under one word, on and
 // off 32-element boundaries), any number of tasks, and values drawn to hit the edges: ties
 // between tasks, exact zeros of both signs, NaN, ±∞, subnormals, tiny sums whose mean rounds to 0.
 import fc from 'fast-check';
@@ -23,6 +23,7 @@ const same = (a: EmrChunkOut, b: EmrChunkOut) => {
   expect(f64s(b.sumAbsTau)).toEqual(f64s(a.sumAbsTau));
   expect(f64s(b.sumAbsMasked)).toEqual(f64s(a.sumAbsMasked));
   expect(b.conflicts).toBe(a.conflicts);
+  expect(Array.from(b.nonFinite)).toEqual(Array.from(a.nonFinite));
 };
 
 const SPECIAL = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 1.1754942e-38, 3.4028235e38, -3.4028235e38];
@@ -138,6 +139,22 @@ describe('WebAssembly SIMD kernels', () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('NaN/±∞ counts: only where Σ|τ| says so, and then exactly (finite inputs whose τ overflows count 0)', () => {
+    const n = 70;
+    const base = Float32Array.from({ length: n }, (_, i) => i / 100);
+    const tasks = [0, 1, 2].map((t) => base.map((b, i) => b + (i % 5) * 0.01 * (t - 1)));
+    expect(Array.from(wasm.emr(base, tasks, n).nonFinite)).toEqual([0, 0, 0, 0]);
+    base[69] = NaN; // every τ_t at 69 is NaN; the base counts once
+    (tasks[0] as Float32Array)[3] = Infinity;
+    (tasks[0] as Float32Array)[40] = -Infinity;
+    (tasks[2] as Float32Array)[33] = NaN;
+    (tasks[1] as Float32Array)[7] = 3.4e38;
+    base[7] = -3.4e38; // τ_1 overflows to +∞ from finite values: nothing to count there
+    const r = wasm.emr(base, tasks, n);
+    expect(Array.from(r.nonFinite)).toEqual([1, 2, 0, 1]);
+    expect(Array.from(emrChunk(base, tasks, n).nonFinite)).toEqual([1, 2, 0, 1]);
   });
 
   it('large chunks (the memory grows and is reused)', () => {
