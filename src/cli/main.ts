@@ -21,6 +21,7 @@ import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../merge/export
 import { isEmr, runMerge, type MergeResult } from '../merge/merge';
 import { describeMethod } from '../merge/methods';
 import { buildModelSet, type ModelSet } from '../merge/model-set';
+import { hasNonFinite, nonFiniteWarning } from '../merge/non-finite';
 import { DEFAULT_SHARD_BYTES, indexName, shardCount, writeShardedTask } from '../merge/sharded';
 import { taskIndex, taskModel } from '../merge/task-model';
 import { evaluateTable, type EvalMethod } from '../inference/eval-table';
@@ -236,6 +237,8 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       output: written[i]?.file,
     })),
     ...(result.spec.method === 'ties' && !isEmr(result) ? { ties: result.ties } : {}),
+    // NaN/±∞ read per model and per shared tensor, only when there were any.
+    ...(hasNonFinite(result.nonFinite) ? { nonFinite: result.nonFinite } : {}),
     alignment: {
       shared: set.report.shared.length,
       sharedParameters: set.report.sharedParameters,
@@ -261,6 +264,12 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       : '';
     lines.push(`  ${w.task.padEnd(16)} → ${w.file}${lam}`);
   }
+  const warning = nonFiniteWarning(
+    result.nonFinite,
+    set.tasks.map((t) => t.name),
+    set.shared.length,
+  );
+  if (warning) lines.push(`  warning: ${warning}`);
   if (bundle)
     lines.push(
       `  bundle → ${bundle.file}: ${fmtBytes(bundle.bytes)} for ${set.tasks.length} tasks whose models take ${fmtBytes(bundle.taskModelsBytes)}`,

@@ -50,3 +50,20 @@ const split = (c: Float64Array): NonFiniteCount => ({
 /** Whether any model had a NaN or ±∞ (a report without counts — a loaded bundle — has none known). */
 export const hasNonFinite = (r: NonFiniteReport | undefined): r is NonFiniteReport =>
   r !== undefined && r.tensors.length > 0;
+
+/**
+ * One line for the user when any model had NaN/±∞, e.g. "NaN/±∞ in the weights (merged as the
+ * formulas say): base 1, task b 40 — in 2 of 5 shared tensors"; undefined when none.
+ */
+export function nonFiniteWarning(
+  r: NonFiniteReport | undefined,
+  taskNames: readonly string[],
+  sharedTensors: number,
+): string | undefined {
+  if (!hasNonFinite(r)) return undefined;
+  const parts = [
+    ...(r.base ? [`base ${r.base.toLocaleString('en')}`] : []),
+    ...r.tasks.flatMap((n, t) => (n ? [`${taskNames[t] ?? `task ${t}`} ${n.toLocaleString('en')}`] : [])),
+  ];
+  return `NaN/±∞ in the weights (merged as the formulas say): ${parts.join(', ')} — in ${r.tensors.length} of ${sharedTensors} shared tensors`;
+}
