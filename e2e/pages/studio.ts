@@ -5,6 +5,7 @@ import type { StudioTestApi } from '../../app/test-api';
 export class LoadPanel {
   readonly root: Locator;
   readonly loadDemo: Locator;
+  readonly loadTextDemo: Locator;
   readonly fileInput: Locator;
   readonly checkpoints: Locator;
   readonly alignment: Locator;
@@ -12,6 +13,7 @@ export class LoadPanel {
   constructor(page: Page) {
     this.root = page.locator('#models');
     this.loadDemo = page.getByRole('button', { name: 'Load demo' });
+    this.loadTextDemo = page.getByRole('button', { name: 'Text demo (words-4, LoRA adapters)' });
     this.fileInput = page.getByLabel('Add model files');
     this.checkpoints = page.getByTestId('checkpoint');
     this.alignment = page.getByTestId('alignment');
@@ -112,6 +114,20 @@ export class InferPanel {
   source(label: string): Locator {
     return this.root.getByRole('radio', { name: label });
   }
+  /** The text box; for a pair task `second` is the pair's box. */
+  textBox(which: 'first' | 'second' = 'first'): Locator {
+    return this.root.getByLabel(which === 'second' ? 'Second text' : /^(First text|Text)$/);
+  }
+  get runText(): Locator {
+    return this.root.getByTestId('text-bench').getByRole('button', { name: 'Run' });
+  }
+  get tokens(): Locator {
+    return this.root.getByTestId('token-pieces');
+  }
+  /** The top class a column shows (its name, as the page writes it). */
+  topClass(column: string): Locator {
+    return this.column(column).locator('.top-classes li .class-name').first();
+  }
   column(column: string): Locator {
     return this.outputs.locator(`[data-column="${column}"]`);
   }
@@ -193,6 +209,14 @@ export class StudioPage {
   async loadDemoAndMerge(engine: 'cpu' | 'gpu'): Promise<void> {
     await this.load.loadDemo.click();
     await this.page.getByTestId('checkpoint').nth(8).waitFor();
+    await this.merge.engine.selectOption(engine);
+    await this.mergeAndWait();
+  }
+
+  /** The text demo (words-4: a base and 4 LoRA adapters): load, pick the engine, merge. */
+  async loadTextDemoAndMerge(engine: 'cpu' | 'gpu'): Promise<void> {
+    await this.load.loadTextDemo.click();
+    await this.page.getByTestId('checkpoint').nth(4).waitFor();
     await this.merge.engine.selectOption(engine);
     await this.mergeAndWait();
   }
