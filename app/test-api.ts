@@ -14,6 +14,8 @@ export const studioTestApi = {
   infer: () => inferStore.getState(),
   /** Bytes the merge scheduler may hold in flight; undefined restores the default. */
   setMergeBudget: (bytes: number | undefined) => studioWorker().setBudget(bytes),
+  /** EMR values (τ_uni + masks) past this many bytes spill to OPFS (0: always). */
+  setSpillOver: (bytes: number) => studioWorker().setSpillOver(bytes),
   /** Task models past this many bytes export as shards (applies to the next merge's summary). */
   setShardBytes: (bytes: number | undefined) => studioWorker().setShardBytes(bytes),
   useFileSystemAccess: (on: boolean) => {

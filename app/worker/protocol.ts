@@ -2,6 +2,7 @@
 // The worker keeps the heavy things (opened checkpoints, τ_uni, masks); the page gets these.
 import type { LeftOutReason } from '../../src/merge/model-set';
 import type { MethodSpec } from '../../src/merge/methods';
+import type { NonFiniteReport } from '../../src/merge/non-finite';
 import type { EvalReport } from '../../src/inference/eval-table';
 import type { ExecutionProvider, Feed } from '../../src/inference/ort';
 
@@ -100,6 +101,8 @@ export interface TensorStats {
   readonly density: readonly number[];
 }
 
+export type { NonFiniteReport };
+
 export interface MergeSummary {
   /** Increases with every merge, so views know a new result arrived. */
   readonly id: number;
@@ -112,6 +115,10 @@ export interface MergeSummary {
   /** Shared tensors in merge order; densities only for EMR. */
   readonly tensors: readonly TensorStats[];
   readonly storage: StorageSummary;
+  /** NaN/±∞ in the weights as read, only when any (src/merge/non-finite), with the line to show. */
+  readonly nonFinite?: NonFiniteReport & { readonly warning: string };
+  /** EMR: where τ_uni and the masks are kept — in memory, spilled to OPFS, or read from the bundle. */
+  readonly values?: { readonly location: 'memory' | 'spill' | 'bundle'; readonly bytes: number };
 }
 
 export interface StorageSummary {

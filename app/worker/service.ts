@@ -14,6 +14,7 @@ import { isEmr, runMerge, type EmrResult, type MergeResult } from '../../src/mer
 import type { MethodSpec } from '../../src/merge/methods';
 import { buildModelSet, ModelSetError, type ModelSet } from '../../src/merge/model-set';
 import { maskWords } from '../../src/merge/cpu/kernels';
+import { valuesBytes } from '../../src/merge/emr-values';
 import { parsePeftConfig, PeftError, type PeftConfig } from '../../src/peft/lora';
 import { withAdapters, type TaskSource } from '../../src/peft/set';
 import { SwitchingLoraKernel, type LoraKernel } from '../../src/peft/kernel';
@@ -54,7 +55,7 @@ import type {
   TensorStats,
 } from './protocol';
 import { DEFAULT_SHARD_BYTES, shardCount, writeShardedTask } from '../../src/merge/sharded';
-import { canSpill, opfsScratch } from './scratch';
+import { canSpill, opfsScratch, removeStaleScratch } from './scratch';
 import { blobSink, fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
 import { zipWriter } from './zip';
 
@@ -105,6 +106,8 @@ export class StudioService {
   );
 
   private readonly recent = new RecentMerges();
+  /** Scratch files a closed tab left in OPFS go first (those another tab holds are locked, and stay). */
+  private readonly staleScratch = removeStaleScratch().catch(() => {});
   /** The recent-merge save under way, so a listing waits for it. */
   private saving: Promise<unknown> = Promise.resolve();
   private origin: 'demo' | 'user' = 'user';
@@ -274,7 +277,9 @@ export class StudioService {
         const result = await runMerge(built.set, spec, engine, {
           signal,
           ...(this.budgetBytes ? { budgetBytes: this.budgetBytes } : {}),
-          ...((await canSpill()) ? { spill: { overBytes: this.spillOverBytes, open: opfsScratch } } : {}),
+          ...((await this.staleScratch, await canSpill())
+            ? { spill: { overBytes: this.spillOverBytes, open: opfsScratch } }
+            : {}),
           onProgress: (p) => {
             const now = performance.now();
             if (now - lastSent < PROGRESS_EVERY_MS && p.bytesDone < p.bytesTotal) return;
@@ -474,6 +479,9 @@ export class StudioService {
       tasks,
       tensors,
       storage: { ...storageOf(set), ...this.adapterBytes(set) },
+      ...(emr
+        ? { values: { location: emr.values.location, bytes: valuesBytes(set.shared, set.tasks.length) } }
+        : {}),
     };
   }
 

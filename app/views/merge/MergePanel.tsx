@@ -63,6 +63,13 @@ export function MergePanel() {
           {result.bytesRead > 0 ? ` (${formatBytes(result.bytesRead)} read)` : ''}.
         </p>
       )}
+      {result?.values?.location === 'spill' && (
+        <p className="muted" data-testid="merge-spilled">
+          τ_uni and the masks ({formatBytes(result.values.bytes)}) did not fit the memory budget: they are
+          kept in this browser&apos;s private storage (origin-private file system) and read from there, and
+          deleted with this result.
+        </p>
+      )}
     </section>
   );
 }
