@@ -67,3 +67,13 @@ export function nonFiniteWarning(
   ];
   return `NaN/±∞ in the weights (merged as the formulas say): ${parts.join(', ')} — in ${r.tensors.length} of ${sharedTensors} shared tensors`;
 }
+
+/** The report with its warning line, for a summary to carry; undefined when there were none. */
+export function nonFiniteSummary(
+  r: NonFiniteReport | undefined,
+  taskNames: readonly string[],
+  sharedTensors: number,
+): (NonFiniteReport & { readonly warning: string }) | undefined {
+  const warning = nonFiniteWarning(r, taskNames, sharedTensors);
+  return r && warning ? { ...r, warning } : undefined;
+}

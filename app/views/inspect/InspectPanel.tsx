@@ -4,6 +4,7 @@ import { mergeStore } from '../../state/merge';
 import { Charts } from './Charts';
 import { Heatmap } from './Heatmap';
 import { MaskViewer } from './MaskViewer';
+import { NonFinite } from './NonFinite';
 import { Rescalers } from './Rescalers';
 import { Storage } from './Storage';
 
@@ -21,6 +22,7 @@ export function InspectPanel() {
       )}
       {result && (
         <div className="inspect" data-testid="inspect" data-merge-id={result.id}>
+          <NonFinite result={result} />
           <div className="two-columns">
             <Rescalers result={result} />
             {result.spec.method === 'emr' && <Storage result={result} />}
