@@ -2,12 +2,12 @@
 // the sessions; these actions send it inputs and keep the inference store up to date.
 import { proxy } from 'comlink';
 import { fetchManifest, fetchZooFile, loadedZoo, textInputOf } from '../load/demo';
-import { isTextSetFile } from '../../src/inference/labeled-text';
+import { isTextSetFile, parseTextSet, rowImages } from '../../src/inference/labeled-text';
 import { studioWorker } from '../worker/client';
 import type { Column, EvalRequest, TextOptions } from '../worker/protocol';
 import type { PathedFile } from '../worker/service';
 import { newCheckpointId } from './files';
-import { preprocessingFromManifest, preprocessingFromShape } from '../../src/inference/image';
+import { preprocess, preprocessingFromManifest, preprocessingFromShape } from '../../src/inference/image';
 import { labeledSetFromImages } from '../../src/inference/image-folder';
 import { classNames, inferStore, type BenchInput } from './infer';
 import { mergeStore } from './merge';
@@ -105,9 +105,12 @@ function report(outcome: { ok: true } | { ok: false; message: string }, success:
 
 /**
  * A folder of images named by class as a task's labeled set: decoded and preprocessed here (the
- * page has the canvas), as the task's graph and manifest say, then handed to the worker.
+ * page has the canvas), as the task's graph and manifest say, then handed to the worker. A folder
+ * with a JSON Lines or CSV file in it is a multi-modal set instead: rows naming images (and texts).
  */
 export async function attachImageFolder(files: readonly PathedFile[], task: string): Promise<void> {
+  const listing = files.find((f) => isTextSetFile(f.path) && f.path.split('/').length <= 2);
+  if (listing) return attachTextImageFolder(files, listing, task);
   const state = inferStore.getState();
   const setup = state.setup?.tasks.find((t) => t.name === task);
   const p =
@@ -124,6 +127,40 @@ export async function attachImageFolder(files: readonly PathedFile[], task: stri
     );
     await studioWorker().attachLabeledSet(task, set, `${folder}/`);
     report({ ok: true }, `${folder}/ (${set.labels.length} images) is the labeled set of ${task}.`);
+  } catch (e) {
+    report({ ok: false, message: e instanceof Error ? e.message : String(e) }, '');
+  }
+  await refreshSetup();
+}
+
+/** A multi-modal labeled set: a JSONL / CSV file whose rows name images in the same folder. */
+async function attachTextImageFolder(
+  files: readonly PathedFile[],
+  listing: PathedFile,
+  task: string,
+): Promise<void> {
+  const state = inferStore.getState();
+  const setup = state.setup?.tasks.find((t) => t.name === task);
+  const p =
+    (state.manifest ? preprocessingFromManifest(state.manifest, task) : undefined) ??
+    preprocessingFromShape(setup?.input?.shape ?? null);
+  const byPath = new Map(files.map((f) => [f.path, f.file] as const));
+  try {
+    const rows = parseTextSet(listing.path, await listing.file.text(), classNames(state, task));
+    const images = await rowImages(
+      rows,
+      (path) => {
+        const file = byPath.get(path);
+        return file ? decodeImage(file).then((data) => preprocess(data, p)) : undefined;
+      },
+      (done, total) =>
+        inferStore.setState({ attachMessage: { ok: true, text: `Reading images: ${done} of ${total}…` } }),
+    );
+    await studioWorker().attachTextImages(task, rows, images);
+    report(
+      { ok: true },
+      `${listing.path} (${rows.rows.length} rows with images) is the labeled set of ${task}.`,
+    );
   } catch (e) {
     report({ ok: false, message: e instanceof Error ? e.message : String(e) }, '');
   }

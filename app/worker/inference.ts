@@ -62,6 +62,12 @@ const ortSessions: SessionFactory = async (model, provider) => {
 /** Sessions kept open: the side-by-side view of one task needs five (individual + 4 methods). */
 const SESSION_CACHE = 6;
 
+/** A multi-modal text set's images, one per row ([M, ...sampleShape]), preprocessed by the page. */
+export interface RowImages {
+  readonly data: Float32Array;
+  readonly sampleShape: readonly number[];
+}
+
 /** One input as a task's graph gets it: a float tensor for its first input, or named feeds. */
 type RunInput =
   | { readonly tensor: Float32Array; readonly dims: readonly number[] }
@@ -82,7 +88,7 @@ export class InferenceHost {
   private readonly graphs = new Map<string, { checkpoint: OnnxCheckpoint; file: string }>();
   private readonly labeled = new Map<string, { set: LabeledSet; file: string }>();
   /** Labeled sets of texts, by task: tokenized for the task's graph when they run. */
-  private readonly textSets = new Map<string, TextRows>();
+  private readonly textSets = new Map<string, TextRows & { images?: RowImages }>();
   private tokenizer:
     { tokenizer: TextTokenizer; file: string; config: string | null; options: TextOptions } | undefined;
   /** Task models of methods other than the held one, for the held result's id. */
@@ -147,6 +153,12 @@ export class InferenceHost {
     } catch (e) {
       return { ok: false, message: errorMessage(e) };
     }
+  }
+
+  /** A multi-modal set: texts (JSONL / CSV rows naming images) and the images the page read. */
+  attachTextImages(task: string, rows: TextRows, images: RowImages): void {
+    this.labeled.delete(task);
+    this.textSets.set(task, { ...rows, images });
   }
 
   /** A JSON Lines or CSV file of labeled texts as a task's labeled set. */
@@ -253,7 +265,15 @@ export class InferenceHost {
     if (!texts) return this.labeled.get(task)?.set;
     const spec = this.textSpecOf(t);
     if (!spec) throw new Error(`${texts.file} holds texts, but ${task}'s graph takes no text input.`);
-    return tokenizeTextSet(texts, this.needTokenizer(task), spec);
+    const float = this.graphOf(t)?.checkpoint.inputs.find((i) => i.elemType !== 'I64');
+    if (float && !texts.images)
+      throw new Error(`${task}'s graph also takes ${float.name}: its labeled set must name an image a row.`);
+    return tokenizeTextSet(
+      texts,
+      this.needTokenizer(task),
+      spec,
+      float && texts.images ? { name: float.name, ...texts.images } : undefined,
+    );
   }
 
   /** One input for task t's graph: its text tokenized, its float input, or the feeds as given. */
@@ -290,12 +310,17 @@ export class InferenceHost {
     if (texts) {
       const i = wrap(texts.rows.length);
       const row = texts.rows[i] as TextRows['rows'][number];
+      const images = texts.images;
+      const size = images?.sampleShape.reduce((a, b) => a * b, 1) ?? 0;
       return {
         ok: true,
         index: i,
         count: texts.rows.length,
         label: row.label,
         text: { text: row.text, pair: row.pair },
+        ...(images
+          ? { input: images.data.slice(i * size, (i + 1) * size), dims: [1, ...images.sampleShape] }
+          : {}),
       };
     }
     const labeled = this.labeled.get(task);

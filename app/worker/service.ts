@@ -22,7 +22,8 @@ import { acquireGpu } from '../../src/gpu/device';
 import { GpuLoraKernel } from '../../src/gpu/lora';
 import { CancellableJob, errorMessage } from './cancellable';
 import { createEngine } from './engine-choice';
-import { InferenceHost } from './inference';
+import { InferenceHost, type RowImages } from './inference';
+import type { TextRows } from '../../src/inference/labeled-text';
 import { RecentMerges } from './recent';
 import { addToHistogram, binEdges, logBins, maxAbs } from './histogram';
 import { maskImage, maskOnes } from './mask-image';
@@ -381,6 +382,11 @@ export class StudioService {
   /** A tokenizer.json (+ tokenizer_config.json) for graphs that take text. */
   attachTokenizer(files: readonly PathedFile[], options?: TextOptions): Promise<AttachOutcome> {
     return this.inference.attachTokenizer(files, options);
+  }
+
+  /** A multi-modal set: rows naming images, and those images as the page preprocessed them. */
+  attachTextImages(task: string, rows: TextRows, images: RowImages): void {
+    this.inference.attachTextImages(task, rows, images);
   }
 
   /** A JSON Lines or CSV file of labeled texts for a task. */

@@ -4,7 +4,7 @@
 // tokenizes to int64 feeds [M, L] whose rows are the tokenizer's own encodings.
 import { describe, expect, it } from 'vitest';
 import { LabeledSetError } from './labeled';
-import { isTextSetFile, parseTextSet, tokenizeTextSet } from './labeled-text';
+import { isTextSetFile, parseTextSet, rowImages, tokenizeTextSet } from './labeled-text';
 import { loadTokenizer } from './tokenizer';
 import { WORDPIECE } from './__fixtures__/wordpiece';
 
@@ -129,5 +129,53 @@ describe('tokenizeTextSet', () => {
       { text: 'the cat', pair: 'the dog' },
       { text: 'sat', pair: 'mat' },
     ]);
+  });
+});
+
+describe('rowImages', () => {
+  const set = parseTextSet(
+    'qa/set.jsonl',
+    '{"image": "./images/a.png", "text": "odd?", "label": 1}\n{"image": "images/b.png", "text": "even?", "label": 0}',
+  );
+  const image = (v: number) => Promise.resolve({ input: Float32Array.of(v, v + 1), dims: [1, 1, 1, 2] });
+
+  it('loads each row’s image beside the set file into one tensor, and feeds it with the texts', async () => {
+    const seen: string[] = [];
+    const images = await rowImages(set, (path) => {
+      seen.push(path);
+      return image(path.endsWith('a.png') ? 1 : 5);
+    });
+    expect(seen).toEqual(['qa/images/a.png', 'qa/images/b.png']);
+    expect([...images.data]).toEqual([1, 2, 5, 6]);
+    expect(images.sampleShape).toEqual([1, 1, 2]);
+    const tokenizer = loadTokenizer({ file: 'tokenizer.json', text: JSON.stringify(WORDPIECE) });
+    const fed = tokenizeTextSet(
+      set,
+      tokenizer,
+      { maxLength: 4, names: { ids: 'ids', mask: null } },
+      {
+        name: 'pixels',
+        ...images,
+      },
+    );
+    expect(fed.feeds.map((f) => [f.name, f.sampleShape])).toEqual([
+      ['ids', [4]],
+      ['pixels', [1, 1, 2]],
+    ]);
+  });
+
+  it('refuses a missing image, a row without one, and images of another size, by line', async () => {
+    await expect(rowImages(set, (p) => (p.endsWith('a.png') ? image(1) : undefined))).rejects.toThrow(
+      'qa/set.jsonl:2: image "images/b.png" is not in the folder',
+    );
+    const mixed = parseTextSet(
+      'm.jsonl',
+      '{"image": "a.png", "text": "x", "label": 0}\n{"text": "y", "label": 0}',
+    );
+    await expect(rowImages(mixed, () => image(1))).rejects.toThrow('m.jsonl:2: no "image"');
+    let n = 0;
+    await expect(
+      rowImages(set, () => (n++ ? Promise.resolve({ input: new Float32Array(3), dims: [1, 3] }) : image(1))),
+    ).rejects.toThrow('qa/set.jsonl:2: image "images/b.png" gives 3 values, the first 2');
   });
 });

@@ -158,16 +158,61 @@ function label(where: string, v: unknown, classes: readonly string[] | undefined
   return n;
 }
 
-/** A text set tokenized for a graph: its int64 inputs [M, maxLength] and the labels. */
-export function tokenizeTextSet(set: TextRows, tokenizer: TextTokenizer, spec: TextSpec): FeedSet {
+/**
+ * A text set tokenized for a graph: its int64 inputs [M, maxLength] and the labels; with `image`,
+ * a multi-modal set's images ([M, ...sample], from rowImages) go to the graph's float input.
+ */
+export function tokenizeTextSet(
+  set: TextRows,
+  tokenizer: TextTokenizer,
+  spec: TextSpec,
+  image?: { readonly name: string; readonly data: Float32Array; readonly sampleShape: readonly number[] },
+): FeedSet {
   const feeds: SetFeed[] = encodeBatch(tokenizer, spec, set.rows).map((f) => ({
     name: f.name,
     data: f.data,
     sampleShape: [spec.maxLength],
   }));
+  if (image) feeds.push(image);
   return {
     feeds,
     labels: Int32Array.from(set.rows, (r) => r.label),
     texts: set.rows.map((r) => ({ text: r.text, pair: r.pair })),
   };
+}
+
+/**
+ * The images a multi-modal set's rows name, as one float tensor [M, ...sample]: each path is
+ * resolved against the set file's folder, loaded (decoded and preprocessed by the caller, who has
+ * the canvas) and checked to have the first image's shape. A missing image or a row without one
+ * is refused with the file and line.
+ */
+export async function rowImages(
+  set: TextRows,
+  load: (path: string) => Promise<{ input: Float32Array; dims: readonly number[] }> | undefined,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ data: Float32Array; sampleShape: readonly number[] }> {
+  const dir = set.file.includes('/') ? set.file.slice(0, set.file.lastIndexOf('/') + 1) : '';
+  let data = new Float32Array(0);
+  let sampleShape: readonly number[] = [];
+  let size = 0;
+  for (const [i, row] of set.rows.entries()) {
+    const where = `${set.file}:${row.line}`;
+    if (!row.image) throw new LabeledSetError(`${where}: no "image", where other rows have one`);
+    const path = dir + row.image.replace(/^\.\//, '');
+    const pending = load(path);
+    if (!pending) throw new LabeledSetError(`${where}: image "${row.image}" is not in the folder`);
+    const { input, dims } = await pending;
+    if (i === 0) {
+      sampleShape = dims.slice(1);
+      size = input.length;
+      data = new Float32Array(size * set.rows.length);
+    } else if (input.length !== size)
+      throw new LabeledSetError(
+        `${where}: image "${row.image}" gives ${input.length} values, the first ${size}`,
+      );
+    data.set(input, i * size);
+    onProgress?.(i + 1, set.rows.length);
+  }
+  return { data, sampleShape };
 }

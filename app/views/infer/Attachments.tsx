@@ -139,7 +139,8 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
         A task that came as safetensors runs in the graph you give it: its initializer names must match the
         weights' names. A labeled set is a safetensors file with <code>inputs</code> and <code>labels</code>{' '}
         (or one tensor per graph input), or for a graph that takes text, JSON Lines or CSV with{' '}
-        <code>text</code>[, <code>text_pair</code>], <code>label</code>.
+        <code>text</code>[, <code>text_pair</code>], <code>label</code>; a folder holding such a file whose
+        rows name an <code>image</code> is a set for a graph that takes an image and a text.
       </p>
       {message && (
         <p className={message.ok ? 'muted' : 'error'} role={message.ok ? 'status' : 'alert'}>
