@@ -2,8 +2,9 @@
 // over one Web Worker per core (bit-identical to one thread); where workers cannot be started
 // (Node tests) it runs on this thread. The GPU engine gets a device of its own for the merge and
 // gives it back when the merge's engine is disposed; if the device is lost mid-merge, the merge goes
-// on on the CPU engine and its description says so (the finished merge shows it). Likewise a CPU
-// worker that dies mid-merge hands the rest of the merge to this thread.
+// on on the CPU engine and its description says so (the finished merge shows it); so does an
+// allocation the device refuses (GpuAllocationError). Likewise a CPU worker that dies mid-merge
+// hands the rest of the merge to this thread.
 import { wrap, type Remote } from 'comlink';
 import { acquireGpu } from '../../src/gpu/device';
 import { GpuEngine } from '../../src/gpu/engine';
@@ -14,8 +15,34 @@ import { ParallelCpuEngine } from '../../src/merge/cpu/parallel';
 import type { MergeEngine } from '../../src/merge/engine';
 import type { EngineKind } from './protocol';
 
-/** Test hooks: the next call into a CPU worker finds it crashed; the next GPU merge loses its device. */
-const faults = { crashNext: false, loseDevice: false };
+/**
+ * Test hooks: the next call into a CPU worker finds it crashed; the next GPU merge loses its
+ * device, or has an allocation refused once it has started.
+ */
+const faults = { crashNext: false, loseDevice: false, refuseAllocation: false };
+
+/** Makes the next GPU merge ask the device for a buffer it cannot allocate, in its first call. */
+export function refuseNextGpuAllocation(): void {
+  faults.refuseAllocation = true;
+}
+
+/** The engine, with a buffer of its first call refused by the device. */
+function refusingAllocation(engine: GpuEngine): MergeEngine {
+  let refused = false;
+  return new Proxy(engine, {
+    get(target, prop) {
+      const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
+      if (typeof value !== 'function' || prop === 'dispose') return value;
+      return (...args: unknown[]) => {
+        if (!refused) {
+          refused = true;
+          target.refuseNextAllocation();
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
 
 /** Makes the next GPU merge lose its device once it has started, as a GPU reset would. */
 export function loseNextGpuDevice(): void {
@@ -112,7 +139,12 @@ function cpuEngine(): MergeEngine {
 export async function createEngine(kind: EngineKind): Promise<MergeEngine> {
   if (kind === 'cpu') return cpuEngine();
   const gpu = await acquireGpu();
-  let engine: MergeEngine = new GpuEngine(gpu, true);
+  const gpuEngine = new GpuEngine(gpu, true);
+  let engine: MergeEngine = gpuEngine;
+  if (faults.refuseAllocation) {
+    faults.refuseAllocation = false;
+    engine = refusingAllocation(gpuEngine);
+  }
   if (faults.loseDevice) {
     faults.loseDevice = false;
     engine = losingDevice(engine, gpu.device);

@@ -1,11 +1,13 @@
 // Plan: a CPU kernel worker that dies mid-merge (as an out-of-memory kill does) in real Chromium.
 // The merge goes on on the studio worker's own thread from the chunk that failed and ends with
 // the same λ as an undisturbed merge, saying so; the next merge starts fresh workers and works.
+// Likewise a GPU device lost, and a GPU allocation refused (a buffer past maxBufferSize, caught by
+// the engine's error scopes): the merge finishes on the CPU with the CPU merge's λ and export bytes.
 import { describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/formats/safetensors';
 import { MemorySink } from '../../src/formats/sink';
 import { methodSpec } from '../../src/merge/methods';
-import { crashNextKernelCall, loseNextGpuDevice } from './engine-choice';
+import { crashNextKernelCall, loseNextGpuDevice, refuseNextGpuAllocation } from './engine-choice';
 import { StudioService } from './service';
 
 /** A model with one tensor large enough to be split over the CPU workers (≥ 65 536 elements). */
@@ -73,5 +75,33 @@ describe('a GPU device lost mid-merge in the studio', () => {
       const want = cpu.summary.tasks[i]?.lambda as number;
       expect(Math.abs(t.lambda - want) / want).toBeLessThan(1e-6);
     });
+  });
+});
+
+describe('a GPU allocation refused in the studio', () => {
+  it('finishes on the CPU with the CPU merge’s λ and bytes, and says why', async () => {
+    const service = new StudioService();
+    for (const [i, id] of ['base', 'a', 'b', 'c'].entries())
+      expect((await service.open(id, { path: `${id}.safetensors`, file: await model(i) }, [])).ok).toBe(true);
+    const selection = { baseId: 'base', tasks: ['a', 'b', 'c'].map((id) => ({ id, name: id })) };
+    const exported = async () => {
+      const e = await service.export({ kind: 'task', task: 2 }, { kind: 'blob' });
+      if (!e.ok || !e.blob) throw new Error('no export');
+      return new Uint8Array(await e.blob.arrayBuffer());
+    };
+    const cpu = await service.merge(selection, methodSpec('emr'), 'cpu', () => {});
+    if (!cpu.ok) throw new Error(cpu.message);
+    const cpuBytes = await exported();
+    refuseNextGpuAllocation();
+    const refused = await service.merge(selection, methodSpec('emr'), 'gpu', () => {});
+    if (!refused.ok) throw new Error(refused.message);
+    expect(refused.summary.engine).toMatch(
+      /^CPU .*\(after GPU: .* failed: the GPU could not allocate buffer .*: request refused/,
+    );
+    expect(refused.summary.tasks.map((t) => t.lambda)).toEqual(cpu.summary.tasks.map((t) => t.lambda));
+    expect(await exported()).toEqual(cpuBytes);
+    const again = await service.merge(selection, methodSpec('emr'), 'gpu', () => {});
+    if (!again.ok) throw new Error(again.message);
+    expect(again.summary.engine).toMatch(/^GPU: /);
   });
 });

@@ -100,16 +100,85 @@ function writeInputs(
   chunk.tasks.forEach((t, i) => writeWords(queue, tasks, i * stride * 4, t, chunk.numel));
 }
 
+/** A buffer or pipeline the device refused: out of memory, or a request it rejects (validation). */
+export class GpuAllocationError extends Error {
+  override readonly name = 'GpuAllocationError';
+  constructor(
+    /** What was asked for, e.g. "buffer elect.tasks#0 (402 653 184 bytes)". */
+    readonly what: string,
+    readonly kind: 'out-of-memory' | 'validation',
+    detail: string,
+  ) {
+    super(
+      `the GPU could not allocate ${what}: ${kind === 'out-of-memory' ? 'out of memory' : 'request refused'}${detail ? ` (${detail})` : ''}`,
+    );
+  }
+}
+
+/**
+ * Buffer and pipeline creation under the device's 'out-of-memory' and 'validation' error scopes: a
+ * refused allocation gives an invalid object and no exception, so the scopes' verdicts are kept and
+ * awaited (`settled`) before any work that uses the objects is submitted — the call then fails at
+ * once with a GpuAllocationError instead of computing on invalid buffers.
+ */
+class Allocations {
+  private pending: Promise<void>[] = [];
+  constructor(private readonly device: GPUDevice) {}
+
+  track<T>(what: string, make: () => T, onRefused: () => void): T {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    try {
+      return make();
+    } finally {
+      const validation = this.device.popErrorScope();
+      const outOfMemory = this.device.popErrorScope();
+      const verdict = Promise.all([outOfMemory, validation]).then(([o, v]) => {
+        if (!o && !v) return;
+        onRefused();
+        throw new GpuAllocationError(what, o ? 'out-of-memory' : 'validation', (o ?? v)?.message ?? '');
+      });
+      verdict.catch(() => {}); // reported by settled()
+      this.pending.push(verdict);
+    }
+  }
+
+  /** The verdicts since the last call: undefined when there were none (no await per chunk). */
+  settled(): Promise<void> | undefined {
+    if (this.pending.length === 0) return undefined;
+    const all = Promise.all(this.pending).then(() => undefined);
+    this.pending = [];
+    return all;
+  }
+}
+
 /** Buffers that grow to the largest request and are reused: no allocation per chunk. */
 class BufferPool {
   private readonly buffers = new Map<string, GPUBuffer>();
-  constructor(private readonly device: GPUDevice) {}
+  /** Test hook: the next request asks the device for more than it allows, so it is refused. */
+  refuseNext = false;
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly allocations: Allocations,
+  ) {}
   get(key: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
-    const padded = Math.max(16, Math.ceil(size / 16) * 16);
+    let padded = Math.max(16, Math.ceil(size / 16) * 16);
     const have = this.buffers.get(key);
-    if (have && have.size >= padded) return have;
+    if (have && have.size >= padded && !this.refuseNext) return have;
     have?.destroy();
-    const buffer = this.device.createBuffer({ label: key, size: padded, usage });
+    if (this.refuseNext) {
+      this.refuseNext = false;
+      padded = Math.ceil((this.device.limits.maxBufferSize + 1) / 16) * 16;
+    }
+    const buffer = this.allocations.track(
+      `buffer ${key} (${padded.toLocaleString('en')} bytes)`,
+      () => this.device.createBuffer({ label: key, size: padded, usage }),
+      () => {
+        // Never reused: the next request for this key allocates again.
+        if (this.buffers.get(key) === buffer) this.buffers.delete(key);
+        buffer.destroy();
+      },
+    );
     this.buffers.set(key, buffer);
     return buffer;
   }
@@ -165,6 +234,7 @@ export class GpuEngine implements MergeEngine {
   readonly overlap = true;
   readonly description: string;
   private readonly device: GPUDevice;
+  private readonly allocations: Allocations;
   private readonly pool: BufferPool;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly cpu = new CpuEngine();
@@ -175,7 +245,8 @@ export class GpuEngine implements MergeEngine {
     private readonly ownsDevice = false,
   ) {
     this.device = gpu.device;
-    this.pool = new BufferPool(gpu.device);
+    this.allocations = new Allocations(gpu.device);
+    this.pool = new BufferPool(gpu.device, this.allocations);
     this.description = `GPU: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''}`;
   }
 
@@ -197,16 +268,24 @@ export class GpuEngine implements MergeEngine {
           histogram: histogramWgsl,
           ties: tiesWgsl,
         }[kind];
-      p = this.device.createComputePipeline({
-        label: key,
-        layout: 'auto',
-        compute: {
-          module: this.device.createShaderModule({ label: kind, code }),
-          entryPoint: 'main',
-          constants,
+      const made = this.allocations.track(
+        `the ${kind} pipeline`,
+        () =>
+          this.device.createComputePipeline({
+            label: key,
+            layout: 'auto',
+            compute: {
+              module: this.device.createShaderModule({ label: kind, code }),
+              entryPoint: 'main',
+              constants,
+            },
+          }),
+        () => {
+          if (this.pipelines.get(key) === made) this.pipelines.delete(key);
         },
-      });
-      this.pipelines.set(key, p);
+      );
+      this.pipelines.set(key, made);
+      p = made;
     }
     return p;
   }
@@ -660,6 +739,9 @@ export class GpuEngine implements MergeEngine {
     const { device, pool } = this;
     const total = copies.reduce((a, [, size]) => a + size, 0);
     const bRead = pool.get(readbackKey, total, usage().readback);
+    // Every buffer and pipeline of this pass is made by now: a refused one fails the call here.
+    const refused = this.allocations.settled();
+    if (refused) await refused;
     const bind = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -807,6 +889,14 @@ export class GpuEngine implements MergeEngine {
       pending,
       nonFinite: noneNonFinite(numTasks),
     };
+  }
+
+  /**
+   * Test hook: the engine's next buffer request asks for more than the device's maxBufferSize, as
+   * an allocation the device cannot make; the call that made it fails with a GpuAllocationError.
+   */
+  refuseNextAllocation(): void {
+    this.pool.refuseNext = true;
   }
 
   dispose(): void {

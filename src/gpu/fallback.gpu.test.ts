@@ -1,6 +1,8 @@
-// Plan: a GPU device lost in the middle of a merge (destroyed after some chunks are done) does
-// not lose the merge: it finishes on the CPU engine from the chunk that failed, with the same masks
-// and τ_uni as a CPU merge, and the engine says it fell back and why. Every method.
+// Plan: a GPU device lost in the middle of a merge (destroyed after some chunks are done), or an
+// allocation the device refuses there (a buffer past maxBufferSize, caught by the error scopes; an
+// out-of-memory verdict, simulated), does not lose the merge: it finishes on the CPU engine from
+// the chunk that failed, with the same masks, τ_uni, λ and NaN/±∞ counts as a CPU merge, and the
+// engine says it fell back and why. Every method.
 import { describe, expect, it } from 'vitest';
 import { CpuEngine } from '../merge/cpu/engine';
 import { FallbackEngine } from '../merge/fallback';
@@ -9,7 +11,7 @@ import { methodSpec } from '../merge/methods';
 import { buildModelSet } from '../merge/model-set';
 import { memoryCheckpoint } from '../merge/testing/memory-checkpoint';
 import { acquireGpu } from './device';
-import { GpuEngine } from './engine';
+import { GpuAllocationError, GpuEngine } from './engine';
 
 function set() {
   const values = (n: number, seed: number, scale: number) => {
@@ -83,4 +85,77 @@ describe('device lost mid-merge', () => {
       engine.dispose();
     });
   }
+});
+
+/** A merge whose GPU engine is disturbed by `fault` after three chunks, against a CPU merge. */
+async function disturbed(method: 'emr' | 'ties' | 'avg' | 'ta', fault: (gpu: GpuEngine) => void) {
+  const s = set();
+  const gpuEngine = new GpuEngine(await acquireGpu(), true);
+  const notices: string[] = [];
+  const engine = new FallbackEngine(
+    gpuEngine,
+    () => new CpuEngine(),
+    (why) => notices.push(why),
+  );
+  let chunks = 0;
+  const opts = { budgetBytes: 16 * 1024 };
+  const got = await runMerge(s, methodSpec(method), engine, {
+    ...opts,
+    onProgress: () => {
+      if (++chunks === 3) fault(gpuEngine);
+    },
+  });
+  const want = await runMerge(s, methodSpec(method), new CpuEngine(), opts);
+  for (const t of s.shared) {
+    if (method === 'emr') {
+      expect((got as EmrResult).masks.get(t.name)).toEqual((want as EmrResult).masks.get(t.name));
+      expect((got as EmrResult).tauUni.get(t.name)).toEqual((want as EmrResult).tauUni.get(t.name));
+    } else {
+      expect((got as MergedResult).merged.get(t.name)).toEqual((want as MergedResult).merged.get(t.name));
+    }
+  }
+  if (method === 'emr') {
+    // λ: the GPU's chunks add f32 partials in another order (DESIGN.md: within 1e-6 relative)
+    (got as EmrResult).lambdas.forEach((l, t) =>
+      expect(Math.abs(l - ((want as EmrResult).lambdas[t] as number))).toBeLessThan(1e-6 * l),
+    );
+  }
+  expect(got.nonFinite).toEqual(want.nonFinite);
+  engine.dispose();
+  return { engine, notices, chunks };
+}
+
+describe('an allocation the GPU refuses mid-merge', () => {
+  for (const method of ['emr', 'ties', 'avg', 'ta'] as const) {
+    it(`${method}: a buffer past maxBufferSize fails the call at once; the CPU finishes, same result`, async () => {
+      const { engine, notices } = await disturbed(method, (gpu) => gpu.refuseNextAllocation());
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/^the GPU could not allocate buffer .* bytes\): request refused/);
+      expect(engine.kind).toBe('cpu');
+      expect(engine.description).toMatch(/^CPU .*after GPU: .* failed: the GPU could not allocate/);
+    });
+  }
+
+  it('an out-of-memory verdict from the error scope (simulated) is a GpuAllocationError of that kind', async () => {
+    const gpu = await acquireGpu();
+    const engine = new GpuEngine(gpu, true);
+    const { device } = gpu;
+    const pop = device.popErrorScope.bind(device);
+    let pops = 0;
+    // The engine pushes 'out-of-memory', then 'validation': every second pop is the OOM scope.
+    device.popErrorScope = () =>
+      pop().then((e) => (++pops === 2 ? ({ message: 'simulated: no memory left' } as GPUError) : e));
+    const chunk = {
+      numel: 64,
+      base: { bytes: new Uint8Array(256), dtype: 'F32' as const },
+      tasks: [{ bytes: new Uint8Array(256), dtype: 'F32' as const }],
+    };
+    const error = await engine.average(chunk).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GpuAllocationError);
+    expect((error as GpuAllocationError).kind).toBe('out-of-memory');
+    expect((error as Error).message).toMatch(/could not allocate buffer .*: out of memory \(simulated/);
+    // Refused buffers are never reused: the next call allocates again and succeeds.
+    expect(Array.from((await engine.average(chunk)).merged)).toEqual(new Array(64).fill(0));
+    engine.dispose();
+  });
 });
