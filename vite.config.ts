@@ -13,7 +13,16 @@ export default defineConfig({
   // dev server does not reload the page mid-session (a newcomer's first "Load demo" would be lost).
   optimizeDeps: {
     exclude: ['onnxruntime-web'],
-    include: ['comlink', 'fflate', 'protobufjs/light.js', 'chart.js', 'zustand', 'zustand/vanilla'],
+    include: [
+      'comlink',
+      'fflate',
+      'protobufjs/light.js',
+      'chart.js',
+      'zustand',
+      'zustand/vanilla',
+      '@huggingface/tokenizers',
+      'papaparse',
+    ],
   },
   build: { target: 'es2022', sourcemap: true },
 });

@@ -30,7 +30,10 @@ export interface ZooManifest {
   readonly input?:
     { readonly name?: string; readonly shape?: readonly (number | string | null)[] } | ZooTextInput;
   /** A multi-modal zoo's inputs (an image and a text). */
-  readonly inputs?: readonly ({ readonly kind?: string } & Partial<ZooTextInput>)[];
+  readonly inputs?: readonly (
+    | ZooTextInput
+    | { readonly kind: 'image'; readonly name?: string; readonly shape?: readonly (number | string | null)[] }
+  )[];
   readonly base: { readonly id: string; readonly onnx: string; readonly safetensors: string };
   readonly tasks: readonly {
     readonly id: string;
@@ -52,8 +55,7 @@ export interface ZooManifest {
 export function textInputOf(manifest: ZooManifest): ZooTextInput | undefined {
   const input = manifest.input;
   if (input && 'kind' in input && input.kind === 'text') return input;
-  const t = manifest.inputs?.find((i) => i.kind === 'text');
-  return t?.tokenizer ? (t as ZooTextInput) : undefined;
+  return manifest.inputs?.find((i): i is ZooTextInput => i.kind === 'text');
 }
 
 export interface DemoFiles {

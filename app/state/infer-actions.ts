@@ -7,9 +7,9 @@ import { studioWorker } from '../worker/client';
 import type { Column, EvalRequest, TextOptions } from '../worker/protocol';
 import type { PathedFile } from '../worker/service';
 import { newCheckpointId } from './files';
-import { preprocess, preprocessingFromManifest, preprocessingFromShape } from '../../src/inference/image';
+import { preprocess } from '../../src/inference/image';
 import { labeledSetFromImages } from '../../src/inference/image-folder';
-import { classNames, inferStore, type BenchInput } from './infer';
+import { classNames, imagePreset, inferStore, type BenchInput } from './infer';
 import { mergeStore } from './merge';
 
 /** Reads the worker's view of graphs and labeled sets for the result on screen. */
@@ -113,9 +113,7 @@ export async function attachImageFolder(files: readonly PathedFile[], task: stri
   if (listing) return attachTextImageFolder(files, listing, task);
   const state = inferStore.getState();
   const setup = state.setup?.tasks.find((t) => t.name === task);
-  const p =
-    (state.manifest ? preprocessingFromManifest(state.manifest, task) : undefined) ??
-    preprocessingFromShape(setup?.input?.shape ?? null);
+  const p = imagePreset(state, task, setup?.input?.shape ?? null);
   const folder = files[0]?.path.split('/')[0] ?? 'folder';
   try {
     const { set } = await labeledSetFromImages(
@@ -141,9 +139,7 @@ async function attachTextImageFolder(
 ): Promise<void> {
   const state = inferStore.getState();
   const setup = state.setup?.tasks.find((t) => t.name === task);
-  const p =
-    (state.manifest ? preprocessingFromManifest(state.manifest, task) : undefined) ??
-    preprocessingFromShape(setup?.input?.shape ?? null);
+  const p = imagePreset(state, task, setup?.input?.shape ?? null);
   const byPath = new Map(files.map((f) => [f.path, f.file] as const));
   try {
     const rows = parseTextSet(listing.path, await listing.file.text(), classNames(state, task));

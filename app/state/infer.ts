@@ -6,6 +6,11 @@ import type { ExecutionProvider } from '../../src/inference/ort';
 import type { EvalReport } from '../../src/inference/eval-table';
 import type { ZooManifest } from '../load/demo';
 import type { Feed } from '../../src/inference/ort';
+import {
+  preprocessingFromManifest,
+  preprocessingFromShape,
+  type Preprocessing,
+} from '../../src/inference/image';
 import type { Column, InferenceSetup, InferOutcome, TextInput } from '../worker/protocol';
 
 export type InputSource = 'sample' | 'text' | 'draw' | 'image' | 'tensor';
@@ -79,4 +84,19 @@ export function classNames(state: Pick<InferState, 'manifest'>, task: string): r
   const entry = state.manifest?.tasks.find((t) => t.id === task) as
     { classes?: readonly string[] } | undefined;
   return entry?.classes;
+}
+
+/**
+ * How an image becomes a task's float input: as the demo's manifest says for its image input (its
+ * `input`, or the image one of its `inputs`), else from the graph's input shape.
+ */
+export function imagePreset(
+  state: Pick<InferState, 'manifest'>,
+  task: string,
+  shape: readonly (number | string | null)[] | null,
+): Preprocessing {
+  const m = state.manifest;
+  const single = m?.input && !('kind' in m.input && m.input.kind === 'text') ? m.input : undefined;
+  const image = single ?? m?.inputs?.find((i) => i.kind === 'image');
+  return image ? preprocessingFromManifest({ input: image }, task) : preprocessingFromShape(shape);
 }

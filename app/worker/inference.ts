@@ -9,13 +9,7 @@ import { readLabeledSet } from '../../src/inference/labeled';
 import { parseTextSet, tokenizeTextSet, type TextRows } from '../../src/inference/labeled-text';
 import type { LabeledSet } from '../../src/inference/evaluate';
 import type { ExecutionProvider, Feed, ModelSession } from '../../src/inference/ort';
-import {
-  encodeBatch,
-  loadTokenizer,
-  textSpecFor,
-  type TextSpec,
-  type TextTokenizer,
-} from '../../src/inference/tokenizer';
+import { encodeBatch, textSpecFor, type TextSpec, type TextTokenizer } from '../../src/inference/text-inputs';
 import { routeSample } from '../../src/inference/route';
 import { matchGraph, taskOnnx, type NamedWeight } from '../../src/inference/task-onnx';
 import type { MergeEngine } from '../../src/merge/engine';
@@ -144,6 +138,8 @@ export class InferenceHost {
         message: `${files.map((f) => f.path).join(', ')}: a tokenizer is a tokenizer.json (with its tokenizer_config.json)`,
       };
     try {
+      // The tokenizer library is loaded on first use only: a session without text never pays for it.
+      const { loadTokenizer } = await import('../../src/inference/tokenizer');
       const tokenizer = loadTokenizer(
         { file: json.path, text: await json.file.text() },
         config ? { file: config.path, text: await config.file.text() } : null,

@@ -6,7 +6,7 @@
 import Papa from 'papaparse';
 import type { FeedSet, SetFeed } from './evaluate';
 import { LabeledSetError } from './labeled';
-import { encodeBatch, type TextSpec, type TextTokenizer } from './tokenizer';
+import { encodeBatch, type TextSpec, type TextTokenizer } from './text-inputs';
 
 export interface TextRow {
   readonly text: string;

@@ -5,7 +5,8 @@
 // tokenizers are refused with their name. Graph inputs are recognised by name and int64 type.
 import { describe, expect, it } from 'vitest';
 import { WORDPIECE } from './__fixtures__/wordpiece';
-import { encodeBatch, loadTokenizer, textInputsOf, TokenizerError } from './tokenizer';
+import { encodeBatch, textInputsOf } from './text-inputs';
+import { loadTokenizer, TokenizerError } from './tokenizer';
 
 const CONFIG = { model_max_length: 8, pad_token: '[PAD]', unk_token: '[UNK]', do_lower_case: true };
 

@@ -3,14 +3,8 @@
 // the graph's input, shown beside the outputs.
 import { useState } from 'react';
 import { useStore } from 'zustand';
-import {
-  looksLikeImage,
-  preprocess,
-  preprocessingFromManifest,
-  preprocessingFromShape,
-  type Preprocessing,
-} from '../../../src/inference/image';
-import { classNames, inferStore } from '../../state/infer';
+import { looksLikeImage, preprocess, type Preprocessing } from '../../../src/inference/image';
+import { classNames, imagePreset, inferStore } from '../../state/infer';
 import { decodeImage, setInput, showSample } from '../../state/infer-actions';
 import type { InferenceSetup, InferenceTaskSetup } from '../../worker/protocol';
 import { DrawingPad } from './DrawingPad';
@@ -31,9 +25,7 @@ export function InputBench({ setup }: { setup: InferenceSetup }) {
   const [image, setImage] = useState<{ name: string; data: ImageData }>();
   const [custom, setCustom] = useState<Preprocessing>();
   if (!task) return null;
-  const preset = (): Preprocessing =>
-    (state.manifest ? preprocessingFromManifest(state.manifest, task.name) : undefined) ??
-    preprocessingFromShape(task.input?.shape ?? null);
+  const preset = (): Preprocessing => imagePreset(state, task.name, task.input?.shape ?? null);
   const use = async (data: ImageData, caption: string, p: Preprocessing) => {
     try {
       setError(undefined);
