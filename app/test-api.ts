@@ -5,7 +5,7 @@ import { filesStore } from './state/files';
 import { inferStore } from './state/infer';
 import { inspectStore } from './state/inspect';
 import { mergeStore } from './state/merge';
-import { studioWorker } from './worker/client';
+import { killStudioWorker, studioWorker } from './worker/client';
 
 export const studioTestApi = {
   files: () => filesStore.getState(),
@@ -22,6 +22,8 @@ export const studioTestApi = {
     exportSettings.useFileSystemAccess = on;
   },
   reset: resetStores,
+  /** The studio worker dies now: terminated by the page, or closed from inside (as a crash). */
+  killStudioWorker,
 };
 
 export type StudioTestApi = typeof studioTestApi;

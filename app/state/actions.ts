@@ -125,14 +125,17 @@ export async function startMerge(): Promise<void> {
   const refused = new Set(files.alignment?.refused.map((r) => r.id));
   const usable = { ...selection, tasks: selection.tasks.filter((t) => !refused.has(t.id)) };
   mergeStore.setState({ running: true, progress: undefined, notice: undefined });
-  const outcome = await studioWorker().merge(
-    usable,
-    spec.spec,
-    chosenEngine().engine,
-    proxy((p) => {
-      if (mergeStore.getState().running) mergeStore.setState({ progress: p });
-    }),
-  );
+  const outcome = await studioWorker()
+    .merge(
+      usable,
+      spec.spec,
+      chosenEngine().engine,
+      proxy((p) => {
+        if (mergeStore.getState().running) mergeStore.setState({ progress: p });
+      }),
+    )
+    // The worker died (StudioWorkerDiedError): the result on screen stays; Merge again retries.
+    .catch((e: unknown) => ({ ok: false as const, cancelled: false, message: errorText(e) }));
   if (outcome.ok) {
     mergeStore.setState({ running: false, progress: undefined, result: outcome.summary });
     const inspect = inspectStore.getState();
@@ -154,6 +157,8 @@ export async function startMerge(): Promise<void> {
     });
   }
 }
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export async function cancelMerge(): Promise<void> {
   await studioWorker().cancel();

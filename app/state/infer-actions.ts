@@ -236,12 +236,15 @@ export async function startEvaluation(): Promise<void> {
   const setEval = (e: Partial<typeof state.evaluation>) =>
     inferStore.setState((s) => ({ evaluation: { ...s.evaluation, ...e } }));
   setEval({ running: true, progress: undefined, message: undefined });
-  const outcome = await studioWorker().evaluate(
-    req,
-    proxy((done: number, total: number) => {
-      if (inferStore.getState().evaluation.running) setEval({ progress: { done, total } });
-    }),
-  );
+  const outcome = await studioWorker()
+    .evaluate(
+      req,
+      proxy((done: number, total: number) => {
+        if (inferStore.getState().evaluation.running) setEval({ progress: { done, total } });
+      }),
+    )
+    // The worker died (StudioWorkerDiedError): the last report stays; say why.
+    .catch((e: unknown) => ({ ok: false as const, message: e instanceof Error ? e.message : String(e) }));
   if (outcome.ok) setEval({ running: false, progress: undefined, report: outcome.report });
   else setEval({ running: false, progress: undefined, message: outcome.message });
 }

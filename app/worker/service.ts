@@ -89,7 +89,8 @@ export class StudioService {
   >();
   private held: Held | undefined;
   private readonly merging = new CancellableJob();
-  private merges = 0;
+  /** Summary ids: from the clock, so a worker started after one died never repeats the last id. */
+  private merges = Date.now();
   /** Bytes the merge scheduler may hold in flight (tests shrink it to slow a merge down). */
   private budgetBytes: number | undefined;
 
