@@ -143,7 +143,9 @@ it('merges a scaled-down LLM set (bf16 shards) with τ_uni and the masks spilled
   const params = run.summary.alignment.sharedParameters;
   const tauUni = 4 * params;
   const masks = (3 * params) / 8;
-  const bound = runtime + BUDGET_MIB * MiB + SLACK;
+  // The budget counts twice here: the merge's chunks (freed only at V8's next collection) and, while
+  // the task models are written, the base's bytes kept for the next task (up to the budget).
+  const bound = runtime + 2 * BUDGET_MIB * MiB + SLACK;
   console.log(
     JSON.stringify({
       runtimeMiB: Math.round(runtime / MiB),
@@ -154,7 +156,7 @@ it('merges a scaled-down LLM set (bf16 shards) with τ_uni and the masks spilled
     }),
   );
   expect(run.summary.values).toBe('spill');
-  expect(tauUni + masks).toBeGreaterThan(SLACK + BUDGET_MIB * MiB); // the bound below excludes them
+  expect(tauUni + masks).toBeGreaterThan(SLACK + 2 * BUDGET_MIB * MiB); // the bound below excludes them
   expect(run.peak).toBeLessThan(bound);
   expect((await readdir(out)).filter((f) => f.startsWith('.'))).toEqual([]); // scratch file gone
 }, 240_000);

@@ -241,8 +241,10 @@ describe('a model of 100 000 tiny tensors', () => {
   it('opens, merges, exports a task and writes the bundle in seconds, in linear time', async () => {
     const small = await run(25_000);
     const large = await run(100_000);
-    expect(large).toBeLessThan(15);
+    // Generous: ~5 s on a quiet 2-core machine, 17 s with other suites running beside it; a
+    // quadratic step would take minutes.
+    expect(large).toBeLessThan(60);
     // linear: ×4 tensors ≈ ×4 time; a quadratic step would make it ×16
     expect(large / small).toBeLessThan(8);
-  }, 60_000);
+  }, 150_000);
 });
