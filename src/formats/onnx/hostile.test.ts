@@ -177,5 +177,6 @@ it('100 000 tiny initializers: one read to open, and they write back, fast', asy
     [...checkpoint.tensors.keys()].map((k) => [k, new Uint8Array(8).fill(1)] as const),
   );
   await writeOnnx(checkpoint, replacements, new MemorySink('out.onnx'));
-  expect((performance.now() - started) / 1000).toBeLessThan(8);
-});
+  // ~1 s alone; generous for a machine running other suites beside it — a quadratic step takes minutes.
+  expect((performance.now() - started) / 1000).toBeLessThan(30);
+}, 60_000);
