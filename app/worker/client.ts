@@ -3,8 +3,11 @@
 // of a name only the two know, and the page waits for that lock, which the browser grants the
 // moment the worker is gone (terminated, closed, crashed). Calls still waiting then fail with a
 // StudioWorkerDiedError, the page keeps what it shows, and the next call starts a fresh worker,
-// in which the files of the lost one are opened again (and the settings set again) before it.
-import { wrap, type Remote } from 'comlink';
+// in which the files of the lost one are opened again (the settings set again, the graphs and
+// labeled sets attached again) before it — and, for a call that needs the result on screen (an
+// export, the Inspect views, inference, evaluation), that result is made again: the last
+// successful merge run again (the same bits) or its bundle opened again.
+import { proxy, wrap, type Remote } from 'comlink';
 import type { StudioService } from './service';
 
 export class StudioWorkerDiedError extends Error {
@@ -18,29 +21,58 @@ export interface LifeLineMessage {
   readonly studioTestClose?: true;
 }
 
-/** Calls that set up the worker's state: replayed, in order, in a fresh worker. */
-const SETTINGS = new Set(['setOrigin', 'setBudget', 'setSpillOver', 'setShardBytes']);
+/**
+ * Calls that set up the worker's state, replayed in a fresh worker in the order last made, keyed
+ * by what they set: a setting, an open file, a task's graph, labeled set or text images, the tokenizer.
+ */
+const SETUP: Record<string, (args: readonly unknown[]) => string> = {
+  setOrigin: () => 'origin',
+  setBudget: () => 'budget',
+  setSpillOver: () => 'spill',
+  setShardBytes: () => 'shards',
+  open: (a) => `open:${String(a[0])}`,
+  attachGraph: (a) => `graph:${String(a[1])}`,
+  attachLabeled: (a) => `labeled:${String(a[1])}`,
+  attachLabeledSet: (a) => `labeled:${String(a[0])}`,
+  attachLabeledText: (a) => `labeled:${String(a[0])}`,
+  attachTextImages: (a) => `images:${String(a[0])}`,
+  attachTokenizer: () => 'tokenizer',
+};
+/** Calls that make the result on screen: the last successful one is made again when needed. */
+const MAKES_RESULT = new Set(['merge', 'openBundle']);
+/** Calls that neither need the result on screen nor change it. */
+const WITHOUT_RESULT = new Set([
+  ...Object.keys(SETUP),
+  'forget',
+  'align',
+  'cancel',
+  'cancelEvaluate',
+  'recentMerges',
+  'recentBundle',
+  'removeRecent',
+]);
+
+type Call = readonly [method: string, args: readonly unknown[]];
+const invoke = (remote: Remote<StudioService>, [method, args]: Call): Promise<unknown> =>
+  (remote as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
 
 interface Life {
   readonly worker: Worker;
   readonly remote: Remote<StudioService>;
   readonly waiting: Set<(e: Error) => void>;
-  /** Done when the files and settings of a previous worker are in this one. */
+  /** Done when the files, settings and attachments of the previous worker are in this one. */
   readonly restored: Promise<void>;
+  /** The previous worker's result, being made again in this one. */
+  result?: Promise<void>;
+  /** Whether this worker holds the result on screen (its own, or the previous one made again). */
+  hasResult: boolean;
   dead?: StudioWorkerDiedError;
 }
 
 let life: Life | undefined;
-/** Files opened (by checkpoint id, in order) and the last value of each setting. */
-const opened = new Map<string, unknown[]>();
-const settings = new Map<string, unknown[]>();
-const listeners = new Set<(e: StudioWorkerDiedError) => void>();
-
-/** Tells `listener` when the studio worker dies; returns the unsubscribe. */
-export function onStudioWorkerDied(listener: (e: StudioWorkerDiedError) => void): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
+/** The setup calls by what they set, in the order last made; the call that made the result. */
+const setup = new Map<string, Call>();
+let resultCall: Call | undefined;
 
 function died(l: Life, why: string): void {
   if (l.dead) return;
@@ -51,7 +83,6 @@ function died(l: Life, why: string): void {
   l.waiting.clear();
   if (life === l) life = undefined;
   l.worker.terminate();
-  for (const listener of listeners) listener(l.dead);
 }
 
 function start(): Life {
@@ -60,15 +91,15 @@ function start(): Life {
     name: 'studio',
   });
   const remote = wrap<StudioService>(worker);
-  const replay = [...settings.entries(), ...[...opened.values()].map((args) => ['open', args] as const)];
+  const replay = [...setup.values()];
   const l: Life = {
     worker,
     remote,
     waiting: new Set(),
     restored: (async () => {
-      for (const [method, args] of replay)
-        await (remote as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]?.(...args);
+      for (const c of replay) await invoke(remote, c);
     })(),
+    hasResult: resultCall === undefined,
   };
   l.restored.catch(() => {}); // surfaced by the first call
   const locks = globalThis.navigator?.locks;
@@ -88,19 +119,38 @@ function start(): Life {
   return l;
 }
 
+/** What must be in the worker before `method` runs: the setup, and for most calls the result. */
+function ready(l: Life, method: string): Promise<void> {
+  if (l.hasResult || !resultCall || WITHOUT_RESULT.has(method) || MAKES_RESULT.has(method)) return l.restored;
+  const [m, args] = resultCall;
+  // A merge made again reports no progress (the page's callback belonged to the lost merge).
+  const again: Call = m === 'merge' ? [m, [...args.slice(0, 3), proxy(() => {})]] : [m, args];
+  l.result ??= l.restored.then(async () => {
+    await invoke(l.remote, again);
+    l.hasResult = true;
+  });
+  return l.result;
+}
+
 /** The call, failing at once with StudioWorkerDiedError if the worker dies before it answers. */
-function call(l: Life, method: string, args: unknown[]): Promise<unknown> {
+function call(l: Life, method: string, args: readonly unknown[]): Promise<unknown> {
   if (l.dead) return Promise.reject(l.dead);
-  if (method === 'open') opened.set(args[0] as string, args);
-  else if (method === 'forget') opened.delete(args[0] as string);
-  else if (SETTINGS.has(method)) settings.set(method, args);
+  const key = SETUP[method]?.(args);
+  if (key !== undefined) {
+    setup.delete(key); // to the end: replayed in the order last made
+    setup.set(key, [method, args]);
+  } else if (method === 'forget') setup.delete(`open:${String(args[0])}`);
   return new Promise((resolve, reject) => {
     l.waiting.add(reject);
-    l.restored
-      .then(() =>
-        (l.remote as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]?.(...args),
-      )
-      .then(resolve, reject)
+    ready(l, method)
+      .then(() => invoke(l.remote, [method, args]))
+      .then((value) => {
+        if (MAKES_RESULT.has(method) && (value as { ok?: boolean } | undefined)?.ok) {
+          resultCall = [method, args];
+          l.hasResult = true;
+        }
+        resolve(value);
+      }, reject)
       .finally(() => l.waiting.delete(reject));
   });
 }
