@@ -77,8 +77,8 @@ export const DEFAULT_MAX_LENGTH = 128;
 
 /**
  * The text inputs of a graph and the sequence length, the same for the studio and the CLI: names
- * as given, else by convention (textInputsOf); length as given, else the tokenizer config's
- * model_max_length, else the graph's fixed sequence dimension, else DEFAULT_MAX_LENGTH. Null for a
+ * as given, else by convention (textInputsOf); length as given, else the graph's fixed sequence
+ * dimension, else the tokenizer config's model_max_length, else DEFAULT_MAX_LENGTH. Null for a
  * graph that takes no text.
  */
 export function textSpecFor(
@@ -100,9 +100,11 @@ export function textSpecFor(
     ? { ids: given.names.ids, mask: given.names.mask ?? null, typeIds: given.names.typeIds ?? null }
     : found;
   const fixed = inputs.find((i) => i.name === names.ids)?.shape?.[1];
+  // A graph with a fixed sequence length takes no other; otherwise the tokenizer's own limit.
   const maxLength =
     given.maxLength ??
+    (typeof fixed === 'number' && fixed > 0 ? fixed : undefined) ??
     given.tokenizer?.modelMaxLength ??
-    (typeof fixed === 'number' && fixed > 0 ? fixed : DEFAULT_MAX_LENGTH);
+    DEFAULT_MAX_LENGTH;
   return { maxLength, names };
 }
