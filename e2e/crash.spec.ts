@@ -32,3 +32,36 @@ test('the studio worker dying mid-merge keeps the previous result; a retry works
   await expect(studio.merge.notice).toHaveCount(0);
   expect(await studio.inspect.lambdas()).toEqual(first);
 });
+
+test('the studio worker dying mid-evaluation keeps the last table; a retry gives the same table', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const studio = new StudioPage(page);
+  await studio.open();
+  await studio.loadDemoAndMerge('cpu');
+  await expect(studio.infer.root.getByText('8 of 8 tasks ready')).toBeVisible({ timeout: 30_000 });
+  await studio.infer.provider.selectOption('wasm');
+  for (const label of ['Weight averaging', 'Task Arithmetic', 'TIES-Merging', 'Routed row (no task id)'])
+    await studio.evaluation.root.getByLabel(label).uncheck();
+  await studio.evaluation.run.click();
+  await expect(studio.evaluation.table).toBeVisible({ timeout: 240_000 });
+  const first = await studio.evaluation.cells();
+  const lambdas = await studio.inspect.lambdas();
+
+  await studio.evaluation.run.click();
+  await expect(studio.evaluation.root.getByText(/model runs on samples/)).toBeVisible({ timeout: 60_000 });
+  await studio.api((api) => api.killStudioWorker('close'));
+  await expect(studio.evaluation.notice).toContainText("The studio's worker stopped");
+  expect(await studio.evaluation.cells()).toEqual(first);
+  expect(await studio.inspect.lambdas()).toEqual(lambdas);
+
+  // Retry: a fresh worker opens the files, attaches the graphs and sets, makes the merge again.
+  await studio.evaluation.run.click();
+  await expect(studio.evaluation.notice).toHaveCount(0, { timeout: 30_000 });
+  await expect(studio.evaluation.root.getByText(/model runs on samples/)).toHaveCount(0, {
+    timeout: 240_000,
+  });
+  await expect(studio.evaluation.notice).toHaveCount(0); // finished without a message: a new table
+  expect(await studio.evaluation.cells()).toEqual(first);
+});
