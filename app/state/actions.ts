@@ -22,6 +22,7 @@ import {
   type FileRole,
 } from './files';
 import { initialInfer, inferStore } from './infer';
+import { attachTokenizer } from './infer-actions';
 import { initialInspect, inspectStore } from './inspect';
 import { defaultEngine, initialMerge, mergeStore, specOf } from './merge';
 
@@ -57,6 +58,9 @@ export async function addFiles(files: readonly PathedFile[], hints: AddHints = {
       filesStore.setState((s) => withOpened(s, id, outcome));
     }),
   );
+  // A model folder's tokenizer.json (+ tokenizer_config.json) serves its graphs that take text.
+  const tokenizer = skipped.filter((f) => /(^|\/)tokenizer(_config)?\.json$/i.test(f.path));
+  if (tokenizer.some((f) => /(^|\/)tokenizer\.json$/i.test(f.path))) await attachTokenizer(tokenizer, false);
   await realign();
 }
 

@@ -30,7 +30,6 @@ import type {
   Routing,
   TextOptions,
 } from './protocol';
-import type { PathedFile } from './service';
 
 /** What the host needs of the service: the opened files and the merge result on screen. */
 export interface InferenceContext {
@@ -55,6 +54,12 @@ const ortSessions: SessionFactory = async (model, provider) => {
 
 /** Sessions kept open: the side-by-side view of one task needs five (individual + 4 methods). */
 const SESSION_CACHE = 6;
+
+/** A file with its path in a dropped folder (service.ts's PathedFile; not imported: no cycle). */
+interface PathedFile {
+  readonly path: string;
+  readonly file: Blob;
+}
 
 /** A multi-modal text set's images, one per row ([M, ...sampleShape]), preprocessed by the page. */
 export interface RowImages {
