@@ -554,6 +554,33 @@ export function engineSuite(label: string, make: EngineFactory): void {
     }
 
     it(
+      'tiled (forced small limit): tiles with and without NaN/±∞, counts added over the tiles',
+      using(
+        async (e) => {
+          const c = nonFiniteChunk(3000, 3, 'F32', 12);
+          // NaN/±∞ only in the second third: the other tiles hold none
+          for (const raw of [c.base, ...c.tasks]) {
+            const v = new Float32Array(raw.bytes.buffer, raw.bytes.byteOffset, c.numel);
+            for (let i = 0; i < c.numel; i++)
+              if ((i < 1000 || i >= 2000) && !Number.isFinite(v[i] as number)) v[i] = 0.5;
+          }
+          const want = directNonFinite(c);
+          expect(want.every((x) => x > 0)).toBe(true);
+          const emr = await e.emr(c);
+          expectSameEmrChunk(emr, twinEmr(c));
+          expect(Array.from(emr.nonFinite)).toEqual(want);
+          for (const r of [await e.average(c), await e.taskArithmetic(c, 0.3)])
+            expect(Array.from(r.nonFinite)).toEqual(want);
+          const th = new Float32Array([0.004, 0.004, 0.004]);
+          const ties = await e.ties(c, th, 1);
+          expect(bits(ties.merged)).toEqual(bits(twinTies(c, th, 1).merged));
+          expect(Array.from(ties.nonFinite)).toEqual(want);
+        },
+        { maxStorageBufferBindingSize: 3 * 4 * 256 },
+      ),
+    );
+
+    it(
       'a non-finite base alone: averaging, which does not use it, still counts it',
       using(async (e) => {
         const c = testChunk(100, 2, 'F32', 5);
