@@ -135,6 +135,33 @@ describe('a graph that takes an image and a text', () => {
     expect([...(out.outputs[1]?.values ?? [])]).not.toEqual([...(out.outputs[0]?.values ?? [])]);
   });
 
+  it('names the tokenizer when its ids do not fit the model (another model’s tokenizer)', async () => {
+    const vocab = { ...WORDPIECE.model.vocab, zebra: 50 };
+    const other = { ...WORDPIECE, model: { ...WORDPIECE.model, vocab } };
+    expect(
+      await service.attachTokenizer([
+        { path: 'other/tokenizer.json', file: new Blob([JSON.stringify(other)]) },
+      ]),
+    ).toEqual({ ok: true });
+    const out = await service.infer({
+      task: 0,
+      text: { text: 'zebra', pair: null },
+      input: PIXELS.slice(0, 4),
+      dims: [1, 1, 2, 2],
+      columns: ['individual'],
+      provider: 'wasm',
+    });
+    expect(out).toMatchObject({
+      ok: false,
+      message: expect.stringContaining(
+        "with the tokens of other/tokenizer.json: is it this model's tokenizer?",
+      ),
+    });
+    await service.attachTokenizer([
+      { path: 'tok/tokenizer.json', file: new Blob([JSON.stringify(WORDPIECE)]) },
+    ]);
+  });
+
   it('scores a set with one tensor per input, and a JSONL set whose rows carry images', async () => {
     const ids = new BigInt64Array(4 * L);
     const mask = new BigInt64Array(4 * L);

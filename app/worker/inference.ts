@@ -253,6 +253,18 @@ export class InferenceHost {
     });
   }
 
+  /**
+   * A run that fails on tokens names the tokenizer: token ids past a model's vocabulary (another
+   * model's tokenizer.json) fail inside onnxruntime with a message about indices, not files.
+   */
+  private withTokenizer(e: unknown, tokenized: boolean): unknown {
+    if (!tokenized || !this.tokenizer) return e;
+    return new Error(
+      `${errorMessage(e)} — with the tokens of ${this.tokenizer.file}: is it this model's tokenizer?`,
+      { cause: e },
+    );
+  }
+
   /** The tokenizer, or an error that says to add one. */
   private needTokenizer(task: string): TextTokenizer {
     if (!this.tokenizer)
@@ -441,6 +453,13 @@ export class InferenceHost {
         routed: req.routed,
         signal,
         onProgress,
+      }).catch((e: unknown) => {
+        throw signal.aborted
+          ? e
+          : this.withTokenizer(
+              e,
+              tasks.some((name) => this.textSets.has(name)),
+            );
       });
       return { ok: true as const, report };
     }, 'Evaluation cancelled.');
@@ -540,8 +559,12 @@ export class InferenceHost {
       void s.then((x) => x.release()).catch(() => {});
     }
     const s = await session;
-    const { data, dims: outDims } =
-      'feeds' in input ? await s.runFeeds(input.feeds) : await s.run(input.tensor, input.dims);
-    return { provider: s.provider, values: data, dims: outDims };
+    try {
+      const { data, dims: outDims } =
+        'feeds' in input ? await s.runFeeds(input.feeds) : await s.run(input.tensor, input.dims);
+      return { provider: s.provider, values: data, dims: outDims };
+    } catch (e) {
+      throw this.withTokenizer(e, 'tokens' in input);
+    }
   }
 }
