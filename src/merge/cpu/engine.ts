@@ -61,21 +61,23 @@ export class CpuEngine implements MergeEngine {
     else out.set(k.emrReconstruct(widen(base), tauUni, mask, maskOffsetWords, lambda));
   }
 
+  // NaN/±∞ in any input make the merged values non-finite (a task's through the sum; the base's, in
+  // Task Arithmetic, through θ₀ + λ·Σ(θ_t − θ₀) for every λ): the inputs are counted only then. The
+  // base, which averaging does not use, is always counted there.
   async average(chunk: ChunkInput): Promise<k.LinearChunkOut> {
+    const n = chunk.numel;
     const base = widen(chunk.base);
     const tasks = tasksOf(chunk);
-    return {
-      merged: k.averageChunk(tasks, chunk.numel),
-      nonFinite: k.nonFiniteCounts(base, tasks, chunk.numel),
-    };
+    const merged = k.averageChunk(tasks, n);
+    const nonFinite = k.nonFiniteCountsUnless(k.allFinite(merged), base, tasks, n);
+    nonFinite[0] = k.countNonFinite(base, n);
+    return { merged, nonFinite };
   }
   async taskArithmetic(chunk: ChunkInput, lambda: number): Promise<k.LinearChunkOut> {
     const base = widen(chunk.base);
     const tasks = tasksOf(chunk);
-    return {
-      merged: k.taskArithmeticChunk(base, tasks, chunk.numel, lambda),
-      nonFinite: k.nonFiniteCounts(base, tasks, chunk.numel),
-    };
+    const merged = k.taskArithmeticChunk(base, tasks, chunk.numel, lambda);
+    return { merged, nonFinite: k.nonFiniteCountsUnless(k.allFinite(merged), base, tasks, chunk.numel) };
   }
   async absHistogram(chunk: ChunkInput, level: 0 | 1, prefix: Uint32Array | undefined, counts: Uint32Array) {
     k.absHistogramChunk(widen(chunk.base), tasksOf(chunk), chunk.numel, level, prefix, counts);

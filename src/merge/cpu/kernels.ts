@@ -46,6 +46,27 @@ export function nonFiniteCounts(
   return Uint32Array.from([base, ...tasks], (v) => countNonFinite(v, n));
 }
 
+/** Whether every one of the first `n` values is finite (x·0 is NaN for NaN and ±∞: no branch). */
+export function allFinite(values: ArrayLike<number>, n = values.length): boolean {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (values[i] as number) * 0;
+  return s === 0;
+}
+
+/**
+ * nonFiniteCounts, skipped when `clean`: a result that a NaN/±∞ in any input would have made
+ * non-finite came out finite (Σ|τ_t| for EMR, the merged values for Task Arithmetic), so the
+ * inputs need no pass of their own — one only when there is something to count.
+ */
+export function nonFiniteCountsUnless(
+  clean: boolean,
+  base: Float32Array,
+  tasks: readonly Float32Array[],
+  n: number,
+): Uint32Array<ArrayBuffer> {
+  return clean ? new Uint32Array(1 + tasks.length) : nonFiniteCounts(base, tasks, n);
+}
+
 export const maskWords = (n: number) => Math.ceil(n / 32);
 
 /**
@@ -77,7 +98,16 @@ export function emrChunk(base: Float32Array, tasks: readonly Float32Array[], n: 
   const tauUni = new Float32Array(n);
   const conflicts = unify(sign, eps, disagrees, tauUni, n);
   for (let t = 0; t < numTasks; t++) sumAbsMasked[t] = maskedSum(masks, t * words, eps, n);
-  return { tauUni, masks, sumAbsTau, sumAbsMasked, conflicts, nonFinite: nonFiniteCounts(base, tasks, n) };
+  // A NaN/±∞ in task t or the base makes Σ|τ_t| non-finite (f64 sums of finite f32 never overflow).
+  const clean = numTasks > 0 && allFinite(sumAbsTau);
+  return {
+    tauUni,
+    masks,
+    sumAbsTau,
+    sumAbsMasked,
+    conflicts,
+    nonFinite: nonFiniteCountsUnless(clean, base, tasks, n),
+  };
 }
 
 /** sum += θ_t − θ₀, both roundings in f32 (the store into a Float32Array rounds the add). */

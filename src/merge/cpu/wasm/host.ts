@@ -4,7 +4,7 @@
 // fresh pages only once.
 import { widenToF32 } from '../../../formats/dtype';
 import type { RawChunk } from '../../engine';
-import { leastPositiveMeanSum, maskWords, type EmrChunkOut } from '../kernels';
+import { allFinite, leastPositiveMeanSum, maskWords, type EmrChunkOut } from '../kernels';
 import { kernelModuleBytes } from './kernels';
 
 interface Exports {
@@ -96,7 +96,7 @@ export class WasmKernels {
     // A NaN/±∞ in task t or the base makes τ_t, so Σ|τ_t| (f64, where finite f32 never overflow)
     // non-finite: only then are the inputs, still in memory, counted.
     const nonFinite = new Uint32Array(1 + numTasks);
-    if (n > 0 && (numTasks === 0 || !sumAbsTau.every(Number.isFinite)))
+    if (n > 0 && (numTasks === 0 || !allFinite(sumAbsTau)))
       for (let m = 0; m <= numTasks; m++)
         nonFinite[m] = this.exports.nonFinite(m === 0 ? B : T + (m - 1) * stride, words * 8);
     return {
