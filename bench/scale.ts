@@ -1,5 +1,5 @@
 // npm run bench:scale -- --set vit-b-30|llm [--geometry llm-1b] [--dir DIR] [--keep]
-//     [--only cli|studio] [--port 4651] [--dist /tmp/h5-dist]
+//     [--only cli|studio] [--budget MB] [--port 4651] [--dist /tmp/h5-dist]
 // Issue #8's scale check: a big set merged from files in bounded memory, measured from outside.
 //   vit-b-30  base + 30 ViT-B-like tasks, f32 (~10.9 GB of files)
 //   llm       base + 3 Llama-like fine-tunes in bf16 shards (default geometry llm-1b, ~0.95 B
@@ -19,9 +19,9 @@
 // listed, before the merge.
 import { spawn, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir, totalmem, cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify, parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import { preview } from 'vite';
@@ -32,7 +32,7 @@ import { LLM_GEOMETRIES, llmParameters, scaleSet, type LlmGeometry, type ScaleSe
 import { sampleChromium, vmHwm } from './scale-rss';
 
 const MiB = 2 ** 20;
-const BUDGET = 256 * MiB; // the scheduler's default (src/merge/scheduler.ts), for both tools
+
 const BIN = new URL('../bin/merge-studio.js', import.meta.url).pathname;
 const REPO = new URL('..', import.meta.url).pathname;
 const exec = promisify(execFile);
@@ -46,8 +46,12 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     port: { type: 'string', default: '4651' },
     dist: { type: 'string', default: '/tmp/h5-dist' },
+    budget: { type: 'string', default: '256' },
   },
 });
+// What the scheduler may hold in flight, for both tools (256 MiB: src/merge/scheduler.ts's default)
+const BUDGET = Number(flags.budget) * MiB;
+if (!(BUDGET > 0)) throw new Error(`--budget MB wants a positive number, not ${flags.budget}`);
 const setName = flags.set;
 if (setName !== 'vit-b-30' && setName !== 'llm') throw new Error(`--set vit-b-30|llm, not ${setName}`);
 const geometry = flags.geometry as LlmGeometry;
@@ -192,6 +196,7 @@ async function studioMerge(
     page.on('pageerror', (e) => log(`[page error] ${e.message}`));
     await page.goto(`http://127.0.0.1:${flags.port}/`);
     await page.waitForFunction(() => window.__studio !== undefined);
+    await page.evaluate((b) => (window.__studio as StudioTestApi).setMergeBudget(b), BUDGET);
     if (spillOver !== undefined)
       await page.evaluate((b) => (window.__studio as StudioTestApi).setSpillOver(b), spillOver);
     const peaks = { r: 0, t: 0 };
@@ -246,7 +251,11 @@ const n = set.tasks.length;
 const params = set.parameters;
 const tauUni = 4 * params;
 const masks = Math.ceil((n * params) / 8);
-const taskBytes = n * set.bytesPerModel;
+// The task models' files as they are on disk (headers included; a ViT task's head is smaller than the base's)
+const ownFiles = (path: string) =>
+  set.files.filter((f) => f === path || (path.endsWith('.index.json') && dirname(f) === dirname(path)));
+let taskBytes = 0;
+for (const t of set.tasks) for (const f of ownFiles(t.path)) taskBytes += (await stat(f)).size;
 const spill = setName === 'llm';
 log(
   `${set.name}: ${n} tasks × ${params.toLocaleString('en')} merged parameters, ${gib(set.bytesPerModel)} per model; ` +
