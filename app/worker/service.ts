@@ -14,6 +14,7 @@ import { isEmr, runMerge, type EmrResult, type MergeResult } from '../../src/mer
 import type { MethodSpec } from '../../src/merge/methods';
 import { buildModelSet, ModelSetError, type ModelSet } from '../../src/merge/model-set';
 import { maskWords } from '../../src/merge/cpu/kernels';
+import { nonFiniteSummary } from '../../src/merge/non-finite';
 import { valuesBytes } from '../../src/merge/emr-values';
 import { parsePeftConfig, PeftError, type PeftConfig } from '../../src/peft/lora';
 import { withAdapters, type TaskSource } from '../../src/peft/set';
@@ -486,6 +487,7 @@ export class StudioService {
       tasks,
       tensors,
       storage: { ...storageOf(set), ...this.adapterBytes(set) },
+      ...nonFiniteOf(result),
       ...(emr
         ? { values: { location: emr.values.location, bytes: valuesBytes(set.shared, set.tasks.length) } }
         : {}),
@@ -697,6 +699,17 @@ export function otherModel(
     };
   }
   return undefined;
+}
+
+/** NaN/±∞ counts for the summary, when the merge read any. */
+function nonFiniteOf(result: MergeResult): Pick<MergeSummary, 'nonFinite'> {
+  const { set } = result;
+  const nonFinite = nonFiniteSummary(
+    result.nonFinite,
+    set.tasks.map((t) => t.name),
+    set.shared.length,
+  );
+  return nonFinite ? { nonFinite } : {};
 }
 
 function storageOf(set: ModelSet): StorageSummary {
