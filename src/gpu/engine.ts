@@ -143,7 +143,7 @@ class Allocations {
     }
   }
 
-  /** The verdicts since the last call: undefined when there were none (no await per chunk). */
+  /** The verdicts since the last call: undefined when there were none (no promise per chunk). */
   settled(): Promise<void> | undefined {
     if (this.pending.length === 0) return undefined;
     const all = Promise.all(this.pending).then(() => undefined);
@@ -291,6 +291,14 @@ export class GpuEngine implements MergeEngine {
   }
 
   /**
+   * Fails with the GpuAllocationError of any buffer or pipeline refused since the last check, before
+   * anything is written to it or submitted. Nothing to wait for when nothing was allocated.
+   */
+  private allocated(): Promise<void> | void {
+    return this.allocations.settled();
+  }
+
+  /**
    * Largest tile (elements) whose N packed task chunks fit one binding and PIPELINE_TILE_BYTES: a
    * multiple of ELECT_SPAN where that fits, else of 32 (tiny forced limits in tests).
    */
@@ -405,7 +413,9 @@ export class GpuEngine implements MergeEngine {
   }
 
   private async emrTileIn(chunk: ChunkInput, slot: string): Promise<EmrChunkOut | GpuEmrTile> {
-    const { pipeline, buffers, groups, sizes, allGroups } = this.uploadElect(chunk, slot);
+    const { pipeline, buffers, groups, sizes, allGroups, upload } = this.electBuffers(chunk, slot);
+    await this.allocated();
+    upload();
     const [bTau, bMasks, bPartials, bTotals] = buffers.slice(3) as [
       GPUBuffer,
       GPUBuffer,
@@ -440,7 +450,8 @@ export class GpuEngine implements MergeEngine {
    * and returns what encodes its dispatch on those resident buffers.
    */
   residentElect(chunk: ChunkInput): { encode(pass: GPUComputePassEncoder): void; inputBytes: number } {
-    const { pipeline, buffers, groups } = this.uploadElect(chunk, '#resident');
+    const { pipeline, buffers, groups, upload } = this.electBuffers(chunk, '#resident');
+    upload();
     const bind = this.device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -455,8 +466,11 @@ export class GpuEngine implements MergeEngine {
     };
   }
 
-  /** Packs and uploads a tile's inputs into the slot's buffers: the elect pass's bindings, in order. */
-  private uploadElect(chunk: ChunkInput, slot: string) {
+  /**
+   * The elect pass's bindings for a tile, in order, from the slot's buffers, and `upload`, which packs
+   * and writes the tile's inputs into them (once they are known to be allocated).
+   */
+  private electBuffers(chunk: ChunkInput, slot: string) {
     const { device, pool } = this;
     const { storageIn, storageOut, uniform } = usage();
     const n = chunk.numel;
@@ -483,16 +497,18 @@ export class GpuEngine implements MergeEngine {
     const bMasks = pool.get(`elect.masks${slot}`, sizes.masks, storageOut);
     const bPartials = pool.get(`elect.partials${slot}`, sizes.partials, storageOut);
     const bTotals = pool.get(`elect.totals${slot}`, sizes.totals, storageOut);
-    device.queue.writeBuffer(bParams, 0, params);
-    writeInputs(device.queue, chunk, bBase, bTasks, stride);
-    device.queue.writeBuffer(bTotals, 0, new Uint32Array(2));
+    const upload = () => {
+      device.queue.writeBuffer(bParams, 0, params);
+      writeInputs(device.queue, chunk, bBase, bTasks, stride);
+      device.queue.writeBuffer(bTotals, 0, new Uint32Array(2));
+    };
     const pipeline = this.pipeline('elect', {
       WORKGROUP_SIZE: ELECT_WORKGROUP,
       BASE_DTYPE: DTYPE_CODE[chunk.base.dtype],
       TASK_DTYPE: DTYPE_CODE[taskDtype],
     });
     const buffers = [bParams, bBase, bTasks, bTau, bMasks, bPartials, bTotals];
-    return { pipeline, buffers, groups: [gx, gy] as [number, number], sizes, allGroups };
+    return { pipeline, buffers, groups: [gx, gy] as [number, number], sizes, allGroups, upload };
   }
 
   /** Reconstruction in binding-sized tiles (τ_uni, f32, is its largest binding). */
@@ -568,6 +584,7 @@ export class GpuEngine implements MergeEngine {
     const bMask = pool.get(`rec.mask${slot}`, maskSlice.byteLength, storageIn);
     const bOut = pool.get(`rec.out${slot}`, outWords * 4, storageOut);
     const bFlag = pool.get(`rec.flag${slot}`, 4, storageOut);
+    await this.allocated();
     device.queue.writeBuffer(bParams, 0, params);
     device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
     writeWords(device.queue, bBase, 0, base, n);
@@ -648,6 +665,7 @@ export class GpuEngine implements MergeEngine {
     const bTasks = pool.get(`lin.tasks${slot}`, tasksBytes, storageIn);
     const bOut = pool.get(`lin.out${slot}`, n * 4, storageOut);
     const bFlag = pool.get(`lin.flag${slot}`, 4, storageOut);
+    await this.allocated();
     device.queue.writeBuffer(bParams, 0, params);
     writeInputs(device.queue, chunk, bBase, bTasks, stride);
     device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
@@ -740,8 +758,7 @@ export class GpuEngine implements MergeEngine {
     const total = copies.reduce((a, [, size]) => a + size, 0);
     const bRead = pool.get(readbackKey, total, usage().readback);
     // Every buffer and pipeline of this pass is made by now: a refused one fails the call here.
-    const refused = this.allocations.settled();
-    if (refused) await refused;
+    await this.allocated();
     const bind = device.createBindGroup({
       layout: pipeline.getBindGroupLayout(0),
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -794,6 +811,7 @@ export class GpuEngine implements MergeEngine {
     const bPrefix = pool.get(`hist.prefix${slot}`, numTasks * 4, storageIn);
     const bCounts = pool.get(`hist.counts${slot}`, countBytes, storageOut);
     const bFlag = pool.get(`hist.flag${slot}`, 4, storageOut);
+    await this.allocated();
     device.queue.writeBuffer(bFlag, 0, new Uint32Array(1));
     device.queue.writeBuffer(bParams, 0, new Uint32Array([chunk.numel, numTasks, stride, gx]));
     writeInputs(device.queue, chunk, bBase, bTasks, stride);
@@ -850,6 +868,7 @@ export class GpuEngine implements MergeEngine {
     const bAlt = pool.get(`ties.alt${slot}`, n * 4, storageOut);
     const bPending = pool.get(`ties.pending${slot}`, words * 4, storageOut);
     const bTotals = pool.get(`ties.totals${slot}`, 8, storageOut);
+    await this.allocated();
     device.queue.writeBuffer(bParams, 0, params);
     writeInputs(device.queue, chunk, bBase, bTasks, stride);
     device.queue.writeBuffer(bThresholds, 0, thresholds.slice(0, numTasks));
