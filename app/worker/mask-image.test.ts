@@ -2,7 +2,7 @@
 // budget, and cell values for each mode checked by hand on a small tensor (including the sizes
 // that straddle a mask word: 31, 32, 33 elements).
 import { describe, expect, it } from 'vitest';
-import { blockSize, maskImage, maskOnes, view2d } from './mask-image';
+import { blockSize, maskImage, MaskImageBuilder, maskOnes, tasksNeeded, view2d } from './mask-image';
 
 /** Packs per-task bit arrays as the engine does: task t at t·⌈numel/32⌉ words, LSB first. */
 function pack(bits: number[][], numel: number): Uint32Array {
@@ -72,5 +72,43 @@ describe('maskImage', () => {
       Array.from({ length: n }, () => 1),
     ];
     expect(maskOnes(pack(b, n), n, 2)).toEqual([Math.ceil(n / 3), n]);
+  });
+});
+
+describe('MaskImageBuilder', () => {
+  it('pools band by band exactly as over the whole tensor, in every mode', () => {
+    const [rows, cols, numTasks] = [37, 29, 3];
+    const numel = rows * cols;
+    let s = 7;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const bits = Array.from({ length: numTasks }, () => Array.from({ length: numel }, () => +(rnd() > 0)));
+    const masks = pack(bits, numel);
+    const tauUni = Float32Array.from({ length: numel }, rnd);
+    const words = Math.ceil(numel / 32);
+    for (const mode of ['mask', 'other-mask', 'agreement', 'sign'] as const)
+      for (const maxCells of [numel, 100]) {
+        const whole = maskImage(
+          { shape: [rows, cols], numel, numTasks, masks, tauUni },
+          mode,
+          1,
+          maxCells,
+          2,
+        );
+        const builder = new MaskImageBuilder([rows, cols], numTasks, mode, 1, maxCells, 2);
+        for (let first = 0; first < numel; first += 64) {
+          const count = Math.min(64, numel - first);
+          const band = new Map(
+            tasksNeeded(mode, 1, numTasks, 2).map(
+              (t) =>
+                [
+                  t,
+                  masks.subarray(t * words + first / 32, t * words + Math.ceil((first + count) / 32)),
+                ] as const,
+            ),
+          );
+          builder.add({ first, count, masks: band, tauUni: tauUni.subarray(first, first + count) });
+        }
+        expect(builder.finish()).toEqual(whole);
+      }
   });
 });

@@ -27,6 +27,93 @@ export interface MaskSource {
   readonly tauUni: Float32Array;
 }
 
+/** Elements [first, first + count) of a tensor: the mask words of the tasks needed, τ_uni for 'sign'. */
+export interface MaskBand {
+  /** A multiple of 32, so mask words line up. */
+  readonly first: number;
+  readonly count: number;
+  /** Task t's words for the band, where the mode needs task t. */
+  readonly masks: ReadonlyMap<number, Uint32Array>;
+  readonly tauUni?: Float32Array;
+}
+
+/** The tasks whose masks a mode reads (τ_uni alone for 'sign'). */
+export function tasksNeeded(mode: ViewMode, task: number, numTasks: number, otherTask = task): number[] {
+  if (mode === 'sign') return [];
+  if (mode === 'agreement') return Array.from({ length: numTasks }, (_, t) => t);
+  return [mode === 'other-mask' ? otherTask : task];
+}
+
+/**
+ * Pools a tensor into the grid band by band, so a tensor larger than memory (an LLM's embedding, its
+ * values spilled to disk) is drawn from pieces: only the grid is kept whole.
+ */
+export class MaskImageBuilder {
+  private readonly viewRows: number;
+  private readonly viewCols: number;
+  private readonly blockRows: number;
+  private readonly blockCols: number;
+  private readonly rows: number;
+  private readonly cols: number;
+  private readonly sums: Float32Array<ArrayBuffer>;
+  private readonly counts: Uint32Array;
+
+  constructor(
+    shape: readonly number[],
+    private readonly numTasks: number,
+    private readonly mode: ViewMode,
+    private readonly task: number,
+    maxCells: number,
+    private readonly otherTask = task,
+  ) {
+    [this.viewRows, this.viewCols] = view2d(shape);
+    [this.blockRows, this.blockCols] = blockSize(this.viewRows, this.viewCols, maxCells);
+    this.rows = Math.ceil(this.viewRows / this.blockRows);
+    this.cols = Math.ceil(this.viewCols / this.blockCols);
+    this.sums = new Float32Array(this.rows * this.cols);
+    this.counts = new Uint32Array(this.rows * this.cols);
+  }
+
+  add(band: MaskBand): void {
+    const { mode, viewCols, blockRows, blockCols, cols, sums, counts } = this;
+    const needed = tasksNeeded(mode, this.task, this.numTasks, this.otherTask);
+    const words = needed.map((t) => band.masks.get(t) as Uint32Array);
+    const shown = words[0] as Uint32Array;
+    for (let j = 0; j < band.count; j++) {
+      const i = band.first + j;
+      const r = Math.floor(i / viewCols);
+      const c = i - r * viewCols;
+      const cell = Math.floor(r / blockRows) * cols + Math.floor(c / blockCols);
+      let v: number;
+      if (mode === 'sign') v = Math.sign(band.tauUni?.[j] as number);
+      else if (mode === 'agreement') {
+        let on = 0;
+        for (const w of words) on += ((w[j >>> 5] as number) >>> (j & 31)) & 1;
+        v = on / this.numTasks;
+      } else v = ((shown[j >>> 5] as number) >>> (j & 31)) & 1;
+      sums[cell] = (sums[cell] as number) + v;
+      counts[cell] = (counts[cell] as number) + 1;
+    }
+  }
+
+  finish(): MaskImage {
+    const { sums, counts } = this;
+    for (let k = 0; k < sums.length; k++) sums[k] = (sums[k] as number) / Math.max(1, counts[k] as number);
+    return {
+      rows: this.rows,
+      cols: this.cols,
+      blockRows: this.blockRows,
+      blockCols: this.blockCols,
+      viewRows: this.viewRows,
+      viewCols: this.viewCols,
+      values: sums,
+      mode: this.mode,
+      numTasks: this.numTasks,
+    };
+  }
+}
+
+/** The image of a tensor whose masks and τ_uni are at hand whole (one band). */
 export function maskImage(
   src: MaskSource,
   mode: ViewMode,
@@ -34,41 +121,15 @@ export function maskImage(
   maxCells: number,
   otherTask = task,
 ): MaskImage {
-  const [viewRows, viewCols] = view2d(src.shape);
-  const [blockRows, blockCols] = blockSize(viewRows, viewCols, maxCells);
-  const rows = Math.ceil(viewRows / blockRows);
-  const cols = Math.ceil(viewCols / blockCols);
-  const sums = new Float32Array(rows * cols);
-  const counts = new Uint32Array(rows * cols);
+  const builder = new MaskImageBuilder(src.shape, src.numTasks, mode, task, maxCells, otherTask);
   const words = Math.ceil(src.numel / 32);
-  const bit = (t: number, i: number) => ((src.masks[t * words + (i >>> 5)] as number) >>> (i & 31)) & 1;
-  const shown = mode === 'other-mask' ? otherTask : task;
-  for (let i = 0; i < src.numel; i++) {
-    const r = Math.floor(i / viewCols);
-    const c = i - r * viewCols;
-    const cell = Math.floor(r / blockRows) * cols + Math.floor(c / blockCols);
-    let v: number;
-    if (mode === 'sign') v = Math.sign(src.tauUni[i] as number);
-    else if (mode === 'agreement') {
-      let on = 0;
-      for (let t = 0; t < src.numTasks; t++) on += bit(t, i);
-      v = on / src.numTasks;
-    } else v = bit(shown, i);
-    sums[cell] = (sums[cell] as number) + v;
-    counts[cell] = (counts[cell] as number) + 1;
-  }
-  for (let k = 0; k < sums.length; k++) sums[k] = (sums[k] as number) / Math.max(1, counts[k] as number);
-  return {
-    rows,
-    cols,
-    blockRows,
-    blockCols,
-    viewRows,
-    viewCols,
-    values: sums,
-    mode,
-    numTasks: src.numTasks,
-  };
+  const masks = new Map(
+    tasksNeeded(mode, task, src.numTasks, otherTask).map(
+      (t) => [t, src.masks.subarray(t * words, (t + 1) * words)] as const,
+    ),
+  );
+  builder.add({ first: 0, count: src.numel, masks, tauUni: src.tauUni });
+  return builder.finish();
 }
 
 /** Ones in each task's mask of one tensor. */

@@ -27,7 +27,7 @@ import { InferenceHost, type RowImages } from './inference';
 import type { TextRows } from '../../src/inference/labeled-text';
 import { RecentMerges } from './recent';
 import { addToHistogram, binEdges, logBins, maxAbs } from './histogram';
-import { maskImage, maskOnes } from './mask-image';
+import { MaskImageBuilder, maskOnes, tasksNeeded } from './mask-image';
 import type {
   AlignOutcome,
   CheckpointSummary,
@@ -77,6 +77,8 @@ const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
 /** Elements of each tensor read back for the |τ_t| histograms. */
 const SAMPLE_PER_TENSOR = 1 << 16;
+/** Elements read at a time for a mask image (a multiple of 32). */
+const MASK_IMAGE_BAND = 1 << 22;
 /** τ_uni elements read at a time for the histogram. */
 const HISTOGRAM_PIECE = 1 << 22;
 
@@ -507,18 +509,27 @@ export class StudioService {
     if (!result || !isEmr(result)) return undefined;
     const shared = result.set.shared.find((s) => s.name === req.tensor);
     if (!shared) return undefined;
-    const words = maskWords(shared.numel);
-    const masks = new Uint32Array(result.set.tasks.length * words);
-    for (let t = 0; t < result.set.tasks.length; t++)
-      masks.set(await result.values.mask(shared.name, t, 0, words), t * words);
-    const tauUni = await result.values.tau(shared.name, 0, shared.numel);
-    return maskImage(
-      { shape: shared.shape, numel: shared.numel, numTasks: result.set.tasks.length, masks, tauUni },
+    // Band by band (a multiple of 32 elements): only the grid is kept whole, whatever the tensor's size.
+    const numTasks = result.set.tasks.length;
+    const builder = new MaskImageBuilder(
+      shared.shape,
+      numTasks,
       req.mode,
       req.task,
       req.maxCells,
       req.otherTask,
     );
+    const needed = tasksNeeded(req.mode, req.task, numTasks, req.otherTask);
+    for (let first = 0; first < shared.numel; first += MASK_IMAGE_BAND) {
+      const count = Math.min(MASK_IMAGE_BAND, shared.numel - first);
+      const masks = new Map<number, Uint32Array>();
+      for (const t of needed)
+        masks.set(t, await result.values.mask(shared.name, t, first / 32, maskWords(count)));
+      const tauUni =
+        req.mode === 'sign' ? await result.values.tau(shared.name, first, first + count) : undefined;
+      builder.add({ first, count, masks, ...(tauUni ? { tauUni } : {}) });
+    }
+    return builder.finish();
   }
 
   /**

@@ -1,6 +1,7 @@
 // Runs a merge method over a model set: streams the shared tensors chunk by chunk through an
 // engine and keeps only what the result needs whole — τ_uni and 1-bit masks for EMR, one merged
 // model for the baselines. Per-task models are produced from the result by ./task-model.
+import { dtypeBytes } from '../formats/dtype';
 import type { TensorName } from '../formats/tensor';
 import type { ChunkInput, MergeEngine } from './engine';
 import { maskWords } from './cpu/kernels';
@@ -112,7 +113,10 @@ async function pass<R>(
   run: (p: ChunkPlan, input: ChunkInput) => Promise<R>,
   apply: (p: ChunkPlan, result: R) => void | Promise<void> = () => {},
 ): Promise<number> {
-  const bytesTotal = plan.reduce((a, p) => a + p.numel * (p.tensor.tasks.length + 1) * 4, 0);
+  // Bytes as stored (a bf16 set reads 2 a parameter), so progress matches the files.
+  const storedBytes = (p: ChunkPlan) =>
+    p.numel * [p.tensor.base, ...p.tensor.tasks].reduce((a, e) => a + dtypeBytes(e.dtype), 0);
+  const bytesTotal = plan.reduce((a, p) => a + storedBytes(p), 0);
   const tensorsTotal = new Set(plan.map((p) => p.tensorIndex)).size;
   let bytesDone = 0;
   let bytesRead = 0;
@@ -120,7 +124,7 @@ async function pass<R>(
   const finish = async (c: { plan: ChunkPlan; input: ChunkInput; result: Promise<R> }) => {
     await apply(c.plan, await c.result);
     bytesRead += chunkBytes(c.input);
-    bytesDone += c.plan.numel * (c.plan.tensor.tasks.length + 1) * 4;
+    bytesDone += storedBytes(c.plan);
     if (c.plan.start + c.plan.numel === c.plan.tensor.numel) tensorsDone++;
     options.onProgress?.({ phase, bytesDone, bytesTotal, tensorsDone, tensorsTotal });
   };
