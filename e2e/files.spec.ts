@@ -11,7 +11,8 @@ import { CpuEngine } from '../src/merge/cpu/engine';
 import { runMerge, type EmrResult } from '../src/merge/merge';
 import { methodSpec } from '../src/merge/methods';
 import { buildModelSet } from '../src/merge/model-set';
-import { writeSyntheticSet, type SyntheticSet } from '../src/merge/testing/synthetic';
+import { writeLlmLikeSet, writeSyntheticSet, type SyntheticSet } from '../src/merge/testing/synthetic';
+import { OpenFiles, openPath } from '../src/cli/files';
 import { openShardedSafetensors } from '../src/formats/safetensors';
 import { bytesSource } from '../src/formats/source';
 import { StudioPage } from './pages/studio';
@@ -188,4 +189,51 @@ test('a task model past the shard size is written as Hugging Face shards into a 
   );
   const original = await openFile(set.tasks[2]?.path as string);
   expect([...sharded.tensors.keys()].sort()).toEqual([...original.tensors.keys()].sort());
+});
+
+test('a picked folder of LLM-like models, each a folder of identically named shards, merges', async ({
+  page,
+}) => {
+  const root = join(dir, 'llm');
+  const llm = await writeLlmLikeSet({
+    dir: root,
+    numTasks: 2,
+    hidden: 64,
+    layers: 2,
+    intermediate: 160,
+    vocab: 256,
+    shardBytes: 60_000,
+  });
+  const studio = new StudioPage(page);
+  await studio.open();
+  await studio.load.folderInput.setInputFiles(root);
+  // One card per model folder (its index and shards), not one per shard file.
+  await expect(studio.load.checkpoints).toHaveCount(3);
+  // The folder named "base" is the base; the others are tasks named by their folders.
+  const values = (role: 'combobox' | 'textbox') =>
+    studio.load.checkpoints
+      .getByRole(role)
+      .evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value).sort());
+  await expect.poll(() => values('combobox')).toEqual(['base', 'task', 'task']);
+  await expect.poll(() => values('textbox')).toEqual(['task00', 'task01']);
+  await expect(studio.load.sharedCount).not.toHaveText('0');
+  await studio.mergeAndWait();
+  const engine = new CpuEngine();
+  const files = new OpenFiles();
+  const opened = await Promise.all(
+    [llm.base, ...llm.tasks.map((t) => t.path)].map((p) => openPath(p, files)),
+  );
+  const reference = (await runMerge(
+    buildModelSet(
+      opened[0]!,
+      llm.tasks.map((t, i) => ({ name: t.name, checkpoint: opened[i + 1]! })),
+    ),
+    methodSpec('emr'),
+    engine,
+  )) as EmrResult;
+  engine.dispose();
+  await files.closeAll();
+  expect(await studio.inspect.lambdas()).toEqual(
+    Object.fromEntries(llm.tasks.map((t, i) => [t.name, reference.lambdas[i]])),
+  );
 });

@@ -53,7 +53,9 @@ describe('guessing', () => {
     ['base.safetensors', true],
     ['vit-b32-pretrained.safetensors', true],
     ['clip_zeroshot.onnx', true],
-    ['pre-trained/model.safetensors', false], // the folder is not the file name
+    ['pre-trained/model.safetensors', true], // a Hugging Face folder is named by its folder
+    ['Llama-2-7b-base/model.safetensors.index.json', true],
+    ['base-runs/mnist.safetensors', false], // a folder of tasks is not a base
     ['model-pre-trained.onnx', true],
     ['database.safetensors', false],
     ['mnist.safetensors', false],

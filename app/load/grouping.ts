@@ -93,8 +93,9 @@ export function groupFiles<F extends NamedFile>(files: readonly F[]): Grouping<F
 const BASE_WORDS =
   /(^|[^a-z])(base|pretrained|pre-trained|pre_trained|zeroshot|zero-shot|zero_shot)([^a-z]|$)/i;
 
+/** By the file's name — or its folder's, for a Hugging Face folder's generic model.safetensors. */
 export function looksLikeBase(path: string): boolean {
-  return BASE_WORDS.test(baseName(path));
+  return BASE_WORDS.test(stemOf(path));
 }
 
 /** A name without its checkpoint extensions: "vit-mnist.safetensors" → "vit-mnist". */

@@ -7,6 +7,7 @@ export class LoadPanel {
   readonly loadDemo: Locator;
   readonly loadTextDemo: Locator;
   readonly fileInput: Locator;
+  readonly folderInput: Locator;
   readonly checkpoints: Locator;
   readonly alignment: Locator;
   readonly sharedCount: Locator;
@@ -15,6 +16,7 @@ export class LoadPanel {
     this.loadDemo = page.getByRole('button', { name: 'Load demo' });
     this.loadTextDemo = page.getByRole('button', { name: 'Text demo (words-4, LoRA adapters)' });
     this.fileInput = page.getByLabel('Add model files');
+    this.folderInput = page.getByLabel('Add a folder of models');
     this.checkpoints = page.getByTestId('checkpoint');
     this.alignment = page.getByTestId('alignment');
     this.sharedCount = page.getByTestId('shared-count');

@@ -1,5 +1,5 @@
 // The file picker and the demo button; with no files yet, an invitation to try the demo.
-import { useRef } from 'react';
+import { useEffect, useRef } from 'react';
 import { useStore } from 'zustand';
 import { addFiles, loadDemo } from '../../state/actions';
 import { filesStore } from '../../state/files';
@@ -7,6 +7,10 @@ import { filesFromList } from '../../load/dropped';
 
 export function AddFiles() {
   const input = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
+  // A folder of models (each in its own folder of shards with the same names) keeps its paths only
+  // when picked as a folder; React does not know the attribute.
+  useEffect(() => folderInput.current?.setAttribute('webkitdirectory', ''), []);
   const empty = useStore(filesStore, (s) => s.checkpoints.length === 0);
   const demo = useStore(filesStore, (s) => s.demo);
   return (
@@ -42,6 +46,20 @@ export function AddFiles() {
         <button type="button" onClick={() => input.current?.click()}>
           Add model files…
         </button>
+        <button type="button" onClick={() => folderInput.current?.click()}>
+          Add a folder…
+        </button>
+        <input
+          ref={folderInput}
+          type="file"
+          aria-label="Add a folder of models"
+          className="visually-hidden"
+          onChange={(e) => {
+            const list = e.currentTarget.files;
+            if (list?.length) void addFiles(filesFromList(list));
+            e.currentTarget.value = '';
+          }}
+        />
         <input
           ref={input}
           type="file"
