@@ -6,7 +6,7 @@ import { createSafetensorsWriter } from '../formats/safetensors';
 import type { ByteSink } from '../formats/sink';
 import { tensorName, type Checkpoint, type TensorEntry, type TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
-import type { EmrValues } from './emr-values';
+import { f32View, valuesOf, type EmrValues } from './emr-values';
 import type { EmrResult } from './merge';
 import type { MethodSpec } from './methods';
 import { buildModelSet } from './model-set';
@@ -296,23 +296,11 @@ function bundleValues(
   tau: ReadonlyMap<TensorName, TensorEntry>,
   masks: ReadonlyMap<TensorName, readonly TensorEntry[]>,
 ): EmrValues {
-  const entry = <T>(m: ReadonlyMap<TensorName, T>, name: TensorName): T => {
-    const e = m.get(name);
-    if (e === undefined) throw new RangeError(`no merged values for tensor ${name}`);
-    return e;
-  };
   return {
     location: 'bundle',
-    async tau(name, first, last) {
-      const bytes = await entry(tau, name).data.read(first * 4, last * 4);
-      return new Float32Array(
-        bytes.byteOffset % 4 ? bytes.slice().buffer : bytes.buffer,
-        bytes.byteOffset % 4 ? 0 : bytes.byteOffset,
-        last - first,
-      );
-    },
+    tau: async (name, first, last) => f32View(await valuesOf(tau, name).data.read(first * 4, last * 4)),
     async mask(name, t, firstWord, count) {
-      const e = entry(masks, name)[t];
+      const e = valuesOf(masks, name)[t];
       if (!e) throw new RangeError(`no mask of task ${t} for tensor ${name}`);
       const out = new Uint32Array(count);
       const start = Math.min(e.byteLength, firstWord * 4);

@@ -32,22 +32,24 @@ export interface ValueTensor {
   readonly numel: number;
 }
 
+/** A shared tensor's entry in a map of values, or a RangeError naming it. */
+export function valuesOf<T>(m: ReadonlyMap<TensorName, T>, name: TensorName): T {
+  const v = m.get(name);
+  if (v === undefined) throw new RangeError(`no merged values for tensor ${name}`);
+  return v;
+}
+
 /** The in-memory values: one f32 array per tensor, and the N masks back to back per tensor. */
 export function memoryValues(
   tauUni: ReadonlyMap<TensorName, Float32Array>,
   masks: ReadonlyMap<TensorName, Uint32Array>,
 ): EmrValues {
-  const need = <T>(m: ReadonlyMap<TensorName, T>, name: TensorName): T => {
-    const v = m.get(name);
-    if (v === undefined) throw new RangeError(`no merged values for tensor ${name}`);
-    return v;
-  };
   return {
     location: 'memory',
-    tau: async (name, first, last) => need(tauUni, name).subarray(first, last),
+    tau: async (name, first, last) => valuesOf(tauUni, name).subarray(first, last),
     mask: async (name, t, firstWord, count) => {
-      const at = t * maskWords(need(tauUni, name).length) + firstWord;
-      return need(masks, name).subarray(at, at + count);
+      const at = t * maskWords(valuesOf(tauUni, name).length) + firstWord;
+      return valuesOf(masks, name).subarray(at, at + count);
     },
     release: async () => {},
   };
@@ -101,7 +103,7 @@ export function spillValues(
     location: 'spill',
     async tau(name, first, last) {
       if (released) throw new Error(`${file.name}: the merged values were released`);
-      return f32(await file.read(where(name).tau + first * 4, (last - first) * 4));
+      return f32View(await file.read(where(name).tau + first * 4, (last - first) * 4));
     },
     async mask(name, t, firstWord, count) {
       if (released) throw new Error(`${file.name}: the merged values were released`);
@@ -132,7 +134,8 @@ export function spillValues(
   };
 }
 
-const f32 = (b: Uint8Array): Float32Array =>
+/** Bytes as f32 values: a view when aligned, else a copy. */
+export const f32View = (b: Uint8Array): Float32Array =>
   b.byteOffset % 4 === 0
     ? new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4)
     : new Float32Array(b.slice().buffer);
