@@ -55,49 +55,57 @@ export async function fileSource(path: string): Promise<FileSource> {
       );
     }
   };
+  /** Fills `out` with the bytes at `offset`, checking (in parallel) that the file did not change. */
+  const fill = async (offset: number, out: Uint8Array): Promise<void> => {
+    checkRange(raw, offset, out.byteLength);
+    const h = await getHandle();
+    const length = out.byteLength;
+    const reading = (async () => {
+      let done = 0;
+      while (done < length) {
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await h.read(out, done, length - done, offset + done));
+        } catch (e) {
+          throw new FormatError('changed', path, `reading ${length} bytes at ${offset} failed`, {
+            cause: e,
+          });
+        }
+        if (bytesRead === 0) {
+          throw new FormatError(
+            'changed',
+            path,
+            `the file shrank while it was being read: got ${done} of ${length} bytes at ${offset}`,
+          );
+        }
+        done += bytesRead;
+      }
+    })();
+    const [check, data] = await Promise.allSettled([checkUnchanged(h), reading]);
+    // The change is the better explanation of a short read.
+    if (check.status === 'rejected') throw check.reason;
+    if (data.status === 'rejected') throw data.reason;
+  };
   const raw: ByteSource = {
     name: path,
     size: opened.size,
     async read(offset, length) {
       checkRange(raw, offset, length);
-      const h = await getHandle();
       // Not zero-filled: every byte is read into it, or the read throws and it is dropped. A zeroed
       // array is fresh pages each time (a page fault per 4 KiB before the read touches them again),
       // which cost the streaming merge about a third of its time.
       const out = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
-      const reading = (async () => {
-        let done = 0;
-        while (done < length) {
-          let bytesRead: number;
-          try {
-            ({ bytesRead } = await h.read(out, done, length - done, offset + done));
-          } catch (e) {
-            throw new FormatError('changed', path, `reading ${length} bytes at ${offset} failed`, {
-              cause: e,
-            });
-          }
-          if (bytesRead === 0) {
-            throw new FormatError(
-              'changed',
-              path,
-              `the file shrank while it was being read: got ${done} of ${length} bytes at ${offset}`,
-            );
-          }
-          done += bytesRead;
-        }
-      })();
-      const [check, data] = await Promise.allSettled([checkUnchanged(h), reading]);
-      // The change is the better explanation of a short read.
-      if (check.status === 'rejected') throw check.reason;
-      if (data.status === 'rejected') throw data.reason;
+      await fill(offset, out);
       return out;
     },
+    readInto: fill,
   };
   const blocks = withReadBlocks(raw);
   return {
     name: path,
     size: opened.size,
     read: (offset, length) => blocks.read(offset, length),
+    readInto: fill,
     async close() {
       const h = handle;
       handle = undefined;

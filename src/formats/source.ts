@@ -12,6 +12,11 @@ export interface ByteSource {
    * that changed or went away since it was opened is a 'changed' or 'missing-file' one.
    */
   read(offset: number, length: number): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Bytes [offset, offset + target.byteLength) straight into `target` (the merge engine's own
+   * memory), where the source can do it without a copy; same errors as `read`.
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
 }
 
 export function checkRange(source: { name: string; size: number }, offset: number, length: number): void {
@@ -41,9 +46,12 @@ export const READ_BLOCK_BYTES = 64 * 1024;
  */
 export function withReadBlocks(source: ByteSource): ByteSource {
   let block: { start: number; end: number; bytes: Promise<Uint8Array<ArrayBuffer>> } | undefined;
+  const into = source.readInto?.bind(source);
   return {
     name: source.name,
     size: source.size,
+    // Straight through: the scheduler reads whole chunks this way, never small pieces.
+    ...(into ? { readInto: into } : {}),
     async read(offset, length) {
       checkRange(source, offset, length);
       if (length >= SMALL_READ_BYTES) return source.read(offset, length);

@@ -15,6 +15,8 @@ export interface TensorData {
    * A range outside [0, byteLength] is an 'out-of-bounds' FormatError.
    */
   read(start: number, end: number): Promise<Uint8Array<ArrayBuffer>>;
+  /** The same bytes into `target` (end − start bytes long), where the source reads in place. */
+  readInto?(start: number, end: number, target: Uint8Array): Promise<void>;
 }
 
 export interface TensorEntry {
@@ -72,11 +74,24 @@ export function sourceRangeData(
   byteLength: number,
   what: string,
 ): TensorData {
+  const into = source.readInto?.bind(source);
   return {
     // async, so a bad range is a rejected promise like any other read failure
     async read(start, end) {
       checkTensorRange(source.name, what, byteLength, start, end);
       return source.read(offset + start, end - start);
     },
+    ...(into
+      ? {
+          async readInto(start: number, end: number, target: Uint8Array) {
+            checkTensorRange(source.name, what, byteLength, start, end);
+            if (target.byteLength !== end - start)
+              throw new RangeError(
+                `${source.name}: ${what}: a ${target.byteLength}-byte target for ${end - start} bytes`,
+              );
+            return into(offset + start, target);
+          },
+        }
+      : {}),
   };
 }

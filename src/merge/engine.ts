@@ -21,6 +21,11 @@ export interface ChunkInput {
   readonly tasks: readonly RawChunk[];
 }
 
+export interface EmrInputViews {
+  readonly base: Uint8Array;
+  readonly tasks: readonly Uint8Array[];
+}
+
 export interface MergeEngine {
   /** 'cpu' or 'gpu', and a line for the user ("GPU: NVIDIA RTX 4090", "CPU: 8 threads"). */
   readonly kind: 'cpu' | 'gpu';
@@ -32,6 +37,13 @@ export interface MergeEngine {
   readonly overlap?: boolean;
   /** EMR's fused pass: τ_uni, masks and the rescalers' partial sums. */
   emr(chunk: ChunkInput): Promise<EmrChunkOut>;
+  /**
+   * Where an F32 chunk's inputs can be read straight into the engine's own memory, so `emr` takes
+   * them without a copy: `numel × 4` bytes for the base and each task, in slot 0 or 1 (the chunk
+   * computing and the one being read). Sized for `maxNumel` at a pass's first call; the views stay
+   * valid until the pass ends. Undefined where the engine cannot (it then copies as usual).
+   */
+  emrInputs?(slot: 0 | 1, numel: number, maxNumel: number, numTasks: number): EmrInputViews | undefined;
   /**
    * One task's weights for a chunk: θ₀ + λ·(M ⊙ τ_uni) in f32, narrowed to `dtype` (the task's own)
    * with round-to-nearest-even; `mask` words start at `maskOffsetWords`.

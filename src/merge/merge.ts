@@ -3,7 +3,7 @@
 // model for the baselines. Per-task models are produced from the result by ./task-model.
 import { dtypeBytes } from '../formats/dtype';
 import type { TensorName } from '../formats/tensor';
-import type { ChunkInput, MergeEngine } from './engine';
+import type { ChunkInput, EmrInputViews, MergeEngine } from './engine';
 import { maskWords } from './cpu/kernels';
 import {
   memoryValues,
@@ -16,7 +16,14 @@ import {
 import type { MethodSpec } from './methods';
 import type { ModelSet } from './model-set';
 import { NonFiniteTally, type NonFiniteReport } from './non-finite';
-import { chunkBytes, DEFAULT_BUDGET_BYTES, planChunks, streamChunks, type ChunkPlan } from './scheduler';
+import {
+  canReadInto,
+  chunkBytes,
+  DEFAULT_BUDGET_BYTES,
+  planChunks,
+  streamChunks,
+  type ChunkPlan,
+} from './scheduler';
 
 export interface MergeProgress {
   readonly phase: 'histogram' | 'threshold' | 'merge';
@@ -112,6 +119,7 @@ async function pass<R>(
   overlap: boolean,
   run: (p: ChunkPlan, input: ChunkInput) => Promise<R>,
   apply: (p: ChunkPlan, result: R) => void | Promise<void> = () => {},
+  into?: (index: number, p: ChunkPlan) => EmrInputViews,
 ): Promise<number> {
   // Bytes as stored (a bf16 set reads 2 a parameter), so progress matches the files.
   const storedBytes = (p: ChunkPlan) =>
@@ -132,7 +140,7 @@ async function pass<R>(
   let previous: InFlight | undefined;
   let current: InFlight | undefined;
   try {
-    for await (const { plan: p, input } of streamChunks(plan, options.signal)) {
+    for await (const { plan: p, input } of streamChunks(plan, options.signal, into)) {
       current = { plan: p, input, result: run(p, input) };
       current.result.catch(() => {}); // surfaced by finish; never an unhandled rejection meanwhile
       if (!overlap) await finish(current);
@@ -243,6 +251,7 @@ async function mergeEmr(
       masks.set(s.name, new Uint32Array(numTasks * maskWords(s.numel)));
     }
 
+  const into = directInputs(set, engine, plan, overlap);
   let bytesRead: number;
   try {
     bytesRead = await pass(
@@ -269,6 +278,7 @@ async function mergeEmr(
         for (let t = 0; t < numTasks; t++)
           all.set(r.masks.subarray(t * chunkWords, (t + 1) * chunkWords), t * tensorWords + p.start / 32);
       },
+      into,
     );
   } catch (e) {
     await spill?.abort().catch(() => {});
@@ -311,6 +321,26 @@ async function mergeEmr(
     bytesRead,
     nonFinite: nonFinite.report(),
   };
+}
+
+/**
+ * Reads straight into the engine's memory, two slots in turn, when it offers them (the CPU engine's
+ * WebAssembly kernels) and every input is F32 read in place (the CLI's files): no copy into the
+ * kernels, and no fresh array per read for the garbage collector. Not with an engine that overlaps
+ * calls (three chunks in flight would need three slots).
+ */
+function directInputs(
+  set: ModelSet,
+  engine: MergeEngine,
+  plan: readonly ChunkPlan[],
+  overlap: boolean,
+): ((index: number, p: ChunkPlan) => EmrInputViews) | undefined {
+  const first = plan[0];
+  if (overlap || !first || !engine.emrInputs || !canReadInto(set.shared)) return undefined;
+  const maxNumel = plan.reduce((m, p) => Math.max(m, p.numel), 0);
+  const numTasks = set.tasks.length;
+  if (!engine.emrInputs(0, first.numel, maxNumel, numTasks)) return undefined;
+  return (index, p) => engine.emrInputs?.((index % 2) as 0 | 1, p.numel, maxNumel, numTasks) as EmrInputViews;
 }
 
 function popcount(words: Uint32Array): number {

@@ -2,7 +2,7 @@
 // N tasks' bytes for one chunk (and the next one, read ahead while this one computes) fit the
 // memory budget. Chunks start on multiples of 32 elements so packed mask words never straddle two.
 import { dtypeBytes } from '../formats/dtype';
-import type { ChunkInput, RawChunk } from './engine';
+import type { ChunkInput, EmrInputViews, RawChunk } from './engine';
 import type { SharedTensor } from './model-set';
 
 export const DEFAULT_BUDGET_BYTES = 256 * 2 ** 20;
@@ -45,30 +45,65 @@ export function planChunks(
   return plan;
 }
 
-export async function readChunk(plan: ChunkPlan): Promise<ChunkInput> {
+export async function readChunk(plan: ChunkPlan, into?: EmrInputViews): Promise<ChunkInput> {
+  const entries = [plan.tensor.base, ...plan.tensor.tasks];
+  if (into) {
+    // Straight into the engine's memory (every entry is F32 with readInto: see canReadInto).
+    const targets = [into.base, ...into.tasks];
+    const bytes = (e: SharedTensor['base']) => dtypeBytes(e.dtype);
+    await Promise.all(
+      entries.map((e, i) =>
+        (e.data.readInto as NonNullable<typeof e.data.readInto>)(
+          plan.start * bytes(e),
+          (plan.start + plan.numel) * bytes(e),
+          targets[i] as Uint8Array,
+        ),
+      ),
+    );
+    return {
+      numel: plan.numel,
+      base: { bytes: into.base, dtype: plan.tensor.base.dtype },
+      tasks: into.tasks.map((b, t) => ({ bytes: b, dtype: plan.tensor.tasks[t]?.dtype ?? 'F32' })),
+    };
+  }
   const read = async (e: SharedTensor['base']): Promise<RawChunk> => {
     const s = dtypeBytes(e.dtype);
     return { bytes: await e.data.read(plan.start * s, (plan.start + plan.numel) * s), dtype: e.dtype };
   };
-  const [base, ...tasks] = await Promise.all([read(plan.tensor.base), ...plan.tensor.tasks.map(read)]);
+  const [base, ...tasks] = await Promise.all(entries.map(read));
   return { numel: plan.numel, base: base as RawChunk, tasks };
+}
+
+/** Whether every input of the set is F32 that its source reads in place (the CLI's files). */
+export function canReadInto(shared: readonly SharedTensor[]): boolean {
+  return shared.every((s) => [s.base, ...s.tasks].every((e) => e.dtype === 'F32' && e.data.readInto));
 }
 
 export function chunkBytes(input: ChunkInput): number {
   return input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
 }
 
-/** Yields each planned chunk with its bytes, reading the next one while the caller works on this one. */
+/**
+ * Yields each planned chunk with its bytes, reading the next one while the caller works on this one.
+ * `into(i)` gives the engine memory chunk i is read into (two slots used in turn). No read outlives
+ * the stream: on an early exit the one in flight is awaited, as it may be filling engine memory.
+ */
 export async function* streamChunks(
   plan: readonly ChunkPlan[],
   signal?: AbortSignal,
+  into?: (index: number, p: ChunkPlan) => EmrInputViews,
 ): AsyncGenerator<{ plan: ChunkPlan; input: ChunkInput }> {
-  let next = plan.length ? readChunk(plan[0] as ChunkPlan) : undefined;
-  for (let i = 0; i < plan.length; i++) {
-    signal?.throwIfAborted();
-    const input = await (next as Promise<ChunkInput>);
-    next = i + 1 < plan.length ? readChunk(plan[i + 1] as ChunkPlan) : undefined;
-    next?.catch(() => {}); // surfaced when awaited; do not let an early rejection go unhandled
-    yield { plan: plan[i] as ChunkPlan, input };
+  const start = (i: number) => readChunk(plan[i] as ChunkPlan, into?.(i, plan[i] as ChunkPlan));
+  let next = plan.length ? start(0) : undefined;
+  try {
+    for (let i = 0; i < plan.length; i++) {
+      signal?.throwIfAborted();
+      const input = await (next as Promise<ChunkInput>);
+      next = i + 1 < plan.length ? start(i + 1) : undefined;
+      next?.catch(() => {}); // surfaced when awaited; do not let an early rejection go unhandled
+      yield { plan: plan[i] as ChunkPlan, input };
+    }
+  } finally {
+    await next?.catch(() => {});
   }
 }

@@ -2,7 +2,7 @@
 // through their WebAssembly SIMD twins (./wasm) where the runtime has WebAssembly SIMD, which give
 // the same bits (tested); `{ wasm: false }` keeps to the JavaScript kernels.
 import { narrowFromF32, widenToF32, type MergeDType } from '../../formats/dtype';
-import type { ChunkInput, MergeEngine, RawChunk } from '../engine';
+import type { ChunkInput, EmrInputViews, MergeEngine, RawChunk } from '../engine';
 import * as k from './kernels';
 import { wasmAvailable, WasmKernels } from './wasm/host';
 
@@ -24,6 +24,11 @@ export class CpuEngine implements MergeEngine {
   constructor(options: { wasm?: boolean } = {}) {
     this.wasm = (options.wasm ?? true) && wasmAvailable() ? new WasmKernels() : undefined;
     this.description = this.wasm ? 'CPU (WebAssembly SIMD)' : 'CPU (reference engine)';
+  }
+
+  /** Inputs read straight into the WebAssembly kernels' memory (see MergeEngine.emrInputs). */
+  emrInputs(slot: 0 | 1, numel: number, maxNumel: number, numTasks: number): EmrInputViews | undefined {
+    return this.wasm?.inputViews(slot, numel, maxNumel, numTasks);
   }
 
   async emr(chunk: ChunkInput) {

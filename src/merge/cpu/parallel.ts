@@ -5,7 +5,15 @@
 // the copy to a worker would cost more than the work.
 import { transfer, type Remote } from 'comlink';
 import { dtypeBytes, type MergeDType } from '../../formats/dtype';
-import type { ChunkInput, EmrChunkOut, LinearChunkOut, MergeEngine, RawChunk, TiesChunkOut } from '../engine';
+import type {
+  ChunkInput,
+  EmrChunkOut,
+  EmrInputViews,
+  LinearChunkOut,
+  MergeEngine,
+  RawChunk,
+  TiesChunkOut,
+} from '../engine';
 import { CpuEngine } from './engine';
 import type { KernelServer } from './kernel-server';
 import { maskWords } from './kernels';
@@ -79,6 +87,11 @@ export class ParallelCpuEngine implements MergeEngine {
    */
   get simd(): boolean {
     return this.local.simd;
+  }
+
+  /** EMR stays on the calling thread with SIMD: its inputs can be read into its kernels' memory. */
+  emrInputs(slot: 0 | 1, numel: number, maxNumel: number, numTasks: number): EmrInputViews | undefined {
+    return this.local.simd ? this.local.emrInputs(slot, numel, maxNumel, numTasks) : undefined;
   }
 
   async emr(chunk: ChunkInput): Promise<EmrChunkOut> {

@@ -3,7 +3,7 @@
 // results copied out. One memory, grown as needed and reused call after call, so a merge touches
 // fresh pages only once.
 import { widenToF32 } from '../../../formats/dtype';
-import type { RawChunk } from '../../engine';
+import type { EmrInputViews, RawChunk } from '../../engine';
 import { allFinite, leastPositiveMeanSum, maskWords, type EmrChunkOut } from '../kernels';
 import { kernelModuleBytes } from './kernels';
 
@@ -72,20 +72,92 @@ export class WasmKernels {
     mem.fill(0, at + n * 4, at + padded * 4);
   }
 
+  /**
+   * Two slots of inputs (base + N tasks, f32, `maxWords` words each) and the outputs after them,
+   * laid out once per pass: the memory does not grow while a read fills the other slot.
+   */
+  private arena:
+    | {
+        numTasks: number;
+        maxWords: number;
+        stride: number;
+        slots: [number, number];
+        U: number;
+        M: number;
+        A: number;
+      }
+    | undefined;
+
+  /** See MergeEngine.emrInputs: views of slot `slot` for a chunk of `numel` f32 values. */
+  inputViews(slot: 0 | 1, numel: number, maxNumel: number, numTasks: number): EmrInputViews {
+    const maxWords = maskWords(maxNumel);
+    let a = this.arena;
+    if (!a || a.numTasks !== numTasks || a.maxWords < maxWords) {
+      const stride = maxWords * 128;
+      const slots: [number, number] = [0, (numTasks + 1) * stride];
+      const U = 2 * (numTasks + 1) * stride;
+      const M = U + stride;
+      const A = M + numTasks * maxWords * 4 + ((8 - ((numTasks * maxWords * 4) % 8)) % 8);
+      this.reserve(A + 16 * numTasks);
+      a = this.arena = { numTasks, maxWords, stride, slots, U, M, A };
+    }
+    const at = a.slots[slot];
+    const buf = this.memory.buffer;
+    const stride = a.stride;
+    return {
+      base: new Uint8Array(buf, at, numel * 4),
+      tasks: Array.from(
+        { length: numTasks },
+        (_, t) => new Uint8Array(buf, at + (t + 1) * stride, numel * 4),
+      ),
+    };
+  }
+
+  /** The arena slot these inputs were read into, if they were (then no copy is needed). */
+  private slotOf(
+    base: RawChunk | Float32Array,
+    tasks: readonly (RawChunk | Float32Array)[],
+  ): number | undefined {
+    const a = this.arena;
+    const buf = this.memory.buffer;
+    const bytes = (c: RawChunk | Float32Array) => (c instanceof Float32Array ? undefined : c.bytes);
+    const b = bytes(base);
+    if (!a || !b || b.buffer !== buf || a.numTasks !== tasks.length) return undefined;
+    const at = a.slots.find((s) => s === b.byteOffset);
+    if (at === undefined) return undefined;
+    const inPlace = tasks.every((t, i) => {
+      const x = bytes(t);
+      return x !== undefined && x.buffer === buf && x.byteOffset === at + (i + 1) * a.stride;
+    });
+    return inPlace ? at : undefined;
+  }
+
   emr(base: RawChunk | Float32Array, tasks: readonly (RawChunk | Float32Array)[], n: number): EmrChunkOut {
     const numTasks = tasks.length;
     const words = maskWords(n);
     const padded = words * 32;
-    const stride = padded * 4;
-    const B = 0;
-    const T = B + stride;
-    const U = T + numTasks * stride;
-    const M = U + stride;
     const W = words * 4;
-    const A = M + numTasks * W + ((8 - ((numTasks * W) % 8)) % 8);
-    this.reserve(A + 16 * numTasks);
-    this.put(B, base, n, padded);
-    tasks.forEach((task, t) => this.put(T + t * stride, task, n, padded));
+    const slot = this.slotOf(base, tasks);
+    let B: number, T: number, stride: number, U: number, M: number, A: number;
+    if (slot !== undefined) {
+      // Read in place: only the padding up to a whole word is zeroed.
+      const a = this.arena as NonNullable<typeof this.arena>;
+      ({ stride, U, M, A } = a);
+      B = slot;
+      T = slot + stride;
+      const mem = new Uint8Array(this.memory.buffer);
+      for (let i = 0; i <= numTasks; i++) mem.fill(0, B + i * stride + n * 4, B + i * stride + padded * 4);
+    } else {
+      stride = padded * 4;
+      B = 0;
+      T = B + stride;
+      U = T + numTasks * stride;
+      M = U + stride;
+      A = M + numTasks * W + ((8 - ((numTasks * W) % 8)) % 8);
+      this.reserve(A + 16 * numTasks);
+      this.put(B, base, n, padded);
+      tasks.forEach((task, t) => this.put(T + t * stride, task, n, padded));
+    }
     const sums = new Float64Array(this.memory.buffer, A, 2 * numTasks);
     sums.fill(0);
     let least = leastCache.get(numTasks);
