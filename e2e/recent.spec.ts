@@ -29,3 +29,22 @@ test('recent merges: a reload does not lose a finished merge', async ({ page }) 
   await expect(recent.locator('li')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
+
+test('recent merges: a text-demo merge is restored with the text demo', async ({ page }) => {
+  const studio = new StudioPage(page);
+  await studio.open();
+  await studio.loadTextDemoAndMerge('cpu');
+  const lambdas = await studio.inspect.lambdas();
+  const recent = page.getByTestId('recent-merges');
+  await page.reload();
+  await page.waitForFunction(() => window.__studio !== undefined);
+  await recent.getByText('Recent merges').click();
+  await recent
+    .locator('li')
+    .filter({ hasText: 'lang' })
+    .first()
+    .getByRole('button', { name: 'Restore' })
+    .click();
+  await expect(studio.merge.result).toContainText('Restored from a bundle', { timeout: 60_000 });
+  expect(await studio.inspect.lambdas()).toEqual(lambdas);
+});

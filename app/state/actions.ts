@@ -32,6 +32,8 @@ export interface AddHints {
   /** Task names by file path. */
   readonly taskNames?: ReadonlyMap<string, string>;
   readonly origin?: 'demo' | 'user';
+  /** Which demo zoo the files are (kept with recent merges, so Restore loads the same one). */
+  readonly zoo?: ZooName;
 }
 
 /** Groups the files (shards with their index, ONNX with its data), opens each group's headers. */
@@ -51,7 +53,7 @@ export async function addFiles(files: readonly PathedFile[], hints: AddHints = {
     origin: hints.origin ?? 'user',
   }));
   const worker = studioWorker();
-  await worker.setOrigin(filesStore.getState().origin === 'demo' ? 'demo' : 'user');
+  await worker.setOrigin(filesStore.getState().origin === 'demo' ? 'demo' : 'user', hints.zoo);
   await Promise.all(
     withIds.map(async ({ id, group }) => {
       const outcome = await worker.open(id, group.primary, group.companions);
@@ -71,7 +73,12 @@ export async function loadDemo(zoo: ZooName = 'digits-8'): Promise<void> {
   filesStore.setState({ demo: { loading: true } });
   try {
     const demo = await fetchDemo('safetensors', zoo);
-    await addFiles(demo.files, { baseLabel: demo.baseLabel, taskNames: demo.taskNames, origin: 'demo' });
+    await addFiles(demo.files, {
+      baseLabel: demo.baseLabel,
+      taskNames: demo.taskNames,
+      origin: 'demo',
+      zoo,
+    });
     filesStore.setState({ demo: { loading: false, loaded: true } });
   } catch (e) {
     filesStore.setState({ demo: { loading: false, error: e instanceof Error ? e.message : String(e) } });

@@ -5,6 +5,7 @@ import { formatBytes } from '../lib/format';
 import { studioWorker } from '../worker/client';
 import type { RecentMerge } from '../worker/protocol';
 import { addFiles, loadDemo, openBundle, setRole } from './actions';
+import { DEMOS } from '../load/demo';
 import { filesStore } from './files';
 
 export interface RecentState {
@@ -30,7 +31,7 @@ export async function deleteRecent(id: string): Promise<void> {
  */
 export async function restoreRecent(merge: RecentMerge): Promise<void> {
   const say = (ok: boolean, text: string) => recentStore.setState({ message: { ok, text } });
-  if (merge.origin === 'demo') await loadDemo();
+  if (merge.origin === 'demo') await loadDemo(DEMOS.find((d) => d.zoo === merge.zoo)?.zoo ?? 'digits-8');
   const files = filesStore.getState();
   const base =
     files.checkpoints.find((c) => c.label === merge.base.file && c.summary?.bytes === merge.base.bytes) ??

@@ -340,5 +340,7 @@ export interface RecentMerge {
   readonly base: { readonly file: string; readonly bytes: number };
   /** The demo zoo (restored by loading the demo again) or the user's own files. */
   readonly origin: 'demo' | 'user';
+  /** Which demo zoo, for a demo merge (older records: digits-8). */
+  readonly zoo?: string;
   readonly bundleBytes: number;
 }

@@ -57,6 +57,7 @@ export class RecentMerges {
     result: EmrResult,
     base: { readonly file: string; readonly bytes: number },
     origin: 'demo' | 'user',
+    zoo?: string,
   ): Promise<RecentMerge | undefined> {
     const dir = await folder();
     if (!dir) return undefined;
@@ -84,6 +85,7 @@ export class RecentMerges {
       tasks: result.set.tasks.map((t) => t.name),
       base,
       origin,
+      ...(zoo ? { zoo } : {}),
       bundleBytes: (await partial.getFile()).size,
     };
     const json = await fileHandleSink(await dir.getFileHandle(`${id}.json`, { create: true }));

@@ -116,12 +116,14 @@ export class StudioService {
   /** The recent-merge save under way, so a listing waits for it. */
   private saving: Promise<unknown> = Promise.resolve();
   private origin: 'demo' | 'user' = 'user';
+  private zoo: string | undefined;
   /** Why the last save to recent merges failed (e.g. storage full), if it did. */
   private saveProblem: string | undefined;
 
   /** Where the files came from (the demo zoo or the user's), recorded with recent merges. */
-  setOrigin(origin: 'demo' | 'user'): void {
+  setOrigin(origin: 'demo' | 'user', zoo?: string): void {
     this.origin = origin;
+    this.zoo = origin === 'demo' ? zoo : undefined;
   }
 
   async recentMerges(): Promise<{ merges: RecentMerge[]; problem?: string }> {
@@ -319,7 +321,7 @@ export class StudioService {
     const base = this.checkpoints.get(baseId);
     const record = { file: base?.checkpoint.files[0] ?? 'base', bytes: base?.bytes ?? 0 };
     this.saving = this.saving
-      .then(() => this.recent.save(result, record, this.origin))
+      .then(() => this.recent.save(result, record, this.origin, this.zoo))
       .then(
         () => (this.saveProblem = undefined),
         (e: unknown) => (this.saveProblem = `The merge was not kept in recent merges: ${errorMessage(e)}`),
