@@ -177,7 +177,7 @@ for (const provider of ['webgpu', 'wasm'] as const) {
       for (const [task, path] of sets) {
         await studio.infer.root.getByLabel('Attach to task').selectOption(task);
         await studio.infer.root.getByLabel('Add labeled set').setInputFiles(path);
-        await expect(studio.infer.setup).toContainText(basename(path));
+        await expect(studio.infer.setup).toContainText(basename(path), { timeout: 30_000 });
       }
       for (const label of ['Weight averaging', 'Task Arithmetic', 'TIES-Merging', 'Routed row (no task id)'])
         await studio.evaluation.root.getByLabel(label).uncheck();
