@@ -61,12 +61,12 @@ CONFIG = {
     "max_length": 48,  # position embeddings; every generated example fits (longer ones are redrawn)
     "model": {"dim": 48, "depth": 2, "heads": 4, "mlp": 96},
     "vocab": {"pieces_per_language": 70, "min_piece": 2, "max_piece": 4},
-    "data": {"train": 4000, "pair_train": 12000, "eval": 250, "pretext_train": 24000, "pretext_eval": 1000,
+    "data": {"train": 4000, "pair_train": 20000, "eval": 250, "pretext_train": 24000, "pretext_eval": 1000,
              "eval_word_frac": 0.2},
-    "pretext": {"epochs": 10, "batch": 128, "lr": 2e-3, "weight_decay": 0.05, "warmup_frac": 0.05},
+    "pretext": {"epochs": 20, "batch": 128, "lr": 2e-3, "weight_decay": 0.05, "warmup_frac": 0.05},
     "lora": {"r": 8, "alpha": 16, "targets": ["q", "k", "v", "o", "fc1", "fc2"]},
     "pair_task": "samelang",
-    "finetune": {"epochs": 12, "batch": 64, "lr": 3e-3, "weight_decay": 0.0, "warmup_frac": 0.1},
+    "finetune": {"epochs": 16, "batch": 64, "lr": 1.5e-3, "weight_decay": 0.0, "warmup_frac": 0.1},
     "merge": {"ta_lambda": 0.3, "ties_k": 0.2, "ties_lambda": 1.0},
     "opset": 17,
 }
