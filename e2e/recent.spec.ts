@@ -36,6 +36,7 @@ test('recent merges: a text-demo merge is restored with the text demo', async ({
   await studio.loadTextDemoAndMerge('cpu');
   const lambdas = await studio.inspect.lambdas();
   const recent = page.getByTestId('recent-merges');
+  await expect(recent).toContainText('Recent merges (1, kept in this browser)'); // saved before the reload
   await page.reload();
   await page.waitForFunction(() => window.__studio !== undefined);
   await recent.getByText('Recent merges').click();

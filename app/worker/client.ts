@@ -64,6 +64,11 @@ interface Life {
   readonly restored: Promise<void>;
   /** The previous worker's result, being made again in this one. */
   result?: Promise<void>;
+  /**
+   * A merge (or bundle) the user asked for in this worker, while it runs: calls that need a result
+   * wait for it rather than make the old one again — a second merge in the worker would cancel it.
+   */
+  making?: Promise<unknown> | undefined;
   /** Whether this worker holds the result on screen (its own, or the previous one made again). */
   hasResult: boolean;
   dead?: StudioWorkerDiedError;
@@ -121,7 +126,14 @@ function start(): Life {
 
 /** What must be in the worker before `method` runs: the setup, and for most calls the result. */
 function ready(l: Life, method: string): Promise<void> {
-  if (l.hasResult || !resultCall || WITHOUT_RESULT.has(method) || MAKES_RESULT.has(method)) return l.restored;
+  // A new merge waits for the old result being made again, which it would otherwise cancel.
+  if (MAKES_RESULT.has(method)) return l.result ?? l.restored;
+  if (l.making && !l.hasResult && !WITHOUT_RESULT.has(method))
+    return l.making.then(
+      () => ready(l, method),
+      () => ready(l, method),
+    );
+  if (l.hasResult || !resultCall || WITHOUT_RESULT.has(method)) return l.restored;
   const [m, args] = resultCall;
   // A merge made again reports no progress (the page's callback belonged to the lost merge).
   const again: Call = m === 'merge' ? [m, [...args.slice(0, 3), proxy(() => {})]] : [m, args];
@@ -140,7 +152,7 @@ function call(l: Life, method: string, args: readonly unknown[]): Promise<unknow
     setup.delete(key); // to the end: replayed in the order last made
     setup.set(key, [method, args]);
   } else if (method === 'forget') setup.delete(`open:${String(args[0])}`);
-  return new Promise((resolve, reject) => {
+  const made = new Promise((resolve, reject) => {
     l.waiting.add(reject);
     ready(l, method)
       .then(() => invoke(l.remote, [method, args]))
@@ -153,6 +165,14 @@ function call(l: Life, method: string, args: readonly unknown[]): Promise<unknow
       }, reject)
       .finally(() => l.waiting.delete(reject));
   });
+  if (MAKES_RESULT.has(method)) {
+    const making = made.finally(() => {
+      if (l.making === making) l.making = undefined;
+    });
+    making.catch(() => {});
+    l.making = making;
+  }
+  return made;
 }
 
 /** The studio worker's service; every call goes to the live worker, started (again) as needed. */
