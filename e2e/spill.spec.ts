@@ -44,6 +44,7 @@ test('EMR values past the memory budget spill to OPFS, with the same result', as
   await studio.api((api) => api.setSpillOver(0));
   await studio.mergeAndWait();
   await expect(page.getByTestId('merge-spilled')).toContainText('origin-private file system');
+  await studio.screenshot('23-spilled', studio.merge.root);
   expect(await studio.inspect.lambdas()).toEqual(lambdas);
   expect(await spillFiles(page)).toHaveLength(1);
   await expect(studio.inspect.heatmap.locator('[role="gridcell"]').first()).toBeVisible();
