@@ -81,7 +81,7 @@ export function spillLayout(
 
 /** Bytes τ_uni and the packed masks take, kept whole: what decides whether a merge spills. */
 export const valuesBytes = (tensors: readonly ValueTensor[], numTasks: number): number =>
-  spillLayout(tensors, numTasks).bytes;
+  tensors.reduce((a, s) => a + s.numel * 4 + numTasks * maskWords(s.numel) * 4, 0);
 
 const bytesOf = (a: Float32Array | Uint32Array): Uint8Array =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
