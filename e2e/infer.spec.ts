@@ -3,16 +3,15 @@
 // safetensors tasks → a labeled sample runs under the individual model and every method side by
 // side → "Auto" routes it and names the runner-up → a drawn digit runs → the evaluation table on
 // WebGPU and on wasm equals `merge-studio eval --json` cell for cell, and exports as CSV.
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect, test, type Page } from '@playwright/test';
 import { writeSafetensors } from '../src/formats/safetensors';
 import { MemorySink } from '../src/formats/sink';
 import { tensorName } from '../src/formats/tensor';
 import type { AccuracyTable } from '../src/inference/table';
+import { cliEvalTable } from './support/cli';
 import { StudioPage } from './pages/studio';
 import { openFile } from './support/checkpoints';
 
@@ -28,9 +27,7 @@ async function cliTable(
   sets?: ReadonlyMap<string, string>,
 ): Promise<AccuracyTable> {
   const manifest = JSON.parse(await readFile(`${ZOO}/manifest.json`, 'utf8')) as Manifest;
-  const args = [
-    'bin/merge-studio.js',
-    'eval',
+  return cliEvalTable([
     '--base',
     `${ZOO}/${manifest.base.onnx}`,
     ...manifest.tasks.flatMap((t) => [
@@ -40,10 +37,7 @@ async function cliTable(
       `${t.id}=${sets?.get(t.id) ?? `${ZOO}/${t.eval}`}`,
     ]),
     ...extra,
-    '--json',
-  ];
-  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 1 << 24 });
-  return JSON.parse(stdout) as AccuracyTable;
+  ]);
 }
 
 async function loadAndMerge(page: Page): Promise<StudioPage> {

@@ -6,13 +6,11 @@
 // text (the CLI merges the same adapters and tokenizes with the tokenizer beside the graph: a
 // cell-by-cell oracle) → the evaluation table equals `merge-studio eval --json` (with the pair
 // task's set read as CSV there, so JSONL and CSV are held to the same numbers).
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import type { AccuracyTable } from '../src/inference/table';
+import { cliEvalTable } from './support/cli';
 import { StudioPage } from './pages/studio';
 
 const ZOO = 'public/zoo/words-4';
@@ -32,9 +30,7 @@ const manifest = JSON.parse(await readFile(`${ZOO}/manifest.json`, 'utf8')) as M
 
 /** The CLI's table on the same base and adapters; `sets` replaces a task's labeled set. */
 async function cliTable(extra: readonly string[], sets: ReadonlyMap<string, string> = new Map()) {
-  const args = [
-    'bin/merge-studio.js',
-    'eval',
+  return cliEvalTable([
     '--base',
     `${ZOO}/${manifest.base.safetensors}`,
     ...manifest.tasks.flatMap((t) => [
@@ -46,10 +42,7 @@ async function cliTable(extra: readonly string[], sets: ReadonlyMap<string, stri
       `${t.id}=${sets.get(t.id) ?? `${ZOO}/${t.evalCsv ?? t.eval}`}`,
     ]),
     ...extra,
-    '--json',
-  ];
-  const { stdout } = await promisify(execFile)(process.execPath, args, { maxBuffer: 1 << 24 });
-  return JSON.parse(stdout) as AccuracyTable;
+  ]);
 }
 
 /** The class index a column's top row shows. */
@@ -163,28 +156,21 @@ test('an image + question graph (digits-qa as your own files): both inputs, and 
     base: { safetensors: string };
     tasks: { id: string; onnx: string; safetensors: string; eval: string }[];
   };
-  const reference = promisify(execFile)(
-    process.execPath,
-    [
-      'bin/merge-studio.js',
-      'eval',
-      '--base',
-      `${QA}/${qa.base.safetensors}`,
-      ...qa.tasks.flatMap((t) => [
-        '--task',
-        `${t.id}=${QA}/${t.safetensors}`,
-        '--graph',
-        `${t.id}=${QA}/${t.onnx}`,
-        '--eval',
-        `${t.id}=${QA}/${t.eval}`,
-      ]),
-      '--methods',
-      'emr',
-      '--no-route',
-      '--json',
-    ],
-    { maxBuffer: 1 << 24 },
-  );
+  const reference = cliEvalTable([
+    '--base',
+    `${QA}/${qa.base.safetensors}`,
+    ...qa.tasks.flatMap((t) => [
+      '--task',
+      `${t.id}=${QA}/${t.safetensors}`,
+      '--graph',
+      `${t.id}=${QA}/${t.onnx}`,
+      '--eval',
+      `${t.id}=${QA}/${t.eval}`,
+    ]),
+    '--methods',
+    'emr',
+    '--no-route',
+  ]);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const studio = new StudioPage(page);
@@ -240,7 +226,7 @@ test('an image + question graph (digits-qa as your own files): both inputs, and 
   await studio.evaluation.run.click();
   await expect(studio.evaluation.table).toBeVisible({ timeout: 240_000 });
   const shown = await studio.evaluation.cells();
-  const cli = JSON.parse((await reference).stdout) as AccuracyTable;
+  const cli = await reference;
   expect(Object.keys(shown)).toEqual(cli.rows.map((r) => r.method));
   for (const row of cli.rows) expect(shown[row.method], row.method).toEqual(row.accuracy);
   expect(errors).toEqual([]);
