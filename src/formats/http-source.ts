@@ -18,8 +18,14 @@ import { checkRange, type ByteSource } from './source';
 export interface HttpSourceOptions {
   /** Extra request headers (an access token for a gated repository). Sent only to this URL's requests. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Small reads fetch at least this many bytes from their offset (default 64 KiB). */
+  /**
+   * Small reads fetch at least this many bytes from their offset (default 4 KiB): a reader's run of
+   * small reads costs one request, yet a safetensors header is fetched to the byte, so checking N
+   * repos costs their headers and little more.
+   */
   readonly readAheadBytes?: number;
+  /** What opening fetches: the first bytes, which also tell the size and validator (default 16). */
+  readonly probeBytes?: number;
   /** Attempts per read, the first included (default 5). */
   readonly attempts?: number;
   /** First backoff in ms, doubled each retry (default 250); a Retry-After header wins when shorter than 30 s. */
@@ -39,7 +45,8 @@ export interface HttpSource extends ByteSource {
   readonly validator: string | undefined;
 }
 
-const DEFAULT_READ_AHEAD = 64 * 1024;
+const DEFAULT_READ_AHEAD = 4 * 1024;
+const DEFAULT_PROBE = 16;
 const MAX_RETRY_AFTER_MS = 30_000;
 
 /** Thrown inside one attempt for a failure worth retrying. */
@@ -90,7 +97,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   });
 
 /**
- * Opens `url` for reading by range: one ranged GET of the first window tells the size (from
+ * Opens `url` for reading by range: one ranged GET of the first bytes tells the size (from
  * Content-Range), whether ranges are served, and the validator later reads are held to.
  */
 export async function httpSource(url: string, options: HttpSourceOptions = {}): Promise<HttpSource> {
@@ -101,6 +108,8 @@ export async function httpSource(url: string, options: HttpSourceOptions = {}): 
   const readAhead = Math.max(1, options.readAheadBytes ?? DEFAULT_READ_AHEAD);
   let validator: string | undefined;
   let size = -1;
+  /** Where reads go: `url`, or the address its redirect led to last time. */
+  let target = url;
 
   /** One GET of [start, end) with retries; `into` receives the bytes. */
   const getRange = async (start: number, end: number, into: Uint8Array, first: boolean): Promise<number> => {
@@ -136,10 +145,17 @@ export async function httpSource(url: string, options: HttpSourceOptions = {}): 
     first: boolean,
     got: (n: number) => void,
   ): Promise<number> => {
-    const headers: Record<string, string> = { ...options.headers, range: `bytes=${from}-${end - 1}` };
+    // Straight to where the last answer came from (the Hub's CDN after its redirect): one request
+    // per read, not two. The caller's headers (a token) go to the URL's own origin only.
+    const via = target;
+    const own = new URL(via).origin === new URL(url).origin;
+    const headers: Record<string, string> = {
+      ...(own ? options.headers : {}),
+      range: `bytes=${from}-${end - 1}`,
+    };
     let response: Response;
     try {
-      response = await doFetch(url, {
+      response = await doFetch(via, {
         headers,
         ...(options.signal ? { signal: options.signal } : {}),
         cache: 'no-store',
@@ -148,6 +164,13 @@ export async function httpSource(url: string, options: HttpSourceOptions = {}): 
       throw new Transient(`request failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     const { status } = response;
+    if (via !== url && [401, 403, 404, 410].includes(status)) {
+      // A signed CDN address expires: go back through the URL (and its redirect) once more.
+      await response.body?.cancel().catch(() => undefined);
+      target = url;
+      throw new Transient(`the redirected address answered ${status}`, 0);
+    }
+    if (response.redirected && response.url) target = response.url;
     if (status === 429 || status >= 500) {
       await response.body?.cancel().catch(() => undefined);
       throw new Transient(`the server answered ${status}`, retryAfterMs(response));
@@ -240,8 +263,8 @@ export async function httpSource(url: string, options: HttpSourceOptions = {}): 
     return at + received;
   };
 
-  // The first window: size, range support and validator.
-  const firstEnd = readAhead;
+  // The first bytes: size, range support and validator.
+  const firstEnd = Math.max(1, options.probeBytes ?? DEFAULT_PROBE);
   const firstBytes = new Uint8Array(firstEnd);
   const firstGot = await getRange(0, firstEnd, firstBytes, true);
   let block = { start: 0, bytes: firstBytes.subarray(0, firstGot) };
