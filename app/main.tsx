@@ -6,6 +6,12 @@ import { studioTestApi } from './test-api';
 import './styles.css';
 
 void probeGpu(); // once per page, not per render
+// The built studio works offline after one visit (scripts/offline.ts); never under the dev server.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js').catch((e: unknown) => {
+    console.warn('Merge Studio will not work offline: the service worker did not register', e);
+  });
+}
 window.__studio = studioTestApi;
 
 const root = document.getElementById('root');
