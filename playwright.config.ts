@@ -9,6 +9,9 @@ const OUT_DIR = process.env['PW_OUT_DIR'] ?? 'dist';
 export default defineConfig({
   testDir: 'e2e',
   timeout: 120_000,
+  // Assertions wait for the app's own signal (a test id, a text); the cap only ends a wait that will
+  // never succeed. 5 s (the default) lost flows on a loaded 2-core machine where a signal was 6 s late.
+  expect: { timeout: 30_000 },
   fullyParallel: false,
   workers: 1, // two cores: one browser at a time keeps SwiftShader from starving the server
   retries: process.env['CI'] ? 1 : 0,
