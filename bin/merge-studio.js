@@ -1,9 +1,20 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx (no build step between `npm ci` and
-// `npx merge-studio`), with a hook that loads the WGSL kernels (`?raw` imports) as text.
-import { register as registerTsx } from 'tsx/esm/api';
-import './raw-loader-register.mjs';
+// merge-studio: runs the built command line (dist-cli/, made by `npm run build:cli`: plain
+// JavaScript, no TypeScript compiled at start). In a clone whose dist-cli/ is missing or older than
+// a source it was built from, it runs the sources through tsx instead (a devDependency) and says
+// so in one line, so an edit is never shadowed by a stale build.
+import { builtMain, staleBuild } from './cli-build-state.mjs';
 
-registerTsx();
-const { main } = await import('../src/cli/main.ts');
+const why = staleBuild();
+let main;
+if (why === undefined) ({ main } = await import(builtMain.href));
+else {
+  process.stderr.write(
+    `merge-studio: ${why}; running the sources through tsx (npm run build:cli to build)\n`,
+  );
+  const { register } = await import('tsx/esm/api');
+  await import('./raw-loader-register.mjs');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));
