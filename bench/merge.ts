@@ -1,13 +1,17 @@
 // npm run bench: the merge engine end to end on a synthetic set (N = 8 tasks of ~16.6 M f32
 // parameters, ~1 GB of task bytes with the base in all), for every method, beside a naive
 // all-in-memory run of the same EMR formulas and a plain read of the same bytes from page cache.
-// Each measured run is its own process, so each peak RSS is that run's own.
+// Each measured run is its own process, so each peak RSS is that run's own. Then the installed
+// command line's own numbers: its start-up (`merge-studio --version` of the built CLI, dist-cli/,
+// median of several runs), and its end-to-end EMR (spawned, start-up included) as a ratio to the
+// I/O floor on the same set: reading every input from page cache plus writing the same output bytes.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeSyntheticSet } from '../src/merge/testing/synthetic';
+import { cliRuns, ioFloorSeconds, startupMs } from './cli';
 
 const exec = promisify(execFile);
 const numTasks = Number(process.env['BENCH_TASKS'] ?? 8);
@@ -55,6 +59,22 @@ try {
       `| ${name} | ${r.seconds.toFixed(2)} | ${(totalBytes / 2 ** 30 / r.seconds).toFixed(2)} | ${mb(r.peakRss)} | ${(r.seconds / readSeconds).toFixed(1)} | ${(r.seconds / streamingEmr.seconds).toFixed(2)} |`,
     );
   }
+
+  // The command line as installed: built JavaScript (npm run bench builds it first), spawned.
+  const startup = await startupMs();
+  const { seconds: cliSeconds, out } = await cliRuns(dir, set.base, set.tasks);
+  const outputs = await Promise.all((await readdir(out)).map(async (n) => (await stat(join(out, n))).size));
+  const floor = await ioFloorSeconds([set.base, ...set.tasks.map((t) => t.path)], outputs, dir);
+  const outBytes = outputs.reduce((a, b) => a + b, 0);
+  console.log(
+    `\nmerge-studio --version (built CLI, dist-cli/): ${startup.cli.toFixed(0)} ms median of ${startup.runs} (node -e 0: ${startup.bare.toFixed(0)} ms)`,
+  );
+  console.log(
+    `I/O floor: read ${mb(totalBytes)} MiB of inputs from page cache + write ${mb(outBytes)} MiB of outputs (${outputs.length} files): ${floor.toFixed(2)} s`,
+  );
+  console.log(
+    `merge-studio merge (EMR, --engine cpu, spawned, start-up included): ${cliSeconds.toFixed(2)} s = ${(cliSeconds / floor).toFixed(2)}× the I/O floor`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
