@@ -7,10 +7,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 export const root = new URL('../', import.meta.url);
 export const builtMain = new URL('dist-cli/main.mjs', root);
 
+/** A clone (the sources are here), not an installed package. */
+export const inClone = () => existsSync(new URL('src/cli/main.ts', root));
+
 /** Why dist-cli/ cannot be run as it is, or undefined when it is current. */
 export function staleBuild() {
   if (!existsSync(builtMain)) return 'no dist-cli/ yet';
-  if (!existsSync(new URL('src/cli/main.ts', root))) return undefined; // an installed package
+  if (!inClone()) return undefined; // an installed package
   const builtAt = statSync(builtMain).mtimeMs;
   let inputs;
   try {

@@ -3,12 +3,18 @@
 // JavaScript, no TypeScript compiled at start). In a clone whose dist-cli/ is missing or older than
 // a source it was built from, it runs the sources through tsx instead (a devDependency) and says
 // so in one line, so an edit is never shadowed by a stale build.
-import { builtMain, staleBuild } from './cli-build-state.mjs';
+import { builtMain, inClone, staleBuild } from './cli-build-state.mjs';
 
 const why = staleBuild();
 let main;
 if (why === undefined) ({ main } = await import(builtMain.href));
-else {
+else if (!inClone()) {
+  // A package packed without its build (npm pack --ignore-scripts): nothing to run.
+  process.stderr.write(
+    `merge-studio: ${why}: this package was packed without its build (npm run build:cli)\n`,
+  );
+  main = async () => 1;
+} else {
   process.stderr.write(
     `merge-studio: ${why}; running the sources through tsx (npm run build:cli to build)\n`,
   );
