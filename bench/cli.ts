@@ -9,7 +9,7 @@ const exec = promisify(execFile);
 const BIN = new URL('../bin/merge-studio.js', import.meta.url).pathname;
 const RUNS = 11;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 async function wallMs(args: string[]): Promise<{ ms: number; stderr: string }> {
   const started = performance.now();
@@ -17,8 +17,14 @@ async function wallMs(args: string[]): Promise<{ ms: number; stderr: string }> {
   return { ms: performance.now() - started, stderr };
 }
 
-/** Medians of `merge-studio --version` and of a bare `node -e 0`, each run RUNS times, interleaved. */
-export async function startupMs(): Promise<{ cli: number; bare: number; runs: number }> {
+/** `merge-studio --version` and a bare `node -e 0`, each run RUNS times, interleaved: medians and bests. */
+export async function startupMs(): Promise<{
+  cli: number;
+  cliBest: number;
+  bare: number;
+  bareBest: number;
+  runs: number;
+}> {
   const cli: number[] = [];
   const bare: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -28,7 +34,13 @@ export async function startupMs(): Promise<{ cli: number; bare: number; runs: nu
     cli.push(run.ms);
     bare.push((await wallMs(['-e', '0'])).ms);
   }
-  return { cli: median(cli), bare: median(bare), runs: RUNS };
+  return {
+    cli: median(cli),
+    cliBest: Math.min(...cli),
+    bare: median(bare),
+    bareBest: Math.min(...bare),
+    runs: RUNS,
+  };
 }
 
 /** `merge-studio merge` (EMR, CPU engine, bundle included) spawned, timed from spawn to exit. */
