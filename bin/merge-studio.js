@@ -10,6 +10,11 @@ import { builtMain, inClone, staleBuild } from './cli-build-state.mjs';
 // saves most of the ~30 ms of compiling it at each start; older Node has no such cache.
 module.enableCompileCache?.();
 
+// `merge-studio inspect … | head`: a reader that stops early is no error; the rest goes unprinted.
+process.stdout.on('error', (e) => {
+  if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+});
+
 const why = staleBuild();
 let main;
 if (why === undefined) ({ main } = await import(builtMain.href));
