@@ -9,6 +9,8 @@ export default tseslint.config(
   {
     ignores: [
       'dist/',
+      'dist-cli/',
+      '.dist-cli-*/',
       'node_modules/',
       'public/',
       'test-results/',

@@ -1,6 +1,6 @@
-// Plan: the merge slice's pure parts — the engine default follows DESIGN.md (CPU without an adapter
-// or on a software one, GPU on a real one, each with its reason), the form gives a valid method
-// spec or says why not, and progress turns into throughput and time left.
+// Plan: the merge slice's pure parts — the engine default follows docs/architecture.md#engine-default
+// (CPU without an adapter or on a software one, GPU on a real one, each with its reason), the form
+// gives a valid method spec or says why not, and progress turns into throughput and time left.
 import { describe, expect, it } from 'vitest';
 import { defaultEngine, initialMerge, rates, specOf } from './merge';
 

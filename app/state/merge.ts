@@ -57,7 +57,10 @@ export interface EngineDefault {
   readonly reason: string;
 }
 
-/** DESIGN.md: the GPU engine on a real adapter; the CPU engine without one or on a software one. */
+/**
+ * docs/architecture.md#engine-default: the GPU engine on a real adapter; the CPU engine without one
+ * or on a software one.
+ */
 export function defaultEngine(
   gpu:
     | { status: 'probing' }

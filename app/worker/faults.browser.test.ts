@@ -70,7 +70,8 @@ describe('a GPU device lost mid-merge in the studio', () => {
     const again = await service.merge(selection, methodSpec('emr'), 'gpu', () => {});
     if (!again.ok) throw new Error(again.message);
     expect(again.summary.engine).toMatch(/^GPU: /);
-    // The GPU adds its per-workgroup sums in another order: λ within 1e-6 relative (DESIGN.md).
+    // The GPU adds its per-workgroup sums in another order: λ within 1e-6 relative
+    // (docs/architecture.md#engines).
     again.summary.tasks.forEach((t, i) => {
       const want = cpu.summary.tasks[i]?.lambda as number;
       expect(Math.abs(t.lambda - want) / want).toBeLessThan(1e-6);

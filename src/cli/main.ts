@@ -46,18 +46,7 @@ import {
 import { inOrder } from './in-order';
 import { scratchFile } from './scratch';
 import { progressBar } from './progress';
-
-const USAGE = `usage:
-  merge-studio merge --base FILE --task NAME=FILE --task NAME=FILE [...] --out DIR
-                     [--method emr|ta|ties|avg] [--lambda X] [--topk X] [--rescale tensor-mean|global]
-                     [--budget MB] [--spill-over MB] [--shard-size GB] [--engine cpu|gpu]
-                     [--no-bundle] [--json]
-  merge-studio merge CONFIG.yml --out DIR [--json]
-  merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
-  merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors|.jsonl|.csv [...]
-                    [--graph [NAME=]GRAPH.onnx] [--tokenizer tokenizer.json] [--max-length N]
-                    [--methods avg,ta,ties,emr] [--lambda X] [--topk X] [--no-route] [--csv | --json]
-  merge-studio inspect FILE [FILE ...]`;
+import { helpFor, USAGE } from './usage';
 
 class Interrupted extends Error {}
 
@@ -540,6 +529,12 @@ async function inspect(argv: string[], files: OpenFiles): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // --help, <command> --help, --version: usage text in ./usage.ts
+  const help = helpFor(argv);
+  if (help !== undefined) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
   const [command, ...rest] = argv;
   const controller = new AbortController();
   const files = new OpenFiles();
@@ -560,11 +555,8 @@ export async function main(argv: string[]): Promise<number> {
         await evaluate(rest, controller.signal, files);
         return 0;
       case undefined:
-      case '-h':
-      case '--help':
-      case 'help':
         process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
+        return 2;
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -2,8 +2,9 @@
 // back as ONNX and the files load back through src/formats with the zoo's graph; `eval` merges with
 // every method, runs each task's merged model in onnxruntime-web (the studio's runtime, wasm in
 // Node) on its labeled set, and reaches the accuracies the zoo's training script computed
-// independently with plain torch from DESIGN.md's formulas (manifest.reference) — to 0.5 %. This
-// ties the engine's numbers to an outside implementation, on real models.
+// independently with plain torch from the formulas of docs/architecture.md#emr-semantics
+// (manifest.reference) — to 0.5 %. This ties the engine's numbers to an outside implementation,
+// on real models.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

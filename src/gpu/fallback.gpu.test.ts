@@ -115,7 +115,8 @@ async function disturbed(method: 'emr' | 'ties' | 'avg' | 'ta', fault: (gpu: Gpu
     }
   }
   if (method === 'emr') {
-    // λ: the GPU's chunks add f32 partials in another order (DESIGN.md: within 1e-6 relative)
+    // λ: the GPU's chunks add f32 partials in another order (within 1e-6 relative:
+    // docs/architecture.md#engines)
     (got as EmrResult).lambdas.forEach((l, t) =>
       expect(Math.abs(l - ((want as EmrResult).lambdas[t] as number))).toBeLessThan(1e-6 * l),
     );

@@ -1,8 +1,9 @@
-// Plan: hand-checked cases pin the rest of DESIGN.md's semantics (conflicts, λ as a ratio of sums
-// of per-tensor means, λ = 1 when the denominator is 0, heads passing through); property tests hold
-// the invariants on random sets; model set refusals and method parameters. The streaming merge
-// against the whole-tensor reference, and EMR's ties and zeros, are in the engine suite
-// (./testing/engine-suite, run for every engine by ./engine-suite.test.ts and the GPU's tests).
+// Plan: hand-checked cases pin the rest of the semantics in docs/architecture.md#emr-semantics
+// (conflicts, λ as a ratio of sums of per-tensor means, λ = 1 when the denominator is 0, heads
+// passing through); property tests hold the invariants on random sets; model set refusals and
+// method parameters. The streaming merge against the whole-tensor reference, and EMR's ties and
+// zeros, are in the engine suite (./testing/engine-suite, run for every engine by
+// ./engine-suite.test.ts and the GPU's tests).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tensorName } from '../formats/tensor';

@@ -7,7 +7,7 @@ per task) on eight tasks built from scikit-learn's bundled handwritten digits.
 Every model is exported as ONNX and safetensors, each task gets a labeled
 evaluation set, and reference accuracies of the individual models and of four
 merging methods (weight averaging, Task Arithmetic, TIES-Merging, EMR-Merging,
-exactly as specified in /DESIGN.md) are written to manifest.json and README.md.
+exactly as specified in docs/architecture.md#emr-semantics) are written to manifest.json and README.md.
 
 Needs only Debian packages:
     apt-get install -y python3-torch python3-sklearn python3-onnx
@@ -300,7 +300,7 @@ def accuracy(model, X, y):
 
 
 # ---------------------------------------------------------------------------
-# Merging (plain torch, float32, exactly DESIGN.md's formulas)
+# Merging (plain torch, float32, exactly the formulas of docs/architecture.md#emr-semantics)
 # ---------------------------------------------------------------------------
 def shared_names(base, tasks):
     return [n for n, v in base.items() if all(n in t and t[n].shape == v.shape for t in tasks)]
@@ -891,7 +891,7 @@ the two formats hold the same tensors under the same names.
 {task_lines}
 
 ## Reference accuracies (held-out evaluation sets, %)
-Computed by the generating script with plain torch from DESIGN.md's formulas
+Computed by the generating script with plain torch from the formulas of docs/architecture.md#emr-semantics
 (shared tensors = same name and shape in the base and all tasks, i.e. all but
 the heads; each task's merged model is evaluated with its own head).
 "Normalized" is the mean over tasks of merged / individual accuracy.

@@ -9,7 +9,7 @@ pre-trained on a pretext task that uses no digit labels (the image's rotation
 and whether the question's words were shuffled); three tasks, one question
 family each, fine-tune it fully (all weights, a new head): parity, comparison
 with a number, identity. Reference accuracies of the individual models and of
-averaging, Task Arithmetic, TIES and EMR-Merging (DESIGN.md's formulas) go into
+averaging, Task Arithmetic, TIES and EMR-Merging (the formulas of docs/architecture.md#emr-semantics) go into
 manifest.json and README.md.
 
     apt-get install -y python3-torch python3-sklearn python3-onnx
@@ -627,7 +627,7 @@ digits, bright on dark; PNGs: resize to 8×8 by area averaging, x / 255);
 {task_lines}
 
 ## Reference accuracies (held-out, %)
-DESIGN.md's formulas in plain torch over the shared tensors (all but the
+the formulas of docs/architecture.md#emr-semantics in plain torch over the shared tensors (all but the
 heads), each task with its own head; "Normalized" = mean of merged /
 individual.
 

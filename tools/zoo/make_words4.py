@@ -16,7 +16,7 @@ adapter_model.safetensors in peft's own layout), the full fine-tuned model
 JSON Lines (and one as CSV), plus tokenizer.json / tokenizer_config.json in
 the Hugging Face `tokenizers` format, manifest.json and README.md with
 reference accuracies of averaging, Task Arithmetic, TIES and EMR-Merging
-computed on the LoRA task vectors with DESIGN.md's formulas.
+computed on the LoRA task vectors with the formulas of docs/architecture.md#emr-semantics.
 
 Needs only Debian packages:
     apt-get install -y python3-torch python3-onnx python3-sklearn \
@@ -1220,7 +1220,7 @@ reconstruction W + s·B·A of every adapted weight equals the weight in
 order and checks it; max diff 0).
 
 ## Reference accuracies (held-out evaluation sets, %)
-Computed by the generating script with plain torch from DESIGN.md's formulas
+Computed by the generating script with plain torch from the formulas of docs/architecture.md#emr-semantics
 on the LoRA task vectors: τ = (alpha/r)·B·A on the {adapted} adapted tensors
 and 0 on the other shared tensors ({shared} shared in all, i.e. everything
 but the heads); each task's merged model is evaluated with its own head.

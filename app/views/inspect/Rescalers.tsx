@@ -1,4 +1,5 @@
-// λ_t per task, with the two sums it is the ratio of (DESIGN.md: a sum of per-tensor means).
+// λ_t per task, with the two sums it is the ratio of (a sum of per-tensor means:
+// docs/architecture.md#emr-semantics).
 import type { MergeSummary } from '../../worker/protocol';
 import { percent } from '../../lib/format';
 

@@ -1,4 +1,4 @@
-// GPU (named by its adapter) or CPU; the default follows DESIGN.md and says why.
+// GPU (named by its adapter) or CPU; the default follows docs/architecture.md#engine-default and says why.
 import { useStore } from 'zustand';
 import { gpuStore } from '../../gpu/store';
 import { defaultEngine, mergeStore } from '../../state/merge';

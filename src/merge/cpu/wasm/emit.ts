@@ -1,4 +1,4 @@
-// A tiny WebAssembly binary emitter: just what the SIMD kernels of ./kernels.ts need. The module is
+// A tiny WebAssembly binary emitter: just what the SIMD kernels of ./wasm-kernels.ts need. The module is
 // built from this source at load time (a few kilobytes, microseconds), so no binary is committed.
 // Opcodes: the core spec and the SIMD proposal's binary encoding (0xfd prefix, LEB128 opcode).
 

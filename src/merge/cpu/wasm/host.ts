@@ -5,7 +5,7 @@
 import { widenToF32 } from '../../../formats/dtype';
 import type { EmrInputViews, RawChunk } from '../../engine';
 import { allFinite, leastPositiveMeanSum, maskWords, type EmrChunkOut } from '../kernels';
-import { kernelModuleBytes } from './kernels';
+import { kernelModuleBytes } from './wasm-kernels';
 
 interface Exports {
   emr(

@@ -9,7 +9,7 @@ import { narrowFromF32, type MergeDType } from '../../../formats/dtype';
 import type { RawChunk } from '../../engine';
 import { CpuEngine } from '../engine';
 import { emrChunk, emrReconstruct, maskWords, type EmrChunkOut } from '../kernels';
-import { kernelModuleBytes } from './kernels';
+import { kernelModuleBytes } from './wasm-kernels';
 import { wasmAvailable, WasmKernels } from './host';
 
 const wasm = new WasmKernels();

@@ -1,0 +1,87 @@
+// What `merge-studio --help`, `merge-studio <command> --help` and `--version` print. Kept apart
+// from main.ts so the help reads as one text and the commands' code stays about the commands.
+import pkg from '../../package.json' with { type: 'json' };
+
+export const VERSION: string = pkg.version;
+
+export const COMMANDS = ['merge', 'apply', 'inspect', 'eval'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+const COMMAND_USAGE: Record<Command, string> = {
+  merge: `usage:
+  merge-studio merge --base FILE --task NAME=FILE --task NAME=FILE [...] --out DIR
+                     [--method emr|ta|ties|avg] [--lambda X] [--topk X] [--rescale tensor-mean|global]
+                     [--budget MB] [--spill-over MB] [--shard-size GB] [--engine cpu|gpu]
+                     [--no-bundle] [--json]
+  merge-studio merge CONFIG.yml --out DIR [--json]
+
+Merges fine-tunes of one base; writes OUT/<task>.<format> for each task (and, for EMR,
+OUT/emr-bundle.safetensors). A FILE is a .safetensors, a sharded *.index.json, an .onnx, a PEFT
+adapter folder, or a folder holding one.
+
+  --method emr|ta|ties|avg  EMR-Merging (default), task arithmetic, TIES, averaging
+  --lambda X                ta: scale of the summed task vectors (default 0.3); ties: (default 1)
+  --topk X                  ties: fraction of each task vector kept (default 0.2)
+  --rescale MODE            EMR's rescalers: tensor-mean (the paper's, default) or global
+  --budget MB               bytes held for chunks in flight (default 256)
+  --spill-over MB           EMR's τ_uni and masks go to a scratch file past this (default RAM/4; 0: always)
+  --shard-size GB           a task model larger than this is written as shards (default 5)
+  --engine cpu|gpu          the engine (default: the GPU when there is a hardware adapter)
+  --no-bundle               EMR: no emr-bundle.safetensors
+  --json                    a summary as JSON on stdout
+  CONFIG.yml                the merge in mergekit's vocabulary (merge_method, base_model, models)`,
+  apply: `usage:
+  merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
+
+Rebuilds one task's model from the base and an EMR bundle (emr-bundle.safetensors).`,
+  inspect: `usage:
+  merge-studio inspect FILE [FILE ...]
+
+Lists each file's tensors; for a base and two or more tasks (the first FILE is the base), what would
+be merged and why the rest is not.`,
+  eval: `usage:
+  merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors|.jsonl|.csv [...]
+                    [--graph [NAME=]GRAPH.onnx] [--tokenizer tokenizer.json] [--max-length N]
+                    [--methods avg,ta,ties,emr] [--lambda X] [--topk X] [--no-route] [--csv | --json]
+
+The accuracy table of each method on each task's labeled set, run by onnxruntime-web (wasm).
+
+  --eval NAME=SET           a labeled set for every task: safetensors (inputs + labels), or texts
+                            (.jsonl / .csv) with a tokenizer
+  --graph [NAME=]GRAPH.onnx the ONNX graph that runs tasks given as safetensors (for one task or all)
+  --tokenizer FILE          tokenizer.json for texts (default: the one beside the graph)
+  --max-length N            tokens per text
+  --methods LIST            the rows to compute (default avg,ta,ties,emr)
+  --no-route                no routed EMR row
+  --csv | --json            the table as CSV or JSON (default: Markdown)`,
+};
+
+export const USAGE = `usage:
+  merge-studio merge --base FILE --task NAME=FILE --task NAME=FILE [...] --out DIR
+                     [--method emr|ta|ties|avg] [--lambda X] [--topk X] [--rescale tensor-mean|global]
+                     [--budget MB] [--spill-over MB] [--shard-size GB] [--engine cpu|gpu]
+                     [--no-bundle] [--json]
+  merge-studio merge CONFIG.yml --out DIR [--json]
+  merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
+  merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors|.jsonl|.csv [...]
+                    [--graph [NAME=]GRAPH.onnx] [--tokenizer tokenizer.json] [--max-length N]
+                    [--methods avg,ta,ties,emr] [--lambda X] [--topk X] [--no-route] [--csv | --json]
+  merge-studio inspect FILE [FILE ...]
+  merge-studio <command> --help | --help | --version`;
+
+const isCommand = (c: string | undefined): c is Command => COMMANDS.includes(c as Command);
+
+/**
+ * The text to print, when `argv` asks for help or the version (`--help`/`-h` after a
+ * command, `help [COMMAND]`, `--version`); otherwise undefined and the command runs.
+ */
+export function helpFor(argv: readonly string[]): string | undefined {
+  const [command, ...rest] = argv;
+  if (command === '--version') return VERSION;
+  if (command === '--help' || command === '-h') return USAGE;
+  if (command === 'help') return isCommand(rest[0]) ? COMMAND_USAGE[rest[0]] : USAGE;
+  // After `--`, a `--help` is an argument, not a request for help.
+  const flags = rest.slice(0, rest.includes('--') ? rest.indexOf('--') : rest.length);
+  if (isCommand(command) && (flags.includes('--help') || flags.includes('-h'))) return COMMAND_USAGE[command];
+  return undefined;
+}
