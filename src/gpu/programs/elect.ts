@@ -31,7 +31,7 @@ interface ElectTile {
   readonly conflicts: number;
 }
 
-export function electPass(chunk: ChunkInput): PassSpec {
+function electPass(chunk: ChunkInput): PassSpec {
   const n = chunk.numel;
   const numTasks = chunk.tasks.length;
   const words = maskWords(n);

@@ -20,7 +20,7 @@ const WORKGROUP_SIZE = 256;
 const BINS = 65536;
 const code = mergeShader(histogramWgsl);
 
-export function histogramPass(chunk: ChunkInput, level: 0 | 1, prefix: Uint32Array | undefined): PassSpec {
+function histogramPass(chunk: ChunkInput, level: 0 | 1, prefix: Uint32Array | undefined): PassSpec {
   const numTasks = chunk.tasks.length;
   const { base, tasks, stride } = chunkInputs(chunk);
   return {

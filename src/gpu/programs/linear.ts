@@ -20,9 +20,9 @@ import {
 const WORKGROUP_SIZE = 256;
 const code = mergeShader(linearWgsl);
 
-export type LinearMode = 0 | 1;
+type LinearMode = 0 | 1;
 
-export function linearPass(chunk: ChunkInput, mode: LinearMode, lambda: number): PassSpec {
+function linearPass(chunk: ChunkInput, mode: LinearMode, lambda: number): PassSpec {
   const n = chunk.numel;
   const { base, tasks, stride } = chunkInputs(chunk);
   const params = new ArrayBuffer(32);

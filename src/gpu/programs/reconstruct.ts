@@ -31,7 +31,7 @@ interface ReconstructInput {
   readonly dtype: MergeDType;
 }
 
-export function reconstructPass(x: ReconstructInput): PassSpec {
+function reconstructPass(x: ReconstructInput): PassSpec {
   const n = x.tauUni.length;
   const outWords = Math.ceil((n * dtypeBytes(x.dtype)) / 4);
   const params = new ArrayBuffer(16);

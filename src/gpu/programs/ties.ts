@@ -27,7 +27,7 @@ function thresholdsInRange(thresholds: Float32Array): boolean {
   return thresholds.every((x) => x === 0 || (Math.abs(x) >= 2 ** -126 && Math.abs(x) < Infinity));
 }
 
-export function tiesPass(chunk: ChunkInput, thresholds: Float32Array, lambda: number): PassSpec {
+function tiesPass(chunk: ChunkInput, thresholds: Float32Array, lambda: number): PassSpec {
   const n = chunk.numel;
   const numTasks = chunk.tasks.length;
   const words = maskWords(n);
