@@ -1,5 +1,5 @@
 // LoRA: an adapted weight's values W + s·B·A over one range of its elements, bit for bit the CPU
-// twin's arithmetic (src/peft/kernel.ts), with exact.wgsl prepended by src/gpu/lora.ts:
+// twin's arithmetic (src/peft/kernel.ts), with exact.wgsl prepended by src/gpu/programs/lora.ts:
 //   p_k = mul_rn(B[i][k], A[k][j]),  acc = ((p_0 + p_1) + …) + p_{r-1},  out = W[i][j] + mul_rn(s, acc)
 // mul_rn is integer arithmetic, so no compiler fuses a product into the add that follows it; the
 // adds are WGSL's correctly rounded f32 adds, in k order. A compiler may ignore the sign of a zero,

@@ -26,22 +26,18 @@ export function refuseNextGpuAllocation(): void {
   faults.refuseAllocation = true;
 }
 
-/** The engine, with a buffer of its first call refused by the device. */
-function refusingAllocation(engine: GpuEngine): MergeEngine {
-  let refused = false;
-  return new Proxy(engine, {
-    get(target, prop) {
-      const value = (target as unknown as Record<PropertyKey, unknown>)[prop];
-      if (typeof value !== 'function' || prop === 'dispose') return value;
-      return (...args: unknown[]) => {
-        if (!refused) {
-          refused = true;
-          target.refuseNextAllocation();
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
+/**
+ * GpuEngine's refuseAllocation hook for this merge: its first buffer request (made by its first
+ * call) is one the device refuses, when the switch was set.
+ */
+function refusingFirstAllocation(): () => boolean {
+  let refuse = faults.refuseAllocation;
+  faults.refuseAllocation = false;
+  return () => {
+    const now = refuse;
+    refuse = false;
+    return now;
+  };
 }
 
 /** Makes the next GPU merge lose its device once it has started, as a GPU reset would. */
@@ -139,12 +135,7 @@ function cpuEngine(): MergeEngine {
 export async function createEngine(kind: EngineKind): Promise<MergeEngine> {
   if (kind === 'cpu') return cpuEngine();
   const gpu = await acquireGpu();
-  const gpuEngine = new GpuEngine(gpu, true);
-  let engine: MergeEngine = gpuEngine;
-  if (faults.refuseAllocation) {
-    faults.refuseAllocation = false;
-    engine = refusingAllocation(gpuEngine);
-  }
+  let engine: MergeEngine = new GpuEngine(gpu, true, { refuseAllocation: refusingFirstAllocation() });
   if (faults.loseDevice) {
     faults.loseDevice = false;
     engine = losingDevice(engine, gpu.device);

@@ -8,7 +8,7 @@ import naiveWgsl from './naive.wgsl?raw';
 import { narrowFromF32 } from '../../src/formats/dtype';
 import type { Gpu } from '../../src/gpu/device';
 import { GpuEngine } from '../../src/gpu/engine';
-import { dispatchShape } from '../../src/gpu/reduce';
+import { dispatchShape } from '../../src/gpu/runtime/dispatch';
 import { CpuEngine } from '../../src/merge/cpu/engine';
 import type { ChunkInput, MergeEngine } from '../../src/merge/engine';
 

@@ -1,4 +1,4 @@
-// Shared by the merge kernels (prepended to each by src/gpu/engine.ts; WGSL has no imports).
+// Shared by the merge kernels (prepended to each by src/gpu/programs/chunk.ts; WGSL has no imports).
 // Terms: a chunk's elements are stored in their checkpoint dtype inside u32 words, little-endian;
 // `dtype` codes: 0 = f32 (one element a word), 1 = f16, 2 = bf16 (two elements a word, element i
 // in the low half when i is even). Decoding is exact: f16 and bf16 widen to f32 without rounding.

@@ -31,7 +31,7 @@
 
 override WORKGROUP_SIZE: u32 = 64;
 // MAX_TASKS, the size of the per-task private arrays, is a `const` the host prepends (private
-// arrays need a constant size, which an override cannot give): src/gpu/engine.ts MAX_GPU_TASKS.
+// arrays need a constant size, which an override cannot give): src/gpu/programs/chunk.ts MAX_GPU_TASKS.
 override BASE_DTYPE: u32 = 0;
 override TASK_DTYPE: u32 = 0;
 

@@ -1,4 +1,4 @@
-// Shared by the merge kernels (prepended by src/gpu/engine.ts after dtype.wgsl): what makes their
+// Shared by the merge kernels (prepended by src/gpu/programs/chunk.ts after dtype.wgsl): what makes their
 // results equal the CPU twins' bit for bit on any WebGPU device, not only on SwiftShader.
 //
 // WGSL promises correctly rounded f32 add, subtract and multiply, but not the rest:
@@ -35,7 +35,7 @@ fn in_range_at(word: u32, i: u32, dtype: u32) -> bool {
 
 // Element i is neither NaN nor ±∞. Averaging does not read the base, but asks this of it: a chunk
 // with a non-finite base is then flagged and recomputed by the CPU twin, which counts it for the
-// report (src/gpu/engine.ts), as every input out of range is.
+// report (src/gpu/programs/), as every input out of range is.
 fn finite_at(word: u32, i: u32, dtype: u32) -> bool {
   if (dtype == 1u) {
     return ((word >> ((i & 1u) * 16u)) & 0x7c00u) != 0x7c00u;

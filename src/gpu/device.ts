@@ -14,8 +14,6 @@ export interface GpuInfo {
     readonly maxBufferSize: number;
     readonly maxStorageBuffersPerShaderStage: number;
     readonly maxComputeWorkgroupsPerDimension: number;
-    readonly maxComputeInvocationsPerWorkgroup: number;
-    readonly maxComputeWorkgroupStorageSize: number;
   };
 }
 
@@ -28,7 +26,7 @@ export class NoWebGpuError extends Error {
   override readonly name = 'NoWebGpuError';
 }
 
-export function assertAdapter(adapter: GPUAdapter | null): asserts adapter is GPUAdapter {
+function assertAdapter(adapter: GPUAdapter | null): asserts adapter is GPUAdapter {
   if (!adapter) {
     throw new NoWebGpuError(
       'WebGPU is available but no adapter was found. In Chromium, enable it with --enable-unsafe-webgpu ' +
@@ -78,8 +76,6 @@ export async function acquireGpu(
         maxBufferSize: l.maxBufferSize,
         maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
         maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
       },
     },
   };

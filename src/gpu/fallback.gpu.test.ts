@@ -12,6 +12,7 @@ import { buildModelSet } from '../merge/model-set';
 import { memoryCheckpoint } from '../merge/testing/memory-checkpoint';
 import { acquireGpu } from './device';
 import { GpuAllocationError, GpuEngine } from './engine';
+import { allocationFaults } from './testing/faults';
 
 function set() {
   const values = (n: number, seed: number, scale: number) => {
@@ -87,10 +88,13 @@ describe('device lost mid-merge', () => {
   }
 });
 
+type Faults = ReturnType<typeof allocationFaults>;
+
 /** A merge whose GPU engine is disturbed by `fault` after three chunks, against a CPU merge. */
-async function disturbed(method: 'emr' | 'ties' | 'avg' | 'ta', fault: (gpu: GpuEngine) => void) {
+async function disturbed(method: 'emr' | 'ties' | 'avg' | 'ta', fault: (faults: Faults) => void) {
   const s = set();
-  const gpuEngine = new GpuEngine(await acquireGpu(), true);
+  const faults = allocationFaults();
+  const gpuEngine = new GpuEngine(await acquireGpu(), true, faults);
   const notices: string[] = [];
   const engine = new FallbackEngine(
     gpuEngine,
@@ -102,7 +106,7 @@ async function disturbed(method: 'emr' | 'ties' | 'avg' | 'ta', fault: (gpu: Gpu
   const got = await runMerge(s, methodSpec(method), engine, {
     ...opts,
     onProgress: () => {
-      if (++chunks === 3) fault(gpuEngine);
+      if (++chunks === 3) fault(faults);
     },
   });
   const want = await runMerge(s, methodSpec(method), new CpuEngine(), opts);
@@ -129,7 +133,7 @@ async function disturbed(method: 'emr' | 'ties' | 'avg' | 'ta', fault: (gpu: Gpu
 describe('an allocation the GPU refuses mid-merge', () => {
   for (const method of ['emr', 'ties', 'avg', 'ta'] as const) {
     it(`${method}: a buffer past maxBufferSize fails the call at once; the CPU finishes, same result`, async () => {
-      const { engine, notices } = await disturbed(method, (gpu) => gpu.refuseNextAllocation());
+      const { engine, notices } = await disturbed(method, (faults) => faults.refuseNext());
       expect(notices).toHaveLength(1);
       expect(notices[0]).toMatch(/^the GPU could not allocate buffer .* bytes\): request refused/);
       expect(engine.kind).toBe('cpu');
