@@ -11,7 +11,7 @@
 // It rebuilds only when dist-cli/ is stale (see ./cli-build-state.mjs; --force: always), and
 // swaps the new folder in whole, so a merge-studio already running keeps its own chunks.
 import { build } from 'esbuild';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { root as rootUrl, staleBuild } from './cli-build-state.mjs';
@@ -40,6 +40,7 @@ const rawText = {
 };
 
 const out = await mkdtemp(resolve(root, '.dist-cli-'));
+const started = new Date(); // main.mjs is dated from here: a source saved during the build is newer
 const result = await build({
   absWorkingDir: root,
   entryPoints: {
@@ -73,10 +74,15 @@ await writeFile(
       .filter((p) => !p.startsWith('node_modules')),
   ),
 );
+await utimes(resolve(out, 'main.mjs'), started, started);
 const old = `${out}-old`;
 await rename(dist, old).catch(() => {});
-await rename(out, dist);
-await rm(old, { recursive: true, force: true });
+try {
+  await rename(out, dist);
+} finally {
+  await rm(out, { recursive: true, force: true }); // left only when another build swapped first
+  await rm(old, { recursive: true, force: true });
+}
 const bytes = Object.values(result.metafile.outputs).reduce((a, o) => a + o.bytes, 0);
 process.stderr.write(
   `dist-cli/: ${Object.keys(result.metafile.outputs).length} files, ${(bytes / 2 ** 20).toFixed(1)} MiB\n`,

@@ -4,13 +4,15 @@
 // repository: --help, <command> --help, --version, and a real merge whose files must equal, byte
 // for byte, those of the same merge run by the sources (runCli, in this process). TIES on the CPU
 // engine, with a tensor large enough to be split over the worker threads, so the built worker
-// entry is exercised too; EMR for the bundle. Linux/macOS paths (prefix/bin/merge-studio).
+// entry is exercised too; EMR for the bundle. And `eval`, whose onnxruntime-web (kept out of the
+// bundle) comes from the installed package's node_modules. Linux/macOS paths (prefix/bin/…).
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccuracyTable } from '../inference/table';
 import { MIN_PARALLEL_ELEMENTS } from '../merge/cpu/parallel';
 import { writeSyntheticSet, type SyntheticSet } from '../merge/testing/synthetic';
 import { runCli } from './testing';
@@ -70,6 +72,32 @@ describe('the installed merge-studio', () => {
     expect(files.filter((f) => !f.startsWith('node_modules') && f.endsWith('.ts'))).toEqual([]);
     expect(files).not.toContain(join('node_modules', 'tsx'));
   });
+
+  it('runs eval on onnxruntime-web from its own node_modules, with the zoo’s reference accuracies', async () => {
+    // Two digits-8 tasks, EMR only: the individual row must be the accuracies the zoo's script
+    // computed with plain torch (manifest.reference), to 0.5 % as in ./zoo.test.ts.
+    const zoo = join(REPO, 'public/zoo/digits-8');
+    const manifest = JSON.parse(await readFile(join(zoo, 'manifest.json'), 'utf8')) as {
+      reference: { individual: { accuracy: Record<string, number> } };
+    };
+    const tasks = ['ge5', 'inverted'];
+    const { stdout } = await installed(
+      'eval',
+      ...['--base', join(zoo, 'base.onnx')],
+      ...tasks.flatMap((t) => ['--task', `${t}=${join(zoo, `${t}.onnx`)}`]),
+      ...tasks.flatMap((t) => ['--eval', `${t}=${join(zoo, 'eval', `${t}.safetensors`)}`]),
+      ...['--methods', 'emr', '--no-route', '--json'],
+    );
+    const table = JSON.parse(stdout) as AccuracyTable;
+    expect(table.tasks).toEqual(tasks);
+    const individual = table.rows.find((r) => r.method === 'Individual')?.accuracy;
+    tasks.forEach((t, i) =>
+      expect(
+        Math.abs((individual?.[i] ?? NaN) - (manifest.reference.individual.accuracy[t] ?? NaN)),
+      ).toBeLessThanOrEqual(0.005),
+    );
+    expect(table.rows.some((r) => r.method.startsWith('EMR-Merging'))).toBe(true);
+  }, 120_000);
 
   for (const method of ['ties', 'emr']) {
     it(`merges (${method}) to the same bytes as the sources`, async () => {
