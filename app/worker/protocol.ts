@@ -99,6 +99,11 @@ export interface TensorStats {
   readonly conflictRate: number;
   /** Mask density per task (task order). */
   readonly density: readonly number[];
+  /**
+   * Per task, true where the task leaves the tensor as the base's (a LoRA adapter that does not
+   * adapt it: τ = 0, so its mask is empty by construction, not by disagreement). Absent when none.
+   */
+  readonly untouched?: readonly boolean[];
 }
 
 export type { NonFiniteReport };
