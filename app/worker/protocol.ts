@@ -89,6 +89,8 @@ export interface TaskStats {
   readonly density: number;
   /** Files its safetensors export takes: 1, or the shards of a model past the shard size. */
   readonly files: number;
+  /** Its weights' bytes (what its export holds, less the file's header or graph). */
+  readonly bytes: number;
 }
 
 export interface TensorStats {

@@ -482,6 +482,7 @@ export class StudioService {
         lambdaDefaulted: e?.lambdaDefaulted ?? false,
         density,
         files: formats[t] === 'onnx' ? 1 : shardCount(result, t, this.shardBytes),
+        bytes: [...task.checkpoint.tensors.values()].reduce((a, e) => a + e.byteLength, 0),
       };
     });
     return {
