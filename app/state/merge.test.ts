@@ -2,7 +2,7 @@
 // (CPU without an adapter or on a software one, GPU on a real one, each with its reason), the form
 // gives a valid method spec or says why not, and progress turns into throughput and time left.
 import { describe, expect, it } from 'vitest';
-import { defaultEngine, initialMerge, rates, specOf } from './merge';
+import { defaultEngine, initialMerge, paramErrors, rates, specOf } from './merge';
 
 describe('merge slice', () => {
   it('defaults to the CPU on a software adapter or none, to the GPU on a real one', () => {
@@ -35,6 +35,23 @@ describe('merge slice', () => {
     expect(specOf({ ...initialMerge, method: 'ta', taLambda: Number.NaN })).toMatchObject({
       error: expect.stringContaining('lambda'),
     });
+  });
+
+  it('checks the form’s parameters as typed, in the units the form shows', () => {
+    expect(paramErrors(initialMerge)).toEqual({});
+    expect(paramErrors({ ...initialMerge, method: 'ties' })).toEqual({});
+    expect(paramErrors({ ...initialMerge, method: 'ties', tiesK: 1.5 })).toEqual({
+      tiesK: 'k must be above 0 % and at most 100 %.',
+    });
+    expect(paramErrors({ ...initialMerge, method: 'ties', tiesK: 0, tiesLambda: Number.NaN })).toEqual({
+      tiesK: 'k must be above 0 % and at most 100 %.',
+      tiesLambda: 'Enter a number for λ.',
+    });
+    expect(paramErrors({ ...initialMerge, method: 'ta', taLambda: -1 })).toEqual({
+      taLambda: 'λ must be above 0.',
+    });
+    // a field of another method is not the chosen method's problem
+    expect(paramErrors({ ...initialMerge, method: 'emr', tiesK: 5 })).toEqual({});
   });
 
   it('computes throughput and time left', () => {

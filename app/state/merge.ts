@@ -52,6 +52,39 @@ export function specOf(s: MergeState): { spec: MethodSpec } | { error: string } 
   }
 }
 
+/** The method form's number fields. */
+export type ParamField = 'taLambda' | 'tiesK' | 'tiesLambda';
+
+/**
+ * What is wrong with each parameter the chosen method takes, in the unit the form shows it in
+ * (TIES's k as a percentage of |τ| kept), so the form can say so as the user types.
+ */
+export function paramErrors(s: MergeState): Partial<Record<ParamField, string>> {
+  const out: Partial<Record<ParamField, string>> = {};
+  const lambda = (x: number) =>
+    Number.isNaN(x)
+      ? 'Enter a number for λ.'
+      : !(x > 0 && Number.isFinite(x))
+        ? 'λ must be above 0.'
+        : undefined;
+  const put = (field: ParamField, error: string | undefined) => {
+    if (error) out[field] = error;
+  };
+  if (s.method === 'ta') put('taLambda', lambda(s.taLambda));
+  if (s.method === 'ties') {
+    put(
+      'tiesK',
+      Number.isNaN(s.tiesK)
+        ? 'Enter the share of |τ| to keep, in %.'
+        : !(s.tiesK > 0 && s.tiesK <= 1)
+          ? 'k must be above 0 % and at most 100 %.'
+          : undefined,
+    );
+    put('tiesLambda', lambda(s.tiesLambda));
+  }
+  return out;
+}
+
 export interface EngineDefault {
   readonly engine: EngineKind;
   readonly reason: string;

@@ -28,6 +28,22 @@ describe('view2d and blockSize', () => {
       [2, 3, 4, 5],
       [2, 60],
     ],
+    [
+      [1, 17, 64],
+      [17, 64],
+    ],
+    [
+      [64, 1, 3, 1],
+      [64, 3],
+    ],
+    [
+      [1, 1],
+      [1, 1],
+    ],
+    [
+      [1, 7],
+      [1, 7],
+    ],
   ])('%j is viewed as %j', (shape, view) => expect(view2d(shape)).toEqual(view));
 
   it('keeps one cell per element when the tensor fits, else the smallest square block', () => {

@@ -2,12 +2,17 @@
 // when the tensor fits the cell budget, else square blocks of elements averaged together.
 import type { MaskImage, ViewMode } from './protocol';
 
-/** How a tensor is laid out in 2-D: matrices as they are, ≥3-D as [dim0, rest], 1-D as a strip. */
+/**
+ * How a tensor is laid out in 2-D, its unit dimensions dropped first (a ViT's pos_embed [1, 17, 64]
+ * is the 17 × 64 matrix it holds, not a 1 × 1088 strip): matrices as they are, ≥3-D as [dim0, rest],
+ * 1-D as a strip.
+ */
 export function view2d(shape: readonly number[]): [number, number] {
-  if (shape.length === 0) return [1, 1];
-  if (shape.length === 1) return [1, shape[0] as number];
-  const rows = shape[0] as number;
-  return [rows, shape.slice(1).reduce((a, d) => a * d, 1)];
+  const dims = shape.filter((d) => d !== 1);
+  if (dims.length === 0) return [1, 1];
+  if (dims.length === 1) return [1, dims[0] as number];
+  const rows = dims[0] as number;
+  return [rows, dims.slice(1).reduce((a, d) => a * d, 1)];
 }
 
 /** Smallest square block (b × b elements, capped by each axis) so the grid has ≤ maxCells cells. */

@@ -127,6 +127,12 @@ describe('PEFT adapters in the studio', () => {
       .reduce((a, g) => a + g.primary.file.size + (g.companions[0]?.file.size ?? 0), 0);
     expect(merged.summary.storage.adapterBytes).toBe(adapterFiles);
     expect(merged.summary.storage.taskModelsBytes).toBe(2 * (128 + 8) * 4); // two full models
+    // The adapters adapt q alone: norm.weight is the base's own tensor in both tasks (untouched,
+    // τ = 0), which the heatmap shows apart from a mask that is empty by disagreement.
+    expect(merged.summary.tensors.map((t) => [t.name, t.untouched])).toEqual([
+      ['blocks.0.attn.q.weight', undefined],
+      ['blocks.0.norm.weight', [true, true]],
+    ]);
   });
 
   it('refuses a broken adapter_config.json when the folder opens', async () => {

@@ -89,6 +89,8 @@ export interface TaskStats {
   readonly density: number;
   /** Files its safetensors export takes: 1, or the shards of a model past the shard size. */
   readonly files: number;
+  /** Its weights' bytes (what its export holds, less the file's header or graph). */
+  readonly bytes: number;
 }
 
 export interface TensorStats {
@@ -99,6 +101,11 @@ export interface TensorStats {
   readonly conflictRate: number;
   /** Mask density per task (task order). */
   readonly density: readonly number[];
+  /**
+   * Per task, true where the task leaves the tensor as the base's (a LoRA adapter that does not
+   * adapt it: τ = 0, so its mask is empty by construction, not by disagreement). Absent when none.
+   */
+  readonly untouched?: readonly boolean[];
 }
 
 export type { NonFiniteReport };

@@ -453,12 +453,15 @@ export class StudioService {
     for (const s of set.shared) {
       const st = stats.get(s.name);
       const ones = await onesOf(s);
+      // A LoRA task's tensor its adapter leaves alone is the base's own entry (src/peft/lora.ts).
+      const untouched = s.tasks.map((e) => e === s.base);
       tensors.push({
         name: s.name,
         shape: s.shape,
         numel: s.numel,
         conflictRate: st ? st.conflicts / Math.max(1, s.numel) : Number.NaN,
         density: ones.map((n) => n / Math.max(1, s.numel)),
+        ...(untouched.some(Boolean) ? { untouched } : {}),
       });
     }
     const shared = set.report.sharedParameters;
@@ -479,6 +482,7 @@ export class StudioService {
         lambdaDefaulted: e?.lambdaDefaulted ?? false,
         density,
         files: formats[t] === 'onnx' ? 1 : shardCount(result, t, this.shardBytes),
+        bytes: [...task.checkpoint.tensors.values()].reduce((a, e) => a + e.byteLength, 0),
       };
     });
     return {

@@ -1,7 +1,9 @@
-// A zip written entry by entry into a ByteSink with fflate, stored (not deflated: weights hardly
-// compress, and storing keeps the export as fast as the writers). Each entry is itself a ByteSink,
-// so the safetensors / ONNX / bundle writers stream straight into the archive.
-import { Zip, ZipPassThrough } from 'fflate';
+// A zip written entry by entry into a ByteSink with fflate, each entry deflated: the bytes of every
+// file are the writers' own (unzipped, each equals its single export), only the container
+// compresses. Level 1: float weights shrink by a few per cent at any level, masks and zero-filled
+// tensors a lot at every level, and the lowest one costs the least time. Each entry is itself a
+// ByteSink, so the safetensors / ONNX / bundle writers stream straight into the archive.
+import { Zip, ZipDeflate } from 'fflate';
 import type { ByteSink } from '../../src/formats/sink';
 
 export interface ZipWriter {
@@ -30,7 +32,7 @@ export function zipWriter(out: ByteSink): ZipWriter {
     if (failure) throw failure;
   };
   const file = (filename: string): ByteSink => {
-    const entry = new ZipPassThrough(filename);
+    const entry = new ZipDeflate(filename, { level: 1 });
     zip.add(entry);
     return {
       name: filename,

@@ -70,6 +70,9 @@ async function create(model: Uint8Array, options: SessionOptions): Promise<Model
       const session = await ort.InferenceSession.create(model, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
+        // env.logLevel sets the JS side; the native session logs at its own level (warnings such as
+        // "some nodes were not assigned to the preferred execution providers" would reach the console).
+        logSeverityLevel: 3,
         ...(options.externalData
           ? { externalData: options.externalData.map((e) => ({ path: e.path, data: e.data })) }
           : {}),

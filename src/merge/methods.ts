@@ -70,6 +70,7 @@ export function describeMethod(spec: MethodSpec): string {
     case 'ta':
       return `${METHOD_TITLES.ta} (λ = ${spec.lambda})`;
     case 'ties':
-      return `${METHOD_TITLES.ties} (k = ${spec.k * 100} %, λ = ${spec.lambda})`;
+      // toPrecision: k = 0.07 reads 7 %, not 7.000000000000001 %
+      return `${METHOD_TITLES.ties} (k = ${+(spec.k * 100).toPrecision(12)} %, λ = ${spec.lambda})`;
   }
 }

@@ -1,15 +1,13 @@
 // Step 5: the paper's table on the user's labeled data — rows are methods, columns tasks, with the
 // average and the normalized accuracy (merged ⁄ individual); a bar chart; CSV and Markdown out.
-import { useMemo } from 'react';
 import { useStore } from 'zustand';
-import type { ChartConfiguration } from 'chart.js';
 import { mean, normalized, ROUTER_ROW, tableToCsv, tableToMarkdown } from '../../../src/inference/table';
 import type { EvalReport } from '../../../src/inference/eval-table';
 import { inferStore } from '../../state/infer';
 import { cancelEvaluation, startEvaluation, toggleColumn } from '../../state/infer-actions';
 import { mergeStore } from '../../state/merge';
-import { taskColour, useChart } from '../inspect/useChart';
 import type { Column } from '../../worker/protocol';
+import { AccuracyChart } from './AccuracyChart';
 
 const pct = (x: number) => (x * 100).toFixed(1);
 
@@ -108,36 +106,6 @@ function RoutingPicks({ report }: { report: EvalReport }) {
         input alone; see docs/inference.md.
       </p>
     </details>
-  );
-}
-
-function Chart({ report }: { report: EvalReport }) {
-  const config = useMemo<ChartConfiguration>(
-    () => ({
-      type: 'bar',
-      data: {
-        labels: report.rows.map((r) => r.method),
-        datasets: report.tasks.map((t, i) => ({
-          label: t,
-          data: report.rows.map((r) => (r.accuracy[i] ?? 0) * 100),
-          backgroundColor: taskColour(i, report.tasks.length),
-        })),
-      },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        scales: { y: { min: 0, max: 100, title: { display: true, text: 'accuracy %' } } },
-        plugins: { legend: { position: 'bottom' } },
-      },
-    }),
-    [report],
-  );
-  const ref = useChart(config);
-  return (
-    <div className="chart-box" style={{ height: 280 }}>
-      <canvas ref={ref} aria-label="Accuracy per method and task" role="img" data-testid="eval-chart" />
-    </div>
   );
 }
 
@@ -249,7 +217,7 @@ export function EvalPanel() {
               </p>
               <Table report={report} />
               <RoutingPicks report={report} />
-              <Chart report={report} />
+              <AccuracyChart report={report} />
               <div className="toolbar">
                 <button
                   type="button"

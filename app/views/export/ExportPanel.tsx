@@ -1,17 +1,36 @@
 // Step 6: take the result home — the bundle, any task's model in its own format, or all in a zip.
+// Each row says what it is, the file it makes and about how large it is.
 import { useStore } from 'zustand';
-import { exportResult } from '../../state/actions';
+import { exportName, exportResult } from '../../state/actions';
 import { exportsStore } from '../../state/exports';
 import { mergeStore } from '../../state/merge';
+import { formatBytes } from '../../lib/format';
 import type { ExportWhat } from '../../worker/protocol';
 
-function ExportButton({ what, label, keyName }: { what: ExportWhat; label: string; keyName: string }) {
+function ExportButton({
+  what,
+  label,
+  keyName,
+  bytes,
+  note,
+}: {
+  what: ExportWhat;
+  label: string;
+  keyName: string;
+  /** The weights it holds (headers and graphs come on top; a zip may compress them). */
+  bytes: number;
+  note?: string;
+}) {
   const busy = useStore(exportsStore, (s) => s.busy);
   const outcome = useStore(exportsStore, (s) => s.outcomes[keyName]);
   return (
-    <li className="export-row">
+    <li className="export-row" data-testid="export-item" data-export={keyName}>
       <button type="button" onClick={() => void exportResult(what)} disabled={busy !== undefined}>
-        {label}
+        <span className="export-label">{label}</span>
+        <span className="export-file">{exportName(what)}</span>
+        <span className="export-size" data-testid="export-size">
+          {note ?? '≈'} {formatBytes(bytes)}
+        </span>
       </button>
       <span
         className={outcome && !outcome.ok ? 'error' : 'muted'}
@@ -27,6 +46,9 @@ function ExportButton({ what, label, keyName }: { what: ExportWhat; label: strin
 export function ExportPanel() {
   const result = useStore(mergeStore, (s) => s.result);
   const saving = typeof (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker === 'function';
+  const emr = result?.spec.method === 'emr';
+  const bundleBytes = emr ? (result?.storage.bundleBytes ?? 0) : 0;
+  const allBytes = (result?.tasks ?? []).reduce((a, t) => a + t.bytes, bundleBytes);
   return (
     <section className="panel" aria-labelledby="export-title" id="export">
       <h2 id="export-title">
@@ -42,18 +64,30 @@ export function ExportPanel() {
               : 'Files download as they are made.'}
           </p>
           <ul className="exports">
-            {result.spec.method === 'emr' && (
-              <ExportButton what={{ kind: 'bundle' }} label="EMR bundle" keyName="bundle" />
+            {emr && (
+              <ExportButton
+                what={{ kind: 'bundle' }}
+                label="EMR bundle"
+                keyName="bundle"
+                bytes={result.storage.bundleBytes}
+              />
             )}
             {result.tasks.map((t, i) => (
               <ExportButton
                 key={t.name}
                 what={{ kind: 'task', task: i }}
-                label={`${t.name} (.${t.format}${t.files > 1 ? `, ${t.files} shards` : ''})`}
+                label={`${t.name} (${t.format}${t.files > 1 ? `, ${t.files} shards` : ''})`}
                 keyName={`task:${i}`}
+                bytes={t.bytes}
               />
             ))}
-            <ExportButton what={{ kind: 'zip' }} label="Everything as one .zip" keyName="zip" />
+            <ExportButton
+              what={{ kind: 'zip' }}
+              label="Everything as one .zip"
+              keyName="zip"
+              bytes={allBytes}
+              note="≤"
+            />
           </ul>
         </>
       )}

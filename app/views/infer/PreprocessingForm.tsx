@@ -18,6 +18,7 @@ export function PreprocessingForm({
   const set = (patch: Partial<Preprocessing>) => onChange({ ...value, ...patch });
   return (
     <fieldset className="preprocessing" aria-label="Preprocessing">
+      <legend>Preprocessing</legend>
       <label>
         Width
         <input
@@ -53,7 +54,7 @@ export function PreprocessingForm({
           <option>NHWC</option>
         </select>
       </label>
-      <label>
+      <label className="wide">
         Scale
         <input
           type="number"
@@ -65,13 +66,21 @@ export function PreprocessingForm({
       </label>
       <label>
         Mean
-        <input defaultValue={list(value.mean)} onBlur={(e) => set({ mean: parseList(e.target.value) })} />
+        <input
+          type="text"
+          defaultValue={list(value.mean)}
+          onBlur={(e) => set({ mean: parseList(e.target.value) })}
+        />
       </label>
       <label>
         Std
-        <input defaultValue={list(value.std)} onBlur={(e) => set({ std: parseList(e.target.value) })} />
+        <input
+          type="text"
+          defaultValue={list(value.std)}
+          onBlur={(e) => set({ std: parseList(e.target.value) })}
+        />
       </label>
-      <label>
+      <label className="wide">
         Polarity
         <select
           value={value.polarity}

@@ -1,22 +1,13 @@
 // Charts where a picture says more than a table: mask density by layer depth for every task, and
 // the distributions of |τ_uni| and of each task's |τ_t| on log-spaced bins.
 import { useEffect, useMemo, useState } from 'react';
-import { useStore } from 'zustand';
 import type { ChartConfiguration } from 'chart.js';
 import { depthOf } from '../../state/inspect';
-import { themeStore } from '../../state/theme';
 import { studioWorker } from '../../worker/client';
 import type { Histogram, MergeSummary } from '../../worker/protocol';
-import { taskColour, useChart } from './useChart';
+import { taskColour, useAxisColours, useChart } from './useChart';
 
 const SAMPLE_TEXT = '65 536';
-
-function useAxisColours() {
-  const dark = useStore(themeStore, (s) => s.theme === 'dark');
-  return dark
-    ? { text: '#c9d1e0', grid: 'rgba(255,255,255,0.08)' }
-    : { text: '#3b4458', grid: 'rgba(0,0,0,0.08)' };
-}
 
 /** Per depth, each task's density weighted by tensor size. */
 export function densityByDepth(result: MergeSummary): { depths: number[]; perTask: number[][] } {

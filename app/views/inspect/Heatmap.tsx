@@ -26,7 +26,16 @@ function aggregate(block: string, tensors: readonly TensorStats[], numTasks: num
     numel,
     conflictRate: weighted((t) => t.conflictRate),
     density: Array.from({ length: numTasks }, (_, k) => weighted((t) => t.density[k] ?? 0)),
+    // a block is untouched by a task when every tensor in it is
+    ...(tensors.some((t) => t.untouched)
+      ? { untouched: Array.from({ length: numTasks }, (_, k) => tensors.every((t) => t.untouched?.[k])) }
+      : {}),
   };
+}
+
+/** Densities of the cells a task touches: an untouched tensor's 0 would stretch the colour scale. */
+function touchedDensities(tensors: readonly TensorStats[]): number[] {
+  return tensors.flatMap((t) => t.density.filter((_, k) => !t.untouched?.[k]));
 }
 
 /** Large models start with their blocks folded; a block the user toggled keeps its state. */
@@ -76,35 +85,42 @@ function useRows(result: MergeSummary): Row[] {
   }, [result, sort, collapsed]);
 }
 
-function Legend({ scale }: { scale: Scale }) {
+function Legend({ scale, untouched }: { scale: Scale; untouched: boolean }) {
   const stops = Array.from({ length: 11 }, (_, i) => `${css(viridis(i / 10))} ${i * 10}%`).join(', ');
   return (
-    <div className="legend" aria-label={`Colour scale, ${scale.kind}`}>
-      <div className="legend-bar" style={{ background: `linear-gradient(to right, ${stops})` }} />
-      <div className="legend-ticks">
-        {ticks(scale).map((t) => (
-          <span key={t.value} style={{ left: `${t.at * 100}%` }}>
-            {scale.kind === 'log' ? `${+(t.value * 100).toPrecision(2)} %` : percent(t.value, 0)}
-          </span>
-        ))}
+    <>
+      <div className="legend" aria-label={`Colour scale, ${scale.kind}`}>
+        <div className="legend-bar" style={{ background: `linear-gradient(to right, ${stops})` }} />
+        <div className="legend-ticks">
+          {ticks(scale).map((t) => (
+            <span key={t.value} style={{ left: `${t.at * 100}%` }}>
+              {scale.kind === 'log' ? `${+(t.value * 100).toPrecision(2)} %` : percent(t.value, 0)}
+            </span>
+          ))}
+        </div>
       </div>
-    </div>
+      {untouched && (
+        <span className="legend-untouched" data-testid="legend-untouched" title={UNTOUCHED_TITLE}>
+          <span className="hm-swatch untouched" aria-hidden="true" /> untouched (τ = 0)
+        </span>
+      )}
+    </>
   );
 }
+
+const CONFLICT_TITLE =
+  'Share of the elements where the tasks’ τ disagree in sign (some positive, some negative): one figure ' +
+  'per tensor for all tasks together; EMR’s election keeps the sign of the larger total there.';
+
+const UNTOUCHED_TITLE =
+  'The task leaves this tensor as the base’s (its adapter does not adapt it): τ = 0, so it has no mask.';
 
 export function Heatmap({ result }: { result: MergeSummary }) {
   const { sort, scale: scaleKind, collapsed } = useStore(inspectStore);
   const rows = useRows(result);
   const numTasks = result.tasks.length;
   const [active, setActive] = useState<{ row: number; task: number }>({ row: 0, task: 0 });
-  const scale = useMemo(
-    () =>
-      scaleFor(
-        scaleKind,
-        result.tensors.flatMap((t) => t.density),
-      ),
-    [result, scaleKind],
-  );
+  const scale = useMemo(() => scaleFor(scaleKind, touchedDensities(result.tensors)), [result, scaleKind]);
   const current = rows[Math.min(active.row, rows.length - 1)];
 
   const open = (row: Row, task: number) => {
@@ -140,6 +156,7 @@ export function Heatmap({ result }: { result: MergeSummary }) {
   const gridColumns = `minmax(160px, 260px) repeat(${numTasks}, minmax(18px, 1fr))`;
   const task = result.tasks[active.task];
   const d = current?.stats.density[active.task];
+  const anyUntouched = result.tensors.some((t) => t.untouched);
   return (
     <section className="card heatmap-card" aria-labelledby="heatmap-title">
       <div className="card-head">
@@ -170,12 +187,14 @@ export function Heatmap({ result }: { result: MergeSummary }) {
               </button>
             ))}
           </div>
-          <Legend scale={scale} />
+          <Legend scale={scale} untouched={anyUntouched} />
         </div>
       </div>
       <p className="muted">
         Share of each tensor’s elements whose mask bit is on: where the task agrees in sign with the unified
         task vector. Click a cell to open its mask; click a block to fold it.
+        {anyUntouched &&
+          ' Hatched cells: tensors a task’s adapter leaves untouched (τ = 0), not masks that are empty.'}
       </p>
       <div
         className="heatmap"
@@ -211,33 +230,47 @@ export function Heatmap({ result }: { result: MergeSummary }) {
               )}
               {row.label}
             </div>
-            {row.stats.density.map((v, k) => (
-              <div
-                key={k}
-                role="gridcell"
-                className={`hm-cell${active.row === r && active.task === k ? ' active' : ''}`}
-                style={{ background: css(viridis(position(v, scale))) }}
-                data-tensor={row.stats.name}
-                data-task={result.tasks[k]?.name}
-                data-density={v}
-                title={`${row.stats.name} × ${result.tasks[k]?.name}: ${percent(v, 2)}`}
-                onMouseEnter={() => setActive({ row: r, task: k })}
-                onClick={() => open(row, k)}
-              />
-            ))}
+            {row.stats.density.map((v, k) => {
+              const untouched = row.stats.untouched?.[k] === true;
+              return (
+                <div
+                  key={k}
+                  role="gridcell"
+                  className={`hm-cell${untouched ? ' untouched' : ''}${active.row === r && active.task === k ? ' active' : ''}`}
+                  style={untouched ? undefined : { background: css(viridis(position(v, scale))) }}
+                  data-tensor={row.stats.name}
+                  data-task={result.tasks[k]?.name}
+                  data-density={v}
+                  {...(untouched ? { 'data-untouched': '' } : {})}
+                  title={`${row.stats.name} × ${result.tasks[k]?.name}: ${untouched ? 'untouched (τ = 0, no mask)' : percent(v, 2)}`}
+                  onMouseEnter={() => setActive({ row: r, task: k })}
+                  onClick={() => open(row, k)}
+                />
+              );
+            })}
           </div>
         ))}
       </div>
       <p className="hm-details" data-testid="heatmap-details" aria-live="polite">
         {current && task && d !== undefined ? (
           <>
-            <code>{current.stats.name}</code> × <strong>{task.name}</strong>: density {percent(d, 2)}, sign
-            conflicts{' '}
-            {Number.isFinite(current.stats.conflictRate)
-              ? percent(current.stats.conflictRate, 2)
-              : 'not stored in a bundle'}
-            , {formatCount(current.stats.numel)} parameters
-            {current.isGroup ? ' in the block' : ` ${shapeText(current.stats.shape)}`}
+            <code>{current.stats.name}</code> × <strong>{task.name}</strong>:{' '}
+            {current.stats.untouched?.[active.task] ? (
+              <span data-testid="untouched-detail" title={UNTOUCHED_TITLE}>
+                untouched by {task.name} (τ = 0: the base’s own weights, no mask)
+              </span>
+            ) : (
+              <>mask density {percent(d, 2)}</>
+            )}
+            .{' '}
+            <span data-testid="conflict-detail" title={CONFLICT_TITLE}>
+              Across all {numTasks} tasks, sign conflicts on{' '}
+              {Number.isFinite(current.stats.conflictRate)
+                ? `${percent(current.stats.conflictRate, 2)} of the ${current.isGroup ? 'block' : 'tensor'}’s elements`
+                : '— (not stored in a bundle)'}
+            </span>
+            . {formatCount(current.stats.numel)} parameters
+            {current.isGroup ? ' in the block' : ` ${shapeText(current.stats.shape)}`}.
           </>
         ) : (
           ' '

@@ -1,6 +1,6 @@
 // The mask viewer: one tensor's mask for one task, beside the sign of τ_uni, the agreement count
 // across tasks, or another task's mask. Both panes zoom and pan together.
-import { useEffect, useState, type PointerEvent, type UIEvent } from 'react';
+import { useCallback, useEffect, useState, type PointerEvent, type UIEvent } from 'react';
 import { useStore } from 'zustand';
 import { inspectStore } from '../../state/inspect';
 import { studioWorker } from '../../worker/client';
@@ -10,8 +10,33 @@ import { MaskCanvas } from './MaskCanvas';
 
 /** Cells sent per pane: a tensor up to this many elements is drawn one pixel per element. */
 const MAX_CELLS = 1 << 20;
-const PANE_WIDTH = 440;
-const PANE_HEIGHT = 330;
+
+/** The inner size of a pane (its scroll box), followed as the page resizes. */
+function usePaneSize(): [{ width: number; height: number } | undefined, (el: HTMLElement | null) => void] {
+  const [size, setSize] = useState<{ width: number; height: number } | undefined>();
+  const ref = useCallback((el: HTMLElement | null) => {
+    if (!el) return;
+    const measure = () =>
+      setSize((s) =>
+        s && s.width === el.clientWidth && s.height === el.clientHeight
+          ? s
+          : { width: el.clientWidth, height: el.clientHeight },
+      );
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  return [size, ref];
+}
+
+/**
+ * Pixels per cell that show the whole grid in the pane: small tensors are scaled up to fill it
+ * (a [17 × 64] pos_embed is drawn as large as the pane allows), large ones down.
+ */
+export function fitZoom(rows: number, cols: number, pane: { width: number; height: number }): number {
+  return Math.max(Math.min(pane.width / cols, pane.height / rows), 0.02);
+}
 
 const COMPARE: Record<Exclude<ViewMode, 'mask'>, string> = {
   sign: 'Sign of τ_uni',
@@ -80,8 +105,9 @@ export function MaskViewer({ result }: { result: MergeSummary }) {
   const [zoomed, setZoomed] = useState<{ tensor: string | undefined; zoom: number } | undefined>();
   const stats = result.tensors.find((t) => t.name === tensor);
   const img = panes?.left;
-  // Fit: the whole tensor in the pane (at most 16 px per cell for tiny tensors).
-  const fit = img ? Math.min(16, Math.max(Math.min(PANE_WIDTH / img.cols, PANE_HEIGHT / img.rows), 0.02)) : 1;
+  const [pane, paneRef] = usePaneSize();
+  // Fit: the whole tensor in the pane, whatever its size.
+  const fit = img && pane ? fitZoom(img.rows, img.cols, pane) : 1;
   const z = zoomed && zoomed.tensor === tensor ? zoomed.zoom : fit;
   const setZoom = (zoom: number | undefined) => setZoomed(zoom === undefined ? undefined : { tensor, zoom });
   const set = (patch: Partial<ReturnType<typeof inspectStore.getState>>) => inspectStore.setState(patch);
@@ -147,7 +173,11 @@ export function MaskViewer({ result }: { result: MergeSummary }) {
           {img.blockRows * img.blockCols > 1
             ? `, each pixel the density of a ${img.blockRows} × ${img.blockCols} block`
             : ', one pixel per element'}
-          . Density for {result.tasks[task]?.name}: {percent(stats.density[task] ?? 0)}. Drag to pan.
+          .{' '}
+          {stats.untouched?.[task]
+            ? `${result.tasks[task]?.name} leaves this tensor untouched (τ = 0): its mask is empty by construction.`
+            : `Density for ${result.tasks[task]?.name}: ${percent(stats.density[task] ?? 0)}.`}{' '}
+          Drag to pan.
         </p>
       )}
       <div className="panes">
@@ -162,6 +192,7 @@ export function MaskViewer({ result }: { result: MergeSummary }) {
                     : COMPARE[compare as Exclude<ViewMode, 'mask'>]}
               </figcaption>
               <div
+                ref={i === 0 ? paneRef : undefined}
                 className="pane-scroll"
                 tabIndex={0}
                 aria-label="Mask image; scroll or drag to pan"

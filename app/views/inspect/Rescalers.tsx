@@ -18,39 +18,46 @@ export function Rescalers({ result }: { result: MergeSummary }) {
           {fromBundle ? ' A bundle stores λₜ but not its sums.' : ''}
         </p>
       )}
-      <table className="numbers" data-testid="rescalers">
-        <thead>
-          <tr>
-            <th scope="col">Task</th>
-            {emr && <th scope="col">λₜ</th>}
-            {emr && <th scope="col">Σ mean|τₜ|</th>}
-            {emr && <th scope="col">Σ mean|Mₜ⊙τ_uni|</th>}
-            {emr && <th scope="col">Mask density</th>}
-            <th scope="col">Format</th>
-          </tr>
-        </thead>
-        <tbody>
-          {result.tasks.map((t) => (
-            <tr key={t.name} data-task={t.name} data-lambda={t.lambda}>
-              <th scope="row">{t.name}</th>
-              {emr && (
-                <td>
-                  {t.lambda.toFixed(4)}
-                  {t.lambdaDefaulted && (
-                    <span className="badge" title="No mask bit was on: λ was set to 1">
-                      default
-                    </span>
-                  )}
-                </td>
-              )}
-              {emr && <td>{num(t.numerator)}</td>}
-              {emr && <td>{num(t.denominator)}</td>}
-              {emr && <td>{Number.isFinite(t.density) ? percent(t.density) : '—'}</td>}
-              <td>{t.format}</td>
+      <div className="table-scroll">
+        <table className="numbers" data-testid="rescalers">
+          <thead>
+            <tr>
+              <th scope="col">Task</th>
+              {emr && <th scope="col">λₜ</th>}
+              {emr && <th scope="col">Σ mean|τₜ|</th>}
+              {emr && <th scope="col">Σ mean|Mₜ⊙τ_uni|</th>}
+              {emr && <th scope="col">Mask density</th>}
+              <th scope="col">Format</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {result.tasks.map((t) => (
+              <tr
+                key={t.name}
+                data-task={t.name}
+                // a baseline has no λₜ (NaN): no attribute rather than data-lambda="NaN"
+                {...(Number.isFinite(t.lambda) ? { 'data-lambda': t.lambda } : {})}
+              >
+                <th scope="row">{t.name}</th>
+                {emr && (
+                  <td>
+                    {t.lambda.toFixed(4)}
+                    {t.lambdaDefaulted && (
+                      <span className="badge" title="No mask bit was on: λ was set to 1">
+                        default
+                      </span>
+                    )}
+                  </td>
+                )}
+                {emr && <td>{num(t.numerator)}</td>}
+                {emr && <td>{num(t.denominator)}</td>}
+                {emr && <td>{Number.isFinite(t.density) ? percent(t.density) : '—'}</td>}
+                <td>{t.format}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

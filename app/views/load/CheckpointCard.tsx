@@ -3,13 +3,13 @@ import { useStore } from 'zustand';
 import { openBundle, removeCheckpoint, setRole, setTaskName } from '../../state/actions';
 import { filesStore, type FileRole, type LoadedCheckpoint } from '../../state/files';
 import { mergeStore } from '../../state/merge';
-import { baseName } from '../../load/grouping';
+import { cardTitle } from '../../load/card-title';
 import { formatBytes, formatCount } from '../../lib/format';
 
 export function CheckpointCard({ c, nameProblem }: { c: LoadedCheckpoint; nameProblem: string | undefined }) {
   const refused = useStore(filesStore, (s) => s.alignment?.refused.find((r) => r.id === c.id));
   const running = useStore(mergeStore, (s) => s.running);
-  const name = baseName(c.label);
+  const name = cardTitle(c.label);
   const s = c.summary;
   return (
     <li

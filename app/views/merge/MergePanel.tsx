@@ -3,7 +3,7 @@ import { useStore } from 'zustand';
 import { describeMethod } from '../../../src/merge/methods';
 import { cancelMerge, startMerge } from '../../state/actions';
 import { filesStore, selectionOf, taskNameProblems } from '../../state/files';
-import { mergeStore } from '../../state/merge';
+import { mergeStore, paramErrors } from '../../state/merge';
 import { formatBytes, formatSeconds } from '../../lib/format';
 import { EngineSelect } from './EngineSelect';
 import { MergeProgress } from './MergeProgress';
@@ -25,7 +25,8 @@ export function MergePanel() {
   const running = useStore(mergeStore, (s) => s.running);
   const notice = useStore(mergeStore, (s) => s.notice);
   const result = useStore(mergeStore, (s) => s.result);
-  const blocker = useBlocker();
+  const paramsInvalid = useStore(mergeStore, (s) => Object.keys(paramErrors(s)).length > 0);
+  const blocker = useBlocker() ?? (paramsInvalid ? 'Fix the method’s parameters first.' : undefined);
   return (
     <section className="panel" aria-labelledby="merge-title" id="merge">
       <h2 id="merge-title">

@@ -1,34 +1,50 @@
-// The merge method and its parameters, with the papers' defaults.
+// The merge method and its parameters, with the papers' defaults. Each number is checked as it is
+// typed (app/state/merge.ts paramErrors): the problem shows under the field and Merge waits for it.
+import { useId } from 'react';
 import { useStore } from 'zustand';
 import { METHOD_NAMES, METHOD_TITLES, type MethodName, type RescaleMode } from '../../../src/merge/methods';
-import { mergeStore } from '../../state/merge';
+import { mergeStore, paramErrors } from '../../state/merge';
 
+/** A number shown as value × scale (TIES's k is a fraction in the spec and a percentage here). */
 function NumberField({
   label,
   value,
+  scale = 1,
   step,
   min,
   max,
+  error,
   onChange,
 }: {
   label: string;
   value: number;
+  scale?: number;
   step: number;
   min?: number;
   max?: number;
+  error: string | undefined;
   onChange: (v: number) => void;
 }) {
+  const errorId = useId();
   return (
     <label className="field">
       <span>{label}</span>
       <input
         type="number"
-        value={Number.isFinite(value) ? value : ''}
+        // toPrecision: 0.07 × 100 shows as 7, not 7.000000000000001
+        value={Number.isFinite(value) ? +(value * scale).toPrecision(12) : ''}
         step={step}
         {...(min !== undefined ? { min } : {})}
         {...(max !== undefined ? { max } : {})}
-        onChange={(e) => onChange(e.currentTarget.valueAsNumber)}
+        aria-invalid={error !== undefined}
+        {...(error !== undefined ? { 'aria-describedby': errorId } : {})}
+        onChange={(e) => onChange(e.currentTarget.valueAsNumber / scale)}
       />
+      {error !== undefined && (
+        <span className="field-error" id={errorId} role="alert">
+          {error}
+        </span>
+      )}
     </label>
   );
 }
@@ -36,6 +52,7 @@ function NumberField({
 export function MethodForm() {
   const s = useStore(mergeStore);
   const set = (patch: Partial<typeof s>) => mergeStore.setState(patch);
+  const errors = paramErrors(s);
   return (
     <div className="method-form">
       <label className="field">
@@ -58,19 +75,35 @@ export function MethodForm() {
         </label>
       )}
       {s.method === 'ta' && (
-        <NumberField label="λ" value={s.taLambda} step={0.05} onChange={(v) => set({ taLambda: v })} />
+        <NumberField
+          label="λ"
+          value={s.taLambda}
+          step={0.05}
+          min={0}
+          error={errors.taLambda}
+          onChange={(v) => set({ taLambda: v })}
+        />
       )}
       {s.method === 'ties' && (
         <>
           <NumberField
-            label="k (kept share)"
+            label="k, share of |τ| kept (%)"
             value={s.tiesK}
-            step={0.05}
-            min={0.01}
-            max={1}
+            scale={100}
+            step={5}
+            min={1}
+            max={100}
+            error={errors.tiesK}
             onChange={(v) => set({ tiesK: v })}
           />
-          <NumberField label="λ" value={s.tiesLambda} step={0.05} onChange={(v) => set({ tiesLambda: v })} />
+          <NumberField
+            label="λ"
+            value={s.tiesLambda}
+            step={0.05}
+            min={0}
+            error={errors.tiesLambda}
+            onChange={(v) => set({ tiesLambda: v })}
+          />
         </>
       )}
     </div>
