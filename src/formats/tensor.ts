@@ -31,12 +31,12 @@ export interface TensorEntry {
 }
 
 export interface Checkpoint {
-  readonly format: 'safetensors' | 'onnx';
+  readonly format: 'safetensors' | 'onnx' | 'pytorch';
   /** Every file this checkpoint was read from (shards, external data), in the order given. */
   readonly files: readonly string[];
   /** Tensors in file order. */
   readonly tensors: ReadonlyMap<TensorName, TensorEntry>;
-  /** safetensors `__metadata__`, ONNX `metadata_props`. */
+  /** safetensors `__metadata__`, ONNX `metadata_props`, PyTorch's `pytorch_layout` (zip or legacy). */
   readonly metadata: ReadonlyMap<string, string>;
 }
 
