@@ -3,6 +3,7 @@
 // key; a whole pickled nn.Module through its `_parameters`, `_buffers` and `_modules`, with dotted
 // names. Nested dicts are flattened with dots. Other values (epochs, hyperparameters) are skipped.
 import { FormatError } from '../errors';
+import { typeName } from './rebuild';
 import { PyDict, PyList, PyObject, PySet, PyTensor, PyTuple, type PyValue } from './values';
 
 /** Deeper than any real module tree; a deeper one is refused rather than risk the JS stack. */
@@ -109,6 +110,13 @@ export function collectTensors(root: PyValue, file: string, what: string): Named
   };
 
   visit(followModelKey(root), '', 0);
+  if (out.length === 0) {
+    const top =
+      root instanceof PyObject
+        ? `an object made by ${root.cls.qualified} (kept inert, never called)`
+        : `a ${typeName(root)} without tensors`;
+    throw fail(`the pickle holds no tensors: its top object is ${top}`, 'unsupported');
+  }
   return out;
 }
 
