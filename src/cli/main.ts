@@ -264,6 +264,10 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       ? `  λ = ${result.tasks[i]?.lambda.toFixed(4)}  mask density ${((result.tasks[i]?.density ?? 0) * 100).toFixed(1)} %`
       : '';
     lines.push(`  ${w.task.padEnd(16)} → ${w.file}${lam}`);
+    if (set.tasks[i]?.checkpoint.format === 'pytorch')
+      lines.push(
+        `  ${''.padEnd(16)}   (a PyTorch checkpoint: written as safetensors, Hugging Face's default)`,
+      );
   }
   const warning = nonFiniteWarning(
     result.nonFinite,
