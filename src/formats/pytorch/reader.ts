@@ -110,6 +110,8 @@ function checkpoint(
 ): Checkpoint {
   const file = source.name;
   const tensors = new Map<TensorName, TensorEntry>();
+  const tied = new Map<TensorName, TensorName>();
+  const views = new Map<string, TensorName>();
   for (const { name, tensor } of named) {
     const { storage, shape, stride, offset } = tensor;
     const fail = (problem: string, code: 'unsupported' | 'out-of-bounds' | 'bad-shape' = 'unsupported') =>
@@ -133,6 +135,10 @@ function checkpoint(
       );
     // Resolved now for missing or compressed storages (a clear refusal at open), the offset later.
     const where = storageStart(storage, name);
+    const view = JSON.stringify([storage.key, offset, shape, stride]);
+    const first = views.get(view);
+    if (first === undefined) views.set(view, tensorName(name));
+    else tied.set(tensorName(name), first);
     const size = dtypeBytes(dtype);
     const byteLength = numel * size;
     const what = `tensor ${JSON.stringify(name)}`;
@@ -146,7 +152,7 @@ function checkpoint(
     });
   }
   const metadata = new Map([['pytorch_layout', layout]]);
-  return { format: 'pytorch', files: [file], tensors, metadata };
+  return { format: 'pytorch', files: [file], tensors, metadata, ...(tied.size > 0 ? { tied } : {}) };
 }
 
 /** Row-major strides, ignoring dimensions of size 1 (torch gives those any stride). */
