@@ -135,7 +135,7 @@ function checkpoint(
       );
     // Resolved now for missing or compressed storages (a clear refusal at open), the offset later.
     const where = storageStart(storage, name);
-    const view = JSON.stringify([storage.key, offset, shape, stride]);
+    const view = `${JSON.stringify(storage.key)}/${offset}/${shape.join(',')}/${stride.join(',')}`;
     const first = views.get(view);
     if (first === undefined) views.set(view, tensorName(name));
     else tied.set(tensorName(name), first);
