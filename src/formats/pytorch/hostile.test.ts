@@ -110,9 +110,9 @@ describe('hostile fixtures get a FormatError', () => {
 
 describe('the unpickler alone', () => {
   const options = { file: 'x.pkl', what: 'data.pkl', persistentLoad: () => null };
-  const run = (bytes: number[]) => {
+  const run = (bytes: number[] | Uint8Array) => {
     try {
-      return unpickle(new Uint8Array(bytes), 0, options).value;
+      return unpickle(Uint8Array.from(bytes), 0, options).value;
     } catch (e) {
       if (e instanceof FormatError) return e.code;
       throw e;
@@ -130,6 +130,21 @@ describe('the unpickler alone', () => {
     expect(run([0x28, 0x4e, 0x2e])).toBe('header-json'); // STOP inside a MARK
     expect(run([0x4e, 0x4e, 0x73, 0x2e])).toBe('header-json'); // SETITEM on None
     expect(run([0x80, 9, 0x4e, 0x2e])).toBe('unsupported'); // protocol 9
+  });
+  it('takes 500 000 items in one APPENDS / ADDITEMS / SETITEMS without overflowing the stack', () => {
+    const many = (op: number, empty: number, item: number[], times: number): Uint8Array => {
+      const bytes = new Uint8Array(6 + item.length * times);
+      bytes.set([0x80, 2, empty, 0x28]);
+      for (let i = 0; i < times; i++) bytes.set(item, 4 + i * item.length);
+      bytes.set([op, 0x2e], bytes.length - 2);
+      return bytes;
+    };
+    const list = run(many(0x65, 0x5d, [0x4e], 500_000)) as { items: unknown[] };
+    expect(list.items).toHaveLength(500_000);
+    const set = run(many(0x90, 0x8f, [0x4b, 1], 500_000)) as { items: unknown[] };
+    expect(set.items).toHaveLength(500_000);
+    const dict = run(many(0x75, 0x7d, [0x4b, 1, 0x4e], 500_000)) as { map: Map<unknown, unknown> };
+    expect(dict.map.size).toBe(1);
   });
   it('decodes what it knows', () => {
     expect(run([0x80, 2, 0x8a, 1, 0xff, 0x2e])).toBe(-1); // LONG1

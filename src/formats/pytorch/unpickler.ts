@@ -149,8 +149,9 @@ export function unpickle(
     throw fail(`SETITEM on a ${typeName(target)}`);
   };
   const append = (target: PyValue, items: PyValue[]): void => {
-    if (target instanceof PyList) target.items.push(...items);
-    else if (target instanceof PyObject) (target.listItems ??= []).push(...items);
+    // item by item: a spread of a hostile 10^6-item APPENDS would overflow the JS stack
+    if (target instanceof PyList) for (const v of items) target.items.push(v);
+    else if (target instanceof PyObject) for (const v of items) (target.listItems ??= []).push(v);
     else throw fail(`APPEND on a ${typeName(target)}`);
   };
   const global = (module: string, name: string): PyGlobal => {
@@ -309,7 +310,7 @@ export function unpickle(
         const items = popMark();
         const set = top();
         if (!(set instanceof PySet)) throw fail(`ADDITEMS on a ${typeName(set)}`);
-        set.items.push(...items);
+        for (const v of items) set.items.push(v);
         break;
       }
       case 0x61: {
