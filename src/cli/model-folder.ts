@@ -110,6 +110,9 @@ export async function writeModelFolder<W>(
   job: MergeJob,
   write: (dir: string) => Promise<W>,
 ): Promise<W> {
+  // never a folder outside `out`: the task's name is one path segment
+  if (/[/\\]/.test(task) || task === '.' || task === '..' || task === '')
+    throw new Error(`task name ${JSON.stringify(task)} cannot name a folder inside ${out}`);
   const dir = join(out, task);
   await mkdir(dir, { recursive: true });
   const written = await write(dir);
