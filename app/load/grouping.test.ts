@@ -28,6 +28,31 @@ describe('groupFiles', () => {
     ]);
   });
 
+  it('puts PyTorch shards with pytorch_model.bin.index.json, and keeps .pt/.ckpt and pytorch_model.bin apart from ONNX data', () => {
+    const g = groupFiles(
+      files(
+        'bert/pytorch_model-00001-of-00002.bin',
+        'bert/pytorch_model.bin.index.json',
+        'bert/pytorch_model-00002-of-00002.bin',
+        'm/model.onnx',
+        'm/pytorch_model.bin',
+        'm/last.ckpt',
+      ),
+    );
+    expect(shape(g)).toEqual([
+      [
+        'bert/pytorch_model.bin.index.json',
+        ['bert/pytorch_model-00001-of-00002.bin', 'bert/pytorch_model-00002-of-00002.bin'],
+      ],
+      ['m/model.onnx', []],
+      ['m/pytorch_model.bin', []],
+      ['m/last.ckpt', []],
+    ]);
+    expect(stemOf('bert-sst2/pytorch_model.bin')).toBe('bert-sst2');
+    expect(stemOf('x/pytorch_model.bin.index.json')).toBe('x');
+    expect(stemOf('epoch3.ckpt')).toBe('epoch3');
+  });
+
   it('gives an ONNX model the external data named after it, and a lone model its folder’s data', () => {
     expect(shape(groupFiles(files('a.onnx', 'a.onnx.data', 'b.onnx', 'b.onnx_data')))).toEqual([
       ['a.onnx', ['a.onnx.data']],

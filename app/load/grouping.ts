@@ -22,14 +22,15 @@ export const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 const INDEX = /\.index\.json$/i;
 /** Hugging Face shard names: model-00001-of-00003.safetensors → prefix "model". */
-const SHARD = /^(.*)-\d{5}-of-\d{5}\.safetensors$/i;
+const SHARD = /^(.*)-\d{5}-of-\d{5}\.(safetensors|bin)$/i;
 const ONNX = /\.onnx$/i;
-const KNOWN = /\.(safetensors|onnx)$/i;
+// (a loose .bin stays a candidate for ONNX external data; PyTorch's own names do not)
+const KNOWN = /\.(safetensors|onnx|pt|pth|ckpt)$|(^|\/)pytorch_model[^/]*\.bin$/i;
 /** Files a folder drop brings along that are plainly not weights: listed as ignored, never opened. */
 const NOT_WEIGHTS = /\.(md|txt|py|yml|yaml|json|png|jpe?g|gitattributes|DS_Store)$/i;
 
 /** The model prefix an index names its shards with: "model.safetensors.index.json" → "model". */
-const indexPrefix = (name: string) => baseName(name).replace(/(\.safetensors)?\.index\.json$/i, '');
+const indexPrefix = (name: string) => baseName(name).replace(/(\.safetensors|\.bin)?\.index\.json$/i, '');
 
 /** An ONNX model's external data named after it: "m.onnx.data", "m.onnx_data", "m.data" → "m". */
 const externalDataOwner = (name: string) => {
@@ -100,7 +101,10 @@ export function looksLikeBase(path: string): boolean {
 
 /** A name without its checkpoint extensions: "vit-mnist.safetensors" → "vit-mnist". */
 export function stemOf(path: string): string {
-  const name = baseName(path).replace(/(\.safetensors)?\.index\.json$|\.safetensors$|\.onnx$/i, '');
+  const name = baseName(path).replace(
+    /(\.safetensors|\.bin)?\.index\.json$|\.safetensors$|\.onnx$|\.(bin|pt|pth|ckpt)$/i,
+    '',
+  );
   // A Hugging Face folder holds "model.safetensors": the folder says what it is.
   if (/^(model|pytorch_model|adapter_model)$/i.test(name)) {
     const dir = dirOf(path);

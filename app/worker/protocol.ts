@@ -10,7 +10,7 @@ export type EngineKind = 'cpu' | 'gpu';
 
 /** One checkpoint read from its headers: what the file card shows. */
 export interface CheckpointSummary {
-  readonly format: 'safetensors' | 'onnx';
+  readonly format: 'safetensors' | 'onnx' | 'pytorch';
   readonly files: readonly string[];
   readonly tensorCount: number;
   readonly parameters: number;
@@ -80,6 +80,8 @@ export interface ProgressUpdate {
 export interface TaskStats {
   readonly name: string;
   readonly format: 'safetensors' | 'onnx';
+  /** Set when the task came in as a PyTorch checkpoint: its export is written as safetensors. */
+  readonly fromPytorch?: boolean;
   /** EMR only (NaN otherwise). */
   readonly lambda: number;
   /** λ's two sums; NaN when restored from a bundle (the bundle does not store them). */

@@ -476,6 +476,7 @@ export class StudioService {
       return {
         name: task.name,
         format: formats[t] ?? 'safetensors',
+        ...(task.checkpoint.format === 'pytorch' ? { fromPytorch: true } : {}),
         lambda: e?.lambda ?? Number.NaN,
         numerator: e?.numerator ?? Number.NaN,
         denominator: e?.denominator ?? Number.NaN,

@@ -14,7 +14,12 @@ const DIRECTORY_ENTRIES = [
   /^model\.safetensors$/,
   /\.safetensors\.index\.json$/,
   /\.safetensors$/,
+  /^pytorch_model\.bin\.index\.json$/,
+  /^pytorch_model\.bin$/,
+  /\.bin\.index\.json$/,
+  // before a loose .bin: an ONNX model's external data may be one
   /\.onnx$/,
+  /\.(bin|pt|pth|ckpt)$/,
 ];
 
 /** What a command opened (files, engines with worker threads), released together when it ends. */
@@ -44,7 +49,8 @@ export class OpenFiles {
 }
 
 /**
- * A checkpoint from a path: a .safetensors file, a sharded *.index.json (its shards beside it),
+ * A checkpoint from a path: a .safetensors file, a PyTorch .bin/.pt/.pth/.ckpt, a sharded
+ * *.index.json (its shards beside it),
  * an .onnx file (its external data beside it), or a directory holding one of these.
  */
 export async function openPath(path: string, files: OpenFiles): Promise<Checkpoint> {
@@ -52,7 +58,10 @@ export async function openPath(path: string, files: OpenFiles): Promise<Checkpoi
   if ((await stat(path).catch(() => undefined))?.isDirectory()) {
     const names = (await readdir(path)).sort();
     const pick = DIRECTORY_ENTRIES.map((re) => names.find((n) => re.test(n))).find((n) => n !== undefined);
-    if (!pick) throw new Error(`${path}: the directory holds no .safetensors, *.index.json or .onnx file`);
+    if (!pick)
+      throw new Error(
+        `${path}: the directory holds no .safetensors, *.index.json, PyTorch (.bin/.pt/.pth/.ckpt) or .onnx file`,
+      );
     file = join(path, pick);
   }
   const dir = dirname(file);

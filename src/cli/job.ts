@@ -40,10 +40,13 @@ export function parseMethod(name: string): MethodName {
   return m;
 }
 
-/** A task name from a file name: "vit-mnist.safetensors" → "vit-mnist". */
+/** A task name from a file name: "vit-mnist.safetensors" → "vit-mnist"; HF's pytorch_model.bin → its folder. */
 export function taskNameFromPath(path: string): string {
-  const name = basename(path).replace(/\.(safetensors\.index\.json|index\.json|safetensors|onnx)$/i, '');
-  return name === 'model' ? basename(dirname(resolve(path))) : name;
+  const name = basename(path).replace(
+    /\.(safetensors\.index\.json|bin\.index\.json|index\.json|safetensors|onnx|bin|pt|pth|ckpt)$/i,
+    '',
+  );
+  return name === 'model' || name === 'pytorch_model' ? basename(dirname(resolve(path))) : name;
 }
 
 /** `--task NAME=FILE` or `--task FILE`. */

@@ -44,6 +44,7 @@ import {
   type MergeJob,
 } from './job';
 import { inOrder } from './in-order';
+import { modelFolderOf, writeModelFolder } from './model-folder';
 import { scratchFile } from './scratch';
 import { progressBar } from './progress';
 import { helpFor, USAGE } from './usage';
@@ -189,11 +190,17 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   await mkdir(outDir, { recursive: true });
   // Two task models at a time: writing is bound by the kernel's copy into the page cache, which a
   // second thread of the pool can share while this one computes the next chunk.
+  // A task that came in as a Hugging Face folder goes out as one (model.safetensors, config, card).
+  const folders = await Promise.all(job.tasks.map((t) => modelFolderOf(t.path)));
   const written = await inOrder(set.tasks.length, TASKS_WRITTEN_AT_ONCE, (t) => {
     signal.throwIfAborted();
-    return isOnnxTask(result, t)
-      ? writeOnnxTask(result, t, engine, outDir)
-      : writeSafetensorsTask(result, t, engine, outDir, shardBytes, budgetBytes);
+    if (isOnnxTask(result, t)) return writeOnnxTask(result, t, engine, outDir);
+    const folder = folders[t];
+    return folder === undefined
+      ? writeSafetensorsTask(result, t, engine, outDir, shardBytes, budgetBytes)
+      : writeModelFolder(outDir, set.tasks[t]?.name ?? `task${t}`, folder, job, (dir) =>
+          writeSafetensorsTask(result, t, engine, dir, shardBytes, budgetBytes, 'model'),
+        );
   });
   let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
   if (isEmr(result) && !values['no-bundle']) {
@@ -253,6 +260,10 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       ? `  λ = ${result.tasks[i]?.lambda.toFixed(4)}  mask density ${((result.tasks[i]?.density ?? 0) * 100).toFixed(1)} %`
       : '';
     lines.push(`  ${w.task.padEnd(16)} → ${w.file}${lam}`);
+    if (set.tasks[i]?.checkpoint.format === 'pytorch')
+      lines.push(
+        `  ${''.padEnd(16)}   (a PyTorch checkpoint: written as safetensors, Hugging Face's default)`,
+      );
   }
   const warning = nonFiniteWarning(
     result.nonFinite,
@@ -284,8 +295,11 @@ async function writeSafetensorsTask(
   dir: string,
   shardBytes: number,
   budgetBytes?: number,
+  /** The file name's stem: the task's name, or "model" inside a model folder. */
+  stem?: string,
 ) {
   const name = (result.set.tasks[t] as ModelSet['tasks'][number]).name;
+  const file = stem ?? name;
   const outputs: AtomicOutput[] = [];
   const open = async (file: string) => {
     const out = await atomicOutput(join(dir, file));
@@ -295,10 +309,10 @@ async function writeSafetensorsTask(
   try {
     const sharded = shardCount(result, t, shardBytes) > 1;
     const bytes = sharded
-      ? await writeShardedTask(result, t, engine, name, shardBytes, open)
-      : await writeTaskSafetensors(result, t, engine, await open(`${name}.safetensors`), budgetBytes);
+      ? await writeShardedTask(result, t, engine, file, shardBytes, open)
+      : await writeTaskSafetensors(result, t, engine, await open(`${file}.safetensors`), budgetBytes);
     for (const out of outputs) await out.commit();
-    return { task: name, file: join(dir, sharded ? indexName(name) : `${name}.safetensors`), bytes };
+    return { task: name, file: join(dir, sharded ? indexName(file) : `${file}.safetensors`), bytes };
   } catch (e) {
     await Promise.all(outputs.map((o) => o.discard()));
     throw e;

@@ -3,6 +3,7 @@
 // of a sharded index, the external data of an ONNX model.
 import { FormatError } from './errors';
 import { matchOnnx, openOnnx } from './onnx';
+import { matchPytorch, openPytorch } from './pytorch';
 import { matchSafetensors, openSafetensors, openShardedSafetensors } from './safetensors';
 import type { ByteSource } from './source';
 import type { Checkpoint } from './tensor';
@@ -10,13 +11,15 @@ import type { Checkpoint } from './tensor';
 /** Bytes read to recognise a format. */
 const SNIFF_BYTES = 16;
 
-export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'onnx';
+/** 'safetensors-index' is any Hugging Face *.index.json: its shards may be safetensors or PyTorch. */
+export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'onnx' | 'pytorch';
 
 export async function sniffCheckpoint(source: ByteSource): Promise<CheckpointKind | undefined> {
   if (/\.safetensors\.index\.json$/i.test(source.name) || /\.index\.json$/i.test(source.name))
     return 'safetensors-index';
   const first = await source.read(0, Math.min(SNIFF_BYTES, source.size));
   if (matchSafetensors(first)) return 'safetensors';
+  if (matchPytorch(first)) return 'pytorch';
   if (matchOnnx(first, source.name)) return 'onnx';
   return undefined;
 }
@@ -29,14 +32,23 @@ export async function openCheckpoint(
     case 'safetensors':
       return openSafetensors(primary);
     case 'safetensors-index':
-      return openShardedSafetensors(primary, companions);
+      // pytorch_model.bin.index.json names .bin shards: each shard is opened by what it is
+      return openShardedSafetensors(primary, companions, openShard);
+    case 'pytorch':
+      return openPytorch(primary);
     case 'onnx':
       return openOnnx(primary, companions);
     default:
       throw new FormatError(
         'unsupported',
         primary.name,
-        'not a checkpoint this studio reads (safetensors, a sharded *.index.json, or ONNX)',
+        'not a checkpoint this studio reads (safetensors, PyTorch .bin/.pt/.pth/.ckpt, a sharded *.index.json, or ONNX)',
       );
   }
+}
+
+/** A shard of a sharded index: safetensors or PyTorch, by its first bytes. */
+async function openShard(shard: ByteSource): Promise<Checkpoint> {
+  const first = await shard.read(0, Math.min(SNIFF_BYTES, shard.size));
+  return matchPytorch(first) ? openPytorch(shard) : openSafetensors(shard);
 }

@@ -31,13 +31,18 @@ export interface TensorEntry {
 }
 
 export interface Checkpoint {
-  readonly format: 'safetensors' | 'onnx';
+  readonly format: 'safetensors' | 'onnx' | 'pytorch';
   /** Every file this checkpoint was read from (shards, external data), in the order given. */
   readonly files: readonly string[];
   /** Tensors in file order. */
   readonly tensors: ReadonlyMap<TensorName, TensorEntry>;
-  /** safetensors `__metadata__`, ONNX `metadata_props`. */
+  /** safetensors `__metadata__`, ONNX `metadata_props`, PyTorch's `pytorch_layout` (zip or legacy). */
   readonly metadata: ReadonlyMap<string, string>;
+  /**
+   * PyTorch tied weights: a tensor over exactly the bytes of an earlier one (lm_head.weight tied to
+   * the embedding) → that earlier tensor's name. Both are in `tensors`; safetensors files omit the alias.
+   */
+  readonly tied?: ReadonlyMap<TensorName, TensorName>;
 }
 
 export function readTensor(entry: TensorEntry): Promise<Uint8Array<ArrayBuffer>> {

@@ -59,7 +59,27 @@ export class ModelSetError extends Error {
 const sameShape = (a: readonly number[], b: readonly number[]) =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 
+/**
+ * A checkpoint without its tied aliases (PyTorch's lm_head.weight over the embedding's bytes), as
+ * Hugging Face's safetensors files are: the bytes are merged once under the first name, a
+ * safetensors twin that omits the alias aligns with it, and outputs omit it (transformers re-ties
+ * on load).
+ */
+export function untied(checkpoint: Checkpoint): Checkpoint {
+  const tied = checkpoint.tied;
+  if (!tied || tied.size === 0) return checkpoint;
+  const tensors = new Map([...checkpoint.tensors].filter(([name]) => !tied.has(name)));
+  return { format: checkpoint.format, files: checkpoint.files, metadata: checkpoint.metadata, tensors };
+}
+
 export function buildModelSet(base: Checkpoint, tasks: readonly TaskInput[]): ModelSet {
+  return alignModelSet(
+    untied(base),
+    tasks.map((t) => (t.checkpoint.tied ? { ...t, checkpoint: untied(t.checkpoint) } : t)),
+  );
+}
+
+function alignModelSet(base: Checkpoint, tasks: readonly TaskInput[]): ModelSet {
   if (tasks.length < 2) {
     throw new ModelSetError(`EMR-Merging needs at least two tasks; got ${tasks.length}.`);
   }

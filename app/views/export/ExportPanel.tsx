@@ -76,7 +76,7 @@ export function ExportPanel() {
               <ExportButton
                 key={t.name}
                 what={{ kind: 'task', task: i }}
-                label={`${t.name} (${t.format}${t.files > 1 ? `, ${t.files} shards` : ''})`}
+                label={`${t.name} (${t.format}${t.files > 1 ? `, ${t.files} shards` : ''}${t.fromPytorch ? ', written as safetensors' : ''})`}
                 keyName={`task:${i}`}
                 bytes={t.bytes}
               />

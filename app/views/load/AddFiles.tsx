@@ -66,7 +66,7 @@ export function AddFiles() {
           multiple
           aria-label="Add model files"
           className="visually-hidden"
-          accept=".safetensors,.json,.onnx,.data,.bin"
+          accept=".safetensors,.json,.onnx,.data,.bin,.pt,.pth,.ckpt"
           onChange={(e) => {
             const list = e.currentTarget.files;
             if (list?.length) void addFiles(filesFromList(list));

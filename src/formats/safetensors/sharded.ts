@@ -27,6 +27,8 @@ interface ShardIndex {
 export async function openShardedSafetensors(
   index: ByteSource,
   shards: ReadonlyMap<string, ByteSource> | readonly ByteSource[],
+  /** How a shard is opened (open.ts also gives PyTorch .bin shards of pytorch_model.bin.index.json). */
+  openShard: (shard: ByteSource) => Promise<Checkpoint> = openSafetensors,
 ): Promise<Checkpoint> {
   const { metadata, weightMap } = await readIndex(index);
   const given = shardsByBaseName(shards);
@@ -45,7 +47,7 @@ export async function openShardedSafetensors(
   const sources = shardNames.map((name) => given.get(name) as ByteSource);
 
   // Open all headers at once, but report the first failure in shard order, not in time order.
-  const opened = await Promise.allSettled(sources.map(openSafetensors));
+  const opened = await Promise.allSettled(sources.map(openShard));
   const checkpoints = opened.map((result) => {
     if (result.status === 'rejected') throw result.reason;
     return result.value;
@@ -101,7 +103,7 @@ export async function openShardedSafetensors(
     for (const [key, value] of checkpoint.metadata) if (!allMetadata.has(key)) allMetadata.set(key, value);
   }
   return {
-    format: 'safetensors',
+    format: checkpoints[0]?.format ?? 'safetensors',
     files: [index.name, ...sources.map((s) => s.name)],
     tensors,
     metadata: allMetadata,

@@ -1,0 +1,41 @@
+// Plan: the studio's worker on PyTorch checkpoints (src/formats/pytorch/__fixtures__/merge: a base
+// and two tasks as .bin, with safetensors twins): each opens as a 'pytorch' card; the merge summary
+// marks the tasks as written as safetensors (the export list's label reads it); a task's export is the
+// same bytes as the export of the same merge of the twins.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { methodSpec } from '../../src/merge/methods';
+import { StudioService } from './service';
+
+const FIXTURES = new URL('../../src/formats/pytorch/__fixtures__/merge/', import.meta.url).pathname;
+const selection = { baseId: 'base', tasks: ['task_a', 'task_b'].map((id) => ({ id, name: id })) };
+
+async function merged(ext: string) {
+  const s = new StudioService();
+  for (const id of ['base', 'task_a', 'task_b']) {
+    const file = new Blob([await readFile(join(FIXTURES, `${id}.${ext}`))]);
+    const opened = await s.open(id, { path: `${id}.${ext}`, file }, []);
+    if (!opened.ok) throw new Error(opened.message);
+    expect(opened.summary.format).toBe(ext === 'bin' ? 'pytorch' : 'safetensors');
+  }
+  const outcome = await s.merge(selection, methodSpec('emr'), 'cpu', () => {});
+  if (!outcome.ok) throw new Error(outcome.message);
+  const exported = await s.export({ kind: 'task', task: 0 }, { kind: 'blob' });
+  if (!exported.ok || !('blob' in exported)) throw new Error('no export');
+  return { summary: outcome.summary, bytes: new Uint8Array(await exported.blob.arrayBuffer()) };
+}
+
+describe('PyTorch checkpoints in the studio', () => {
+  it('merge, say "written as safetensors", and export what the safetensors twins export', async () => {
+    const bin = await merged('bin');
+    expect(bin.summary.tasks.map((t) => [t.format, t.fromPytorch])).toEqual([
+      ['safetensors', true],
+      ['safetensors', true],
+    ]);
+    const st = await merged('safetensors');
+    expect(st.summary.tasks.every((t) => t.fromPytorch === undefined)).toBe(true);
+    expect(bin.bytes.byteLength).toBeGreaterThan(0);
+    expect(Buffer.compare(bin.bytes, st.bytes)).toBe(0);
+  });
+});

@@ -1,0 +1,130 @@
+// Hugging Face model folders on the way out: a task that came in as a folder (config.json beside
+// model.safetensors or pytorch_model.bin) is written as a folder again — model.safetensors, its
+// config and tokenizer files carried through, and a model card README.md whose YAML front matter
+// names the base and the merge, with the recipe in mergekit's vocabulary.
+import { copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import type { MethodSpec } from '../merge/methods';
+import { atomicOutput } from './files';
+import type { MergeJob } from './job';
+
+/** Small files a model folder needs to load and run, copied as they are (never executed). */
+const CARRIED = [
+  /^config\.json$/,
+  /^generation_config\.json$/,
+  /^preprocessor_config\.json$/,
+  /^tokenizer(_config)?\.json$/,
+  /^special_tokens_map\.json$/,
+  /^added_tokens\.json$/,
+  /^vocab\.(txt|json)$/,
+  /^merges\.txt$/,
+  /^(spiece|sentencepiece\.bpe|tokenizer)\.model$/,
+];
+/** A config or tokenizer is megabytes; anything larger is not carried. */
+const MAX_CARRIED_BYTES = 64 << 20;
+const MODEL_FILES = /^(model\.safetensors|pytorch_model\.bin)(\.index\.json)?$/;
+
+/** The Hugging Face folder a task path names (the folder, or its model file), or undefined. */
+export async function modelFolderOf(path: string): Promise<string | undefined> {
+  const st = await lstat(path).catch(() => undefined);
+  const dir = st?.isDirectory() ? path : MODEL_FILES.test(basename(path)) ? dirname(path) : undefined;
+  if (dir === undefined) return undefined;
+  const config = await lstat(join(dir, 'config.json')).catch(() => undefined);
+  return config?.isFile() ? dir : undefined;
+}
+
+/** Copies the folder's config and tokenizer files (regular files only, no links) into `out`. */
+export async function carryFolderFiles(from: string, out: string): Promise<string[]> {
+  const carried: string[] = [];
+  for (const name of (await readdir(from)).sort()) {
+    if (!CARRIED.some((re) => re.test(name))) continue;
+    const st = await lstat(join(from, name));
+    if (!st.isFile() || st.size > MAX_CARRIED_BYTES) continue;
+    await copyFile(join(from, name), join(out, name));
+    carried.push(name);
+  }
+  return carried;
+}
+
+/** mergekit's names and parameters for a method spec. */
+function recipeMethod(spec: MethodSpec): { merge_method: string; parameters?: Record<string, unknown> } {
+  switch (spec.method) {
+    case 'emr':
+      return { merge_method: 'emr', parameters: { rescale: spec.rescale } };
+    case 'avg':
+      return { merge_method: 'linear' };
+    case 'ta':
+      return { merge_method: 'task_arithmetic', parameters: { lambda: spec.lambda } };
+    case 'ties':
+      return { merge_method: 'ties', parameters: { k: spec.k, lambda: spec.lambda } };
+  }
+}
+
+const stemOf = (path: string) =>
+  basename(path.replace(/[/\\]+$/, '')).replace(/\.(safetensors|bin|pt|pth|ckpt|onnx)$/i, '');
+
+/** README.md: YAML front matter (base_model, tags), then the recipe that made this model. */
+export function modelCard(task: string, job: MergeJob): string {
+  const base = modelFolderName(job.base);
+  const front = stringify({
+    base_model: base,
+    tags: ['merge', job.method.method === 'emr' ? 'emr-merging' : recipeMethod(job.method).merge_method],
+  });
+  const recipe = stringify({
+    ...recipeMethod(job.method),
+    base_model: base,
+    models: job.tasks.map((t) => ({ model: modelFolderName(t.path), name: t.name })),
+  });
+  return [
+    '---',
+    front.trimEnd(),
+    '---',
+    '',
+    `# ${task}`,
+    '',
+    `The task "${task}" of a merge of ${job.tasks.length} fine-tunes of \`${base}\`, made with Merge Studio.`,
+    '',
+    '## Recipe',
+    '',
+    '```yaml',
+    recipe.trimEnd(),
+    '```',
+    '',
+  ].join('\n');
+}
+
+/** A folder's name for a folder or its model file; a file's stem otherwise. */
+function modelFolderName(path: string): string {
+  return MODEL_FILES.test(basename(path)) ? basename(dirname(path)) : stemOf(path);
+}
+
+/**
+ * Writes a task as a model folder `<out>/<task>/`: its weights by `write(dir)` (as model.safetensors),
+ * the source folder's config and tokenizer files, and the model card.
+ */
+export async function writeModelFolder<W>(
+  out: string,
+  task: string,
+  source: string,
+  job: MergeJob,
+  write: (dir: string) => Promise<W>,
+): Promise<W> {
+  // never a folder outside `out`: the task's name is one path segment
+  if (/[/\\]/.test(task) || task === '.' || task === '..' || task === '')
+    throw new Error(`task name ${JSON.stringify(task)} cannot name a folder inside ${out}`);
+  const dir = join(out, task);
+  await mkdir(dir, { recursive: true });
+  const written = await write(dir);
+  await carryFolderFiles(source, dir);
+  const card = await atomicOutput(join(dir, 'README.md'));
+  try {
+    await card.sink.write(new TextEncoder().encode(modelCard(task, job)));
+    await card.sink.close();
+    await card.commit();
+  } catch (e) {
+    await card.discard();
+    throw e;
+  }
+  return written;
+}
