@@ -146,3 +146,16 @@ export function guessRoles(paths: readonly string[]): Role[] {
   const base = paths.findIndex(looksLikeBase);
   return paths.map((_, i) => (i === base ? 'base' : 'task'));
 }
+
+const natural = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/**
+ * The order a user's files are shown (and merged) in: the base-looking one first, then by path in
+ * natural order (a2 before a10), whatever order the file system handed them over in.
+ */
+export function naturalOrder<F extends NamedFile>(groups: readonly FileGroup<F>[]): FileGroup<F>[] {
+  const base = groups.find((g) => looksLikeBase(g.primary.path));
+  return [...groups].sort(
+    (a, b) => Number(b === base) - Number(a === base) || natural.compare(a.primary.path, b.primary.path),
+  );
+}

@@ -2,7 +2,12 @@
 import { useState } from 'react';
 import { useStore } from 'zustand';
 import { inferStore } from '../../state/infer';
-import { attachGraph, attachImageFolder, attachLabeled, attachTokenizer } from '../../state/infer-actions';
+import {
+  attachGraph,
+  attachImageFolders,
+  attachLabeledFiles,
+  attachTokenizer,
+} from '../../state/infer-actions';
 import type { InferenceSetup } from '../../worker/protocol';
 
 const pathed = (files: FileList | null) =>
@@ -96,12 +101,13 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
           <input
             type="file"
             accept=".safetensors,.jsonl,.ndjson,.csv"
+            multiple
             aria-label="Add labeled set"
-            disabled={target === '*'}
             onChange={(e) => {
-              const [file] = pathed(e.currentTarget.files);
+              // For every task (or several files): each set goes to the task it is named after.
+              const files = pathed(e.currentTarget.files);
               e.currentTarget.value = '';
-              if (file) void attachLabeled(file, target);
+              if (files.length) void attachLabeledFiles(files, target);
             }}
           />
         </label>
@@ -124,13 +130,13 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
           <input
             type="file"
             aria-label="Add labeled image folder"
-            disabled={target === '*'}
             // A folder picker: every file under it, with its path (CLASS/image.png).
             {...{ webkitdirectory: '' }}
             onChange={(e) => {
               const files = pathed(e.currentTarget.files);
               e.currentTarget.value = '';
-              if (files.length) void attachImageFolder(files, target);
+              // For every task: one folder per task inside the picked one, matched by name.
+              if (files.length) void attachImageFolders(files, target);
             }}
           />
         </label>
@@ -146,6 +152,15 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
         <p className={message.ok ? 'muted' : 'error'} role={message.ok ? 'status' : 'alert'}>
           {message.text}
         </p>
+      )}
+      {message?.lines && (
+        <ul className="attach-lines small" data-testid="attach-lines">
+          {message.lines.map((l) => (
+            <li key={l.text} className={l.ok ? 'muted' : 'error'}>
+              {l.text}
+            </li>
+          ))}
+        </ul>
       )}
     </details>
   );
