@@ -26,4 +26,14 @@ describe('fingerprint', () => {
     expect(await fingerprint(new Blob([unsampled]))).toBe(print);
     expect(await fingerprint(new Blob([big]), [new Blob([bytes(10)])])).not.toBe(print);
   });
+
+  it('tells apart two sharded fine-tunes with the same index and shard sizes by their shards', async () => {
+    const index = new Blob(['{"weight_map":{"a":"model-00001-of-00001.safetensors"}}']);
+    const shard = bytes(300_000);
+    const tuned = shard.slice();
+    tuned[299_999] = (tuned[299_999] ?? 0) ^ 1;
+    const a = await fingerprint(index, [new Blob([shard])]);
+    expect(await fingerprint(index, [new Blob([shard.slice()])])).toBe(a);
+    expect(await fingerprint(index, [new Blob([tuned])])).not.toBe(a);
+  });
 });

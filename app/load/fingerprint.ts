@@ -1,31 +1,31 @@
 // A checkpoint's fingerprint, to recognise the same model added twice. Fine-tunes of one base
 // share their header and size byte for byte, so those alone cannot tell two files apart: the
-// fingerprint also hashes the bytes at the start (the header), the middle and the end of the
-// file, where any two fine-tunes differ. A whole model is never read for it: three slices at most.
+// fingerprint also hashes the bytes at the start (the header), the middle and the end of each of
+// its files, where any two fine-tunes differ. A whole model is never read for it: three slices a
+// file at most.
 
 /** Bytes hashed from each of the three places; a file up to three times this is hashed whole. */
 const SLICE = 64 * 1024;
 
-export interface FingerprintedFile {
-  readonly path: string;
-  readonly file: Blob;
-}
-
 const hex = (buffer: ArrayBuffer) =>
   [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
-/** "size:sha256" of the sampled bytes of the primary file, with every companion's size. */
+/** Up to three slices of a file: its start (the header), middle and end; a small file whole. */
+function samples(file: Blob): Blob[] {
+  const size = file.size;
+  if (size <= 3 * SLICE) return [file];
+  const middle = Math.floor(size / 2) - SLICE / 2;
+  return [file.slice(0, SLICE), file.slice(middle, middle + SLICE), file.slice(size - SLICE)];
+}
+
+/**
+ * "sizes:sha256" of the sampled bytes of every file of a group. The companions are sampled too:
+ * two fine-tunes sharded alike have the same index.json and shard sizes, and differ only inside
+ * the shards (an ONNX model's external data likewise).
+ */
 export async function fingerprint(primary: Blob, companions: readonly Blob[] = []): Promise<string> {
-  const size = primary.size;
-  const parts =
-    size <= 3 * SLICE
-      ? [primary]
-      : [
-          primary.slice(0, SLICE),
-          primary.slice(Math.floor(size / 2) - SLICE / 2, Math.floor(size / 2) + SLICE / 2),
-          primary.slice(size - SLICE),
-        ];
-  const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+  const files = [primary, ...companions];
+  const bytes = new Uint8Array(await new Blob(files.flatMap(samples)).arrayBuffer());
   const digest = await crypto.subtle.digest('SHA-256', bytes);
-  return [size, ...companions.map((c) => c.size), hex(digest)].join(':');
+  return [...files.map((f) => f.size), hex(digest)].join(':');
 }

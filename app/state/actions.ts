@@ -48,10 +48,11 @@ export async function addFiles(files: readonly PathedFile[], hints: AddHints = {
     groups.map(async (group) => ({
       id: newCheckpointId(),
       group,
+      // A file that cannot be read is not told apart here: opening it says why, on its card.
       fingerprint: await fingerprint(
         group.primary.file,
         group.companions.map((c) => c.file),
-      ),
+      ).catch(() => undefined),
     })),
   );
   filesStore.setState((s) => ({
@@ -60,7 +61,7 @@ export async function addFiles(files: readonly PathedFile[], hints: AddHints = {
       withIds.map(({ id, group, fingerprint }) => ({
         id,
         paths: [group.primary.path, ...group.companions.map((c) => c.path)],
-        fingerprint,
+        ...(fingerprint === undefined ? {} : { fingerprint }),
       })),
       skipped.map((f) => f.path),
       hints,
