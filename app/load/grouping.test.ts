@@ -116,4 +116,13 @@ describe('naturalOrder', () => {
       'm/task10.safetensors',
     ]);
   });
+
+  it('keeps files picked one by one in their order, the base first', () => {
+    const g = groupFiles(files('task10.safetensors', 'base.safetensors', 'task2.safetensors'));
+    expect(naturalOrder(g.groups).map((x) => x.primary.path)).toEqual([
+      'base.safetensors',
+      'task10.safetensors',
+      'task2.safetensors',
+    ]);
+  });
 });
