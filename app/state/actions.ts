@@ -23,7 +23,7 @@ import {
   type FileRole,
 } from './files';
 import { initialInfer, inferStore } from './infer';
-import { attachTokenizer, forgetDemoAssets } from './infer-actions';
+import { attachTokenizer, cancelEvaluation, forgetDemoAssets } from './infer-actions';
 import { initialInspect, inspectStore } from './inspect';
 import { defaultEngine, initialMerge, mergeStore, specOf } from './merge';
 import { mergeInputs } from './stale';
@@ -308,6 +308,8 @@ function download(blob: Blob, name: string): void {
  * form, the engine, the runtime and the evaluation's column choices stay: they are settings.
  */
 export async function clearAll(): Promise<void> {
+  // An evaluation under way is let go first, so its end does not speak on the emptied page.
+  if (inferStore.getState().evaluation.running) void cancelEvaluation();
   const { provider, evaluation } = inferStore.getState();
   filesStore.setState(initialFiles, true);
   mergeStore.setState((s) => ({

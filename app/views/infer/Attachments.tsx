@@ -146,7 +146,9 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
         weights' names. A labeled set is a safetensors file with <code>inputs</code> and <code>labels</code>{' '}
         (or one tensor per graph input), or for a graph that takes text, JSON Lines or CSV with{' '}
         <code>text</code>[, <code>text_pair</code>], <code>label</code>; a folder holding such a file whose
-        rows name an <code>image</code> is a set for a graph that takes an image and a text.
+        rows name an <code>image</code> is a set for a graph that takes an image and a text. For every task,
+        each set goes to the task it is named after (<code>eval/plain.safetensors</code> → plain, or a folder
+        named after the task).
       </p>
       {message && (
         <p className={message.ok ? 'muted' : 'error'} role={message.ok ? 'status' : 'alert'}>
