@@ -29,6 +29,8 @@ test('recent merges: a reload does not lose a finished merge', async ({ page }) 
   await expect(studio.infer.root.getByText('8 of 8 tasks ready')).toBeVisible({ timeout: 60_000 });
   await expect(studio.evaluation.run).toBeEnabled();
   await expect(page.getByTestId('merge-stale')).toHaveCount(0);
+  // Step 4 runs its first sample at once; the worker answers in turn, so that run comes first.
+  await expect(studio.infer.column('emr').locator('.top-classes li')).toHaveCount(3, { timeout: 90_000 });
   // The demo is loaded (its button says so); Clear all makes it loadable again in one click.
   await expect(page.getByRole('button', { name: 'Demo loaded' })).toBeDisabled();
   await page.getByTestId('clear-all').click();
