@@ -9,15 +9,7 @@ import type { PathedFile } from '../worker/service';
 import { newCheckpointId } from './files';
 import { preprocess } from '../../src/inference/image';
 import { labeledSetFromImages } from '../../src/inference/image-folder';
-import { matchImageFolders, matchSetFiles } from '../load/eval-match';
-import {
-  classNames,
-  imagePreset,
-  inferStore,
-  type AttachLine,
-  type BenchInput,
-  type InferState,
-} from './infer';
+import { classNames, imagePreset, inferStore, type BenchInput, type InferState } from './infer';
 import { mergeStore } from './merge';
 import { evalInputs } from './stale';
 import { ROUTED_LABEL, type EvalReport } from '../../src/inference/eval-table';
@@ -110,58 +102,6 @@ export async function attachLabeled(file: PathedFile, task: string, refresh = tr
   const outcome = opened.ok ? await worker.attachLabeled(id, task) : opened;
   report(outcome, `${file.path} is the labeled set of ${task}.`);
   if (refresh) await refreshSetup();
-}
-
-/**
- * ui1: labeled-set files for a task, or for every task ('*', or several files at once): matched
- * to the tasks by name (app/load/eval-match), each attached, and a line per file saying where it
- * went or why it was refused.
- */
-export async function attachLabeledFiles(files: readonly PathedFile[], target: string): Promise<void> {
-  const [only] = files;
-  if (only && files.length === 1 && target !== '*') return attachLabeled(only, target);
-  const tasks = inferStore.getState().setup?.tasks.map((t) => t.name) ?? [];
-  const { matched, refused } = matchSetFiles(files, tasks);
-  const lines: AttachLine[] = [];
-  for (const m of matched) {
-    const [file] = m.files;
-    if (!file) continue;
-    await attachLabeled(file, m.task, false);
-    lines.push(lineOf(inferStore.getState().attachMessage, `${m.source} → ${m.task}`));
-  }
-  await finishBatch(lines, refused);
-}
-
-/** ui1: a folder of image folders by class, one per task (or one task's own), matched by name. */
-export async function attachImageFolders(files: readonly PathedFile[], target: string): Promise<void> {
-  const tasks = inferStore.getState().setup?.tasks.map((t) => t.name) ?? [];
-  if (target !== '*') return attachImageFolder(files, target);
-  const { matched, refused } = matchImageFolders(files, tasks, (f, path) => ({ ...f, path }));
-  const lines: AttachLine[] = [];
-  for (const m of matched) {
-    await attachImageFolder(m.files, m.task, false);
-    lines.push(lineOf(inferStore.getState().attachMessage, `${m.source} → ${m.task}`));
-  }
-  await finishBatch(lines, refused);
-}
-
-const lineOf = (message: InferState['attachMessage'], success: string): AttachLine =>
-  message?.ok === false ? { ok: false, text: message.text } : { ok: true, text: success };
-
-async function finishBatch(
-  lines: AttachLine[],
-  refused: readonly { source: string; reason: string }[],
-): Promise<void> {
-  lines.push(...refused.map((r) => ({ ok: false, text: `${r.source}: refused, ${r.reason}.` })));
-  const attached = lines.filter((l) => l.ok).length;
-  inferStore.setState({
-    attachMessage: {
-      ok: attached > 0 && lines.every((l) => l.ok),
-      text: `${attached} labeled set${attached === 1 ? '' : 's'} attached by task name${lines.length > attached ? `, ${lines.length - attached} refused` : ''}:`,
-      lines,
-    },
-  });
-  await refreshSetup();
 }
 
 function report(outcome: { ok: true } | { ok: false; message: string }, success: string): void {

@@ -155,7 +155,8 @@ function call(l: Life, method: string, args: readonly unknown[]): Promise<unknow
   } else if (method === 'forget') setup.delete(`open:${String(args[0])}`);
   else if (method === 'clearAll') {
     // ui1: nothing of the cleared files, attachments or result is made again in a later worker.
-    for (const k of [...setup.keys()]) if (/^(open|graph|labeled|images|tokenizer)\b/.test(k)) setup.delete(k);
+    for (const k of [...setup.keys()])
+      if (/^(open|graph|labeled|images|tokenizer)\b/.test(k)) setup.delete(k);
     resultCall = undefined;
     l.hasResult = true;
   }

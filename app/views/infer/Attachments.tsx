@@ -2,12 +2,8 @@
 import { useState } from 'react';
 import { useStore } from 'zustand';
 import { inferStore } from '../../state/infer';
-import {
-  attachGraph,
-  attachImageFolders,
-  attachLabeledFiles,
-  attachTokenizer,
-} from '../../state/infer-actions';
+import { attachImageFolders, attachLabeledFiles } from '../../state/attach-batch';
+import { attachGraph, attachTokenizer } from '../../state/infer-actions';
 import type { InferenceSetup } from '../../worker/protocol';
 
 const pathed = (files: FileList | null) =>
