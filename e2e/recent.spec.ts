@@ -1,6 +1,7 @@
 // Plan: a finished merge survives a reload. Load demo → merge → the merge is listed under Recent
 // merges (its bundle in the origin-private file system) → reload the page → Restore loads the demo
-// again and opens the bundle with its base: the same λ on screen → Delete empties the list.
+// again and opens the bundle with its base: the same λ on screen, every task ready in step 4 →
+// Clear all makes the demo loadable again → Delete empties the list.
 import { expect, test } from '@playwright/test';
 import { StudioPage } from './pages/studio';
 
@@ -24,6 +25,17 @@ test('recent merges: a reload does not lose a finished merge', async ({ page }) 
   await expect(studio.merge.result).toContainText('Restored from a bundle', { timeout: 60_000 });
   expect(await studio.inspect.lambdas()).toEqual(lambdas);
   await expect(recent.getByRole('status')).toContainText('Restored the merge of');
+  // Step 4 has the demo's graphs and labeled sets again (#14 B3), and Evaluate can run.
+  await expect(studio.infer.root.getByText('8 of 8 tasks ready')).toBeVisible({ timeout: 60_000 });
+  await expect(studio.evaluation.run).toBeEnabled();
+  await expect(page.getByTestId('merge-stale')).toHaveCount(0);
+  // Step 4 runs its first sample at once; the worker answers in turn, so that run comes first.
+  await expect(studio.infer.column('emr').locator('.top-classes li')).toHaveCount(3, { timeout: 90_000 });
+  // The demo is loaded (its button says so); Clear all makes it loadable again in one click.
+  await expect(page.getByRole('button', { name: 'Demo loaded' })).toBeDisabled();
+  await page.getByTestId('clear-all').click();
+  await expect(studio.load.checkpoints).toHaveCount(0);
+  await expect(studio.load.loadDemo).toBeEnabled();
 
   await recent.getByRole('button', { name: /^Delete the merge/ }).click();
   await expect(recent.locator('li')).toHaveCount(0);

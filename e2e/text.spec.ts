@@ -77,9 +77,12 @@ test('text inference: a labeled sample, a typed text and a typed pair under ever
   await infer.source('Type text').click();
   await expect(infer.textBox()).toHaveValue(/.+/); // the sample's text, to edit from
   await infer.textBox().fill(typed);
+  // The outputs on screen are the sample's: marked out of date until the edited text runs.
+  await expect(page.getByTestId('infer-stale')).toContainText('Out of date');
   await infer.runText.click();
   await expect(infer.caption).toHaveText('your text');
   await expect(infer.tokens).toContainText('[SEP]', { timeout: 30_000 });
+  await expect(page.getByTestId('infer-stale')).toHaveCount(0);
   await expect(infer.root.getByTestId('bench-text')).toContainText(typed);
   const columns = ['individual', 'avg', 'ta', 'ties', 'emr'];
   const shown = new Map<string, number>();

@@ -3,7 +3,7 @@
 // prefix and suffix every task shares and stay unique.
 import { describe, expect, it } from 'vitest';
 import { indexName, shardName } from '../../src/merge/sharded';
-import { groupFiles, guessRoles, looksLikeBase, stemOf, taskNames } from './grouping';
+import { groupFiles, guessRoles, looksLikeBase, naturalOrder, stemOf, taskNames } from './grouping';
 
 const files = (...paths: string[]) => paths.map((path) => ({ path }));
 const shape = (g: ReturnType<typeof groupFiles<{ path: string }>>) =>
@@ -126,5 +126,28 @@ describe('shards written by the studio', () => {
     expect(groups).toHaveLength(1);
     expect(groups[0]?.primary.path).toBe('out/mnist.safetensors.index.json');
     expect(groups[0]?.companions).toHaveLength(2);
+  });
+});
+
+describe('naturalOrder', () => {
+  it('puts the base first, then the rest in natural order (a2 before a10)', () => {
+    const g = groupFiles(
+      files('m/task10.safetensors', 'm/task2.safetensors', 'm/base.safetensors', 'm/task1.safetensors'),
+    );
+    expect(naturalOrder(g.groups).map((x) => x.primary.path)).toEqual([
+      'm/base.safetensors',
+      'm/task1.safetensors',
+      'm/task2.safetensors',
+      'm/task10.safetensors',
+    ]);
+  });
+
+  it('keeps files picked one by one in their order, the base first', () => {
+    const g = groupFiles(files('task10.safetensors', 'base.safetensors', 'task2.safetensors'));
+    expect(naturalOrder(g.groups).map((x) => x.primary.path)).toEqual([
+      'base.safetensors',
+      'task10.safetensors',
+      'task2.safetensors',
+    ]);
   });
 });

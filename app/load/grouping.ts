@@ -150,3 +150,21 @@ export function guessRoles(paths: readonly string[]): Role[] {
   const base = paths.findIndex(looksLikeBase);
   return paths.map((_, i) => (i === base ? 'base' : 'task'));
 }
+
+const natural = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+
+/**
+ * The order a user's files are shown (and merged) in: the base-looking one first; then, for files
+ * of a folder (picked or dropped, every path with its folder), by path in natural order (a2
+ * before a10) rather than in whatever order the file system handed them over. Files picked one by
+ * one keep the order they were given in.
+ */
+export function naturalOrder<F extends NamedFile>(groups: readonly FileGroup<F>[]): FileGroup<F>[] {
+  const base = groups.find((g) => looksLikeBase(g.primary.path));
+  const fromFolder = groups.every((g) => g.primary.path.includes('/'));
+  return [...groups].sort(
+    (a, b) =>
+      Number(b === base) - Number(a === base) ||
+      (fromFolder ? natural.compare(a.primary.path, b.primary.path) : 0),
+  );
+}

@@ -2,7 +2,8 @@
 import { proxy } from 'comlink';
 import { fetchDemo, type ZooName } from '../load/demo';
 import { formatBytes } from '../lib/format';
-import { groupFiles } from '../load/grouping';
+import { fingerprint } from '../load/fingerprint';
+import { groupFiles, naturalOrder } from '../load/grouping';
 import type { PathedFile } from '../worker/service';
 import { studioWorker } from '../worker/client';
 import type { ExportTarget, ExportWhat } from '../worker/protocol';
@@ -22,9 +23,10 @@ import {
   type FileRole,
 } from './files';
 import { initialInfer, inferStore } from './infer';
-import { attachTokenizer } from './infer-actions';
+import { attachTokenizer, cancelEvaluation, forgetDemoAssets } from './infer-actions';
 import { initialInspect, inspectStore } from './inspect';
 import { defaultEngine, initialMerge, mergeStore, specOf } from './merge';
+import { mergeInputs } from './stale';
 
 export interface AddHints {
   /** The file (by path) that is the base, e.g. from the demo's manifest. */
@@ -38,14 +40,28 @@ export interface AddHints {
 
 /** Groups the files (shards with their index, ONNX with its data), opens each group's headers. */
 export async function addFiles(files: readonly PathedFile[], hints: AddHints = {}): Promise<void> {
-  const { groups, skipped } = groupFiles(files);
-  const withIds = groups.map((g) => ({ id: newCheckpointId(), group: g }));
+  const grouped = groupFiles(files);
+  const { skipped } = grouped;
+  // A demo keeps its manifest's order; a user's files are shown base first, then in natural order.
+  const groups = hints.baseLabel === undefined ? naturalOrder(grouped.groups) : grouped.groups;
+  const withIds = await Promise.all(
+    groups.map(async (group) => ({
+      id: newCheckpointId(),
+      group,
+      // A file that cannot be read is not told apart here: opening it says why, on its card.
+      fingerprint: await fingerprint(
+        group.primary.file,
+        group.companions.map((c) => c.file),
+      ).catch(() => undefined),
+    })),
+  );
   filesStore.setState((s) => ({
     ...withAdded(
       s,
-      withIds.map(({ id, group }) => ({
+      withIds.map(({ id, group, fingerprint }) => ({
         id,
         paths: [group.primary.path, ...group.companions.map((c) => c.path)],
+        ...(fingerprint === undefined ? {} : { fingerprint }),
       })),
       skipped.map((f) => f.path),
       hints,
@@ -54,11 +70,20 @@ export async function addFiles(files: readonly PathedFile[], hints: AddHints = {
   }));
   const worker = studioWorker();
   await worker.setOrigin(filesStore.getState().origin === 'demo' ? 'demo' : 'user', hints.zoo);
+  // A copy of a file already there is refused on its card (withAdded) and never opened.
+  const copies = new Set(
+    filesStore
+      .getState()
+      .checkpoints.filter((c) => c.duplicateOf)
+      .map((c) => c.id),
+  );
   await Promise.all(
-    withIds.map(async ({ id, group }) => {
-      const outcome = await worker.open(id, group.primary, group.companions);
-      filesStore.setState((s) => withOpened(s, id, outcome));
-    }),
+    withIds
+      .filter(({ id }) => !copies.has(id))
+      .map(async ({ id, group }) => {
+        const outcome = await worker.open(id, group.primary, group.companions);
+        filesStore.setState((s) => withOpened(s, id, outcome));
+      }),
   );
   // A model folder's tokenizer.json (+ tokenizer_config.json) serves its graphs that take text.
   const tokenizer = skipped.filter((f) => /(^|\/)tokenizer(_config)?\.json$/i.test(f.path));
@@ -79,7 +104,7 @@ export async function loadDemo(zoo: ZooName = 'digits-8'): Promise<void> {
       origin: 'demo',
       zoo,
     });
-    filesStore.setState({ demo: { loading: false, loaded: true } });
+    filesStore.setState({ demo: { loading: false, loaded: zoo } });
   } catch (e) {
     filesStore.setState({ demo: { loading: false, error: e instanceof Error ? e.message : String(e) } });
   }
@@ -135,6 +160,7 @@ export async function startMerge(): Promise<void> {
   // Refused task files are left out of the merge, as the alignment report says.
   const refused = new Set(files.alignment?.refused.map((r) => r.id));
   const usable = { ...selection, tasks: selection.tasks.filter((t) => !refused.has(t.id)) };
+  const inputs = mergeInputs(files, merge, 'merge');
   mergeStore.setState({ running: true, progress: undefined, notice: undefined });
   const outcome = await studioWorker()
     .merge(
@@ -148,7 +174,12 @@ export async function startMerge(): Promise<void> {
     // The worker died (StudioWorkerDiedError): the result on screen stays; Merge again retries.
     .catch((e: unknown) => ({ ok: false as const, cancelled: false, message: errorText(e) }));
   if (outcome.ok) {
-    mergeStore.setState({ running: false, progress: undefined, result: outcome.summary });
+    mergeStore.setState({
+      running: false,
+      progress: undefined,
+      result: outcome.summary,
+      resultInputs: inputs,
+    });
     const inspect = inspectStore.getState();
     const names = new Set(outcome.summary.tensors.map((t) => t.name));
     // Keep the viewer on the same tensor when the new result has it; else pick the largest.
@@ -186,10 +217,11 @@ export async function openBundle(bundleId: string): Promise<void> {
     });
     return;
   }
+  const inputs = mergeInputs(filesStore.getState(), mergeStore.getState(), 'bundle');
   mergeStore.setState({ running: true, notice: undefined });
   const outcome = await studioWorker().openBundle(bundleId, selection.baseId);
   if (outcome.ok) {
-    mergeStore.setState({ running: false, result: outcome.summary });
+    mergeStore.setState({ running: false, result: outcome.summary, resultInputs: inputs });
     const largest = [...outcome.summary.tensors].sort((a, b) => b.numel - a.numel)[0];
     inspectStore.setState({
       tensor: largest?.name,
@@ -268,6 +300,38 @@ function download(blob: Blob, name: string): void {
   a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * ui1: "Clear all" — every file and every result goes, in the page and in the worker (its opened
+ * files, result, graphs, labeled sets and tokenizer); the demos can be loaded again. The method
+ * form, the engine, the runtime and the evaluation's column choices stay: they are settings.
+ */
+export async function clearAll(): Promise<void> {
+  // An evaluation under way is let go first, so its end does not speak on the emptied page.
+  if (inferStore.getState().evaluation.running) void cancelEvaluation();
+  const { provider, evaluation } = inferStore.getState();
+  filesStore.setState(initialFiles, true);
+  mergeStore.setState((s) => ({
+    ...s,
+    running: false,
+    progress: undefined,
+    notice: undefined,
+    result: undefined,
+    resultInputs: undefined,
+  }));
+  inspectStore.setState(initialInspect, true);
+  exportsStore.setState(initialExports, true);
+  inferStore.setState(
+    {
+      ...initialInfer,
+      provider,
+      evaluation: { ...initialInfer.evaluation, columns: evaluation.columns, routed: evaluation.routed },
+    },
+    true,
+  );
+  forgetDemoAssets();
+  await studioWorker().clearAll();
 }
 
 /** Back to a fresh page (tests call it between cases). */

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckpointSummary } from '../worker/protocol';
 import {
+  duplicatesOf,
   initialFiles,
   selectionOf,
   taskNameProblems,
@@ -56,11 +57,46 @@ describe('files slice', () => {
     expect(s.checkpoints[2]?.taskName).toBe('rotated');
   });
 
-  it('does not guess a second base, and keeps names unique across additions', () => {
+  it('never makes a second base a task silently, and keeps names unique across additions', () => {
     let s = add(initialFiles, 'base.safetensors', 'mnist.safetensors');
     s = add(s, 'pretrained.safetensors', 'mnist.safetensors');
-    expect(s.checkpoints.map((c) => c.role)).toEqual(['base', 'task', 'task', 'task']);
-    expect(s.checkpoints.map((c) => c.taskName)).toEqual(['', 'mnist', 'pretrained', 'mnist-2']);
+    expect(s.checkpoints.map((c) => c.role)).toEqual(['base', 'task', 'ignore', 'task']);
+    expect(s.checkpoints.map((c) => c.taskName)).toEqual(['', 'mnist', '', 'mnist-2']);
+    expect(s.checkpoints[2]?.note).toBe(
+      'Looks like a base model, and base.safetensors is the base: ignored. Choose its role to use it.',
+    );
+    s = withRole(ready(s), 'id2', 'task');
+    expect(s.checkpoints[2]).toMatchObject({ role: 'task', taskName: 'pretrained' });
+    expect(s.checkpoints[2]?.note).toBeUndefined();
+  });
+
+  it('refuses a file added again (same fingerprint), naming the file it copies, and never opens it', () => {
+    const fp = (id: string, path: string, fingerprint: string) => ({ id, paths: [path], fingerprint });
+    let s = withAdded(initialFiles, [
+      fp('b', 'zoo/base.safetensors', 'B'),
+      fp('t', 'zoo/plain.safetensors', 'P'),
+    ]);
+    s = withAdded(s, [
+      fp('b2', 'copy/base.safetensors', 'B'),
+      fp('n', 'copy/new.safetensors', 'N'),
+      fp('n2', 'copy/new-again.safetensors', 'N'),
+    ]);
+    expect(s.checkpoints.map((c) => [c.label, c.role, c.status, c.taskName])).toEqual([
+      ['zoo/base.safetensors', 'base', 'opening', ''],
+      ['zoo/plain.safetensors', 'task', 'opening', 'plain'],
+      ['copy/base.safetensors', 'ignore', 'error', ''],
+      ['copy/new.safetensors', 'task', 'opening', 'new'],
+      ['copy/new-again.safetensors', 'ignore', 'error', ''],
+    ]);
+    expect(s.checkpoints[2]).toMatchObject({
+      duplicateOf: 'zoo/base.safetensors',
+      error:
+        'the same file as zoo/base.safetensors (same size and contents), already added: not added again.',
+    });
+    expect(s.checkpoints[4]?.duplicateOf).toBe('copy/new.safetensors');
+    expect(duplicatesOf(s, [fp('x', 'x.safetensors', 'P')])).toEqual(
+      new Map([['x', 'zoo/plain.safetensors']]),
+    );
   });
 
   it('marks a refused file as ignored with its message, and a bundle as a bundle', () => {

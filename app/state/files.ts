@@ -2,6 +2,7 @@
 // name, and the alignment report of the current selection. Transitions are pure functions of the
 // state, so tests drive them without a worker.
 import { createStore } from 'zustand/vanilla';
+import type { ZooName } from '../load/demo';
 import { guessRoles, taskNames, type Role } from '../load/grouping';
 import type { AlignOutcome, CheckpointSummary, Selection } from '../worker/protocol';
 
@@ -19,6 +20,12 @@ export interface LoadedCheckpoint {
   readonly error?: string;
   readonly role: FileRole;
   readonly taskName: string;
+  /** Sampled contents and sizes (app/load/fingerprint): the same model added twice has the same. */
+  readonly fingerprint?: string;
+  /** The label of the card this file is a copy of: refused, never a second base or task. */
+  readonly duplicateOf?: string;
+  /** Why the file got the role it has, when that is not what its name suggests. */
+  readonly note?: string;
 }
 
 export interface FilesState {
@@ -29,7 +36,7 @@ export interface FilesState {
   /** Where the files came from: the demo zoo or the user's own. */
   readonly origin: 'none' | 'demo' | 'user';
   /** The demo zoo being fetched, or why it could not be. */
-  readonly demo: { readonly loading: boolean; readonly loaded?: boolean; readonly error?: string };
+  readonly demo: { readonly loading: boolean; readonly loaded?: ZooName; readonly error?: string };
 }
 
 export const initialFiles: FilesState = {
@@ -45,34 +52,90 @@ export const filesStore = createStore<FilesState>(() => initialFiles);
 let nextId = 0;
 export const newCheckpointId = () => `ckpt-${++nextId}`;
 
-/** Adds freshly grouped files: the first base-looking one becomes the base if there is none yet. */
+export interface AddedGroup {
+  readonly id: string;
+  readonly paths: readonly string[];
+  readonly fingerprint?: string;
+}
+
+/** The card an added group copies: an earlier card, or an earlier group of the same batch. */
+export function duplicatesOf(state: FilesState, groups: readonly AddedGroup[]): Map<string, string> {
+  const seen = new Map<string, string>();
+  for (const c of state.checkpoints)
+    if (c.fingerprint && !c.duplicateOf && c.status !== 'error') seen.set(c.fingerprint, c.label);
+  const out = new Map<string, string>();
+  for (const g of groups) {
+    if (!g.fingerprint) continue;
+    const first = seen.get(g.fingerprint);
+    if (first !== undefined) out.set(g.id, first);
+    else seen.set(g.fingerprint, g.paths[0] ?? '');
+  }
+  return out;
+}
+
+/**
+ * Adds freshly grouped files: the first base-looking one becomes the base if there is none yet. A
+ * group with the fingerprint of a card already there (or of an earlier group) is a copy: its card
+ * says which file it repeats, and it takes no role.
+ */
 export function withAdded(
   state: FilesState,
-  groups: readonly { id: string; paths: readonly string[] }[],
+  groups: readonly AddedGroup[],
   skipped: readonly string[] = [],
   hints: { baseLabel?: string; taskNames?: ReadonlyMap<string, string> } = {},
 ): FilesState {
-  const hasBase = state.checkpoints.some((c) => c.role === 'base');
-  const labels = groups.map((g) => g.paths[0] ?? '');
-  const roles = guessRoles(labels).map((r, i) => {
-    if (hints.baseLabel !== undefined) return labels[i] === hints.baseLabel && !hasBase ? 'base' : 'task';
-    return r === 'base' && hasBase ? 'task' : r;
-  });
+  const copies = duplicatesOf(state, groups);
+  const fresh = groups.filter((g) => !copies.has(g.id));
+  const base = state.checkpoints.find((c) => c.role === 'base');
+  const labels = fresh.map((g) => g.paths[0] ?? '');
+  const guessedRoles = guessRoles(labels).map((r, i) =>
+    hints.baseLabel !== undefined ? (labels[i] === hints.baseLabel ? 'base' : 'task') : r,
+  );
+  // A second base is never made a task behind the user's back: it is set aside, and its card says so.
+  const roles = guessedRoles.map((r) => (r === 'base' && base ? 'ignore' : r));
   const taskLabels = labels.filter((_, i) => roles[i] === 'task');
   const guessed = taskNames(taskLabels);
   const taken = new Set(state.checkpoints.map((c) => c.taskName));
   let k = 0;
-  const added = groups.map((g, i): LoadedCheckpoint => {
-    const role = roles[i] ?? 'task';
-    const label = labels[i] ?? '';
-    let name = role === 'task' ? (hints.taskNames?.get(label) ?? guessed[k++] ?? 'task') : '';
-    for (let n = 2; name && taken.has(name); n++) name = `${name.replace(/-\d+$/, '')}-${n}`;
-    if (name) taken.add(name);
-    return { id: g.id, label, paths: g.paths, status: 'opening', role, taskName: name };
+  const added = new Map(
+    fresh.map((g, i): [string, LoadedCheckpoint] => {
+      const role = roles[i] ?? 'task';
+      const label = labels[i] ?? '';
+      let name = role === 'task' ? (hints.taskNames?.get(label) ?? guessed[k++] ?? 'task') : '';
+      for (let n = 2; name && taken.has(name); n++) name = `${name.replace(/-\d+$/, '')}-${n}`;
+      if (name) taken.add(name);
+      const fingerprint = g.fingerprint ? { fingerprint: g.fingerprint } : {};
+      const note =
+        guessedRoles[i] === 'base' && base
+          ? {
+              note: `Looks like a base model, and ${base.label} is the base: ignored. Choose its role to use it.`,
+            }
+          : {};
+      return [
+        g.id,
+        { id: g.id, label, paths: g.paths, status: 'opening', role, taskName: name, ...fingerprint, ...note },
+      ];
+    }),
+  );
+  const cards = groups.map((g): LoadedCheckpoint => {
+    const card = added.get(g.id);
+    if (card) return card;
+    const label = g.paths[0] ?? '';
+    const original = copies.get(g.id) ?? '';
+    return {
+      id: g.id,
+      label,
+      paths: g.paths,
+      status: 'error',
+      role: 'ignore',
+      taskName: '',
+      duplicateOf: original,
+      error: `the same file as ${original} (same size and contents), already added: not added again.`,
+    };
   });
   return {
     ...state,
-    checkpoints: [...state.checkpoints, ...added],
+    checkpoints: [...state.checkpoints, ...cards],
     skipped: [...state.skipped, ...skipped],
   };
 }
@@ -101,7 +164,8 @@ export function withRole(state: FilesState, id: string, role: FileRole): FilesSt
     checkpoints: state.checkpoints.map((c) => {
       if (c.id === id) {
         const taskName = role === 'task' && !c.taskName ? (taskNames([c.label])[0] ?? 'task') : c.taskName;
-        return { ...c, role, taskName };
+        const { note: _chosen, ...rest } = c; // the user chose: the note on the guess is moot
+        return { ...rest, role, taskName };
       }
       if (role === 'base' && c.role === 'base')
         return { ...c, role: 'task', taskName: c.taskName || taskNames([c.label])[0] || 'task' };

@@ -9,8 +9,10 @@ import type { PathedFile } from '../worker/service';
 import { newCheckpointId } from './files';
 import { preprocess } from '../../src/inference/image';
 import { labeledSetFromImages } from '../../src/inference/image-folder';
-import { classNames, imagePreset, inferStore, type BenchInput } from './infer';
+import { classNames, imagePreset, inferStore, type BenchInput, type InferState } from './infer';
 import { mergeStore } from './merge';
+import { evalInputs } from './stale';
+import { ROUTED_LABEL, type EvalReport } from '../../src/inference/eval-table';
 
 /** Reads the worker's view of graphs and labeled sets for the result on screen. */
 export async function refreshSetup(): Promise<void> {
@@ -54,6 +56,11 @@ export function loadDemoAssets(): Promise<void> {
     inferStore.setState({ attachMessage: { ok: false, text: e instanceof Error ? e.message : String(e) } });
   });
   return demoAssets;
+}
+
+/** ui1: the worker forgot the demo's graphs and sets (Clear all): the next demo attaches them again. */
+export function forgetDemoAssets(): void {
+  demoAssets = undefined;
 }
 
 /** A tokenizer.json (with its tokenizer_config.json) for every task whose graph takes text. */
@@ -108,9 +115,13 @@ function report(outcome: { ok: true } | { ok: false; message: string }, success:
  * page has the canvas), as the task's graph and manifest say, then handed to the worker. A folder
  * with a JSON Lines or CSV file in it is a multi-modal set instead: rows naming images (and texts).
  */
-export async function attachImageFolder(files: readonly PathedFile[], task: string): Promise<void> {
+export async function attachImageFolder(
+  files: readonly PathedFile[],
+  task: string,
+  refresh = true,
+): Promise<void> {
   const listing = files.find((f) => isTextSetFile(f.path) && f.path.split('/').length <= 2);
-  if (listing) return attachTextImageFolder(files, listing, task);
+  if (listing) return attachTextImageFolder(files, listing, task, refresh);
   const state = inferStore.getState();
   const setup = state.setup?.tasks.find((t) => t.name === task);
   const p = imagePreset(state, task, setup?.input?.shape ?? null);
@@ -128,7 +139,7 @@ export async function attachImageFolder(files: readonly PathedFile[], task: stri
   } catch (e) {
     report({ ok: false, message: e instanceof Error ? e.message : String(e) }, '');
   }
-  await refreshSetup();
+  if (refresh) await refreshSetup();
 }
 
 /** A multi-modal labeled set: a JSONL / CSV file whose rows name images in the same folder. */
@@ -136,6 +147,7 @@ async function attachTextImageFolder(
   files: readonly PathedFile[],
   listing: PathedFile,
   task: string,
+  refresh = true,
 ): Promise<void> {
   const state = inferStore.getState();
   const setup = state.setup?.tasks.find((t) => t.name === task);
@@ -160,7 +172,7 @@ async function attachTextImageFolder(
   } catch (e) {
     report({ ok: false, message: e instanceof Error ? e.message : String(e) }, '');
   }
-  await refreshSetup();
+  if (refresh) await refreshSetup();
 }
 
 /** Decodes an image file into RGBA pixels. */
@@ -200,8 +212,22 @@ export async function showSample(task: string, index: number): Promise<void> {
   });
 }
 
+/**
+ * ui1: another task to run. With a labeled sample on the bench, the new task's own set gives the
+ * next one (its first sample), so Previous / Next / Random draw from the task chosen; other inputs
+ * (a drawing, a text, an image) run as they are, and routing keeps whatever is on the bench.
+ */
+export async function chooseTask(task: number | 'auto'): Promise<void> {
+  const state = inferStore.getState();
+  inferStore.setState({ task });
+  const chosen = task === 'auto' ? undefined : state.setup?.tasks[task];
+  if (state.source === 'sample' && chosen?.labeled && state.input?.sample?.task !== chosen.name)
+    await showSample(chosen.name, 0);
+  else await runInference();
+}
+
 export async function setInput(input: BenchInput): Promise<void> {
-  inferStore.setState({ input });
+  inferStore.setState({ input, textEdited: false });
   await runInference();
 }
 
@@ -223,8 +249,17 @@ export async function runInference(): Promise<void> {
     provider: state.provider,
   });
   // A later input or task wins over an earlier run that finishes after it.
-  if (request === inferRequest) inferStore.setState({ running: false, outcome });
+  if (request === inferRequest)
+    inferStore.setState({ running: false, outcome, outcomeFor: { input, source: state.source } });
 }
+
+/** ui1: the evaluation the page waits for; a cancel or a new start makes the one before moot. */
+let evalRun = 0;
+/** The rows the running evaluation finished, and what it is computed from. */
+let finished: { run: number; report: EvalReport | undefined; inputs: string } | undefined;
+
+const setEval = (e: Partial<InferState['evaluation']>) =>
+  inferStore.setState((s) => ({ evaluation: { ...s.evaluation, ...e } }));
 
 export async function startEvaluation(): Promise<void> {
   const state = inferStore.getState();
@@ -233,23 +268,63 @@ export async function startEvaluation(): Promise<void> {
   const available = new Set(setup.columns.map((c) => c.column));
   const columns = state.evaluation.columns.filter((c) => available.has(c));
   const req: EvalRequest = { columns, routed: state.evaluation.routed, provider: state.provider };
-  const setEval = (e: Partial<typeof state.evaluation>) =>
-    inferStore.setState((s) => ({ evaluation: { ...s.evaluation, ...e } }));
-  setEval({ running: true, progress: undefined, message: undefined });
+  const run = ++evalRun;
+  const inputs = evalInputs(mergeStore.getState().result, setup);
+  finished = { run, report: undefined, inputs };
+  setEval({
+    running: true,
+    progress: undefined,
+    message: undefined,
+    startedAt: Date.now(),
+    methods: { done: 0, total: columns.length },
+  });
   const outcome = await studioWorker()
     .evaluate(
       req,
       proxy((done: number, total: number) => {
-        if (inferStore.getState().evaluation.running) setEval({ progress: { done, total } });
+        if (run === evalRun) setEval({ progress: { done, total, at: Date.now() } });
+      }),
+      proxy((partial: EvalReport) => {
+        if (finished?.run !== run) return;
+        finished = { ...finished, report: partial };
+        const done = partial.rows.filter((r) => r.method !== ROUTED_LABEL).length;
+        setEval({ methods: { done, total: columns.length } });
       }),
     )
     // The worker died (StudioWorkerDiedError): the last report stays; say why.
     .catch((e: unknown) => ({ ok: false as const, message: e instanceof Error ? e.message : String(e) }));
-  if (outcome.ok) setEval({ running: false, progress: undefined, report: outcome.report });
-  else setEval({ running: false, progress: undefined, message: outcome.message });
+  if (run !== evalRun) return; // cancelled on the page, which already shows what was kept
+  const kept = finished?.report;
+  finished = undefined;
+  if (outcome.ok)
+    setEval({ running: false, progress: undefined, report: outcome.report, partial: false, inputs });
+  else
+    setEval({
+      running: false,
+      progress: undefined,
+      message: outcome.message,
+      ...(kept ? { report: kept, partial: true, inputs } : {}),
+    });
 }
 
+/**
+ * Stops at once on the page (the worker stops at its next batch): the methods that finished stay
+ * in the table, marked as a partial one.
+ */
 export async function cancelEvaluation(): Promise<void> {
+  if (!inferStore.getState().evaluation.running) return;
+  const kept = finished?.run === evalRun ? finished : undefined;
+  evalRun++;
+  finished = undefined;
+  const methods = kept?.report?.rows.filter((r) => r.method !== ROUTED_LABEL).length ?? 0;
+  setEval({
+    running: false,
+    progress: undefined,
+    message: kept?.report
+      ? `Evaluation cancelled: the ${methods === 1 ? 'method' : `${methods} methods`} that finished ${methods === 1 ? 'is' : 'are'} kept.`
+      : 'Evaluation cancelled.',
+    ...(kept?.report ? { report: kept.report, partial: true, inputs: kept.inputs } : {}),
+  });
   await studioWorker().cancelEvaluate();
 }
 

@@ -13,6 +13,12 @@ import {
 } from '../../src/inference/image';
 import type { Column, InferenceSetup, InferOutcome, TextInput } from '../worker/protocol';
 
+/** ui1: where one labeled set went (or why it was refused), when several are given at once. */
+export interface AttachLine {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
 export type InputSource = 'sample' | 'text' | 'draw' | 'image' | 'tensor';
 
 export interface BenchInput {
@@ -42,15 +48,29 @@ export interface InferState {
   readonly input: BenchInput | undefined;
   readonly running: boolean;
   readonly outcome: InferOutcome | undefined;
-  /** Attaching files, or why it failed. */
-  readonly attachMessage: { readonly ok: boolean; readonly text: string } | undefined;
+  /** ui1: the input and input mode the outcome was run on (outputs of another one are out of date). */
+  readonly outcomeFor: { readonly input: BenchInput; readonly source: InputSource } | undefined;
+  /** ui1: the text box was edited since the text on the bench ran. */
+  readonly textEdited: boolean;
+  /** Attaching files, or why it failed; for sets matched to tasks by name, a line per set. */
+  readonly attachMessage:
+    { readonly ok: boolean; readonly text: string; readonly lines?: readonly AttachLine[] } | undefined;
   readonly evaluation: {
     readonly columns: readonly Column[];
     readonly routed: boolean;
     readonly running: boolean;
-    readonly progress: { readonly done: number; readonly total: number } | undefined;
+    /** Model runs done of all; `at` (ms, Date.now) when the count was taken, for the time estimate. */
+    readonly progress: { readonly done: number; readonly total: number; readonly at?: number } | undefined;
     readonly report: EvalReport | undefined;
     readonly message: string | undefined;
+    /** ui1: when the running evaluation started (ms, Date.now), for its time estimate. */
+    readonly startedAt?: number;
+    /** ui1: methods (rows) finished of those asked for, while it runs. */
+    readonly methods?: { readonly done: number; readonly total: number };
+    /** ui1: the report holds only the methods finished before a cancel. */
+    readonly partial?: boolean;
+    /** ui1: what the report was computed from (evalInputs): another value means out of date. */
+    readonly inputs?: string;
   };
 }
 
@@ -66,6 +86,8 @@ export const initialInfer: InferState = {
   input: undefined,
   running: false,
   outcome: undefined,
+  outcomeFor: undefined,
+  textEdited: false,
   attachMessage: undefined,
   evaluation: {
     columns: ['individual', 'avg', 'ta', 'ties', 'emr'],
@@ -99,4 +121,18 @@ export function imagePreset(
   const single = m?.input && !('kind' in m.input && m.input.kind === 'text') ? m.input : undefined;
   const image = single ?? m?.inputs?.find((i) => i.kind === 'image');
   return image ? preprocessingFromManifest({ input: image }, task) : preprocessingFromShape(shape);
+}
+
+/**
+ * ui1: seconds left of an evaluation, from the rate of its model runs so far; undefined before
+ * the first runs are counted (no rate yet).
+ */
+export function secondsLeft(
+  progress: { readonly done: number; readonly total: number } | undefined,
+  startedAt: number | undefined,
+  now: number,
+): number | undefined {
+  if (!progress || startedAt === undefined || progress.done <= 0 || now <= startedAt) return undefined;
+  const perRun = (now - startedAt) / 1000 / progress.done;
+  return Math.max(0, progress.total - progress.done) * perRun;
 }

@@ -17,6 +17,8 @@ export interface MergeState {
   /** The last merge that did not finish, in words (cancelled or failed). */
   readonly notice: { readonly kind: 'cancelled' | 'error'; readonly message: string } | undefined;
   readonly result: MergeSummary | undefined;
+  /** ui1: what the result was made from (stale.ts mergeInputs), to tell when it is out of date. */
+  readonly resultInputs: string | undefined;
 }
 
 export const initialMerge: MergeState = {
@@ -30,6 +32,7 @@ export const initialMerge: MergeState = {
   progress: undefined,
   notice: undefined,
   result: undefined,
+  resultInputs: undefined,
 };
 
 export const mergeStore = createStore<MergeState>(() => initialMerge);

@@ -31,7 +31,18 @@ export async function deleteRecent(id: string): Promise<void> {
  */
 export async function restoreRecent(merge: RecentMerge): Promise<void> {
   const say = (ok: boolean, text: string) => recentStore.setState({ message: { ok, text } });
-  if (merge.origin === 'demo') await loadDemo(DEMOS.find((d) => d.zoo === merge.zoo)?.zoo ?? 'digits-8');
+  if (merge.origin === 'demo') {
+    const zoo = DEMOS.find((d) => d.zoo === merge.zoo)?.zoo ?? 'digits-8';
+    const loaded = filesStore.getState().demo.loaded;
+    if (loaded && loaded !== zoo) {
+      say(
+        false,
+        `This merge is of the ${zoo} demo, and the ${loaded} demo is loaded: Clear all, then restore again.`,
+      );
+      return;
+    }
+    await loadDemo(zoo);
+  }
   const files = filesStore.getState();
   const base =
     files.checkpoints.find((c) => c.label === merge.base.file && c.summary?.bytes === merge.base.bytes) ??
@@ -46,7 +57,12 @@ export async function restoreRecent(merge: RecentMerge): Promise<void> {
   if (base.role !== 'base') await setRole(base.id, 'base');
   const label = `${merge.id}.safetensors`;
   if (!filesStore.getState().checkpoints.some((c) => c.label === label))
-    await addFiles([{ path: label, file: await studioWorker().recentBundle(merge.id) }]);
+    // The bundle joins the files already there: they stay the demo's (so step 4 attaches the
+    // demo's graphs and labeled sets), or the user's.
+    await addFiles([{ path: label, file: await studioWorker().recentBundle(merge.id) }], {
+      origin: filesStore.getState().origin === 'demo' ? 'demo' : 'user',
+      ...(filesStore.getState().demo.loaded ? { zoo: filesStore.getState().demo.loaded } : {}),
+    });
   const bundle = filesStore.getState().checkpoints.find((c) => c.label === label);
   if (!bundle || bundle.status !== 'ready') {
     say(false, bundle?.error ?? `${label} could not be opened.`);

@@ -44,6 +44,7 @@ const MAKES_RESULT = new Set(['merge', 'openBundle']);
 const WITHOUT_RESULT = new Set([
   ...Object.keys(SETUP),
   'forget',
+  'clearAll',
   'align',
   'cancel',
   'cancelEvaluate',
@@ -152,6 +153,13 @@ function call(l: Life, method: string, args: readonly unknown[]): Promise<unknow
     setup.delete(key); // to the end: replayed in the order last made
     setup.set(key, [method, args]);
   } else if (method === 'forget') setup.delete(`open:${String(args[0])}`);
+  else if (method === 'clearAll') {
+    // ui1: nothing of the cleared files, attachments or result is made again in a later worker.
+    for (const k of [...setup.keys()])
+      if (/^(open|graph|labeled|images|tokenizer)\b/.test(k)) setup.delete(k);
+    resultCall = undefined;
+    l.hasResult = true;
+  }
   const made = new Promise((resolve, reject) => {
     l.waiting.add(reject);
     ready(l, method)

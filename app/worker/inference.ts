@@ -4,7 +4,7 @@
 // Plain TypeScript (no worker globals) so Node tests can drive it.
 import type { OnnxCheckpoint } from '../../src/formats/onnx';
 import type { Checkpoint } from '../../src/formats/tensor';
-import { evaluateTable, type EvalMethod } from '../../src/inference/eval-table';
+import { evaluateTable, type EvalMethod, type EvalReport } from '../../src/inference/eval-table';
 import { readLabeledSet } from '../../src/inference/labeled';
 import { parseTextSet, tokenizeTextSet, type TextRows } from '../../src/inference/labeled-text';
 import type { LabeledSet } from '../../src/inference/evaluate';
@@ -423,7 +423,11 @@ export class InferenceHost {
     }
   }
 
-  async evaluate(req: EvalRequest, onProgress: (done: number, total: number) => void): Promise<EvalOutcome> {
+  async evaluate(
+    req: EvalRequest,
+    onProgress: (done: number, total: number) => void,
+    onRows?: (partial: EvalReport) => void,
+  ): Promise<EvalOutcome> {
     const held = this.ctx.held();
     if (!held) return { ok: false, cancelled: false, message: 'Merge first.' };
     const tasks = held.result.set.tasks.map((t) => t.name);
@@ -453,6 +457,7 @@ export class InferenceHost {
         routed: req.routed,
         signal,
         onProgress,
+        ...(onRows ? { onRows } : {}),
       }).catch((e: unknown) => {
         throw signal.aborted
           ? e
@@ -467,6 +472,16 @@ export class InferenceHost {
 
   cancel(): void {
     this.evaluating.cancel();
+  }
+
+  /** ui1: forgets every graph, labeled set and the tokenizer, and closes every session (Clear all). */
+  async clear(): Promise<void> {
+    this.graphs.clear();
+    this.labeled.clear();
+    this.textSets.clear();
+    this.tokenizer = undefined;
+    this.comparisons = undefined;
+    await this.dropSessions();
   }
 
   /** Closes every session (a new merge result, a new graph). */

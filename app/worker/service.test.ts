@@ -94,6 +94,20 @@ describe('StudioService', () => {
     expect(bad).toMatchObject({ ok: false, message: expect.stringMatching(/^broken\.safetensors: /) });
   });
 
+  it('Clear all forgets every file and the result (ui1)', async () => {
+    const service = await opened();
+    const merged = await service.merge(selection, methodSpec('emr'), 'cpu', noProgress);
+    expect(merged.ok).toBe(true);
+    expect(service.inferenceSetup()?.tasks.map((t) => t.name)).toEqual(['task-a', 'task-b', 'task-c']);
+    await service.clearAll();
+    expect(service.inferenceSetup()).toBeUndefined();
+    expect(service.align(selection)).toMatchObject({ ok: false });
+    // The worker stays usable: the same files opened again merge as before.
+    for (const id of ['base', 'a', 'b', 'c'])
+      await service.open(id, file(`${id}.safetensors`, files[id] as Uint8Array), []);
+    expect((await service.merge(selection, methodSpec('emr'), 'cpu', noProgress)).ok).toBe(true);
+  });
+
   it('reports the alignment and refuses a file of another model, naming the tensors that differ', async () => {
     const service = await opened();
     const outcome = service.align({

@@ -25,6 +25,7 @@ import { CancellableJob, errorMessage } from './cancellable';
 import { createEngine } from './engine-choice';
 import { InferenceHost, type RowImages } from './inference';
 import type { TextRows } from '../../src/inference/labeled-text';
+import type { EvalReport } from '../../src/inference/eval-table';
 import { RecentMerges } from './recent';
 import { addToHistogram, binEdges, logBins, maxAbs } from './histogram';
 import { MaskImageBuilder, maskOnes, tasksNeeded } from './mask-image';
@@ -183,6 +184,26 @@ export class StudioService {
 
   forget(id: string): void {
     this.checkpoints.delete(id);
+  }
+
+  /**
+   * ui1: "Clear all" — every file, the result on screen and every attachment go; a merge or an
+   * evaluation under way stops. Recent merges stay (they are kept apart, in OPFS).
+   */
+  async clearAll(): Promise<void> {
+    this.merging.cancel();
+    this.inference.cancel();
+    const previous = this.held;
+    this.held = undefined;
+    this.checkpoints.clear();
+    if (previous) {
+      previous.engine.dispose();
+      if (isEmr(previous.result)) {
+        const values = previous.result.values;
+        this.saving = this.saving.then(() => values.release()).catch(() => {});
+      }
+    }
+    await this.inference.clear();
   }
 
   /** The alignment report from headers alone, with task files of another model refused. */
@@ -408,17 +429,28 @@ export class StudioService {
     return this.inference.infer(req);
   }
 
-  async evaluate(req: EvalRequest, onProgress: (done: number, total: number) => void): Promise<EvalOutcome> {
+  /** `onRows` (ui1) gets the table after each method: a cancelled evaluation keeps those rows. */
+  async evaluate(
+    req: EvalRequest,
+    onProgress: (done: number, total: number) => void,
+    onRows?: (partial: EvalReport) => void,
+  ): Promise<EvalOutcome> {
     let lastSent = 0;
+    const release = (f: unknown) => (f as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.();
     try {
-      return await this.inference.evaluate(req, (done, total) => {
-        const now = performance.now();
-        if (now - lastSent < PROGRESS_EVERY_MS && done < total) return;
-        lastSent = now;
-        void Promise.resolve(onProgress(done, total)).catch(() => {});
-      });
+      return await this.inference.evaluate(
+        req,
+        (done, total) => {
+          const now = performance.now();
+          if (now - lastSent < PROGRESS_EVERY_MS && done < total) return;
+          lastSent = now;
+          void Promise.resolve(onProgress(done, total)).catch(() => {});
+        },
+        onRows && ((partial) => void Promise.resolve(onRows(partial)).catch(() => {})),
+      );
     } finally {
-      (onProgress as Partial<Record<typeof releaseProxy, () => void>>)[releaseProxy]?.();
+      release(onProgress);
+      if (onRows) release(onRows);
     }
   }
 

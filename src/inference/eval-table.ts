@@ -30,6 +30,8 @@ export interface EvalInput {
   readonly batchSize?: number;
   /** Samples run so far, of all the runs the table needs. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** The table so far, after each method's rows: what a cancelled evaluation keeps. */
+  readonly onRows?: (partial: EvalReport) => void;
 }
 
 export interface EvalReport extends AccuracyTable {
@@ -96,6 +98,12 @@ export async function evaluateTable(input: EvalInput): Promise<EvalReport> {
       rows.push({ method: ROUTED_LABEL, accuracy: row });
       routing = summary;
     }
+    input.onRows?.({
+      tasks: [...tasks],
+      rows: [...rows],
+      ...(routing ? { routing } : {}),
+      providers: [...providers],
+    });
   }
   input.onProgress?.(total, total);
   return { tasks: [...tasks], rows, ...(routing ? { routing } : {}), providers: [...providers] };

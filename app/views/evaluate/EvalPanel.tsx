@@ -3,7 +3,10 @@
 import { useStore } from 'zustand';
 import { mean, normalized, ROUTER_ROW, tableToCsv, tableToMarkdown } from '../../../src/inference/table';
 import type { EvalReport } from '../../../src/inference/eval-table';
-import { inferStore } from '../../state/infer';
+import { inferStore, secondsLeft } from '../../state/infer';
+import { evalInputs, evalStaleness } from '../../state/stale';
+import { useMergeStale } from '../useStale';
+import { formatSeconds } from '../../lib/format';
 import { cancelEvaluation, startEvaluation, toggleColumn } from '../../state/infer-actions';
 import { mergeStore } from '../../state/merge';
 import type { Column } from '../../worker/protocol';
@@ -128,6 +131,15 @@ export function EvalPanel() {
     setup?.tasks.every((t) => t.graph && !t.graphProblem && t.labeled && (!t.text || setup.tokenizer)) ??
     false;
   const { report, progress } = evaluation;
+  // ui1: a report whose merge, graphs or labeled sets changed since it ran is marked out of date.
+  const mergeIsStale = useMergeStale();
+  const stale = evalStaleness(report, evaluation.inputs, {
+    merge: mergeIsStale,
+    inputs: evalInputs(result, setup),
+  });
+  const left = evaluation.running
+    ? secondsLeft(progress, evaluation.startedAt, progress?.at ?? 0)
+    : undefined;
   return (
     <section className="panel" aria-labelledby="eval-title" id="evaluate">
       <h2 id="eval-title">
@@ -196,6 +208,15 @@ export function EvalPanel() {
                 {progress
                   ? `${progress.done} of ${progress.total} model runs on samples`
                   : 'Building the models…'}
+                {evaluation.methods && (
+                  <span data-testid="eval-methods">
+                    {' '}
+                    · {evaluation.methods.done} of {evaluation.methods.total} methods finished
+                  </span>
+                )}
+                {left !== undefined && (
+                  <span data-testid="eval-eta"> · about {formatSeconds(left)} left</span>
+                )}
               </p>
             </div>
           )}
@@ -209,7 +230,19 @@ export function EvalPanel() {
             </p>
           )}
           {report && (
-            <div data-testid="eval-report">
+            <div data-testid="eval-report" data-partial={evaluation.partial ? 'true' : undefined}>
+              {stale && (
+                <p className="stale-mark" data-testid="eval-stale" role="status">
+                  Out of date — {stale}: the{' '}
+                  {stale === 'merge again' ? 'merge inputs' : 'result, graphs or labeled sets'} changed since
+                  this table was computed.
+                </p>
+              )}
+              {evaluation.partial && (
+                <p className="muted small" data-testid="eval-partial">
+                  Partial table: the evaluation was cancelled; only the methods that finished are shown.
+                </p>
+              )}
               <p className="muted small">
                 Ran on onnxruntime-web ({report.providers.join(', ')}).
                 {report.routing &&

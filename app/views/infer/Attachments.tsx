@@ -2,7 +2,8 @@
 import { useState } from 'react';
 import { useStore } from 'zustand';
 import { inferStore } from '../../state/infer';
-import { attachGraph, attachImageFolder, attachLabeled, attachTokenizer } from '../../state/infer-actions';
+import { attachImageFolders, attachLabeledFiles } from '../../state/attach-batch';
+import { attachGraph, attachTokenizer } from '../../state/infer-actions';
 import type { InferenceSetup } from '../../worker/protocol';
 
 const pathed = (files: FileList | null) =>
@@ -96,12 +97,13 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
           <input
             type="file"
             accept=".safetensors,.jsonl,.ndjson,.csv"
+            multiple
             aria-label="Add labeled set"
-            disabled={target === '*'}
             onChange={(e) => {
-              const [file] = pathed(e.currentTarget.files);
+              // For every task (or several files): each set goes to the task it is named after.
+              const files = pathed(e.currentTarget.files);
               e.currentTarget.value = '';
-              if (file) void attachLabeled(file, target);
+              if (files.length) void attachLabeledFiles(files, target);
             }}
           />
         </label>
@@ -124,13 +126,13 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
           <input
             type="file"
             aria-label="Add labeled image folder"
-            disabled={target === '*'}
             // A folder picker: every file under it, with its path (CLASS/image.png).
             {...{ webkitdirectory: '' }}
             onChange={(e) => {
               const files = pathed(e.currentTarget.files);
               e.currentTarget.value = '';
-              if (files.length) void attachImageFolder(files, target);
+              // For every task: one folder per task inside the picked one, matched by name.
+              if (files.length) void attachImageFolders(files, target);
             }}
           />
         </label>
@@ -140,12 +142,23 @@ export function Attachments({ setup }: { setup: InferenceSetup }) {
         weights' names. A labeled set is a safetensors file with <code>inputs</code> and <code>labels</code>{' '}
         (or one tensor per graph input), or for a graph that takes text, JSON Lines or CSV with{' '}
         <code>text</code>[, <code>text_pair</code>], <code>label</code>; a folder holding such a file whose
-        rows name an <code>image</code> is a set for a graph that takes an image and a text.
+        rows name an <code>image</code> is a set for a graph that takes an image and a text. For every task,
+        each set goes to the task it is named after (<code>eval/plain.safetensors</code> → plain, or a folder
+        named after the task).
       </p>
       {message && (
         <p className={message.ok ? 'muted' : 'error'} role={message.ok ? 'status' : 'alert'}>
           {message.text}
         </p>
+      )}
+      {message?.lines && (
+        <ul className="attach-lines small" data-testid="attach-lines">
+          {message.lines.map((l) => (
+            <li key={l.text} className={l.ok ? 'muted' : 'error'}>
+              {l.text}
+            </li>
+          ))}
+        </ul>
       )}
     </details>
   );

@@ -4,8 +4,9 @@ import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { filesStore } from '../../state/files';
 import { classNames, inferStore, type InputSource } from '../../state/infer';
-import { loadDemoAssets, onNewResult, runInference, showSample } from '../../state/infer-actions';
+import { chooseTask, loadDemoAssets, onNewResult, runInference, showSample } from '../../state/infer-actions';
 import { mergeStore } from '../../state/merge';
+import { useMergeStale } from '../useStale';
 import { Attachments } from './Attachments';
 import { InputBench } from './InputBench';
 import { Outputs } from './Outputs';
@@ -37,6 +38,15 @@ export function InferPanel() {
     })();
   }, [result?.id, origin]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // ui1: outputs of another input, input mode or merge than those on screen are marked.
+  const mergeIsStale = useMergeStale();
+  const outdated = mergeIsStale
+    ? 'merge again: these outputs are of a merge whose inputs changed.'
+    : state.outcomeFor && (state.outcomeFor.input !== input || state.outcomeFor.source !== state.source)
+      ? `these outputs are for ${state.outcomeFor.input.caption}; run the new input.`
+      : state.textEdited && state.source === 'text'
+        ? 'the text was edited: Run it to see its outputs.'
+        : undefined;
   const taskNames = setup?.tasks.map((t) => t.name) ?? [];
   const shownTask = outcome?.ok ? outcome.task : state.task === 'auto' ? undefined : state.task;
   const shownName = shownTask === undefined ? undefined : taskNames[shownTask];
@@ -64,10 +74,7 @@ export function InferPanel() {
               <select
                 aria-label="Task to run"
                 value={String(state.task)}
-                onChange={(e) => {
-                  inferStore.setState({ task: e.target.value === 'auto' ? 'auto' : Number(e.target.value) });
-                  void runInference();
-                }}
+                onChange={(e) => void chooseTask(e.target.value === 'auto' ? 'auto' : Number(e.target.value))}
               >
                 {setup.tasks.map((t, i) => (
                   <option key={t.name} value={i}>
@@ -112,6 +119,11 @@ export function InferPanel() {
               {outcome && !outcome.ok && (
                 <p className="error" role="alert">
                   {outcome.message}
+                </p>
+              )}
+              {outcome?.ok && outdated && (
+                <p className="stale-mark" data-testid="infer-stale" role="status">
+                  Out of date — {outdated}
                 </p>
               )}
               {outcome?.ok && outcome.tokens && (

@@ -37,7 +37,10 @@ export function TextBench({ task, pair }: { task: InferenceTaskSetup; pair: bool
           aria-label={pair ? 'First text' : 'Text'}
           rows={3}
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            inferStore.setState({ textEdited: true }); // ui1: the outputs on screen are of the old text
+          }}
           onKeyDown={keys}
         />
       </label>
@@ -48,7 +51,10 @@ export function TextBench({ task, pair }: { task: InferenceTaskSetup; pair: bool
             aria-label="Second text"
             rows={3}
             value={second}
-            onChange={(e) => setSecond(e.target.value)}
+            onChange={(e) => {
+              setSecond(e.target.value);
+              inferStore.setState({ textEdited: true });
+            }}
             onKeyDown={keys}
           />
         </label>

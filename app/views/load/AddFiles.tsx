@@ -1,8 +1,9 @@
 // The file picker and the demo button; with no files yet, an invitation to try the demo.
 import { useEffect, useRef } from 'react';
 import { useStore } from 'zustand';
-import { addFiles, loadDemo } from '../../state/actions';
+import { addFiles, clearAll, loadDemo } from '../../state/actions';
 import { filesStore } from '../../state/files';
+import { mergeStore } from '../../state/merge';
 import { filesFromList } from '../../load/dropped';
 
 export function AddFiles() {
@@ -13,6 +14,8 @@ export function AddFiles() {
   useEffect(() => folderInput.current?.setAttribute('webkitdirectory', ''), []);
   const empty = useStore(filesStore, (s) => s.checkpoints.length === 0);
   const demo = useStore(filesStore, (s) => s.demo);
+  const hasResult = useStore(mergeStore, (s) => s.result !== undefined);
+  const busy = useStore(mergeStore, (s) => s.running) || demo.loading;
   return (
     <div className={empty ? 'add-files empty' : 'add-files'}>
       {empty && (
@@ -32,16 +35,16 @@ export function AddFiles() {
           type="button"
           className={empty ? 'primary' : ''}
           onClick={() => void loadDemo()}
-          disabled={demo.loading || demo.loaded === true}
+          disabled={demo.loading || demo.loaded !== undefined}
         >
-          {demo.loading ? 'Loading demo…' : demo.loaded ? 'Demo loaded' : 'Load demo'}
+          {demo.loading ? 'Loading demo…' : demo.loaded === 'digits-8' ? 'Demo loaded' : 'Load demo'}
         </button>
         <button
           type="button"
           onClick={() => void loadDemo('words-4')}
-          disabled={demo.loading || demo.loaded === true}
+          disabled={demo.loading || demo.loaded !== undefined}
         >
-          Text demo (words-4, LoRA adapters)
+          {demo.loaded === 'words-4' ? 'Text demo loaded' : 'Text demo (words-4, LoRA adapters)'}
         </button>
         <button type="button" onClick={() => input.current?.click()}>
           Add model files…
@@ -49,6 +52,12 @@ export function AddFiles() {
         <button type="button" onClick={() => folderInput.current?.click()}>
           Add a folder…
         </button>
+        {/* ui1: one click back to an empty page (every file, result and attachment goes). */}
+        {(!empty || hasResult) && (
+          <button type="button" onClick={() => void clearAll()} disabled={busy} data-testid="clear-all">
+            Clear all
+          </button>
+        )}
         <input
           ref={folderInput}
           type="file"

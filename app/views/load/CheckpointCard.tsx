@@ -33,6 +33,11 @@ export function CheckpointCard({ c, nameProblem }: { c: LoadedCheckpoint; namePr
         </button>
       </div>
       {c.status === 'opening' && <p className="muted">Reading headers…</p>}
+      {c.note && (
+        <p className="notice" data-testid="file-note">
+          {c.note}
+        </p>
+      )}
       {c.status === 'error' && (
         <p className="error" role="alert" data-testid="file-error">
           Refused: {c.error}

@@ -4,6 +4,7 @@ import { describeMethod } from '../../../src/merge/methods';
 import { cancelMerge, startMerge } from '../../state/actions';
 import { filesStore, selectionOf, taskNameProblems } from '../../state/files';
 import { mergeStore, paramErrors } from '../../state/merge';
+import { useMergeStale } from '../useStale';
 import { formatBytes, formatSeconds } from '../../lib/format';
 import { EngineSelect } from './EngineSelect';
 import { MergeProgress } from './MergeProgress';
@@ -27,6 +28,8 @@ export function MergePanel() {
   const result = useStore(mergeStore, (s) => s.result);
   const paramsInvalid = useStore(mergeStore, (s) => Object.keys(paramErrors(s)).length > 0);
   const blocker = useBlocker() ?? (paramsInvalid ? 'Fix the method’s parameters first.' : undefined);
+  // The result on screen was made from other files, names or parameters than those now.
+  const stale = useMergeStale();
   return (
     <section className="panel" aria-labelledby="merge-title" id="merge">
       <h2 id="merge-title">
@@ -62,6 +65,11 @@ export function MergePanel() {
           {result.tasks.length} tasks, {result.tensors.length} shared tensors, in{' '}
           {formatSeconds(result.seconds)} on <strong data-testid="merge-engine">{result.engine}</strong>
           {result.bytesRead > 0 ? ` (${formatBytes(result.bytesRead)} read)` : ''}.
+        </p>
+      )}
+      {result && stale && (
+        <p className="stale-mark" data-testid="merge-stale" role="status">
+          Out of date — merge again: the files, task names or method changed since this result was made.
         </p>
       )}
       {result?.values?.location === 'spill' && (
