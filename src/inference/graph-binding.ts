@@ -16,8 +16,9 @@
 //      several base weights share the initializer's values (rule 2 is ambiguous), a use binds to the
 //      one whose module path ends with the node's scope (`/bert/encoder/layer.0/output/LayerNorm/Mul`
 //      → `…layer.0.output.LayerNorm.weight`); a use that stays ambiguous is refused;
-//   4. uses bound to different weights get their own initializer (the first use's weight keeps the
-//      original one; the others are added as `<weight>:bound`), so tasks whose weights differ
+//   4. uses bound to different weights get their own initializer (the weight named like the
+//      initializer, else the first use's, keeps the original one; the others are added as
+//      `<weight>:bound`, pointed at by their uses' node inputs), so tasks whose weights differ
 //      where the base's were identical each get their own values;
 //   5. an initializer with no weight by name or value (BatchNorm folded into a Conv, a fused QKV
 //      weight, a folded slice of an embedding) is refused with its name and why.
@@ -192,7 +193,7 @@ export async function bindGraph(graph: OnnxCheckpoint, base: readonly NamedWeigh
         refused.push({
           initializer: init.name,
           unbound: true,
-          reason: `no weight of the base has this name or these values${init.shape.length === 2 ? ' (nor their transpose)' : ''}: a value the exporter computed from weights (BatchNorm folded into a Conv, a fused QKV weight, a slice of an embedding) cannot be filled from a task's weights`,
+          reason: `no weight of the base has its name or its values${init.shape.length === 2 ? ' (nor their transpose)' : ''}`,
         });
   }
 
@@ -247,7 +248,11 @@ export async function bindGraph(graph: OnnxCheckpoint, base: readonly NamedWeigh
       refused.push({ initializer: init.name, reason: problem });
       continue;
     }
-    [...groups.values()].forEach((g, i) => {
+    // The weight named like the initializer keeps it; otherwise the first use's weight does.
+    const ordered = [...groups.values()].sort(
+      (a, b) => Number(b.c.weight.name === init.name) - Number(a.c.weight.name === init.name),
+    );
+    ordered.forEach((g, i) => {
       let name = init.name;
       if (i > 0) {
         name = tensorName(`${g.c.weight.name}:bound`);

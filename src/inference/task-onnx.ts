@@ -41,9 +41,18 @@ export class GraphMismatchError extends Error {
     /** What cannot be bound: the initializer's name and why. */
     readonly refused: readonly RefusedInitializer[],
   ) {
-    const xs = refused.map((r) => `${r.initializer}: ${r.reason}`);
+    // One line per reason, naming its initializers: a wrong graph refuses dozens for the same reason.
+    const byReason = new Map<string, string[]>();
+    for (const r of refused) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.initializer]);
+    const lines = [...byReason].map(
+      ([reason, names]) =>
+        `${names.slice(0, 6).join(', ')}${names.length > 6 ? `, … (${names.length})` : ''}: ${reason}`,
+    );
     super(
-      `${graphFile} does not fit the weights of task ${task}: ${xs.length} graph initializer${xs.length === 1 ? '' : 's'} cannot be bound (${xs.slice(0, 6).join('; ')}${xs.length > 6 ? '; …' : ''}).`,
+      `${graphFile} does not fit the weights of task ${task}: ${refused.length} graph initializer${refused.length === 1 ? '' : 's'} cannot be bound. ${lines.join('. ')}.` +
+        (refused.some((r) => r.unbound)
+          ? " A value the exporter computed from weights (BatchNorm folded into a Conv, a fused QKV weight, a slice of an embedding) cannot be filled from a task's weights."
+          : ''),
     );
   }
 }
