@@ -1,7 +1,7 @@
 // Plan: per-task inference and the evaluation table driven through the worker's service in Node,
 // with onnxruntime-web (wasm) as in the page, on the digits-8 zoo loaded as safetensors — so every
 // task runs in the graph given for it. The individual column reproduces the task's own .onnx
-// output exactly; a graph that does not fit is reported with the names that differ; routing picks
+// output exactly; one graph runs every task, each with its own head (graph-binding.ts); routing picks
 // a task and says how sure it is; the table's cells match the zoo's independent reference.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -58,4 +58,33 @@ describe("the studio runs each task in the base's torch-exported graph", () => {
     expect(individual?.accuracy).toEqual(tasks.map((t) => expected.tasks[t]?.accuracy));
     expect(merged).toHaveLength(2);
   }, 120_000);
+
+  it("says which initializers of another model's graph do not fit, and refuses to run it", async () => {
+    await service.open(
+      'vit',
+      {
+        path: 'vit.onnx',
+        file: new Blob([await readFile('src/inference/__fixtures__/torch-export/vit/base.onnx')]),
+      },
+      [],
+    );
+    expect(service.attachGraph('vit', 't0')).toEqual({ ok: true });
+    const t0 = service.inferenceSetup()?.tasks.find((t) => t.name === 't0');
+    expect(t0?.graphProblem).toMatch(
+      /^vit\.onnx does not fit this task: vit\.embeddings\.cls_token has no weight/,
+    );
+    const run = await service.infer({
+      task: 0,
+      input: new Float32Array(192),
+      dims: [1, 3, 8, 8],
+      columns: ['individual'],
+      provider: 'wasm',
+    });
+    expect(run).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(
+        /vit\.onnx does not fit the weights of task t0: \d+ graph initializers cannot be bound/,
+      ),
+    });
+  }, 60_000);
 });

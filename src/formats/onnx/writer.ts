@@ -212,7 +212,12 @@ function checkReplacements(
   fail: (problem: string) => never,
 ): void {
   const byName = new Map(original.layout.initializers.map((i) => [i.name, i]));
-  const sized = (name: TensorName, data: OnnxReplacement, dims: readonly number[] | undefined) => {
+  const sized = (
+    name: TensorName,
+    data: OnnxReplacement,
+    dims: readonly number[] | undefined,
+    label = `the replacement for '${name}'`,
+  ) => {
     const entry = original.tensors.get(name);
     if (entry === undefined) return;
     const shape = dims ?? entry.shape;
@@ -222,7 +227,7 @@ function checkReplacements(
     const byteLength = (count as number) * dtypeBytes(entry.dtype);
     if (data instanceof Uint8Array && data.byteLength !== byteLength) {
       fail(
-        `the replacement for '${name}' is ${data.byteLength} bytes, but ${entry.dtype} [${shape.join(', ')}] takes ${byteLength}`,
+        `${label} is ${data.byteLength} bytes, but ${entry.dtype} [${shape.join(', ')}] takes ${byteLength}`,
       );
     }
   };
@@ -241,7 +246,7 @@ function checkReplacements(
     if (names.has(a.name))
       fail(`cannot add initializer '${a.name}': the graph already has a value of that name`);
     names.add(a.name);
-    sized(a.like, a.data, a.dims);
+    sized(a.like, a.data, a.dims, `the data of added initializer '${a.name}'`);
   }
   for (const [node, inputs] of edits.nodeInputs ?? []) {
     const n = original.nodes[node];
