@@ -203,6 +203,31 @@ describe('bindGraph', () => {
     expect(String(error)).toMatch(/BatchNorm folded into a Conv/);
   });
 
+  it('reads a base weight of the same size only by its first 4 KiB when its values differ there', async () => {
+    const values = range(64 * 32, 0.001);
+    const graph = await graphOf(
+      [init('onnx::MatMul_9', [32, 64], values)],
+      [{ name: '/big/MatMul', op_type: 'MatMul', input: ['x', 'onnx::MatMul_9'], output: ['y'] }],
+    );
+    const reads: [string, number, number][] = [];
+    const tracked = (w: NamedWeight): NamedWeight => ({
+      ...w,
+      data: { read: (a, b) => (reads.push([w.name, a, b]), w.data.read(a, b)) },
+    });
+    const mine = Array.from(new Float32Array(transposeBytes(bytesOf(values), 32, 64, 4).buffer));
+    const base = [
+      tracked(weight('other.weight', [64, 32], range(64 * 32, 0.002))),
+      tracked(weight('big.weight', [64, 32], mine)),
+    ];
+    const binding = await bindGraph(graph, base);
+    expect(binding.bound.map((b) => [b.weight, b.rule])).toEqual([['big.weight', 'transpose']]);
+    expect(reads).toEqual([
+      ['other.weight', 0, 4096],
+      ['big.weight', 0, 4096],
+      ['big.weight', 0, 8192],
+    ]);
+  });
+
   it("replaces a head of another class count and relaxes the graph's output, so the graph runs", async () => {
     const head = range(12, 0.1);
     const graph = await graphOf(

@@ -10,7 +10,8 @@
 //      weight of its name (a graph exported from the task itself, a task-only layer);
 //   2. by value: otherwise the base weight with identical bytes, or — for a 2-D initializer — whose
 //      transpose has identical bytes (bound transposed: the task's weight is transposed to fill it);
-//      hashes first, bytes compared to confirm, and only base weights of the same byte length read;
+//      hashes first (of a 4 KiB prefix, then of the whole), bytes compared to confirm; only base
+//      weights of the same dtype and byte length are read, and most of them only by their prefix;
 //   3. per use: each node input that reads an initializer is a use. An Identity node whose output is
 //      named like a base weight with the initializer's values binds that use to that weight; when
 //      several base weights share the initializer's values (rule 2 is ambiguous), a use binds to the
@@ -64,6 +65,9 @@ export interface GraphBinding {
   /** Base weights no initializer stands for (a sign of the wrong graph, harmless for inference). */
   readonly unused: readonly string[];
 }
+
+/** Bytes of a weight read first to rule it out by value: most weights differ in their first row. */
+const PREFIX = 4096;
 
 const FLOATS: ReadonlySet<DType> = new Set(['F32', 'F16', 'BF16', 'F64']);
 const sameShape = (a: readonly number[], b: readonly number[]) =>
@@ -160,31 +164,42 @@ export async function bindGraph(graph: OnnxCheckpoint, base: readonly NamedWeigh
     else unnamed.push(init);
   }
 
-  // Rule 2: hash the unnamed initializers (and their transposes), then the base weights of their sizes.
+  // Rule 2. Each unnamed initializer (and its transpose) is hashed twice: its first PREFIX bytes
+  // and all of it; only the hashes are kept. A base weight of the same dtype and byte length is
+  // read by its first PREFIX bytes; only one whose prefix hash matches is read whole, and bytes are
+  // compared (the initializer read again) only when the whole hash matches too.
   if (unnamed.length) {
-    const wanted = new Map<string, { init: (typeof unnamed)[number]; transposed: boolean }[]>();
-    const initBytes = new Map<string, Uint8Array>();
-    for (const init of unnamed) {
+    type Unnamed = (typeof unnamed)[number];
+    const layouts = async (init: Unnamed): Promise<[Uint8Array, boolean][]> => {
       const bytes = await init.data.read(0, init.byteLength);
-      initBytes.set(init.name, bytes);
-      const add = (key: string, transposed: boolean) =>
-        wanted.set(key, [...(wanted.get(key) ?? []), { init, transposed }]);
-      add(`${init.dtype}|${hashBytes(bytes)}`, false);
-      if (init.shape.length === 2) {
-        const [r, c] = init.shape as [number, number];
-        const t = transposeBytes(bytes, r, c, elementBytes(init.dtype));
-        initBytes.set(`${init.name}\u0000T`, t);
-        add(`${init.dtype}|${hashBytes(t)}`, true);
+      if (init.shape.length !== 2) return [[bytes, false]];
+      const [r, c] = init.shape as [number, number];
+      return [
+        [bytes, false],
+        [transposeBytes(bytes, r, c, elementBytes(init.dtype)), true],
+      ];
+    };
+    const byPrefix = new Map<string, { init: Unnamed; transposed: boolean; whole: string }[]>();
+    for (const init of unnamed)
+      for (const [bytes, transposed] of await layouts(init)) {
+        const key = `${init.dtype}|${hashBytes(bytes.subarray(0, PREFIX))}`;
+        byPrefix.set(key, [...(byPrefix.get(key) ?? []), { init, transposed, whole: hashBytes(bytes) }]);
       }
-    }
     const sizes = new Set(unnamed.map((i) => `${i.dtype}|${i.byteLength}`));
     for (const w of base) {
-      if (!sizes.has(`${w.dtype}|${byteLengthOf(w)}`)) continue;
-      const bytes = await readAll(w);
-      for (const { init, transposed } of wanted.get(`${w.dtype}|${hashBytes(bytes)}`) ?? []) {
-        const fits = transposed ? isTransposeShape(init.shape, w.shape) : sameShape(init.shape, w.shape);
-        const mine = initBytes.get(transposed ? `${init.name}\u0000T` : init.name) as Uint8Array;
-        if (fits && equalBytes(mine, bytes))
+      const length = byteLengthOf(w);
+      if (!sizes.has(`${w.dtype}|${length}`)) continue;
+      const prefix = await w.data.read(0, Math.min(PREFIX, length));
+      const matches = (byPrefix.get(`${w.dtype}|${hashBytes(prefix)}`) ?? []).filter(
+        ({ init, transposed }) =>
+          transposed ? isTransposeShape(init.shape, w.shape) : sameShape(init.shape, w.shape),
+      );
+      if (!matches.length) continue;
+      const bytes = length <= PREFIX ? prefix : await readAll(w);
+      const whole = hashBytes(bytes);
+      for (const { init, transposed } of matches.filter((m) => m.whole === whole)) {
+        const mine = (await layouts(init)).find(([, t]) => t === transposed)?.[0];
+        if (mine && equalBytes(mine, bytes))
           primary.set(init.name, [...(primary.get(init.name) ?? []), { weight: w, transposed }]);
       }
     }
