@@ -5,10 +5,15 @@
 // Each edit re-encodes only the field it touches; everything else is copied as it was. Encoded with
 // protobufjs's Writer by hand (its generated encoders need eval, which the studio's CSP refuses).
 import protobuf from 'protobufjs/light.js';
+import { dtypeBytes, elementCount } from '../dtype';
 import type { TensorData, TensorName } from '../tensor';
 import { decodePlain } from './decode';
+import type { OnnxCheckpoint } from './reader';
 import { FIELD, ValueInfoProto } from './schema';
-import { walkFields, type FieldSpan } from './wire';
+import { lengthPrefix, walkFields, type FieldSpan } from './wire';
+
+/** New data for an initializer: exactly its byte length, in its own dtype (little-endian, row-major). */
+export type OnnxReplacement = Uint8Array | TensorData;
 
 /** A new initializer: the data type (and doc_string) of `like`, its own name, dims and data. */
 export interface OnnxAddedInitializer {
@@ -114,6 +119,73 @@ export function rewriteOutput(
   w.ldelim();
   if (v.doc_string !== undefined) w.uint32((3 << 3) | 2).string(v.doc_string);
   return w.finish();
+}
+
+/** A field re-encoded whole: a node with renamed inputs, an output with symbolic dims. */
+export interface Splice {
+  readonly start: number;
+  readonly end: number;
+  readonly bytes: Uint8Array;
+}
+
+/** An added initializer: its field up to the data, then the data (always inline raw_data). */
+export interface Added {
+  readonly head: Uint8Array;
+  readonly data: OnnxReplacement;
+  readonly byteLength: number;
+  readonly name: TensorName;
+}
+
+/** The node and output fields re-encoded, and the added initializers' fields, for `edits`. */
+export async function structuralEdits(
+  original: OnnxCheckpoint,
+  edits: OnnxGraphEdits,
+  fail: (problem: string) => never,
+): Promise<{ splices: Splice[]; added: Added[] }> {
+  const layout = original.layout;
+  const splices: Splice[] = [];
+  const field = (id: number, value: Uint8Array) => concat([lengthPrefix(id, value.byteLength), value]);
+  const read = async (span: FieldSpan) => ({
+    buf: await layout.source.read(span.start, span.end - span.start),
+    local: {
+      ...span,
+      start: 0,
+      tagEnd: span.tagEnd - span.start,
+      value: span.value - span.start,
+      end: span.end - span.start,
+    },
+  });
+  for (const [node, inputs] of edits.nodeInputs ?? []) {
+    const span = layout.nodes[node] as FieldSpan;
+    const { buf, local } = await read(span);
+    splices.push({
+      start: span.start,
+      end: span.end,
+      bytes: field(FIELD.graph.node, rewriteNode(buf, local, inputs)),
+    });
+  }
+  for (const [name, params] of edits.outputDims ?? []) {
+    const index = original.outputs.findIndex((o) => o.name === name);
+    const span = layout.outputs[index] as FieldSpan;
+    const { buf, local } = await read(span);
+    const bytes = rewriteOutput(buf, local, params) ?? fail(`output '${name}' is not a tensor with a shape`);
+    splices.push({ start: span.start, end: span.end, bytes: field(FIELD.graph.output, bytes) });
+  }
+  const keepOf = new Map(layout.initializers.map((i) => [i.name as string, i.keep]));
+  const added: Added[] = [];
+  for (const a of edits.added ?? []) {
+    const entry = original.tensors.get(a.like);
+    const keep = rewriteKeep(keepOf.get(a.like) ?? new Uint8Array(0), a.dims, a.name);
+    const byteLength = (elementCount(a.dims) ?? 0) * dtypeBytes(entry?.dtype ?? 'F32');
+    const dataFields = lengthPrefix(FIELD.tensor.rawData, byteLength);
+    const head = concat([
+      lengthPrefix(FIELD.graph.initializer, keep.byteLength + dataFields.byteLength + byteLength),
+      keep,
+      dataFields,
+    ]);
+    added.push({ head, data: a.data, byteLength, name: a.name });
+  }
+  return { splices, added };
 }
 
 export function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {

@@ -1,19 +1,27 @@
 // Writes an ONNX model with some initializers' data replaced, keeping every other byte of the
 // original: the original .onnx is copied range by range, and only the initializers that change are
 // re-encoded (their own fields verbatim, new raw_data or external-data fields appended), with the
-// graph field's length prefix fixed to match. Output streams to the sinks in order.
+// graph field's length prefix fixed to match. Output streams to the sinks in order. Structural
+// edits (new dims, added initializers, renamed node inputs, symbolic output dims) re-encode only
+// the fields they touch (graph-edits.ts).
 import protobuf from 'protobufjs/light.js';
 import { FormatError } from '../errors';
 import type { ByteSink } from '../sink';
 import type { TensorData, TensorName } from '../tensor';
 import { dtypeBytes, elementCount } from '../dtype';
-import { concat, rewriteKeep, rewriteNode, rewriteOutput, type OnnxGraphEdits } from './graph-edits';
+import {
+  rewriteKeep,
+  structuralEdits,
+  type Added,
+  type OnnxGraphEdits,
+  type OnnxReplacement,
+  type Splice,
+} from './graph-edits';
 import { baseName, MAX_ONNX_PROTO_BYTES, type InitializerLayout, type OnnxCheckpoint } from './reader';
 import { EXTERNAL, FIELD } from './schema';
-import { encodeVarint, lengthPrefix, varintSize, type FieldSpan } from './wire';
+import { encodeVarint, lengthPrefix, varintSize } from './wire';
 
-/** New data for an initializer: exactly its byte length, in its own dtype (little-endian, row-major). */
-export type OnnxReplacement = Uint8Array | TensorData;
+export type { OnnxReplacement } from './graph-edits';
 
 export interface OnnxExternalDataTarget {
   /** Receives the external data file. */
@@ -71,21 +79,6 @@ interface PlannedInitializer {
   readonly external: boolean;
   /** Size of the new `initializer` field (tag, length, TensorProto). */
   readonly fieldBytes: number;
-}
-
-/** A field re-encoded whole: a node with renamed inputs, an output with symbolic dims. */
-interface Splice {
-  readonly start: number;
-  readonly end: number;
-  readonly bytes: Uint8Array;
-}
-
-/** An added initializer: its field up to the data, then the data (always inline raw_data). */
-interface Added {
-  readonly head: Uint8Array;
-  readonly data: OnnxReplacement;
-  readonly byteLength: number;
-  readonly name: TensorName;
 }
 
 interface Plan {
@@ -312,58 +305,6 @@ function makePlan(
   const g = layout.graph;
   const modelBytes = g.tagEnd + varintSize(graphLength) + graphLength + (layout.source.size - g.end);
   return { initializers: planned, splices, added, graphLength, modelBytes, externalBytes };
-}
-
-/** The node and output fields re-encoded, and the added initializers' fields, for `edits`. */
-async function structuralEdits(
-  original: OnnxCheckpoint,
-  edits: OnnxGraphEdits,
-  fail: (problem: string) => never,
-): Promise<{ splices: Splice[]; added: Added[] }> {
-  const layout = original.layout;
-  const splices: Splice[] = [];
-  const field = (id: number, value: Uint8Array) => concat([lengthPrefix(id, value.byteLength), value]);
-  const read = async (span: FieldSpan) => ({
-    buf: await layout.source.read(span.start, span.end - span.start),
-    local: {
-      ...span,
-      start: 0,
-      tagEnd: span.tagEnd - span.start,
-      value: span.value - span.start,
-      end: span.end - span.start,
-    },
-  });
-  for (const [node, inputs] of edits.nodeInputs ?? []) {
-    const span = layout.nodes[node] as FieldSpan;
-    const { buf, local } = await read(span);
-    splices.push({
-      start: span.start,
-      end: span.end,
-      bytes: field(FIELD.graph.node, rewriteNode(buf, local, inputs)),
-    });
-  }
-  for (const [name, params] of edits.outputDims ?? []) {
-    const index = original.outputs.findIndex((o) => o.name === name);
-    const span = layout.outputs[index] as FieldSpan;
-    const { buf, local } = await read(span);
-    const bytes = rewriteOutput(buf, local, params) ?? fail(`output '${name}' is not a tensor with a shape`);
-    splices.push({ start: span.start, end: span.end, bytes: field(FIELD.graph.output, bytes) });
-  }
-  const keepOf = new Map(layout.initializers.map((i) => [i.name as string, i.keep]));
-  const added: Added[] = [];
-  for (const a of edits.added ?? []) {
-    const entry = original.tensors.get(a.like);
-    const keep = rewriteKeep(keepOf.get(a.like) ?? new Uint8Array(0), a.dims, a.name);
-    const byteLength = (elementCount(a.dims) ?? 0) * dtypeBytes(entry?.dtype ?? 'F32');
-    const dataFields = lengthPrefix(FIELD.tensor.rawData, byteLength);
-    const head = concat([
-      lengthPrefix(FIELD.graph.initializer, keep.byteLength + dataFields.byteLength + byteLength),
-      keep,
-      dataFields,
-    ]);
-    added.push({ head, data: a.data, byteLength, name: a.name });
-  }
-  return { splices, added };
 }
 
 /** Size of a length-delimited field (1-byte tag) whose value is n bytes. */
