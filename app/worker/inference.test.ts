@@ -39,7 +39,7 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('inference in the studio worker', () => {
-  it('needs a graph for tasks that came as safetensors, and says which names do not fit', async () => {
+  it('needs a graph for tasks that came as safetensors, and runs every task in one graph with its own head', async () => {
     const before = service.inferenceSetup();
     expect(before?.columns.map((c) => c.column)).toEqual(['individual', 'emr', 'avg', 'ta', 'ties']);
     expect(before?.tasks.every((t) => t.graph === null && t.labeled === null)).toBe(true);
@@ -105,7 +105,7 @@ describe('inference in the studio worker', () => {
     expect([...(out.outputs[0]?.values ?? [])]).toEqual([...direct.data]);
     // The merged model is another model: its logits differ from the individual's.
     expect([...(out.outputs[1]?.values ?? [])]).not.toEqual([...direct.data]);
-  });
+  }, 60_000);
 
   it('routes an input without a task id and says how sure it is', async () => {
     const sample = service.sample('parity', 3);
@@ -124,7 +124,7 @@ describe('inference in the studio worker', () => {
     expect(routing?.scores).toHaveLength(manifest.tasks.length);
     expect(out.task).toBe(routing?.task);
     expect(routing?.confidence).toBeGreaterThanOrEqual(routing?.runnerUp?.confidence ?? 0);
-  });
+  }, 60_000);
 
   it('builds the paper’s table on the labeled sets, with the routed row', async () => {
     let calls = 0;
