@@ -195,6 +195,7 @@ export class InferenceHost {
           const match = matchGraph(
             graph.checkpoint,
             this.weightsOf(held.result, held.engine, t, 'individual'),
+            [...held.result.set.base.tensors.values()], // graph-binding: by value through the base
           );
           unused = match.unused;
           if (match.missing.length || match.differing.length || match.matched === 0)
@@ -551,7 +552,7 @@ export class InferenceHost {
       column === 'individual'
         ? this.weightsOf(held.result, held.engine, t, 'individual')
         : this.weightsOf(held.result, held.engine, t, await this.resultFor(held, column, signal));
-    return taskOnnx(graph.checkpoint, weights, name);
+    return taskOnnx(graph.checkpoint, weights, name, held.result.set.base); // bound through the base
   }
 
   private async run(

@@ -457,6 +457,7 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
           graphOf(t),
           [...(set.tasks[t]?.checkpoint.tensors.values() ?? [])],
           set.tasks[t]?.name ?? '',
+          set.base, // the graph binds to the weights through the base (src/inference/graph-binding.ts)
         ),
     },
     ...methods.map((method): EvalMethod => {
@@ -473,7 +474,7 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
         label: describeMethod(spec),
         emr: method === 'emr',
         model: async (t) =>
-          taskOnnx(graphOf(t), taskModel(await result(), t, engine), set.tasks[t]?.name ?? ''),
+          taskOnnx(graphOf(t), taskModel(await result(), t, engine), set.tasks[t]?.name ?? '', set.base),
       };
     }),
   ];

@@ -132,9 +132,10 @@ describe('digits-8 zoo through the CLI', () => {
     ]);
     const strip = (out: string) => (JSON.parse(out) as AccuracyTable).rows;
     expect(strip(viaGraphs.out)).toEqual(strip(onnx.out));
-    // One graph for every task does not fit: the heads differ in shape, and the message says which.
+    // One graph for every task: the heads differ in class count, so each task's head replaces the
+    // graph's and its output is relaxed (src/inference/graph-binding.ts) — to the same table.
     const one = await runCli(['eval', ...flags, '--graph', join(ZOO, manifest.tasks[0]?.onnx ?? '')]);
-    expect(one.code).toBe(1);
-    expect(one.err).toMatch(/does not fit the weights of task \w+: shape or dtype differs/);
+    expect(one.err).toBe('');
+    expect(strip(one.out)).toEqual(strip(onnx.out));
   }, 300_000);
 });

@@ -1,19 +1,26 @@
 // A task's model as ONNX bytes for onnxruntime: a graph (the task's own .onnx, or one the user
 // gave for a task that came as safetensors) with its initializers filled from the task's weights —
-// the individual fine-tune's own, or the task's model under a merge method. Only the initializers
-// are replaced; every other byte of the graph is kept (the formats' splicing writer).
-import type { DType } from '../formats/dtype';
-import { writeOnnx, type OnnxCheckpoint, type OnnxReplacement } from '../formats/onnx';
+// the individual fine-tune's own, or the task's model under a merge method — through the graph's
+// binding to the base (graph-binding.ts: by name, by value, transposed, per use). Only what the
+// binding needs is re-encoded; every other byte of the graph is kept (the formats' splicing writer).
+import {
+  writeOnnx,
+  type OnnxAddedInitializer,
+  type OnnxCheckpoint,
+  type OnnxGraphEdits,
+  type OnnxReplacement,
+} from '../formats/onnx';
 import { MemorySink } from '../formats/sink';
-import type { TensorData, TensorName } from '../formats/tensor';
+import { tensorName, type Checkpoint, type TensorName } from '../formats/tensor';
+import {
+  bindGraph,
+  transposeBytes,
+  type GraphBinding,
+  type NamedWeight,
+  type RefusedInitializer,
+} from './graph-binding';
 
-/** A weight by name, from a checkpoint (TensorEntry) or a merged task model (OutputTensor). */
-export interface NamedWeight {
-  readonly name: TensorName;
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly data: TensorData;
-}
+export type { NamedWeight } from './graph-binding';
 
 export interface GraphMatch {
   /** Float initializers of the graph with no weight of that name. */
@@ -31,63 +38,198 @@ export class GraphMismatchError extends Error {
   constructor(
     readonly graphFile: string,
     readonly task: string,
-    readonly match: GraphMatch,
+    /** What cannot be bound: the initializer's name and why. */
+    readonly refused: readonly RefusedInitializer[],
   ) {
-    const list = (what: string, xs: readonly string[]) =>
-      xs.length ? ` ${what} (${xs.length}): ${xs.slice(0, 8).join('; ')}${xs.length > 8 ? '; …' : ''}.` : '';
+    // One line per reason, naming its initializers: a wrong graph refuses dozens for the same reason.
+    const byReason = new Map<string, string[]>();
+    for (const r of refused) byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.initializer]);
+    const lines = [...byReason].map(
+      ([reason, names]) =>
+        `${names.slice(0, 6).join(', ')}${names.length > 6 ? `, … (${names.length})` : ''}: ${reason}`,
+    );
     super(
-      `${graphFile} does not fit the weights of task ${task}:` +
-        list('graph initializers without a weight of that name', match.missing) +
-        list('shape or dtype differs', match.differing) +
-        (match.matched === 0 ? ' No initializer name matches a weight name.' : ''),
+      `${graphFile} does not fit the weights of task ${task}: ${refused.length} graph initializer${refused.length === 1 ? '' : 's'} cannot be bound. ${lines.join('. ')}.` +
+        (refused.some((r) => r.unbound)
+          ? " A value the exporter computed from weights (BatchNorm folded into a Conv, a fused QKV weight, a slice of an embedding) cannot be filled from a task's weights."
+          : ''),
     );
   }
 }
 
 const FLOATS: ReadonlySet<string> = new Set(['F32', 'F16', 'BF16', 'F64']);
 
-/** Which of the graph's initializers the weights fill, and which names do not line up. */
-export function matchGraph(graph: OnnxCheckpoint, weights: readonly NamedWeight[]): GraphMatch {
+/** Only the first dim of a weight (its output size: a head's class count) may differ from the graph's. */
+const headChange = (graph: readonly number[], weight: readonly number[], axis: number) =>
+  graph.length === weight.length && graph.every((d, i) => (i === axis ? d !== weight[i] : d === weight[i]));
+
+/**
+ * Which of the graph's initializers the weights fill, checked by name and shape only (cheap, for a
+ * page to show at once): an initializer without a weight of its name still fits when `base` has a
+ * weight of its shape or, 2-D, of its transposed shape (whether the values agree is checked when the
+ * model is built, by bindGraph). A weight whose first dim (a head's class count) differs fits too.
+ */
+export function matchGraph(
+  graph: OnnxCheckpoint,
+  weights: readonly NamedWeight[],
+  base: readonly NamedWeight[] = weights,
+): GraphMatch {
   const byName = new Map(weights.map((w) => [w.name as string, w] as const));
+  const shapes = new Set(base.map((w) => `${w.dtype}[${w.shape.join()}]`));
   const missing: string[] = [];
   const differing: string[] = [];
   let matched = 0;
-  const initializers = new Set<string>();
+  const names = new Set<string>([...graph.tensors.keys(), ...graph.nodes.flatMap((n) => n.outputs)]);
+  const byValue = new Set<string>();
   for (const init of graph.tensors.values()) {
-    initializers.add(init.name);
     const w = byName.get(init.name);
     if (!w) {
       // Integer initializers are graph constants (shapes, indices), not weights.
-      if (FLOATS.has(init.dtype)) missing.push(init.name);
+      if (!FLOATS.has(init.dtype)) continue;
+      const key = `${init.dtype}[${init.shape.join()}]`;
+      const transposed = `${init.dtype}[${[...init.shape].reverse().join()}]`;
+      if (shapes.has(key) || (init.shape.length === 2 && shapes.has(transposed))) {
+        byValue.add(key).add(transposed);
+        matched++;
+      } else missing.push(init.name);
       continue;
     }
-    if (w.dtype !== init.dtype || w.shape.join() !== init.shape.join())
+    if (
+      w.dtype !== init.dtype ||
+      (w.shape.join() !== init.shape.join() && !headChange(init.shape, w.shape, 0))
+    )
       differing.push(
         `${init.name}: graph ${init.dtype} [${init.shape.join(', ')}], weights ${w.dtype} [${w.shape.join(', ')}]`,
       );
     else matched++;
   }
-  const unused = weights.filter((w) => !initializers.has(w.name)).map((w) => w.name as string);
+  const unused = weights
+    .filter((w) => !names.has(w.name) && !byValue.has(`${w.dtype}[${w.shape.join()}]`))
+    .map((w) => w.name as string);
   return { missing, differing, unused, matched };
 }
 
+/** Bindings computed per graph and base (the weights of every task and method fill the same one). */
+const bindings = new WeakMap<OnnxCheckpoint, WeakMap<object, Promise<GraphBinding>>>();
+
+function bindingOf(graph: OnnxCheckpoint, base: readonly NamedWeight[], key: object): Promise<GraphBinding> {
+  let perBase = bindings.get(graph);
+  if (!perBase) bindings.set(graph, (perBase = new WeakMap()));
+  let binding = perBase.get(key);
+  if (!binding) {
+    binding = bindGraph(graph, base);
+    perBase.set(key, binding);
+    binding.catch(() => perBase.delete(key));
+  }
+  return binding;
+}
+
+export interface FilledGraph {
+  readonly replacements: Map<TensorName, OnnxReplacement>;
+  readonly edits: OnnxGraphEdits;
+  readonly refused: readonly RefusedInitializer[];
+}
+
 /**
- * The graph with every initializer that has a weight of the same name, shape and dtype replaced by
- * that weight. Refuses (GraphMismatchError) a graph some of whose float initializers have no
- * weight, or a different shape or dtype, so a wrong graph never runs silently with its own weights.
+ * The replacements and edits that fill `binding` from `weights` (by the bound weights' names): a
+ * transposed binding gets the weight transposed; a split use its own added initializer; a weight whose
+ * first dim differs from the graph's (a head of another class count) new dims, and every graph output
+ * dim of the old size becomes symbolic (`<output>_dim<i>`) so the graph still runs.
+ */
+export async function fillGraph(
+  graph: OnnxCheckpoint,
+  binding: GraphBinding,
+  weights: readonly NamedWeight[],
+): Promise<FilledGraph> {
+  const byName = new Map(weights.map((w) => [w.name as string, w] as const));
+  const refused: RefusedInitializer[] = [];
+  const bound = [...binding.bound];
+  for (const r of binding.refused) {
+    // Not in the base by name or value, but a weight of the task has its name: that weight fills it.
+    const init = graph.tensors.get(tensorName(r.initializer));
+    if (r.unbound && init && byName.has(r.initializer))
+      bound.push({ initializer: init.name, weight: init.name, transposed: false, rule: 'name', uses: [] });
+    else refused.push(r);
+  }
+  const replacements = new Map<TensorName, OnnxReplacement>();
+  const dims = new Map<TensorName, readonly number[]>();
+  const added: OnnxAddedInitializer[] = [];
+  const nodeInputs = new Map<number, Map<number, string>>();
+  const oldSizes = new Set<number>();
+  for (const b of bound) {
+    const init = graph.tensors.get(b.splitFrom ?? b.initializer);
+    const w = byName.get(b.weight);
+    if (!init) continue;
+    if (!w) {
+      refused.push({ initializer: b.initializer, reason: `the task has no weight '${b.weight}'` });
+      continue;
+    }
+    const shape = b.transposed ? [...w.shape].reverse() : w.shape;
+    const axis = b.transposed ? 1 : 0;
+    const same = shape.length === init.shape.length && shape.every((d, i) => d === init.shape[i]);
+    if (w.dtype !== init.dtype || (!same && !headChange(init.shape, shape, axis))) {
+      refused.push({
+        initializer: b.initializer,
+        reason: `graph ${init.dtype} [${init.shape.join(', ')}], weight '${b.weight}'${b.transposed ? ' transposed' : ''} ${w.dtype} [${shape.join(', ')}]`,
+      });
+      continue;
+    }
+    if (!same) oldSizes.add(init.shape[axis] as number);
+    const data: OnnxReplacement = b.transposed
+      ? transposeBytes(
+          await w.data.read(0, init.byteLength * (elementCountOf(shape) / elementCountOf(init.shape))),
+          w.shape[0] as number,
+          w.shape[1] as number,
+          init.byteLength / Math.max(1, elementCountOf(init.shape)),
+        )
+      : w.data;
+    if (b.splitFrom === undefined) {
+      replacements.set(b.initializer, data);
+      if (!same) dims.set(b.initializer, shape);
+    } else {
+      added.push({ name: b.initializer, like: b.splitFrom, dims: shape, data });
+      for (const [node, input] of b.uses) {
+        const inputs = nodeInputs.get(node) ?? new Map<number, string>();
+        nodeInputs.set(node, inputs.set(input, b.initializer));
+      }
+    }
+  }
+  const outputDims = new Map<string, Map<number, string>>();
+  for (const o of graph.outputs) {
+    const params = new Map<number, string>();
+    o.shape?.forEach((d, i) => {
+      if (typeof d === 'number' && oldSizes.has(d)) params.set(i, `${o.name}_dim${i}`);
+    });
+    if (params.size) outputDims.set(o.name, params);
+  }
+  return { replacements, edits: { dims, added, nodeInputs, outputDims }, refused };
+}
+
+const elementCountOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * The graph with its float initializers filled from `weights`, bound through `base` (graphBinding.ts:
+ * by name, by value or transposed value, per use). Refuses (GraphMismatchError, naming each
+ * initializer and why) a graph some of whose float initializers cannot be bound or filled, so a wrong
+ * graph never runs silently with its own weights. `base` defaults to `weights` (a graph exported from
+ * this very model); `baseKey` (the base checkpoint) lets the binding be reused across tasks.
  */
 export async function taskOnnx(
   graph: OnnxCheckpoint,
   weights: readonly NamedWeight[],
   task: string,
+  base?: Checkpoint,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const match = matchGraph(graph, weights);
-  if (match.missing.length || match.differing.length || match.matched === 0)
-    throw new GraphMismatchError(graph.files[0] ?? 'graph', task, match);
-  const graphNames = new Set<string>([...graph.tensors.keys()]);
-  const replacements = new Map<TensorName, OnnxReplacement>();
-  for (const w of weights) if (graphNames.has(w.name)) replacements.set(w.name, w.data);
+  const baseWeights = base ? [...base.tensors.values()] : weights;
+  const binding = await bindingOf(graph, baseWeights, base ?? weights);
+  const file = graph.files[0] ?? 'graph';
+  if (binding.bound.length === 0 && binding.refused.length === 0)
+    throw new GraphMismatchError(file, task, [
+      { initializer: '(none)', reason: 'the graph has no float initializer to fill' },
+    ]);
+  const filled = await fillGraph(graph, binding, weights);
+  if (filled.refused.length) throw new GraphMismatchError(file, task, filled.refused);
   const sink = new MemorySink(`${task}.onnx`);
-  await writeOnnx(graph, replacements, sink);
+  await writeOnnx(graph, filled.replacements, sink, { edits: filled.edits });
   return sink.bytes();
 }

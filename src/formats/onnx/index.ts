@@ -6,6 +6,7 @@ export {
   openOnnx,
   type OnnxCheckpoint,
   type OnnxExternalFiles,
+  type OnnxNode,
   type OnnxOpset,
   type OnnxSkipped,
   type OnnxValueInfo,
@@ -17,3 +18,4 @@ export {
   type WriteOnnxOptions,
   type WriteOnnxResult,
 } from './writer';
+export { type OnnxAddedInitializer, type OnnxGraphEdits } from './graph-edits';

@@ -103,6 +103,20 @@ export interface OnnxLayout {
   readonly graph: FieldSpan;
   /** Every main-graph initializer in file order, skipped ones included. */
   readonly initializers: readonly InitializerLayout[];
+  /** Each main-graph `node` field, in graph order (the order of `OnnxCheckpoint.nodes`). */
+  readonly nodes: readonly FieldSpan[];
+  /** Each graph `output` field, in order. */
+  readonly outputs: readonly FieldSpan[];
+}
+
+/** A main-graph node: what binding a graph to weights needs (attributes are not read). */
+export interface OnnxNode {
+  readonly name: string;
+  readonly opType: string;
+  readonly domain: string;
+  /** Input value names in order; '' is an omitted optional input. */
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
 }
 
 export interface OnnxCheckpoint extends Checkpoint {
@@ -114,6 +128,8 @@ export interface OnnxCheckpoint extends Checkpoint {
   /** Graph inputs that are not initializers (IR < 4 models list initializers as inputs too). */
   readonly inputs: readonly OnnxValueInfo[];
   readonly outputs: readonly OnnxValueInfo[];
+  /** The main graph's nodes in order (subgraphs of If/Loop are not listed). */
+  readonly nodes: readonly OnnxNode[];
   /** Initializers of data types we do not read (strings, complex, 4-bit, FNUZ floats) and sparse initializers. */
   readonly skipped: readonly OnnxSkipped[];
   /** For writeOnnx; nothing above src/formats should need it. */
@@ -243,6 +259,7 @@ export async function openOnnx(model: ByteSource, others: OnnxExternalFiles = []
     name?: string;
     input?: DecodedValueInfo[];
     output?: DecodedValueInfo[];
+    node?: { name?: string; op_type?: string; domain?: string; input?: string[]; output?: string[] }[];
     sparse_initializer?: { values?: { name?: string } }[];
   };
   const sparseNames: string[] = [];
@@ -270,8 +287,21 @@ export async function openOnnx(model: ByteSource, others: OnnxExternalFiles = []
     graphName: g.name ?? '',
     inputs,
     outputs,
+    nodes: (g.node ?? []).map((n) => ({
+      name: n.name ?? '',
+      opType: n.op_type ?? '',
+      domain: n.domain ?? '',
+      inputs: n.input ?? [],
+      outputs: n.output ?? [],
+    })),
     skipped,
-    layout: { source: model, graph, initializers: parsed.map((p) => p.layout) },
+    layout: {
+      source: model,
+      graph,
+      initializers: parsed.map((p) => p.layout),
+      nodes: graphFields.filter((f) => f.id === FIELD.graph.node),
+      outputs: graphFields.filter((f) => f.id === FIELD.graph.output),
+    },
   };
 }
 

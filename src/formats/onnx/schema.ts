@@ -13,7 +13,8 @@ export const ValueInfoProto = root.lookupType('onnx.ValueInfoProto');
 /** Field numbers the reader and writer handle at the wire level (onnx.proto). */
 export const FIELD = {
   model: { graph: 7 },
-  graph: { initializer: 5, sparseInitializer: 15 },
+  graph: { node: 1, initializer: 5, output: 12, sparseInitializer: 15 },
+  node: { input: 1 },
   tensor: {
     dims: 1,
     dataType: 2,

@@ -1,17 +1,27 @@
 // Writes an ONNX model with some initializers' data replaced, keeping every other byte of the
 // original: the original .onnx is copied range by range, and only the initializers that change are
 // re-encoded (their own fields verbatim, new raw_data or external-data fields appended), with the
-// graph field's length prefix fixed to match. Output streams to the sinks in order.
+// graph field's length prefix fixed to match. Output streams to the sinks in order. Structural
+// edits (new dims, added initializers, renamed node inputs, symbolic output dims) re-encode only
+// the fields they touch (graph-edits.ts).
 import protobuf from 'protobufjs/light.js';
 import { FormatError } from '../errors';
 import type { ByteSink } from '../sink';
 import type { TensorData, TensorName } from '../tensor';
+import { dtypeBytes, elementCount } from '../dtype';
+import {
+  rewriteKeep,
+  structuralEdits,
+  type Added,
+  type OnnxGraphEdits,
+  type OnnxReplacement,
+  type Splice,
+} from './graph-edits';
 import { baseName, MAX_ONNX_PROTO_BYTES, type InitializerLayout, type OnnxCheckpoint } from './reader';
 import { EXTERNAL, FIELD } from './schema';
 import { encodeVarint, lengthPrefix, varintSize } from './wire';
 
-/** New data for an initializer: exactly its byte length, in its own dtype (little-endian, row-major). */
-export type OnnxReplacement = Uint8Array | TensorData;
+export type { OnnxReplacement } from './graph-edits';
 
 export interface OnnxExternalDataTarget {
   /** Receives the external data file. */
@@ -39,6 +49,8 @@ export interface WriteOnnxOptions {
   readonly inlineLimit?: number;
   /** Bytes per read when copying original bytes and TensorData replacements (default 16 MiB). */
   readonly chunkBytes?: number;
+  /** Structural edits: new dims, added initializers, renamed node inputs, symbolic output dims. */
+  readonly edits?: OnnxGraphEdits;
 }
 
 export interface WriteOnnxResult {
@@ -54,6 +66,10 @@ const DEFAULT_CHUNK = 16 * 1024 * 1024;
 
 interface PlannedInitializer {
   readonly init: InitializerLayout;
+  /** Its TensorProto fields other than data: the original's, or with new dims. */
+  readonly keep: Uint8Array;
+  /** Its data's byte length (new dims give a new one). */
+  readonly byteLength: number;
   readonly replacement: OnnxReplacement | undefined;
   /** Re-encoded (false: its original bytes are copied as they are). */
   readonly rewrite: boolean;
@@ -67,6 +83,8 @@ interface PlannedInitializer {
 
 interface Plan {
   readonly initializers: readonly PlannedInitializer[];
+  readonly splices: readonly Splice[];
+  readonly added: readonly Added[];
   readonly graphLength: number;
   readonly modelBytes: number;
   readonly externalBytes: number;
@@ -93,7 +111,8 @@ export async function writeOnnx(
     throw new FormatError('write', sink.name, problem);
   };
   if (!(chunk >= 1 && Number.isSafeInteger(chunk))) fail(`chunkBytes ${chunk} is not a positive integer`);
-  checkReplacements(original, replacements, fail);
+  const edits = options.edits ?? {};
+  checkReplacements(original, replacements, edits, fail);
   if (ext !== undefined) {
     if (ext.sink === sink) fail('the external data needs its own sink, not the model sink');
     if (ext.location === '' || baseName(ext.location) !== ext.location || ext.location === '..') {
@@ -101,9 +120,10 @@ export async function writeOnnx(
     }
   }
 
-  let plan = makePlan(original, replacements, ext, false);
+  const structural = await structuralEdits(original, edits, fail);
+  let plan = makePlan(original, replacements, edits, structural, ext, false);
   if (plan.modelBytes > limit && ext !== undefined && (ext.tensors ?? 'auto') !== 'all') {
-    plan = makePlan(original, replacements, ext, true);
+    plan = makePlan(original, replacements, edits, structural, ext, true);
   }
   if (plan.modelBytes > limit) {
     fail(
@@ -126,23 +146,47 @@ export async function writeOnnx(
   await out.write(encodeVarint(plan.graphLength));
   let cursor = layout.graph.value;
   const externalTensors: TensorName[] = [];
+  // Rewritten initializers and re-encoded fields, in file order (they never overlap).
+  const steps: { start: number; end: number; write: () => Promise<void> }[] = [];
   for (const p of plan.initializers) {
     if (!p.rewrite) continue;
-    await copy(cursor, p.init.start);
-    cursor = p.init.end;
-    const byteLength = p.init.data?.byteLength ?? 0;
-    await out.write(
-      lengthPrefix(
-        FIELD.graph.initializer,
-        p.init.keep.byteLength + p.dataFields.byteLength + (p.external ? 0 : byteLength),
-      ),
-    );
-    await out.write(p.init.keep);
-    await out.write(p.dataFields);
-    if (p.external) externalTensors.push(p.init.name);
-    await writePayload(p, p.external ? (extOut as Counted) : out, chunk, fail);
+    steps.push({
+      start: p.init.start,
+      end: p.init.end,
+      write: async () => {
+        await out.write(
+          lengthPrefix(
+            FIELD.graph.initializer,
+            p.keep.byteLength + p.dataFields.byteLength + (p.external ? 0 : p.byteLength),
+          ),
+        );
+        await out.write(p.keep);
+        await out.write(p.dataFields);
+        if (p.external) externalTensors.push(p.init.name);
+        await writePayload(
+          p.init.name,
+          p.replacement ?? p.init.data,
+          p.byteLength,
+          p.external ? (extOut as Counted) : out,
+          chunk,
+          fail,
+        );
+      },
+    });
   }
-  await copy(cursor, source.size);
+  for (const s of plan.splices) steps.push({ start: s.start, end: s.end, write: () => out.write(s.bytes) });
+  steps.sort((a, b) => a.start - b.start);
+  for (const step of steps) {
+    await copy(cursor, step.start);
+    cursor = step.end;
+    await step.write();
+  }
+  await copy(cursor, layout.graph.end);
+  for (const a of plan.added) {
+    await out.write(a.head);
+    await writePayload(a.name, a.data, a.byteLength, out, chunk, fail);
+  }
+  await copy(layout.graph.end, source.size);
 
   if (out.bytes !== plan.modelBytes || (extOut?.bytes ?? 0) !== plan.externalBytes) {
     fail(
@@ -157,25 +201,60 @@ export async function writeOnnx(
 function checkReplacements(
   original: OnnxCheckpoint,
   replacements: ReadonlyMap<TensorName, OnnxReplacement>,
+  edits: OnnxGraphEdits,
   fail: (problem: string) => never,
 ): void {
   const byName = new Map(original.layout.initializers.map((i) => [i.name, i]));
+  const sized = (
+    name: TensorName,
+    data: OnnxReplacement,
+    dims: readonly number[] | undefined,
+    label = `the replacement for '${name}'`,
+  ) => {
+    const entry = original.tensors.get(name);
+    if (entry === undefined) return;
+    const shape = dims ?? entry.shape;
+    const count = elementCount(shape);
+    if (count === undefined || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+      fail(`new dims [${shape.join(', ')}] for '${name}' are not a shape`);
+    const byteLength = (count as number) * dtypeBytes(entry.dtype);
+    if (data instanceof Uint8Array && data.byteLength !== byteLength) {
+      fail(
+        `${label} is ${data.byteLength} bytes, but ${entry.dtype} [${shape.join(', ')}] takes ${byteLength}`,
+      );
+    }
+  };
   for (const [name, data] of replacements) {
     const init = byName.get(name);
     if (init === undefined) fail(`cannot replace '${name}': the model has no initializer of that name`);
     else if (!init.exposed) fail(`cannot replace '${name}': its data type is not one we read`);
-    const entry = original.tensors.get(name);
-    if (entry !== undefined && data instanceof Uint8Array && data.byteLength !== entry.byteLength) {
-      fail(
-        `the replacement for '${name}' is ${data.byteLength} bytes, but ${entry.dtype} [${entry.shape.join(', ')}] takes ${entry.byteLength}`,
-      );
-    }
+    sized(name, data, edits.dims?.get(name));
   }
+  for (const name of edits.dims?.keys() ?? [])
+    if (!replacements.has(name)) fail(`new dims for '${name}' need its new data in the replacements`);
+  const names = new Set<string>([...byName.keys(), ...original.nodes.flatMap((n) => n.outputs)]);
+  for (const a of edits.added ?? []) {
+    if (!byName.get(a.like)?.exposed)
+      fail(`added initializer '${a.name}' is like '${a.like}', which is not an initializer we read`);
+    if (names.has(a.name))
+      fail(`cannot add initializer '${a.name}': the graph already has a value of that name`);
+    names.add(a.name);
+    sized(a.like, a.data, a.dims, `the data of added initializer '${a.name}'`);
+  }
+  for (const [node, inputs] of edits.nodeInputs ?? []) {
+    const n = original.nodes[node];
+    for (const i of inputs.keys())
+      if (n === undefined || i >= n.inputs.length) fail(`node ${node} has no input ${i} to point elsewhere`);
+  }
+  for (const name of edits.outputDims?.keys() ?? [])
+    if (!original.outputs.some((o) => o.name === name)) fail(`the graph has no output '${name}'`);
 }
 
 function makePlan(
   original: OnnxCheckpoint,
   replacements: ReadonlyMap<TensorName, OnnxReplacement>,
+  edits: OnnxGraphEdits,
+  { splices, added }: { splices: Splice[]; added: Added[] },
   ext: OnnxExternalDataTarget | undefined,
   allExternal: boolean,
 ): Plan {
@@ -186,29 +265,46 @@ function makePlan(
   const planned: PlannedInitializer[] = [];
   for (const init of layout.initializers) {
     const replacement = replacements.get(init.name);
+    const dims = edits.dims?.get(init.name);
     const movable = init.data !== null; // inline initializers of types we do not read stay as they are
     const external =
       ext !== undefined &&
       movable &&
       (mode === 'all' || init.external || (mode === 'replaced' && replacement !== undefined));
     const rewrite = movable && (replacement !== undefined || init.external || external);
-    const byteLength = init.data?.byteLength ?? 0;
+    const entry = original.tensors.get(init.name);
+    const keep = dims === undefined ? init.keep : rewriteKeep(init.keep, dims);
+    const byteLength =
+      dims === undefined || entry === undefined
+        ? (init.data?.byteLength ?? 0)
+        : (elementCount(dims) ?? 0) * dtypeBytes(entry.dtype);
     let dataFields: Uint8Array = new Uint8Array(0);
     let fieldBytes = init.end - init.start;
     if (rewrite && ext !== undefined && external) {
       dataFields = externalFields(ext.location, externalBytes, byteLength);
       externalBytes += byteLength;
-      fieldBytes = lengthDelimited(init.keep.byteLength + dataFields.byteLength);
+      fieldBytes = lengthDelimited(keep.byteLength + dataFields.byteLength);
     } else if (rewrite) {
       dataFields = lengthPrefix(FIELD.tensor.rawData, byteLength);
-      fieldBytes = lengthDelimited(init.keep.byteLength + dataFields.byteLength + byteLength);
+      fieldBytes = lengthDelimited(keep.byteLength + dataFields.byteLength + byteLength);
     }
     graphLength += fieldBytes - (init.end - init.start);
-    planned.push({ init, replacement, rewrite, dataFields, external: rewrite && external, fieldBytes });
+    planned.push({
+      init,
+      keep,
+      byteLength,
+      replacement,
+      rewrite,
+      dataFields,
+      external: rewrite && external,
+      fieldBytes,
+    });
   }
+  for (const s of splices) graphLength += s.bytes.byteLength - (s.end - s.start);
+  for (const a of added) graphLength += a.head.byteLength + a.byteLength;
   const g = layout.graph;
   const modelBytes = g.tagEnd + varintSize(graphLength) + graphLength + (layout.source.size - g.end);
-  return { initializers: planned, graphLength, modelBytes, externalBytes };
+  return { initializers: planned, splices, added, graphLength, modelBytes, externalBytes };
 }
 
 /** Size of a length-delimited field (1-byte tag) whose value is n bytes. */
@@ -243,23 +339,23 @@ function externalFields(location: string, offset: number, length: number): Uint8
 }
 
 async function writePayload(
-  p: PlannedInitializer,
+  name: TensorName,
+  data: OnnxReplacement | { readonly read: TensorData['read'] } | null | undefined,
+  byteLength: number,
   out: Counted,
   chunk: number,
   fail: (problem: string) => never,
 ): Promise<void> {
-  const data = p.replacement ?? p.init.data;
   if (data === undefined || data === null) return;
   if (data instanceof Uint8Array) {
     await out.write(data);
     return;
   }
-  const byteLength = p.init.data?.byteLength ?? 0;
   for (let at = 0; at < byteLength; at += chunk) {
     const end = Math.min(byteLength, at + chunk);
     const bytes = await data.read(at, end);
     if (bytes.byteLength !== end - at) {
-      fail(`the data for '${p.init.name}' gave ${bytes.byteLength} bytes for its range [${at}, ${end})`);
+      fail(`the data for '${name}' gave ${bytes.byteLength} bytes for its range [${at}, ${end})`);
     }
     await out.write(bytes);
   }
