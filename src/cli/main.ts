@@ -5,12 +5,13 @@
 //   apply --bundle FILE --base FILE --task NAME --out FILE
 //   inspect FILE…
 // Exit codes: 0 success, 1 refused input or failure (one line on stderr), 2 usage, 130 interrupted.
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dtypeBytes } from '../formats/dtype';
 import type { OnnxCheckpoint } from '../formats/onnx';
+import { FormatError } from '../formats/errors';
 import { openSafetensors } from '../formats/safetensors';
 import type { Checkpoint } from '../formats/tensor';
 import { openBundle, writeBundle } from '../merge/bundle';
@@ -44,6 +45,14 @@ import {
   type MergeJob,
 } from './job';
 import { inOrder } from './in-order';
+import {
+  BUNDLE_FILE,
+  checkpointFiles,
+  checkTaskNames,
+  mergeOutputs,
+  refuseClobbering,
+  setInputs,
+} from './out-paths';
 import { scratchFile } from './scratch';
 import { progressBar } from './progress';
 
@@ -140,7 +149,11 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     }
     const file = positionals[0] as string;
     job = jobFromYaml(
-      await readFile(file, 'utf8').catch(() => Promise.reject(new UsageError(`${file}: cannot read it`))),
+      await files
+        .readText(file)
+        .catch((e: unknown) =>
+          Promise.reject(e instanceof FormatError ? e : new UsageError(`${file}: cannot read it`)),
+        ),
       file,
     );
   } else if (positionals.length > 1) {
@@ -157,6 +170,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       }),
     };
   }
+  checkTaskNames(job.tasks.map((t) => t.name));
   const shardGb = numberFlag('shard-size', values['shard-size']);
   if (shardGb !== undefined && !(shardGb > 0))
     throw new UsageError('--shard-size wants a positive number of GB');
@@ -175,6 +189,11 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     new SwitchingLoraKernel((why) => process.stderr.write(`merge-studio: LoRA on the CPU (${why})\n`)),
   );
   const set = await openSet(job, files, lora); // headers first: a refusal comes before any engine starts
+  const withBundle = job.method.method === 'emr' && !values['no-bundle'];
+  await refuseClobbering(mergeOutputs(set, outDir, { bundle: withBundle, shardBytes }), [
+    ...setInputs(set),
+    ...files.texts,
+  ]);
   const engine = files.adopt(await engineFor(values.engine));
   if (engine.kind === 'gpu')
     await (await import('./gpu')).gpuLoraKernel().then(
@@ -203,13 +222,13 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   const written = await inOrder(set.tasks.length, TASKS_WRITTEN_AT_ONCE, (t) => {
     signal.throwIfAborted();
     return isOnnxTask(result, t)
-      ? writeOnnxTask(result, t, engine, outDir)
-      : writeSafetensorsTask(result, t, engine, outDir, shardBytes, budgetBytes);
+      ? writeOnnxTask(result, t, engine, outDir, signal)
+      : writeSafetensorsTask(result, t, engine, outDir, shardBytes, signal, budgetBytes);
   });
   let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
-  if (isEmr(result) && !values['no-bundle']) {
-    const file = join(values.out, 'emr-bundle.safetensors');
-    const out = await atomicOutput(file);
+  if (isEmr(result) && withBundle) {
+    const file = join(outDir, BUNDLE_FILE);
+    const out = await atomicOutput(file, signal);
     try {
       const size = await writeBundle(result, out.sink);
       await out.commit();
@@ -294,12 +313,13 @@ async function writeSafetensorsTask(
   engine: MergeEngine,
   dir: string,
   shardBytes: number,
+  signal: AbortSignal,
   budgetBytes?: number,
 ) {
   const name = (result.set.tasks[t] as ModelSet['tasks'][number]).name;
   const outputs: AtomicOutput[] = [];
   const open = async (file: string) => {
-    const out = await atomicOutput(join(dir, file));
+    const out = await atomicOutput(join(dir, file), signal);
     outputs.push(out);
     return out.sink;
   };
@@ -317,12 +337,18 @@ async function writeSafetensorsTask(
 }
 
 /** `<name>.onnx`, and `<name>.onnx.data` beside it only when the weights must go to external data. */
-async function writeOnnxTask(result: MergeResult, t: number, engine: MergeEngine, dir: string) {
+async function writeOnnxTask(
+  result: MergeResult,
+  t: number,
+  engine: MergeEngine,
+  dir: string,
+  signal: AbortSignal,
+) {
   const name = (result.set.tasks[t] as ModelSet['tasks'][number]).name;
   const file = join(dir, `${name}.onnx`);
   const location = `${name}.onnx.data`;
-  const model = await atomicOutput(file);
-  const data = await atomicOutput(join(dir, location));
+  const model = await atomicOutput(file, signal);
+  const data = await atomicOutput(join(dir, location), signal);
   try {
     const w = await writeTaskOnnx(result, t, engine, model.sink, { sink: data.sink, location });
     await model.commit();
@@ -335,7 +361,7 @@ async function writeOnnxTask(result: MergeResult, t: number, engine: MergeEngine
   }
 }
 
-async function apply(argv: string[], files: OpenFiles): Promise<void> {
+async function apply(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -348,9 +374,14 @@ async function apply(argv: string[], files: OpenFiles): Promise<void> {
   if (!values.bundle || !values.base || !values.task || !values.out)
     throw new UsageError('apply needs --bundle FILE --base FILE --task NAME --out FILE');
   const bundle = await openSafetensors(await files.open(values.bundle));
-  const result = await openBundle(bundle, await openPath(values.base, files));
+  const base = await openPath(values.base, files);
+  const result = await openBundle(bundle, base);
+  await refuseClobbering(
+    [{ path: values.out, what: `the model of task ${JSON.stringify(values.task)}` }],
+    [...checkpointFiles(bundle), ...checkpointFiles(base)],
+  );
   const engine = files.adopt(createNodeCpuEngine());
-  const out = await atomicOutput(values.out);
+  const out = await atomicOutput(values.out, signal);
   try {
     await writeTaskSafetensors(result, taskIndex(result, values.task), engine, out.sink);
     await out.commit();
@@ -427,14 +458,14 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
   // Texts (JSONL / CSV) are tokenized for the graph's ids/mask inputs with the same code as the studio.
   let tokenizer: TextTokenizer | undefined;
   const tokenizerFor = async (t: number): Promise<TextTokenizer> => {
-    tokenizer ??= await findTokenizer(values.tokenizer, graphOf(t).files[0]);
+    tokenizer ??= await findTokenizer(values.tokenizer, graphOf(t).files[0], files);
     return tokenizer;
   };
   const labeled = await Promise.all(
     set.tasks.map(async (task, t) => {
       const path = sets.get(task.name) as string;
       if (!isTextSetFile(path)) return readLabeledSet(await openPath(path, files));
-      const rows = parseTextSet(path, await readFile(path, 'utf8'));
+      const rows = parseTextSet(path, await files.readText(path));
       const tok = await tokenizerFor(t);
       const spec = textSpecFor(graphOf(t).inputs, { maxLength, tokenizer: tok });
       if (!spec)
@@ -490,6 +521,7 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
 async function findTokenizer(
   given: string | undefined,
   graphFile: string | undefined,
+  files: OpenFiles,
 ): Promise<TextTokenizer> {
   const exists = (p: string) =>
     access(p).then(
@@ -503,17 +535,18 @@ async function findTokenizer(
     );
   const configPath = join(dirname(path), 'tokenizer_config.json');
   return loadTokenizer(
-    { file: path, text: await readFile(path, 'utf8') },
-    (await exists(configPath)) ? { file: configPath, text: await readFile(configPath, 'utf8') } : null,
+    { file: path, text: await files.readText(path) },
+    (await exists(configPath)) ? { file: configPath, text: await files.readText(configPath) } : null,
   );
 }
 
-async function inspect(argv: string[], files: OpenFiles): Promise<void> {
+async function inspect(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
   if (!argv.length) throw new UsageError('inspect needs at least one FILE');
   const checkpoints = await Promise.all(
     argv.map(async (p) => ({ path: p, checkpoint: await openPath(p, files) })),
   );
   for (const { path, checkpoint } of checkpoints) {
+    signal.throwIfAborted();
     const tensors = [...checkpoint.tensors.values()];
     const params = tensors.reduce((a, t) => a + t.byteLength / dtypeBytes(t.dtype), 0);
     process.stdout.write(
@@ -549,15 +582,19 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'merge':
         await merge(rest, controller.signal, files);
+        controller.signal.throwIfAborted();
         return 0;
       case 'apply':
-        await apply(rest, files);
+        await apply(rest, controller.signal, files);
+        controller.signal.throwIfAborted();
         return 0;
       case 'inspect':
-        await inspect(rest, files);
+        await inspect(rest, controller.signal, files);
+        controller.signal.throwIfAborted();
         return 0;
       case 'eval':
         await evaluate(rest, controller.signal, files);
+        controller.signal.throwIfAborted();
         return 0;
       case undefined:
       case '-h':
