@@ -140,7 +140,8 @@ describe('StudioService', () => {
 
   it('exports a task, the bundle and a zip of everything, each readable', async () => {
     const service = await opened();
-    await service.merge(selection, methodSpec('emr'), 'cpu', noProgress);
+    const merged = await service.merge(selection, methodSpec('emr'), 'cpu', noProgress);
+    if (!merged.ok) throw new Error(merged.message);
     const blobOf = async (what: Parameters<StudioService['export']>[0]) => {
       const out = await service.export(what, { kind: 'blob' });
       if (!out.ok || !out.blob) throw new Error(out.ok ? 'no blob' : out.message);
@@ -158,6 +159,8 @@ describe('StudioService', () => {
       ref.set.base,
     );
     expect(restored.lambdas).toEqual(ref.lambdas);
+    // The Storage card's figure is the bundle file's size on disk (header and manifest included).
+    expect(merged.summary.storage.bundleBytes).toBe(bundleBytes.byteLength);
     const zip = unzipSync(await blobOf({ kind: 'zip' }));
     expect(Object.keys(zip)).toEqual([
       'emr-bundle.safetensors',
