@@ -94,6 +94,22 @@ describe('StudioService', () => {
     expect(bad).toMatchObject({ ok: false, message: expect.stringMatching(/^broken\.safetensors: /) });
   });
 
+  it('refuses a task whose name cannot be a file name (it names downloads and zip entries)', async () => {
+    const service = await opened();
+    const outcome = service.align({
+      ...selection,
+      tasks: [...selection.tasks.slice(0, 2), { id: 'c', name: '../../escaped' }],
+    });
+    if (!outcome.ok) throw new Error(outcome.message);
+    expect(outcome.refused).toEqual([
+      {
+        id: 'c',
+        message: 'Cannot name a file: the task name "../../escaped" contains a path separator (/ or \\).',
+        differing: [],
+      },
+    ]);
+  });
+
   it('reports the alignment and refuses a file of another model, naming the tensors that differ', async () => {
     const service = await opened();
     const outcome = service.align({
