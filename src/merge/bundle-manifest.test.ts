@@ -75,8 +75,16 @@ const CASES: [string, (m: Manifest) => string, RegExp][] = [
   ['a list', () => '[]', /the manifest is \[\], not an object/],
   ['not JSON', () => '{"version": "1",', /manifest is not valid JSON/],
   ['version 2', edit((m) => (m['version'] = '2')), /bundle version "2" is not supported/],
-  ['shared not a list', edit((m) => (m['shared'] = 5)), /shared is 5, not a list/],
-  ['tasks missing', edit((m) => delete m['tasks']), /tasks is undefined, not a list/],
+  [
+    'shared not a list',
+    edit((m) => ((m as Record<string, unknown>)['shared'] = 5)),
+    /shared is 5, not a list/,
+  ],
+  [
+    'tasks missing',
+    edit((m) => delete (m as Record<string, unknown>)['tasks']),
+    /tasks is undefined, not a list/,
+  ],
   ['a task null', edit((m) => (m.tasks[1] = null as never)), /tasks\[1\] is null, not an object/],
   [
     'lambda "abc"',
