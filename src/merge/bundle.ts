@@ -9,12 +9,7 @@ import { tensorName, type Checkpoint, type TensorEntry, type TensorName } from '
 import { maskWords } from './cpu/kernels';
 import { f32View, valuesOf, type EmrValues } from './emr-values';
 import type { EmrResult } from './merge';
-import {
-  BUNDLE_FORMAT,
-  BUNDLE_VERSION,
-  parseBundleManifest,
-  type BundleManifest,
-} from './bundle-manifest';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, parseBundleManifest, type BundleManifest } from './bundle-manifest';
 import { buildModelSet } from './model-set';
 
 export { BUNDLE_FORMAT, BUNDLE_VERSION };
