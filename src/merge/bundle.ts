@@ -97,13 +97,17 @@ export async function writeBundle(
   { includeTaskSpecific = true } = {},
 ): Promise<BundleSize> {
   const specs = bundleTensors(result, includeTaskSpecific);
-  const writer = await createSafetensorsWriter(sink, specs, bundleMetadata(result, includeTaskSpecific));
+  // Every byte handed to the sink, counted: the file's size, without encoding the header twice.
+  let bundleBytes = 0;
+  const counted: ByteSink = {
+    name: sink.name,
+    write: (bytes) => ((bundleBytes += bytes.byteLength), sink.write(bytes)),
+    close: () => sink.close(),
+  };
+  const writer = await createSafetensorsWriter(counted, specs, bundleMetadata(result, includeTaskSpecific));
   for (const s of specs) for await (const bytes of s.pieces()) await writer.write(s.name, bytes);
   await writer.close();
-  return {
-    bundleBytes: safetensorsFileBytes(specs, bundleMetadata(result, includeTaskSpecific)),
-    taskModelsBytes: taskModelsBytes(result),
-  };
+  return { bundleBytes, taskModelsBytes: taskModelsBytes(result) };
 }
 
 /** The bundle's tensors in file order, each with its bytes as pieces read when written. */
