@@ -108,6 +108,22 @@ describe('StudioService', () => {
     expect((await service.merge(selection, methodSpec('emr'), 'cpu', noProgress)).ok).toBe(true);
   });
 
+  it('refuses a task whose name cannot be a file name (it names downloads and zip entries)', async () => {
+    const service = await opened();
+    const outcome = service.align({
+      ...selection,
+      tasks: [...selection.tasks.slice(0, 2), { id: 'c', name: '../../escaped' }],
+    });
+    if (!outcome.ok) throw new Error(outcome.message);
+    expect(outcome.refused).toEqual([
+      {
+        id: 'c',
+        message: 'Cannot name a file: the task name "../../escaped" contains a path separator (/ or \\).',
+        differing: [],
+      },
+    ]);
+  });
+
   it('reports the alignment and refuses a file of another model, naming the tensors that differ', async () => {
     const service = await opened();
     const outcome = service.align({
@@ -154,7 +170,8 @@ describe('StudioService', () => {
 
   it('exports a task, the bundle and a zip of everything, each readable', async () => {
     const service = await opened();
-    await service.merge(selection, methodSpec('emr'), 'cpu', noProgress);
+    const merged = await service.merge(selection, methodSpec('emr'), 'cpu', noProgress);
+    if (!merged.ok) throw new Error(merged.message);
     const blobOf = async (what: Parameters<StudioService['export']>[0]) => {
       const out = await service.export(what, { kind: 'blob' });
       if (!out.ok || !out.blob) throw new Error(out.ok ? 'no blob' : out.message);
@@ -172,6 +189,8 @@ describe('StudioService', () => {
       ref.set.base,
     );
     expect(restored.lambdas).toEqual(ref.lambdas);
+    // The Storage card's figure is the bundle file's size on disk (header and manifest included).
+    expect(merged.summary.storage.bundleBytes).toBe(bundleBytes.byteLength);
     const zip = unzipSync(await blobOf({ kind: 'zip' }));
     expect(Object.keys(zip)).toEqual([
       'emr-bundle.safetensors',

@@ -7,7 +7,8 @@ import { openCheckpoint } from '../../src/formats/open';
 import type { ByteSink } from '../../src/formats/sink';
 import { blobSource } from '../../src/formats/source';
 import type { Checkpoint } from '../../src/formats/tensor';
-import { BUNDLE_FORMAT, openBundle, writeBundle } from '../../src/merge/bundle';
+import { BUNDLE_FORMAT, bundleFileBytes, openBundle, writeBundle } from '../../src/merge/bundle';
+import { taskNameProblem } from '../../src/merge/task-name';
 import type { MergeEngine } from '../../src/merge/engine';
 import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../../src/merge/export';
 import { isEmr, runMerge, type EmrResult, type MergeResult } from '../../src/merge/merge';
@@ -236,6 +237,12 @@ export class StudioService {
     for (const t of selection.tasks) {
       const held = this.checkpoints.get(t.id);
       if (!held) continue;
+      // Task names become download and zip entry names: one that could escape a folder is refused.
+      const badName = taskNameProblem(t.name);
+      if (badName) {
+        refused.push({ id: t.id, message: `Cannot name a file: ${badName}.`, differing: [] });
+        continue;
+      }
       if (held.peft) {
         // An adapter names the base's modules its own way: checked by wrapping it over the base.
         try {
@@ -527,7 +534,7 @@ export class StudioService {
       source,
       tasks,
       tensors,
-      storage: { ...storageOf(set), ...this.adapterBytes(set) },
+      storage: { ...storageOf(set, emr), ...this.adapterBytes(set) },
       ...nonFiniteOf(result),
       ...(emr
         ? { values: { location: emr.values.location, bytes: valuesBytes(set.shared, set.tasks.length) } }
@@ -762,14 +769,12 @@ function nonFiniteOf(result: MergeResult): Pick<MergeSummary, 'nonFinite'> {
   return nonFinite ? { nonFinite } : {};
 }
 
-function storageOf(set: ModelSet): StorageSummary {
+function storageOf(set: ModelSet, emr: EmrResult | undefined): StorageSummary {
   const sum = (c: Checkpoint) => [...c.tensors.values()].reduce((a, e) => a + e.byteLength, 0);
-  const n = set.tasks.length;
-  const masks = set.shared.reduce((a, s) => a + Math.ceil(s.numel / 8), 0);
-  const heads = set.passThrough.reduce((a, list) => a + list.reduce((b, e) => b + e.byteLength, 0), 0);
   return {
     taskModelsBytes: set.tasks.reduce((a, t) => a + sum(t.checkpoint), 0),
     baseBytes: sum(set.base),
-    bundleBytes: set.report.sharedParameters * dtypeBytes('F32') + n * masks + n * 8 + heads,
+    // The bundle file's size on disk (header and manifest included), as the CLI reports it; none for a baseline.
+    bundleBytes: emr ? bundleFileBytes(emr) : 0,
   };
 }

@@ -1,8 +1,10 @@
 // Opening checkpoints from paths, and writing outputs so that an interrupted run leaves nothing
 // half-written under a final name.
-import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fileSink, fileSource, type FileSource } from '../formats/node-files';
+import { FormatError } from '../formats/errors';
+import { fileSink, fileSource, readRegularText, type FileSource } from '../formats/node-files';
 import { openCheckpoint } from '../formats/open';
 import type { ByteSink } from '../formats/sink';
 import type { Checkpoint } from '../formats/tensor';
@@ -27,10 +29,18 @@ export class OpenFiles {
   private readonly files: FileSource[] = [];
   private readonly others: (() => void)[] = [];
   private readonly finishing: (() => Promise<void>)[] = [];
+  /** The text inputs read whole (YAML job, adapter configs, tokenizers): no output may replace one. */
+  readonly texts: string[] = [];
   async open(path: string): Promise<FileSource> {
     const f = await fileSource(path);
     this.files.push(f);
     return f;
+  }
+  /** A small text input, read only when it is a regular file (a pipe would block forever). */
+  async readText(path: string): Promise<string> {
+    const text = await readRegularText(path);
+    this.texts.push(path);
+    return text;
   }
   /** Releases `thing` (e.g. an engine's workers) with the files. */
   adopt<T extends { dispose(): void }>(thing: T): T {
@@ -55,7 +65,12 @@ export class OpenFiles {
  */
 export async function openPath(path: string, files: OpenFiles): Promise<Checkpoint> {
   let file = path;
-  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+  const found = await stat(path).catch((e: unknown) => {
+    throw new FormatError('missing-file', path, 'file not found or not readable (no such file or folder)', {
+      cause: e,
+    });
+  });
+  if (found.isDirectory()) {
     const names = (await readdir(path)).sort();
     const pick = DIRECTORY_ENTRIES.map((re) => names.find((n) => re.test(n))).find((n) => n !== undefined);
     if (!pick)
@@ -64,10 +79,25 @@ export async function openPath(path: string, files: OpenFiles): Promise<Checkpoi
       );
     file = join(path, pick);
   }
+  const source = await files.open(file);
+  return openCheckpoint(source, await companionsOf(file, files));
+}
+
+/**
+ * The regular files beside `file`, which may be its shards or external data. Anything else there (a
+ * dangling link, as Hugging Face caches leave, a pipe, a folder) is left out rather than refusing
+ * the checkpoint for its neighbour: if the checkpoint needs it, its reader names it as missing.
+ */
+async function companionsOf(file: string, files: OpenFiles): Promise<FileSource[]> {
   const dir = dirname(file);
   const siblings = (await readdir(dir)).filter((n) => n !== basename(file));
-  const companions = await Promise.all(siblings.map((n) => files.open(join(dir, n))));
-  return openCheckpoint(await files.open(file), companions);
+  const regular = await Promise.all(
+    siblings.map(async (n) => ((await stat(join(dir, n)).catch(() => undefined))?.isFile() ? n : undefined)),
+  );
+  const opened = await Promise.allSettled(
+    regular.filter((n) => n !== undefined).map((n) => files.open(join(dir, n))),
+  );
+  return opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
 }
 
 /**
@@ -81,8 +111,8 @@ export async function openAdapter(
   const dir = (await stat(path).catch(() => undefined))?.isDirectory() ? path : dirname(path);
   const configPath = join(dir, 'adapter_config.json');
   if (basename(path) !== 'adapter_config.json' && dir !== path) return undefined;
-  const text = await readFile(configPath, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
+  if (!(await stat(configPath).catch(() => undefined))) return undefined;
+  const text = await files.readText(configPath);
   const config = parsePeftConfig(text, configPath);
   const weights = join(dir, 'adapter_model.safetensors');
   if (!(await stat(weights).catch(() => undefined)))
@@ -97,11 +127,26 @@ export interface AtomicOutput {
   discard(): Promise<void>;
 }
 
-export async function atomicOutput(path: string): Promise<AtomicOutput> {
-  const partial = join(dirname(path), `.${basename(path)}.partial`);
-  const sink = await fileSink(partial);
+/**
+ * The temporary file is created beside `path` (so the rename stays on one disk and in one folder)
+ * under a name no one can guess, exclusively and without following links: a file or a link planted
+ * there makes the open fail instead of writing through it. The rename replaces the entry at `path`
+ * itself, never what a link there points to.
+ */
+export async function atomicOutput(path: string, signal?: AbortSignal): Promise<AtomicOutput> {
+  const partial = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.partial`);
+  const sink = await fileSink(partial, { exclusive: true });
   return {
-    sink: { ...sink, name: path, write: (b) => sink.write(b), close: () => sink.close() },
+    // Ctrl-C stops a long write at its next chunk; the caller's discard then removes the file.
+    sink: {
+      ...sink,
+      name: path,
+      write: async (b) => {
+        signal?.throwIfAborted();
+        await sink.write(b);
+      },
+      close: () => sink.close(),
+    },
     commit: () => rename(partial, path),
     discard: async () => {
       await sink.close().catch(() => {});

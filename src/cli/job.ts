@@ -52,6 +52,7 @@ export function taskNameFromPath(path: string): string {
 /** `--task NAME=FILE` or `--task FILE`. */
 export function parseTaskFlag(flag: string): { name: string; path: string } {
   const eq = flag.indexOf('=');
+  if (eq === 0) throw new UsageError(`--task ${flag}: the task name is empty (give NAME=FILE, or FILE)`);
   if (eq > 0 && !flag.slice(0, eq).includes('/'))
     return { name: flag.slice(0, eq), path: flag.slice(eq + 1) };
   return { name: taskNameFromPath(flag), path: flag };

@@ -5,12 +5,13 @@
 //   apply --bundle FILE --base FILE --task NAME --out FILE
 //   inspect FILE…
 // Exit codes: 0 success, 1 refused input or failure (one line on stderr), 2 usage, 130 interrupted.
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dtypeBytes } from '../formats/dtype';
 import type { OnnxCheckpoint } from '../formats/onnx';
+import { FormatError } from '../formats/errors';
 import { openSafetensors } from '../formats/safetensors';
 import type { Checkpoint } from '../formats/tensor';
 import { openBundle, writeBundle } from '../merge/bundle';
@@ -45,6 +46,15 @@ import {
 } from './job';
 import { inOrder } from './in-order';
 import { modelFolderOf, writeModelFolder } from './model-folder';
+import {
+  BUNDLE_FILE,
+  checkpointFiles,
+  checkTaskNames,
+  folderInputs,
+  mergeOutputs,
+  refuseClobbering,
+  setInputs,
+} from './out-paths';
 import { scratchFile } from './scratch';
 import { progressBar } from './progress';
 import { helpFor, USAGE } from './usage';
@@ -130,7 +140,11 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     }
     const file = positionals[0] as string;
     job = jobFromYaml(
-      await readFile(file, 'utf8').catch(() => Promise.reject(new UsageError(`${file}: cannot read it`))),
+      await files
+        .readText(file)
+        .catch((e: unknown) =>
+          Promise.reject(e instanceof FormatError ? e : new UsageError(`${file}: cannot read it`)),
+        ),
       file,
     );
   } else if (positionals.length > 1) {
@@ -147,6 +161,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       }),
     };
   }
+  checkTaskNames(job.tasks.map((t) => t.name));
   const shardGb = numberFlag('shard-size', values['shard-size']);
   if (shardGb !== undefined && !(shardGb > 0))
     throw new UsageError('--shard-size wants a positive number of GB');
@@ -165,6 +180,14 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     new SwitchingLoraKernel((why) => process.stderr.write(`merge-studio: LoRA on the CPU (${why})\n`)),
   );
   const set = await openSet(job, files, lora); // headers first: a refusal comes before any engine starts
+  const withBundle = job.method.method === 'emr' && !values['no-bundle'];
+  // A task that came in as a Hugging Face folder goes out as one (model.safetensors, config, card).
+  const folders = await Promise.all(job.tasks.map((t) => modelFolderOf(t.path)));
+  await refuseClobbering(mergeOutputs(set, outDir, { bundle: withBundle, shardBytes, folders }), [
+    ...setInputs(set),
+    ...files.texts,
+    ...folderInputs(folders),
+  ]);
   const engine = files.adopt(await engineFor(values.engine));
   if (engine.kind === 'gpu')
     await (await import('./gpu')).gpuLoraKernel().then(
@@ -190,22 +213,20 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   await mkdir(outDir, { recursive: true });
   // Two task models at a time: writing is bound by the kernel's copy into the page cache, which a
   // second thread of the pool can share while this one computes the next chunk.
-  // A task that came in as a Hugging Face folder goes out as one (model.safetensors, config, card).
-  const folders = await Promise.all(job.tasks.map((t) => modelFolderOf(t.path)));
   const written = await inOrder(set.tasks.length, TASKS_WRITTEN_AT_ONCE, (t) => {
     signal.throwIfAborted();
-    if (isOnnxTask(result, t)) return writeOnnxTask(result, t, engine, outDir);
+    if (isOnnxTask(result, t)) return writeOnnxTask(result, t, engine, outDir, signal);
     const folder = folders[t];
     return folder === undefined
-      ? writeSafetensorsTask(result, t, engine, outDir, shardBytes, budgetBytes)
-      : writeModelFolder(outDir, set.tasks[t]?.name ?? `task${t}`, folder, job, (dir) =>
-          writeSafetensorsTask(result, t, engine, dir, shardBytes, budgetBytes, 'model'),
+      ? writeSafetensorsTask(result, t, engine, outDir, shardBytes, signal, budgetBytes)
+      : writeModelFolder(outDir, set.tasks[t]?.name ?? `task${t}`, folder, job, signal, (dir) =>
+          writeSafetensorsTask(result, t, engine, dir, shardBytes, signal, budgetBytes, 'model'),
         );
   });
   let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
-  if (isEmr(result) && !values['no-bundle']) {
-    const file = join(values.out, 'emr-bundle.safetensors');
-    const out = await atomicOutput(file);
+  if (isEmr(result) && withBundle) {
+    const file = join(outDir, BUNDLE_FILE);
+    const out = await atomicOutput(file, signal);
     try {
       const size = await writeBundle(result, out.sink);
       await out.commit();
@@ -294,6 +315,7 @@ async function writeSafetensorsTask(
   engine: MergeEngine,
   dir: string,
   shardBytes: number,
+  signal: AbortSignal,
   budgetBytes?: number,
   /** The file name's stem: the task's name, or "model" inside a model folder. */
   stem?: string,
@@ -302,7 +324,7 @@ async function writeSafetensorsTask(
   const file = stem ?? name;
   const outputs: AtomicOutput[] = [];
   const open = async (file: string) => {
-    const out = await atomicOutput(join(dir, file));
+    const out = await atomicOutput(join(dir, file), signal);
     outputs.push(out);
     return out.sink;
   };
@@ -320,12 +342,18 @@ async function writeSafetensorsTask(
 }
 
 /** `<name>.onnx`, and `<name>.onnx.data` beside it only when the weights must go to external data. */
-async function writeOnnxTask(result: MergeResult, t: number, engine: MergeEngine, dir: string) {
+async function writeOnnxTask(
+  result: MergeResult,
+  t: number,
+  engine: MergeEngine,
+  dir: string,
+  signal: AbortSignal,
+) {
   const name = (result.set.tasks[t] as ModelSet['tasks'][number]).name;
   const file = join(dir, `${name}.onnx`);
   const location = `${name}.onnx.data`;
-  const model = await atomicOutput(file);
-  const data = await atomicOutput(join(dir, location));
+  const model = await atomicOutput(file, signal);
+  const data = await atomicOutput(join(dir, location), signal);
   try {
     const w = await writeTaskOnnx(result, t, engine, model.sink, { sink: data.sink, location });
     await model.commit();
@@ -338,7 +366,7 @@ async function writeOnnxTask(result: MergeResult, t: number, engine: MergeEngine
   }
 }
 
-async function apply(argv: string[], files: OpenFiles): Promise<void> {
+async function apply(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -351,9 +379,14 @@ async function apply(argv: string[], files: OpenFiles): Promise<void> {
   if (!values.bundle || !values.base || !values.task || !values.out)
     throw new UsageError('apply needs --bundle FILE --base FILE --task NAME --out FILE');
   const bundle = await openSafetensors(await files.open(values.bundle));
-  const result = await openBundle(bundle, await openPath(values.base, files));
+  const base = await openPath(values.base, files);
+  const result = await openBundle(bundle, base);
+  await refuseClobbering(
+    [{ path: values.out, what: `the model of task ${JSON.stringify(values.task)}` }],
+    [...checkpointFiles(bundle), ...checkpointFiles(base)],
+  );
   const engine = files.adopt(createNodeCpuEngine());
-  const out = await atomicOutput(values.out);
+  const out = await atomicOutput(values.out, signal);
   try {
     await writeTaskSafetensors(result, taskIndex(result, values.task), engine, out.sink);
     await out.commit();
@@ -430,14 +463,14 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
   // Texts (JSONL / CSV) are tokenized for the graph's ids/mask inputs with the same code as the studio.
   let tokenizer: TextTokenizer | undefined;
   const tokenizerFor = async (t: number): Promise<TextTokenizer> => {
-    tokenizer ??= await findTokenizer(values.tokenizer, graphOf(t).files[0]);
+    tokenizer ??= await findTokenizer(values.tokenizer, graphOf(t).files[0], files);
     return tokenizer;
   };
   const labeled = await Promise.all(
     set.tasks.map(async (task, t) => {
       const path = sets.get(task.name) as string;
       if (!isTextSetFile(path)) return readLabeledSet(await openPath(path, files));
-      const rows = parseTextSet(path, await readFile(path, 'utf8'));
+      const rows = parseTextSet(path, await files.readText(path));
       const tok = await tokenizerFor(t);
       const spec = textSpecFor(graphOf(t).inputs, { maxLength, tokenizer: tok });
       if (!spec)
@@ -494,6 +527,7 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
 async function findTokenizer(
   given: string | undefined,
   graphFile: string | undefined,
+  files: OpenFiles,
 ): Promise<TextTokenizer> {
   const exists = (p: string) =>
     access(p).then(
@@ -507,17 +541,18 @@ async function findTokenizer(
     );
   const configPath = join(dirname(path), 'tokenizer_config.json');
   return loadTokenizer(
-    { file: path, text: await readFile(path, 'utf8') },
-    (await exists(configPath)) ? { file: configPath, text: await readFile(configPath, 'utf8') } : null,
+    { file: path, text: await files.readText(path) },
+    (await exists(configPath)) ? { file: configPath, text: await files.readText(configPath) } : null,
   );
 }
 
-async function inspect(argv: string[], files: OpenFiles): Promise<void> {
+async function inspect(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
   if (!argv.length) throw new UsageError('inspect needs at least one FILE');
   const checkpoints = await Promise.all(
     argv.map(async (p) => ({ path: p, checkpoint: await openPath(p, files) })),
   );
   for (const { path, checkpoint } of checkpoints) {
+    signal.throwIfAborted();
     const tensors = [...checkpoint.tensors.values()];
     const params = tensors.reduce((a, t) => a + t.byteLength / dtypeBytes(t.dtype), 0);
     process.stdout.write(
@@ -559,15 +594,19 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'merge':
         await merge(rest, controller.signal, files);
+        controller.signal.throwIfAborted();
         return 0;
       case 'apply':
-        await apply(rest, files);
+        await apply(rest, controller.signal, files);
+        controller.signal.throwIfAborted();
         return 0;
       case 'inspect':
-        await inspect(rest, files);
+        await inspect(rest, controller.signal, files);
+        controller.signal.throwIfAborted();
         return 0;
       case 'eval':
         await evaluate(rest, controller.signal, files);
+        controller.signal.throwIfAborted();
         return 0;
       case undefined:
         process.stdout.write(`${USAGE}\n`);

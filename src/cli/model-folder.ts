@@ -2,7 +2,7 @@
 // model.safetensors or pytorch_model.bin) is written as a folder again — model.safetensors, its
 // config and tokenizer files carried through, and a model card README.md whose YAML front matter
 // names the base and the merge, with the recipe in mergekit's vocabulary.
-import { copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { MethodSpec } from '../merge/methods';
@@ -34,16 +34,34 @@ export async function modelFolderOf(path: string): Promise<string | undefined> {
   return config?.isFile() ? dir : undefined;
 }
 
-/** Copies the folder's config and tokenizer files (regular files only, no links) into `out`. */
-export async function carryFolderFiles(from: string, out: string): Promise<string[]> {
-  const carried: string[] = [];
-  for (const name of (await readdir(from)).sort()) {
+/** The names of the config and tokenizer files in `from` that a model folder carries (regular files only). */
+export async function carriedNames(from: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const name of (await readdir(from).catch(() => [])).sort()) {
     if (!CARRIED.some((re) => re.test(name))) continue;
-    const st = await lstat(join(from, name));
-    if (!st.isFile() || st.size > MAX_CARRIED_BYTES) continue;
-    await copyFile(join(from, name), join(out, name));
-    carried.push(name);
+    const st = await lstat(join(from, name)).catch(() => undefined);
+    if (st?.isFile() && st.size <= MAX_CARRIED_BYTES) names.push(name);
   }
+  return names;
+}
+
+/** A small file written under an exclusive temporary name and renamed into place (never through a link). */
+async function writeSmall(path: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+  const out = await atomicOutput(path, signal);
+  try {
+    await out.sink.write(bytes);
+    await out.sink.close();
+    await out.commit();
+  } catch (e) {
+    await out.discard();
+    throw e;
+  }
+}
+
+/** Copies the folder's config and tokenizer files (regular files only, no links) into `out`. */
+export async function carryFolderFiles(from: string, out: string, signal?: AbortSignal): Promise<string[]> {
+  const carried = await carriedNames(from);
+  for (const name of carried) await writeSmall(join(out, name), await readFile(join(from, name)), signal);
   return carried;
 }
 
@@ -108,6 +126,7 @@ export async function writeModelFolder<W>(
   task: string,
   source: string,
   job: MergeJob,
+  signal: AbortSignal | undefined,
   write: (dir: string) => Promise<W>,
 ): Promise<W> {
   // never a folder outside `out`: the task's name is one path segment
@@ -116,15 +135,7 @@ export async function writeModelFolder<W>(
   const dir = join(out, task);
   await mkdir(dir, { recursive: true });
   const written = await write(dir);
-  await carryFolderFiles(source, dir);
-  const card = await atomicOutput(join(dir, 'README.md'));
-  try {
-    await card.sink.write(new TextEncoder().encode(modelCard(task, job)));
-    await card.sink.close();
-    await card.commit();
-  } catch (e) {
-    await card.discard();
-    throw e;
-  }
+  await carryFolderFiles(source, dir, signal);
+  await writeSmall(join(dir, 'README.md'), new TextEncoder().encode(modelCard(task, job)), signal);
   return written;
 }

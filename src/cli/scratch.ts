@@ -1,5 +1,7 @@
 // The CLI's scratch file for EMR values spilled out of memory: a hidden file in the output folder
 // (same disk as the result, and removed with the run — on success, failure or Ctrl-C).
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ScratchFile } from '../merge/emr-values';
@@ -17,8 +19,14 @@ export async function scratchFile(dir: string, bytes: number): Promise<ScratchFi
     throw new ScratchSpaceError(
       `${dir}: the merge needs ${gib(bytes)} of scratch space there for τ_uni and the masks (they do not fit the memory limit, --spill-over), and the disk has ${gib(free)} free`,
     );
-  const path = join(dir, `.emr-values-${process.pid}.scratch`);
-  const handle = await open(path, 'w+');
+  // An unguessable name, created exclusively and never through a link: a file or link planted in
+  // the output folder cannot receive the values or be truncated by them.
+  const path = join(dir, `.emr-values-${process.pid}-${randomBytes(6).toString('hex')}.scratch`);
+  const handle = await open(
+    path,
+    constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
   let open_ = true;
   return {
     name: path,

@@ -1,8 +1,8 @@
 // Node files: a byte source read by range through a file handle, and a sink that appends to a file.
 // Kept apart from source.ts so the browser bundle never sees node:fs.
 import { Buffer } from 'node:buffer';
+import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
 import { FormatError } from './errors';
 import type { ByteSink } from './sink';
 import { checkRange, withReadBlocks, type ByteSource } from './source';
@@ -20,6 +20,50 @@ function describeChange(before: Stats, now: Stats): string {
   return 'it was modified';
 }
 
+/** What a path that is not a regular file is, for the message that refuses it. */
+function kindOf(s: Stats): string {
+  if (s.isDirectory()) return 'a folder';
+  if (s.isFIFO()) return 'a named pipe (FIFO)';
+  if (s.isSocket()) return 'a socket';
+  if (s.isCharacterDevice() || s.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+function notRegular(path: string, s: Stats): FormatError {
+  return new FormatError(
+    'unsupported',
+    path,
+    `${kindOf(s)}, not a regular file: only regular files are read (a pipe or a device could block forever)`,
+  );
+}
+
+/**
+ * Opens `path` for reading without ever blocking: O_NONBLOCK makes open() of a FIFO return at once
+ * (a plain open waits for a writer, forever, where Ctrl-C cannot reach it), and the handle's own
+ * fstat then refuses anything but a regular file — the file opened, not the one stat saw before.
+ */
+export async function openRegularFile(path: string): Promise<FileHandle> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const s = await handle.stat();
+    if (!s.isFile()) throw notRegular(path, s);
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  return handle;
+}
+
+/** A small text file (a config, a YAML job, a tokenizer), read only when it is a regular file. */
+export async function readRegularText(path: string): Promise<string> {
+  const handle = await openRegularFile(path);
+  try {
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function fileSource(path: string): Promise<FileSource> {
   let opened: Stats;
   try {
@@ -27,13 +71,15 @@ export async function fileSource(path: string): Promise<FileSource> {
   } catch (e) {
     throw new FormatError('missing-file', path, 'file not found or not readable', { cause: e });
   }
+  if (!opened.isFile()) throw notRegular(path, opened);
   const expected = fingerprint(opened);
   // Opened on first read: a directory's worth of companions costs a stat each until used. The
   // promise is kept, so reads that start together share one handle.
   let handle: Promise<FileHandle> | undefined;
   const getHandle = (): Promise<FileHandle> => {
-    handle ??= open(path, 'r').catch((e: unknown) => {
+    handle ??= openRegularFile(path).catch((e: unknown) => {
       handle = undefined;
+      if (e instanceof FormatError) throw e;
       throw new FormatError(
         'missing-file',
         path,
@@ -117,9 +163,16 @@ export async function fileSource(path: string): Promise<FileSource> {
 /** Writes smaller than this are gathered into one buffer (100 000 tiny tensors, not 100 000 syscalls). */
 const SINK_BUFFER_BYTES = 1 << 20;
 
-/** A file written from the start, appended to in order (the CLI's writers). */
-export async function fileSink(path: string): Promise<ByteSink> {
-  const handle = await open(path, 'w');
+/**
+ * A file written from the start, appended to in order (the CLI's writers). `exclusive`: the file
+ * must not exist yet — not even as a link, which is never followed (O_CREAT|O_EXCL|O_NOFOLLOW), so
+ * a link planted at the name cannot send the bytes elsewhere.
+ */
+export async function fileSink(path: string, { exclusive = false } = {}): Promise<ByteSink> {
+  const flags = exclusive
+    ? constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+    : 'w';
+  const handle = await open(path, flags, 0o644);
   const buffer = new Uint8Array(SINK_BUFFER_BYTES);
   let buffered = 0;
   const writeAll = async (bytes: Uint8Array): Promise<void> => {

@@ -8,7 +8,7 @@ import { openSafetensors } from '../formats/safetensors';
 import { MemorySink } from '../formats/sink';
 import { bytesSource } from '../formats/source';
 import { tensorName } from '../formats/tensor';
-import { BundleError, maskKey, openBundle, writeBundle } from './bundle';
+import { BundleError, bundleFileBytes, maskKey, openBundle, writeBundle } from './bundle';
 import { CpuEngine } from './cpu/engine';
 import { runMerge, type EmrResult } from './merge';
 import { methodSpec } from './methods';
@@ -52,6 +52,9 @@ async function roundTrip(result: EmrResult, includeTaskSpecific = true) {
   const sink = new MemorySink('bundle.safetensors');
   const size = await writeBundle(result, sink, { includeTaskSpecific });
   const bundle = await openSafetensors(bytesSource(sink.bytes(), 'bundle.safetensors'));
+  // The size reported (and computed before writing) is the file's: header, manifest and padding.
+  expect(size.bundleBytes).toBe(sink.bytes().byteLength);
+  expect(bundleFileBytes(result, { includeTaskSpecific })).toBe(sink.bytes().byteLength);
   return { bundle, size };
 }
 
@@ -69,8 +72,10 @@ describe('EMR bundle', () => {
           taskModel(result, t, engine).map((x) => [x.name, x.dtype, x.shape]),
         );
       }
-      // τ_uni in f32 + 3 masks of ⌈77/8⌉ + ⌈6/8⌉ bytes + the heads
-      expect(size.bundleBytes).toBe((77 + 6) * 4 + 3 * (10 + 1) + (2 + 3 + 4) * 2 * 4);
+      // τ_uni in f32 + 3 masks of ⌈77/8⌉ + ⌈6/8⌉ bytes + the heads, after the header (padded to 8)
+      const data = (77 + 6) * 4 + 3 * (10 + 1) + (2 + 3 + 4) * 2 * 4;
+      expect(size.bundleBytes).toBeGreaterThan(data + 8);
+      expect((size.bundleBytes - data) % 8).toBe(0);
       expect(bundle.tensors.get(tensorName(maskKey('t0', 'blocks.0.w')))?.byteLength).toBe(10);
     });
   }

@@ -1,46 +1,22 @@
 // The EMR bundle: everything needed to rebuild any task's model from the base, in one
 // safetensors file — τ_uni (f32), each task's mask at one bit per element, the rescalers, and a
 // manifest of the tasks' tensors in __metadata__. Layout: docs/bundle-format.md.
-import { dtypeBytes, type DType, type MergeDType } from '../formats/dtype';
-import { createSafetensorsWriter } from '../formats/safetensors';
+import { dtypeBytes, type DType } from '../formats/dtype';
+import { FormatError } from '../formats/errors';
+import { createSafetensorsWriter, safetensorsFileBytes } from '../formats/safetensors';
 import type { ByteSink } from '../formats/sink';
 import { tensorName, type Checkpoint, type TensorEntry, type TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
 import { f32View, valuesOf, type EmrValues } from './emr-values';
 import type { EmrResult } from './merge';
-import type { MethodSpec } from './methods';
+import { BUNDLE_FORMAT, BUNDLE_VERSION, parseBundleManifest, type BundleManifest } from './bundle-manifest';
 import { buildModelSet } from './model-set';
 
-export const BUNDLE_FORMAT = 'merge-studio/emr-bundle';
-export const BUNDLE_VERSION = '1';
+export { BUNDLE_FORMAT, BUNDLE_VERSION };
 
 export const tauUniKey = (name: string) => `tau_uni/${name}`;
 export const maskKey = (task: string, name: string) => `mask/${task}/${name}`;
 export const taskTensorKey = (task: string, name: string) => `task/${task}/${name}`;
-
-/** One tensor of a task's model, in the task's own order: merged (shared) or carried through. */
-interface ManifestTensor {
-  readonly name: string;
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  readonly shared: boolean;
-}
-
-interface BundleManifest {
-  readonly format: typeof BUNDLE_FORMAT;
-  readonly version: string;
-  readonly method: Extract<MethodSpec, { method: 'emr' }>;
-  readonly tasks: readonly {
-    name: string;
-    lambda: number;
-    lambdaDefaulted: boolean;
-    tensors: readonly ManifestTensor[];
-  }[];
-  /** Shared tensors: name, shape and the base's dtype. */
-  readonly shared: readonly { name: string; shape: readonly number[]; baseDtype: MergeDType }[];
-  /** Whether the task-specific tensors are stored in the bundle (else they come from the task's file). */
-  readonly includesTaskSpecific: boolean;
-}
 
 export class BundleError extends Error {
   override readonly name = 'BundleError';
@@ -77,10 +53,42 @@ function maskBytes(words: Uint32Array, numel: number): Uint8Array {
 const TAU_PIECE = 1 << 22;
 
 export interface BundleSize {
+  /** The bundle file's size on disk: length prefix, padded header (with the manifest) and data. */
   readonly bundleBytes: number;
   /** What the N task models take in their own dtypes. */
   readonly taskModelsBytes: number;
 }
+
+interface BundleTensor {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  pieces(): AsyncIterable<Uint8Array>;
+}
+
+/** The bundle's header metadata: the format, and the manifest as JSON. */
+const bundleMetadata = (result: EmrResult, includeTaskSpecific: boolean) => ({
+  format: BUNDLE_FORMAT,
+  manifest: JSON.stringify(manifestOf(result, includeTaskSpecific)),
+});
+
+/**
+ * The bytes the bundle of `result` takes on disk, computed without writing it — by the writer's own
+ * header code, so that the CLI's summary and the studio's Storage card say what the file really has.
+ */
+export function bundleFileBytes(result: EmrResult, { includeTaskSpecific = true } = {}): number {
+  return safetensorsFileBytes(
+    bundleTensors(result, includeTaskSpecific),
+    bundleMetadata(result, includeTaskSpecific),
+  );
+}
+
+/** What the N task models take in their own dtypes. */
+export const taskModelsBytes = (result: EmrResult): number =>
+  result.set.tasks.reduce(
+    (a, task) => a + [...task.checkpoint.tensors.values()].reduce((b, e) => b + e.byteLength, 0),
+    0,
+  );
 
 /** Writes the bundle; task-specific tensors are included unless told otherwise. */
 export async function writeBundle(
@@ -88,13 +96,23 @@ export async function writeBundle(
   sink: ByteSink,
   { includeTaskSpecific = true } = {},
 ): Promise<BundleSize> {
-  const manifest = manifestOf(result, includeTaskSpecific);
-  const specs: {
-    name: string;
-    dtype: DType;
-    shape: readonly number[];
-    pieces: () => AsyncIterable<Uint8Array>;
-  }[] = [];
+  const specs = bundleTensors(result, includeTaskSpecific);
+  // Every byte handed to the sink, counted: the file's size, without encoding the header twice.
+  let bundleBytes = 0;
+  const counted: ByteSink = {
+    name: sink.name,
+    write: (bytes) => ((bundleBytes += bytes.byteLength), sink.write(bytes)),
+    close: () => sink.close(),
+  };
+  const writer = await createSafetensorsWriter(counted, specs, bundleMetadata(result, includeTaskSpecific));
+  for (const s of specs) for await (const bytes of s.pieces()) await writer.write(s.name, bytes);
+  await writer.close();
+  return { bundleBytes, taskModelsBytes: taskModelsBytes(result) };
+}
+
+/** The bundle's tensors in file order, each with its bytes as pieces read when written. */
+function bundleTensors(result: EmrResult, includeTaskSpecific: boolean): BundleTensor[] {
+  const specs: BundleTensor[] = [];
   const { values } = result;
   for (const s of result.set.shared) {
     specs.push({
@@ -133,23 +151,7 @@ export async function writeBundle(
       }
     }
   });
-  const writer = await createSafetensorsWriter(sink, specs, {
-    format: BUNDLE_FORMAT,
-    manifest: JSON.stringify(manifest),
-  });
-  let bundleBytes = 0;
-  for (const s of specs) {
-    for await (const bytes of s.pieces()) {
-      bundleBytes += bytes.byteLength;
-      await writer.write(s.name, bytes);
-    }
-  }
-  await writer.close();
-  const taskModelsBytes = result.set.tasks.reduce(
-    (a, task) => a + [...task.checkpoint.tensors.values()].reduce((b, e) => b + e.byteLength, 0),
-    0,
-  );
-  return { bundleBytes, taskModelsBytes };
+  return specs;
 }
 
 function parseManifest(bundle: Checkpoint, file: string): BundleManifest {
@@ -159,17 +161,7 @@ function parseManifest(bundle: Checkpoint, file: string): BundleManifest {
       `${file}: not an EMR bundle (its __metadata__ has no "format": "${BUNDLE_FORMAT}" and manifest)`,
     );
   }
-  let manifest: BundleManifest;
-  try {
-    manifest = JSON.parse(raw) as BundleManifest;
-  } catch (e) {
-    throw new BundleError(`${file}: the bundle's manifest is not valid JSON`, { cause: e });
-  }
-  if (manifest.version !== BUNDLE_VERSION)
-    throw new BundleError(
-      `${file}: bundle version ${manifest.version} is not supported (this build reads ${BUNDLE_VERSION})`,
-    );
-  return manifest;
+  return parseBundleManifest(raw, file);
 }
 
 function need(bundle: Checkpoint, file: string, key: string): TensorEntry {
@@ -224,7 +216,14 @@ export async function openBundle(
           },
         });
       } else if (manifest.includesTaskSpecific) {
-        tensors.set(name, { ...need(bundle, file, taskTensorKey(task.name, m.name)), name });
+        const stored = need(bundle, file, taskTensorKey(task.name, m.name));
+        if (stored.dtype !== m.dtype || stored.shape.join() !== m.shape.join())
+          throw new FormatError(
+            'header-json',
+            file,
+            `${taskTensorKey(task.name, m.name)} is ${stored.dtype} [${stored.shape.join(', ')}], the manifest says ${m.dtype} [${m.shape.join(', ')}]`,
+          );
+        tensors.set(name, { ...stored, name });
       } else {
         const own = taskFiles.get(task.name)?.tensors.get(name);
         if (!own)

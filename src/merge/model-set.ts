@@ -109,10 +109,12 @@ function alignModelSet(base: Checkpoint, tasks: readonly TaskInput[]): ModelSet 
         passThroughTasks: having,
       });
     } else if (nonFloat) {
+      // Which model holds it, and in which file: "I64" alone does not say where to look.
+      const holder = nonFloat === b ? 'the base' : `task ${tasks[inTasks.indexOf(nonFloat)]?.name ?? '?'}`;
       leftOut.push({
         name,
         reason: 'non-float',
-        detail: `dtype ${nonFloat.dtype} is not merged`,
+        detail: `dtype ${nonFloat.dtype} in ${holder} (${nonFloat.file}) is not merged`,
         passThroughTasks: having,
       });
     } else if (!entries.every((e) => sameShape(e.shape, b.shape))) {
@@ -155,7 +157,8 @@ function alignModelSet(base: Checkpoint, tasks: readonly TaskInput[]): ModelSet 
   if (shared.length === 0) {
     throw new ModelSetError(
       'No tensor is shared by the base and every task (same name and shape, float dtype): ' +
-        'these files do not look like fine-tunes of one base model.' +
+        `these files do not look like fine-tunes of one base model (base: ${base.files[0] ?? '?'}; ` +
+        `${tasks.map((t) => `${t.name}: ${t.checkpoint.files[0] ?? '?'}`).join(', ')}).` +
         (leftOut.length
           ? ` For example: ${leftOut
               .slice(0, 3)

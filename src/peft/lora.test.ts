@@ -116,6 +116,17 @@ describe('LoRA task checkpoints', () => {
     );
   });
 
+  it('pattern keys that would make a backtracking regex run for ages match at once; unsupported ones are refused', () => {
+    // V8's RegExp takes ~2^n steps on this key and an n-character name (the main thread pinned, Ctrl-C unheard).
+    const evil = '([a-z_.0-9]|[a-z_.0-9])*Q';
+    const module = `model.layers.0.self_attn.${'q'.repeat(60)}`;
+    const c = config({ rank_pattern: { [evil]: 6 }, alpha_pattern: { [evil]: 6 } });
+    expect(loraScale(c, module)).toBe(2); // no match: r = 3, alpha = 6
+    expect(loraScale(c, `${module}Q`)).toBe(1); // matched: 6 / 6
+    expect(() => config({ rank_pattern: { '(?<=x)q': 6 } })).toThrow(PeftError);
+    expect(() => config({ alpha_pattern: { '(a{50}){50}': 6 } })).toThrow(/alpha_pattern key .*states/);
+  });
+
   it('fan_in_fan_out, rank and alpha patterns, rsLoRA', async () => {
     expect(loraScale(config({ alpha_pattern: { 'encoder.q': 12 } }), 'encoder.q')).toBe(4);
     expect(loraScale(config({ rank_pattern: { q: 6 } }), 'encoder.q')).toBe(1);

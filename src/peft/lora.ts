@@ -18,6 +18,7 @@ import {
   type TensorName,
 } from '../formats/tensor';
 import { cpuLoraKernel, type LoraFactors, type LoraKernel } from './kernel';
+import { compilePatternKey, PatternError, type PatternKey } from './pattern';
 
 export { loraDelta } from './kernel';
 
@@ -66,9 +67,21 @@ export function parsePeftConfig(text: string, file = 'adapter_config.json'): Pef
     const v = c[key] ?? {};
     if (typeof v !== 'object' || v === null) throw new PeftError(file, `${key} must be an object`);
     const out: Record<string, number> = Object.create(null) as Record<string, number>;
+    let states = 0;
     for (const [k, x] of Object.entries(v)) {
       if (typeof x !== 'number' || !(x > 0))
         throw new PeftError(file, `${key}.${k} must be a positive number`);
+      try {
+        states += patternKey(k).states;
+      } catch (e) {
+        if (!(e instanceof PatternError)) throw e;
+        throw new PeftError(file, `${key} key ${JSON.stringify(k.slice(0, 80))}: ${e.message}`);
+      }
+      if (states > MAX_PATTERN_STATES_PER_CONFIG)
+        throw new PeftError(
+          file,
+          `${key}: its regular-expression keys compile to over ${MAX_PATTERN_STATES_PER_CONFIG} states together`,
+        );
       out[k] = x;
     }
     return out;
@@ -84,16 +97,30 @@ export function parsePeftConfig(text: string, file = 'adapter_config.json'): Pef
   };
 }
 
-/** A pattern key applies to a module when it matches its whole name or a dotted suffix of it (peft's rule). */
-function patternValue(patterns: Readonly<Record<string, number>>, module: string): number | undefined {
-  for (const [key, value] of Object.entries(patterns)) {
-    if (module === key || module.endsWith(`.${key}`)) return value;
-    try {
-      if (new RegExp(`^(?:${key})$`).test(module) || new RegExp(`\\.(?:${key})$`).test(module)) return value;
-    } catch {
-      // not a regular expression: only the literal match above applies
-    }
+/**
+ * What matching one module against all of a config's regular-expression keys may cost, in NFA
+ * states (steps per character of the module's name); real configs use a few hundred.
+ */
+export const MAX_PATTERN_STATES_PER_CONFIG = 10_000;
+
+/** Compiled keys, shared by every config that uses the same key (cleared when it grows large). */
+const compiled = new Map<string, PatternKey>();
+function patternKey(key: string): PatternKey {
+  let p = compiled.get(key);
+  if (!p) {
+    if (compiled.size > 10_000) compiled.clear();
+    p = compilePatternKey(key);
+    compiled.set(key, p);
   }
+  return p;
+}
+
+/**
+ * peft's rule (get_pattern_key): the first key, in the config's order, for which
+ * `re.match(rf"(.*\.)?({key})$", module)` succeeds — matched here without backtracking (./pattern.ts).
+ */
+function patternValue(patterns: Readonly<Record<string, number>>, module: string): number | undefined {
+  for (const [key, value] of Object.entries(patterns)) if (patternKey(key).matches(module)) return value;
   return undefined;
 }
 

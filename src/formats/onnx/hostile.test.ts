@@ -10,6 +10,8 @@
 //  - 100 000 tiny initializers open in one read of the model and write back, fast.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isFormatError } from '../errors';
+import { MAX_TENSORS_PER_FILE } from '../limits';
 import { MemorySink } from '../sink';
 import { readTensor } from '../tensor';
 import { checkNoPollution, outcome, PROTOTYPE_NAMES, strictSource } from '../testing';
@@ -180,3 +182,14 @@ it('100 000 tiny initializers: one read to open, and they write back, fast', asy
   // ~1 s alone; generous for a machine running other suites beside it — a quadratic step takes minutes.
   expect((performance.now() - started) / 1000).toBeLessThan(30);
 }, 60_000);
+
+it('more initializers than one file may hold: refused by count, before any is decoded', async () => {
+  // Before: 10⁶ initializers took ~1.6 GB. One tiny TensorProto repeated: the count is what is bounded.
+  const one = tensorProto({ name: 'w', dims: [1], dataType: 1, raw: new Uint8Array(4) });
+  const model = modelBytes(Array.from({ length: MAX_TENSORS_PER_FILE + 1 }, () => one));
+  const error = await openOnnx(strictSource(model, 'giant.onnx')).catch((e: unknown) => e);
+  expect(isFormatError(error, 'unsupported'), String(error)).toBe(true);
+  expect(String(error)).toContain(
+    `giant.onnx: the graph has ${MAX_TENSORS_PER_FILE + 1} initializers, over the ${MAX_TENSORS_PER_FILE}`,
+  );
+}, 120_000);

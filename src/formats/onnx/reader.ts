@@ -30,6 +30,7 @@
 import type protobuf from 'protobufjs/light.js';
 import { dtypeBytes, elementCount, type DType } from '../dtype';
 import { FormatError, type FormatErrorCode } from '../errors';
+import { MAX_TENSORS_PER_FILE } from '../limits';
 import type { ByteSource } from '../source';
 import {
   checkTensorRange,
@@ -237,6 +238,13 @@ export async function openOnnx(model: ByteSource, others: OnnxExternalFiles = []
     ),
   );
 
+  // Bounded before any per-initializer work (src/formats/limits.ts).
+  if (initFields.length > MAX_TENSORS_PER_FILE)
+    throw new FormatError(
+      'unsupported',
+      file,
+      `the graph has ${initFields.length} initializers, over the ${MAX_TENSORS_PER_FILE} one file may hold here (a bound on the memory one model may cost)`,
+    );
   // Initializers: layout and data of each, then the names must be unique.
   const resolver = new ExternalFiles(file, others);
   const parsed: ParsedInitializer[] = [];

@@ -2,6 +2,7 @@
 // checks it: known dtypes, sane shapes, and data ranges that tile the data section exactly.
 import { DTYPE_BYTES, dtypeBytes, elementCount, isDType, type DType } from '../dtype';
 import { FormatError } from '../errors';
+import { MAX_TENSORS_PER_FILE } from '../limits';
 import { isJsonObject, preview, scanKeys, type JsonObject } from './json';
 
 /** The file starts with the header's byte length as a little-endian u64. */
@@ -41,13 +42,20 @@ export function parseHeader(file: string, text: string): Header {
   // The Rust crate refuses a header that does not open with '{' (no whitespace, no BOM).
   if (!text.startsWith('{'))
     throw fail('header-json', `the header does not start with '{': not a JSON object`);
+  // Counted first, so that a header of a million tiny tensors costs a scan, not a million objects.
+  const scan = scanKeys(text, MAX_TENSORS_PER_FILE + 1); // + 1: __metadata__ is not a tensor
+  if (scan.overLimit)
+    throw fail(
+      'unsupported',
+      `the header lists over ${MAX_TENSORS_PER_FILE} tensors, more than one file may hold here (a bound on the memory one header may cost)`,
+    );
   let json: JsonObject;
   try {
     json = JSON.parse(text) as JsonObject; // valid JSON that starts with '{' is an object
   } catch (e) {
     throw fail('header-json', `the header is not valid JSON (${(e as Error).message})`, e);
   }
-  const { topLevelKeys, duplicate } = scanKeys(text);
+  const { topLevelKeys, duplicate } = scan;
   if (duplicate !== undefined) {
     if (duplicate.path.length === 0) {
       throw fail('duplicate-name', `the header names ${quote(duplicate.key)} twice`);
@@ -57,13 +65,18 @@ export function parseHeader(file: string, text: string): Header {
 
   let metadata: ReadonlyMap<string, string> = new Map();
   const tensors: TensorLayout[] = [];
-  const entries = new Map(Object.entries(json));
   for (const name of topLevelKeys) {
-    const entry = entries.get(name);
+    // An own property: JSON.parse defines "__proto__" like any other key, shadowing the accessor.
+    const entry = json[name];
     if (name === METADATA_KEY) metadata = parseMetadata(entry, fail);
     else tensors.push(parseTensor(name, entry, fail));
   }
 
+  if (tensors.length > MAX_TENSORS_PER_FILE)
+    throw fail(
+      'unsupported',
+      `the header lists ${tensors.length} tensors, over the ${MAX_TENSORS_PER_FILE} allowed`,
+    );
   // Stable: empty tensors at one offset keep their header order.
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let covered = 0; // the data section [0, covered) belongs to the tensors checked so far

@@ -15,8 +15,10 @@ import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DTYPE_BYTES, elementCount, type DType } from '../dtype';
+import { isFormatError } from '../errors';
+import { MAX_TENSORS_PER_FILE } from '../limits';
 import { fileSource } from '../node-files';
 import { MemorySink } from '../sink';
 import { readTensor } from '../tensor';
@@ -296,3 +298,41 @@ it('100 000 tiny tensors: the header opens in two reads, fast', async () => {
   expect(source.reads).toBe(2);
   expect(seconds).toBeLessThan(3);
 });
+
+/** A file of `n` one-element F32 tensors, its header written as text (the writer would take a while). */
+function tinyTensorsFile(n: number, metadata = false): Uint8Array {
+  const parts: string[] = metadata ? ['"__metadata__":{"a":"b"}'] : [];
+  for (let i = 0; i < n; i++)
+    parts.push(`"t.${i}":{"dtype":"F32","shape":[1],"data_offsets":[${i * 4},${i * 4 + 4}]}`);
+  const json = new TextEncoder().encode(`{${parts.join(',')}}`);
+  const file = new Uint8Array(8 + json.byteLength + n * 4);
+  new DataView(file.buffer).setBigUint64(0, BigInt(json.byteLength), true);
+  file.set(json, 8);
+  return file;
+}
+
+it('a legal giant, 10⁶ tensors in a 58 MB header: refused by count before JSON.parse builds an object per tensor', async () => {
+  // Before: ~1.7 GB and ~10 s to open. The bound is a count (src/formats/limits.ts), checked by a scan
+  // that keeps only the keys; JSON.parse never sees the header.
+  const file = tinyTensorsFile(1_000_000);
+  const parse = vi.spyOn(JSON, 'parse');
+  try {
+    const error = await openSafetensors(strictSource(file, 'giant.safetensors')).catch((e: unknown) => e);
+    expect(isFormatError(error, 'unsupported'), String(error)).toBe(true);
+    expect(String(error)).toContain(
+      `giant.safetensors: the header lists over ${MAX_TENSORS_PER_FILE} tensors`,
+    );
+    expect(parse.mock.calls.filter(([text]) => text.length > 1e6)).toEqual([]);
+  } finally {
+    parse.mockRestore();
+  }
+}, 60_000);
+
+it('one tensor over the bound is refused, with or without __metadata__', async () => {
+  for (const metadata of [false, true]) {
+    const error = await openSafetensors(
+      strictSource(tinyTensorsFile(MAX_TENSORS_PER_FILE + 1, metadata), 'over.safetensors'),
+    ).catch((e: unknown) => e);
+    expect(isFormatError(error, 'unsupported'), String(error)).toBe(true);
+  }
+}, 120_000);

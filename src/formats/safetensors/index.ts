@@ -4,6 +4,7 @@ export { matchSafetensors, openSafetensors } from './reader';
 export { openShardedSafetensors } from './sharded';
 export {
   createSafetensorsWriter,
+  safetensorsFileBytes,
   writeSafetensors,
   type SafetensorsMetadata,
   type SafetensorsWriter,

@@ -60,13 +60,17 @@ export interface KeyScan {
   readonly topLevelKeys: readonly string[];
   /** The first key, in text order, that appears twice in the same object. */
   readonly duplicate: DuplicateKey | undefined;
+  /** Set when the top level has more keys than the caller allows: the scan stopped there. */
+  readonly overLimit?: true;
 }
 
 /**
  * Lists the keys of `json`, which must be valid JSON (call this after JSON.parse accepted it): the
- * scan only tracks strings and brackets. Iterative, so deep nesting cannot overflow the stack.
+ * scan only tracks strings and brackets. Iterative, so deep nesting cannot overflow the stack. On
+ * any text it ends; it stops early once the top level has over `maxTopLevelKeys` keys, so a header
+ * can be refused for its size before JSON.parse builds an object per entry.
  */
-export function scanKeys(json: string): KeyScan {
+export function scanKeys(json: string, maxTopLevelKeys = Infinity): KeyScan {
   const topLevelKeys: string[] = [];
   const open: Container[] = [];
   let lastKey = ''; // the key a container opened next sits under, when its parent is an object
@@ -79,10 +83,11 @@ export function scanKeys(json: string): KeyScan {
       if (expectKey && top?.keys !== undefined) {
         const raw = json.slice(i, end + 1);
         // Escapes ("\u0061" is "a") must be decoded to compare keys as JSON.parse does.
-        const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        const key = raw.includes('\\') ? decodeKey(raw) : raw.slice(1, -1);
         if (top.keys.has(key)) return { topLevelKeys, duplicate: { key, path: pathTo(top) } };
         top.keys.add(key);
-        if (open.length === 1) topLevelKeys.push(key);
+        if (open.length === 1 && topLevelKeys.push(key) > maxTopLevelKeys)
+          return { topLevelKeys, duplicate: undefined, overLimit: true };
         lastKey = key;
         expectKey = false;
       }
@@ -99,6 +104,15 @@ export function scanKeys(json: string): KeyScan {
     }
   }
   return { topLevelKeys, duplicate: undefined };
+}
+
+/** A key with escapes as JSON.parse reads it; as written when invalid (the text is refused anyway). */
+function decodeKey(raw: string): string {
+  try {
+    return JSON.parse(raw) as string;
+  } catch {
+    return raw;
+  }
 }
 
 /** Index of the quote that closes the string opening at `start` (one not escaped by a backslash). */

@@ -49,6 +49,15 @@ export async function createSafetensorsWriter(
   return new StreamingWriter(sink, planned);
 }
 
+/**
+ * The bytes a file written from these specs and metadata has on disk: the length prefix, the header
+ * as the writer pads it, and every tensor's data. The same code as the writer's, so it never drifts.
+ */
+export function safetensorsFileBytes(specs: readonly TensorSpec[], metadata?: SafetensorsMetadata): number {
+  const planned = plan('(size)', specs);
+  return encodeHeader(specs, planned, metadata).byteLength + planned.reduce((a, t) => a + t.byteLength, 0);
+}
+
 /** Writes tensors that are all in memory already, then closes the sink. */
 export async function writeSafetensors(
   sink: ByteSink,
