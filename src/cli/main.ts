@@ -186,7 +186,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   await refuseClobbering(mergeOutputs(set, outDir, { bundle: withBundle, shardBytes, folders }), [
     ...setInputs(set),
     ...files.texts,
-    ...folderInputs(folders),
+    ...(await folderInputs(folders)),
   ]);
   const engine = files.adopt(await engineFor(values.engine));
   if (engine.kind === 'gpu')

@@ -3,7 +3,7 @@
 // external data, the YAML job, an adapter's config) or another output. Paths are compared as the
 // entries the final rename replaces (real folder + name) and as the files they are (real path, and
 // device + inode, which also catches hard links).
-import { realpath, stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Checkpoint } from '../formats/tensor';
 import { isOnnxTask } from '../merge/export';
@@ -83,9 +83,18 @@ export function checkpointFiles(checkpoint: Checkpoint): string[] {
 }
 
 /** The files of the Hugging Face folders tasks came from that a model folder output would write over. */
-export function folderInputs(folders: readonly (string | undefined)[]): string[] {
+export async function folderInputs(folders: readonly (string | undefined)[]): Promise<string[]> {
   const dirs = folders.filter((d): d is string => d !== undefined);
-  return dirs.flatMap((d) => ['README.md', 'config.json'].map((n) => join(d, n)));
+  const candidates = dirs.flatMap((d) => ['README.md', 'config.json'].map((n) => join(d, n)));
+  const present = await Promise.all(
+    candidates.map((p) =>
+      lstat(p).then(
+        () => p,
+        () => undefined,
+      ),
+    ),
+  );
+  return present.filter((p): p is string => p !== undefined);
 }
 
 /** The input files of a model set: the base's and every task's. */

@@ -114,4 +114,29 @@ describe('PyTorch checkpoints in the CLI', () => {
       ],
     });
   });
+
+  it('a Hugging Face folder task is never written over itself: --out at its parent is refused', async () => {
+    const parent = join(dir, 'models');
+    const hf = join(parent, 'my-vit');
+    await mkdir(hf, { recursive: true });
+    await copyFile(join(FIXTURES, 'task_a.bin'), join(hf, 'pytorch_model.bin'));
+    await writeFile(join(hf, 'config.json'), '{"model_type": "vit"}');
+    const r = await runCli([
+      'merge',
+      '--engine',
+      'cpu',
+      '--base',
+      join(FIXTURES, 'base.bin'),
+      '--task',
+      hf,
+      '--task',
+      join(FIXTURES, 'task_b.bin'),
+      '--out',
+      parent,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(join(hf, 'config.json'));
+    expect(await readFile(join(hf, 'config.json'), 'utf8')).toBe('{"model_type": "vit"}');
+    expect((await readdir(hf)).sort()).toEqual(['config.json', 'pytorch_model.bin']);
+  });
 });
