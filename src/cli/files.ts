@@ -8,6 +8,7 @@ import { fileSink, fileSource, readRegularText, type FileSource } from '../forma
 import { openCheckpoint } from '../formats/open';
 import type { ByteSink } from '../formats/sink';
 import type { Checkpoint } from '../formats/tensor';
+import { isRemote, openRemote, RemoteBytes } from './remote';
 import { parsePeftConfig, type PeftConfig } from '../peft/lora';
 
 /** Model files a directory may hold, in the order we look for them. */
@@ -31,6 +32,8 @@ export class OpenFiles {
   private readonly finishing: (() => Promise<void>)[] = [];
   /** The text inputs read whole (YAML job, adapter configs, tokenizers): no output may replace one. */
   readonly texts: string[] = [];
+  /** Bytes fetched for remote inputs (hf://, https://). */
+  readonly remote = new RemoteBytes();
   async open(path: string): Promise<FileSource> {
     const f = await fileSource(path);
     this.files.push(f);
@@ -64,6 +67,7 @@ export class OpenFiles {
  * an .onnx file (its external data beside it), or a directory holding one of these.
  */
 export async function openPath(path: string, files: OpenFiles): Promise<Checkpoint> {
+  if (isRemote(path)) return (await openRemote(path, files.remote)).checkpoint;
   let file = path;
   const found = await stat(path).catch((e: unknown) => {
     throw new FormatError('missing-file', path, 'file not found or not readable (no such file or folder)', {
@@ -108,6 +112,10 @@ export async function openAdapter(
   path: string,
   files: OpenFiles,
 ): Promise<{ config: PeftConfig; checkpoint: Checkpoint } | undefined> {
+  if (isRemote(path)) {
+    const remote = await openRemote(path, files.remote);
+    return remote.peft ? { config: remote.peft, checkpoint: remote.checkpoint } : undefined;
+  }
   const dir = (await stat(path).catch(() => undefined))?.isDirectory() ? path : dirname(path);
   const configPath = join(dir, 'adapter_config.json');
   if (basename(path) !== 'adapter_config.json' && dir !== path) return undefined;

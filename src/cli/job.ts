@@ -4,7 +4,9 @@
 //   parameters: { lambda, k (or density), rescale }
 //   models: [{ model: PATH, name: NAME }]
 // Unknown keys are refused by name, so a typo never silently changes a merge.
+import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { isRemote, remoteTaskName } from './remote';
 import { parse as parseYaml } from 'yaml';
 import {
   METHOD_NAMES,
@@ -42,6 +44,7 @@ export function parseMethod(name: string): MethodName {
 
 /** A task name from a file name: "vit-mnist.safetensors" → "vit-mnist"; HF's pytorch_model.bin → its folder. */
 export function taskNameFromPath(path: string): string {
+  if (isRemote(path)) return remoteTaskName(path);
   const name = basename(path).replace(
     /\.(safetensors\.index\.json|bin\.index\.json|index\.json|safetensors|onnx|bin|pt|pth|ckpt)$/i,
     '',
@@ -102,7 +105,11 @@ export function jobFromYaml(text: string, file: string): MergeJob {
   const here = dirname(file);
   const path = (p: unknown, what: string) => {
     if (typeof p !== 'string' || !p) throw new UsageError(`${file}: ${what} must be a path`);
-    return resolve(here, p);
+    if (isRemote(p)) return p;
+    const local = resolve(here, p);
+    // As in mergekit, a model that is no local path but reads as `org/name[@rev]` is a Hub repo.
+    if (!existsSync(local) && /^[\w.-]+\/[\w.-]+(@[^/\s]+)?$/.test(p)) return `hf://${p}`;
+    return local;
   };
   const method = parseMethod(String(doc['merge_method'] ?? 'emr'));
   const base = path(doc['base_model'], 'base_model');

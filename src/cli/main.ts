@@ -46,6 +46,7 @@ import {
 } from './job';
 import { inOrder } from './in-order';
 import { modelFolderOf, writeModelFolder } from './model-folder';
+import { isRemote, openRemote } from './remote';
 import {
   BUNDLE_FILE,
   checkpointFiles,
@@ -95,6 +96,11 @@ async function openSet(job: MergeJob, files: OpenFiles, lora?: LoraKernel): Prom
   const opened = await Promise.allSettled([
     openPath(job.base, files),
     ...job.tasks.map(async (t) => {
+      if (isRemote(t.path)) {
+        // A remote repo is read once: a model, or an adapter with its config.
+        const remote = await openRemote(t.path, files.remote);
+        return { name: t.name, checkpoint: remote.checkpoint, ...(remote.peft ? { peft: remote.peft } : {}) };
+      }
       // A PEFT adapter (its folder or adapter_config.json) is a task over the base (src/peft).
       const adapter = await openAdapter(t.path, files);
       return adapter
@@ -180,6 +186,11 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     new SwitchingLoraKernel((why) => process.stderr.write(`merge-studio: LoRA on the CPU (${why})\n`)),
   );
   const set = await openSet(job, files, lora); // headers first: a refusal comes before any engine starts
+  const headerBytes = files.remote.fetched;
+  if (files.remote.files > 0)
+    process.stderr.write(
+      `merge-studio: checked ${files.remote.files} remote files from their headers (${fmtBytes(headerBytes)} fetched) before reading any tensor\n`,
+    );
   const withBundle = job.method.method === 'emr' && !values['no-bundle'];
   // A task that came in as a Hugging Face folder goes out as one (model.safetensors, config, card).
   const folders = await Promise.all(job.tasks.map((t) => modelFolderOf(t.path)));
@@ -266,6 +277,9 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     bundle,
     ...(isEmr(result) ? { values: result.values.location } : {}),
     bytesRead: result.bytesRead,
+    ...(files.remote.files > 0
+      ? { remote: { files: files.remote.files, headerBytes, fetchedBytes: files.remote.fetched } }
+      : {}),
     seconds,
     peakRssBytes: peakRss,
   };

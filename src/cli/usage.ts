@@ -16,8 +16,10 @@ const COMMAND_USAGE: Record<Command, string> = {
   merge-studio merge CONFIG.yml --out DIR [--json]
 
 Merges fine-tunes of one base; writes OUT/<task>.<format> for each task (and, for EMR,
-OUT/emr-bundle.safetensors). A FILE is a .safetensors, a sharded *.index.json, an .onnx, a PEFT
-adapter folder, or a folder holding one.
+OUT/emr-bundle.safetensors). A FILE is a .safetensors, a sharded *.index.json, an .onnx, a PyTorch
+.bin/.pt/.pth/.ckpt, a PEFT adapter folder, or a folder holding one; or a Hugging Face Hub repo,
+hf://org/name[@rev][/folder] (HF_ENDPOINT and HF_TOKEN as huggingface_hub reads them), or an
+https:// file on a server that answers range requests: only headers are read until the merge.
 
   --method emr|ta|ties|avg  EMR-Merging (default), task arithmetic, TIES, averaging
   --lambda X                ta: scale of the summed task vectors (default 0.3); ties: (default 1)

@@ -103,7 +103,7 @@ export interface HubOptions {
   readonly token?: string;
   readonly fetch?: typeof fetch;
   readonly signal?: AbortSignal;
-  /** Body bytes as they arrive, API answers included. */
+  /** Bytes of the repo's files as they arrive (the API's small JSON answers are not counted). */
   readonly onFetched?: (bytes: number) => void;
 }
 
@@ -143,7 +143,6 @@ export async function listHubFiles(
   }
   if (!response.ok) throw new FormatError('missing-file', label, `the Hub answered ${response.status}`);
   const text = await response.text();
-  options.onFetched?.(text.length);
   let info: unknown;
   try {
     info = JSON.parse(text);
@@ -234,7 +233,8 @@ export async function openHubCheckpoint(ref: HubRef, options: HubOptions = {}): 
   const label = hubRefLabel(ref);
   const open = (path: string): Promise<HttpSource> =>
     httpSource(hubFileUrl(pinned, path, endpoint), {
-      name: `${label}/${path}`,
+      // hf:// marks the name as no local path (the CLI never takes it for a file to protect or write)
+      name: `hf://${label}/${path}`,
       headers: authHeaders(options),
       ...(options.onFetched ? { onFetched: options.onFetched } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
