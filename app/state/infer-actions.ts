@@ -11,6 +11,7 @@ import { preprocess } from '../../src/inference/image';
 import { labeledSetFromImages } from '../../src/inference/image-folder';
 import { classNames, imagePreset, inferStore, type BenchInput } from './infer';
 import { mergeStore } from './merge';
+import { currentProvider } from './provider';
 
 /** Reads the worker's view of graphs and labeled sets for the result on screen. */
 export async function refreshSetup(): Promise<void> {
@@ -220,7 +221,7 @@ export async function runInference(): Promise<void> {
     ...(input.text ? { text: input.text } : {}),
     ...(input.feeds ? { feeds: input.feeds } : {}),
     columns: setup.columns.map((c) => c.column),
-    provider: state.provider,
+    provider: currentProvider(state.provider),
   });
   // A later input or task wins over an earlier run that finishes after it.
   if (request === inferRequest) inferStore.setState({ running: false, outcome });
@@ -232,7 +233,11 @@ export async function startEvaluation(): Promise<void> {
   if (!setup || state.evaluation.running) return;
   const available = new Set(setup.columns.map((c) => c.column));
   const columns = state.evaluation.columns.filter((c) => available.has(c));
-  const req: EvalRequest = { columns, routed: state.evaluation.routed, provider: state.provider };
+  const req: EvalRequest = {
+    columns,
+    routed: state.evaluation.routed,
+    provider: currentProvider(state.provider),
+  };
   const setEval = (e: Partial<typeof state.evaluation>) =>
     inferStore.setState((s) => ({ evaluation: { ...s.evaluation, ...e } }));
   setEval({ running: true, progress: undefined, message: undefined });

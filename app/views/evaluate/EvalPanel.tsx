@@ -5,9 +5,11 @@ import { useStore } from 'zustand';
 import type { ChartConfiguration } from 'chart.js';
 import { mean, normalized, ROUTER_ROW, tableToCsv, tableToMarkdown } from '../../../src/inference/table';
 import type { EvalReport } from '../../../src/inference/eval-table';
+import { gpuStore } from '../../gpu/store';
 import { inferStore } from '../../state/infer';
 import { cancelEvaluation, startEvaluation, toggleColumn } from '../../state/infer-actions';
 import { mergeStore } from '../../state/merge';
+import { currentProvider } from '../../state/provider';
 import { taskColour, useChart } from '../inspect/useChart';
 import type { Column } from '../../worker/protocol';
 
@@ -152,7 +154,11 @@ const COLUMN_LABELS: Record<Column, string> = {
 export function EvalPanel() {
   const result = useStore(mergeStore, (s) => s.result);
   const setup = useStore(inferStore, (s) => s.setup);
-  const provider = useStore(inferStore, (s) => s.provider);
+  const gpu = useStore(gpuStore);
+  const provider = currentProvider(
+    useStore(inferStore, (s) => s.provider),
+    gpu,
+  );
   const evaluation = useStore(inferStore, (s) => s.evaluation);
   const available = new Set(setup?.columns.map((c) => c.column));
   // A graph that takes text needs the tokenizer too (its labeled texts are tokenized in the worker).
