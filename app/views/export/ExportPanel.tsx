@@ -1,5 +1,6 @@
 // Step 6: take the result home — the bundle, any task's model in its own format, or all in a zip.
 import { useStore } from 'zustand';
+import { capabilities } from '../../platform/capabilities';
 import { exportResult } from '../../state/actions';
 import { exportsStore } from '../../state/exports';
 import { mergeStore } from '../../state/merge';
@@ -26,7 +27,7 @@ function ExportButton({ what, label, keyName }: { what: ExportWhat; label: strin
 
 export function ExportPanel() {
   const result = useStore(mergeStore, (s) => s.result);
-  const saving = typeof (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker === 'function';
+  const caps = capabilities();
   return (
     <section className="panel" aria-labelledby="export-title" id="export">
       <h2 id="export-title">
@@ -37,9 +38,11 @@ export function ExportPanel() {
       ) : (
         <>
           <p className="muted">
-            {saving
+            {caps.saveFilePicker
               ? 'You pick where each file goes; it is written to disk as it is made.'
-              : 'Files download as they are made.'}
+              : caps.opfs
+                ? "Files are written to this browser's private storage as they are made, then downloaded (a sharded model as one .zip)."
+                : 'Files download as they are made (a sharded model as one .zip).'}
           </p>
           <ul className="exports">
             {result.spec.method === 'emr' && (

@@ -1,6 +1,7 @@
 // The file picker and the demo button; with no files yet, an invitation to try the demo.
 import { useEffect, useRef } from 'react';
 import { useStore } from 'zustand';
+import { capabilities } from '../../platform/capabilities';
 import { addFiles, loadDemo } from '../../state/actions';
 import { filesStore } from '../../state/files';
 import { filesFromList } from '../../load/dropped';
@@ -11,6 +12,8 @@ export function AddFiles() {
   // A folder of models (each in its own folder of shards with the same names) keeps its paths only
   // when picked as a folder; React does not know the attribute.
   useEffect(() => folderInput.current?.setAttribute('webkitdirectory', ''), []);
+  // Without folder inputs (older Safari), a folder can still be dropped on the page.
+  const folders = capabilities().folderInput;
   const empty = useStore(filesStore, (s) => s.checkpoints.length === 0);
   const demo = useStore(filesStore, (s) => s.demo);
   return (
@@ -46,9 +49,11 @@ export function AddFiles() {
         <button type="button" onClick={() => input.current?.click()}>
           Add model files…
         </button>
-        <button type="button" onClick={() => folderInput.current?.click()}>
-          Add a folder…
-        </button>
+        {folders && (
+          <button type="button" onClick={() => folderInput.current?.click()}>
+            Add a folder…
+          </button>
+        )}
         <input
           ref={folderInput}
           type="file"
