@@ -13,6 +13,7 @@ import { methodSpec } from '../src/merge/methods';
 import { buildModelSet } from '../src/merge/model-set';
 import { StudioPage } from './pages/studio';
 import { openBytes, openFile } from './support/checkpoints';
+import { consoleErrors } from './support/console';
 
 const ZOO = 'public/zoo/digits-8';
 interface Manifest {
@@ -30,8 +31,7 @@ async function engineMerge(): Promise<EmrResult> {
 }
 
 test('demo: load, merge, inspect, export and read back', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = consoleErrors(page);
   const studio = new StudioPage(page);
   await studio.open();
   await expect(studio.load.loadDemo).toBeVisible();
@@ -148,8 +148,7 @@ test('demo: load, merge, inspect, export and read back', async ({ page }) => {
 });
 
 test('demo on the GPU engine: the same masks and rescalers as the CPU engine', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = consoleErrors(page);
   const studio = new StudioPage(page);
   await studio.open();
   await studio.load.loadDemo.click();
