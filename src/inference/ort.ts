@@ -4,10 +4,10 @@
 //
 // Browsers get onnxruntime-web's native WebGPU build (`onnxruntime-web/webgpu`: the C++ WebGPU
 // execution provider compiled to wasm, ort-wasm-simd-threaded.asyncify.wasm, which also runs the
-// wasm EP). The package's default entry is the deprecated JSEP build. That build is browser-only
-// (it has no `node` condition), so Node (the CLI's `eval`) loads the default entry, whose `node`
-// condition is the wasm-only Node build. The specifier is a variable so the browser bundle never
-// pulls the JSEP build and its own 29 MB wasm in.
+// wasm EP); the package's default entry is the deprecated JSEP build. `onnxruntime-web/webgpu` is
+// browser-only (its exports have no `node` condition), so Node (the CLI's `eval`) loads the default
+// entry, whose `node` condition is the wasm-only Node build. That specifier is a variable so the
+// browser bundle never pulls the JSEP build and its own 29 MB wasm in.
 import type * as OrtModule from 'onnxruntime-web/webgpu';
 
 const NODE_ENTRY = 'onnxruntime-web';
