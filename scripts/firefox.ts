@@ -3,15 +3,17 @@
 // Missing Firefox fails the tests that need it (never a skip): Chromium alone proves one engine.
 import { existsSync } from 'node:fs';
 
-export function findFirefox(): string {
-  const fromEnv = process.env['FIREFOX_PATH'];
+const INSTALL =
+  'Install one: `apt-get install firefox-esr` (Debian), or set FIREFOX_PATH to a Firefox binary.';
+
+export function findFirefox(
+  candidates: readonly string[] = ['/usr/bin/firefox-esr', '/usr/bin/firefox'],
+  fromEnv: string | undefined = process.env['FIREFOX_PATH'],
+): string {
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`FIREFOX_PATH=${fromEnv} does not exist.`);
+    if (!existsSync(fromEnv)) throw new Error(`FIREFOX_PATH=${fromEnv} does not exist. ${INSTALL}`);
     return fromEnv;
   }
-  for (const path of ['/usr/bin/firefox-esr', '/usr/bin/firefox']) if (existsSync(path)) return path;
-  throw new Error(
-    'No Firefox found for the Firefox e2e tests (e2e/firefox.spec.ts). Install one: ' +
-      '`apt-get install firefox-esr` (Debian), or set FIREFOX_PATH to a Firefox binary.',
-  );
+  for (const path of candidates) if (existsSync(path)) return path;
+  throw new Error(`No Firefox found for the Firefox e2e tests (e2e/firefox.spec.ts). ${INSTALL}`);
 }
