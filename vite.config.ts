@@ -13,7 +13,7 @@ export default defineConfig({
   // Workers' dependencies are found only when a worker first runs; pre-bundle them at start so the
   // dev server does not reload the page mid-session (a newcomer's first "Load demo" would be lost).
   optimizeDeps: {
-    exclude: ['onnxruntime-web'],
+    exclude: ['onnxruntime-web', 'onnxruntime-web/webgpu'],
     include: [
       'comlink',
       'fflate',

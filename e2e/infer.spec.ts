@@ -14,6 +14,7 @@ import type { AccuracyTable } from '../src/inference/table';
 import { cliEvalTable } from './support/cli';
 import { StudioPage } from './pages/studio';
 import { openFile } from './support/checkpoints';
+import { consoleErrors } from './support/console';
 
 const ZOO = 'public/zoo/digits-8';
 interface Manifest {
@@ -48,14 +49,14 @@ async function loadAndMerge(page: Page): Promise<StudioPage> {
 }
 
 test('inference: a sample, routing and a drawing, side by side under every method', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const errors = consoleErrors(page);
   const studio = await loadAndMerge(page);
   const infer = studio.infer;
   await expect(infer.root.getByText('8 of 8 tasks ready')).toBeVisible({ timeout: 30_000 });
   await infer.provider.selectOption('wasm');
   await expect(infer.caption).toContainText("sample 1 of 300 from plain's labeled set");
-  // The first sample ran on WebGPU (the default) before wasm was picked; SwiftShader compiles slowly.
+  // On a software adapter (SwiftShader here) wasm is the default, and the page says why.
+  await expect(page.getByTestId('provider-reason')).toContainText('software adapter');
   await expect(infer.column('emr')).toContainText('wasm', { timeout: 90_000 });
   for (const column of ['individual', 'emr', 'avg', 'ta', 'ties'])
     await expect(infer.column(column).locator('.top-classes li')).toHaveCount(3);
@@ -65,15 +66,18 @@ test('inference: a sample, routing and a drawing, side by side under every metho
   await infer.root.getByRole('button', { name: 'Next →' }).click();
   await expect(infer.caption).toContainText('sample 2 of 300');
 
-  // WebGPU runs it too, and the page says which provider ran each column.
-  await infer.provider.selectOption('webgpu');
-  await expect(infer.column('emr')).toContainText('webgpu', { timeout: 60_000 });
-
   await infer.task.selectOption('auto');
   await expect(infer.routing).toContainText('Routed to', { timeout: 60_000 });
   await expect(infer.routing).toContainText('runner-up');
 
+  // WebGPU runs it too (SwiftShader compiles slowly), and the page says which provider ran each column.
   await infer.task.selectOption({ label: 'plain' });
+  await infer.provider.selectOption('webgpu');
+  await expect(page.getByTestId('provider-reason')).toHaveText('Chosen by you.');
+  await expect(infer.column('emr')).toContainText('webgpu', { timeout: 90_000 });
+  await infer.provider.selectOption('wasm');
+  await expect(infer.column('emr')).toContainText('wasm', { timeout: 90_000 });
+
   await infer.source('Draw').click();
   const box = await infer.pad.boundingBox();
   if (!box) throw new Error('no drawing pad');
@@ -163,6 +167,7 @@ for (const provider of ['webgpu', 'wasm'] as const) {
     const full = provider === 'wasm';
     const sets = full ? undefined : await smallSets(24);
     const reference = cliTable(full ? [] : ['--methods', 'emr', '--no-route'], sets);
+    const errors = consoleErrors(page);
     const studio = await loadAndMerge(page);
     await expect(studio.infer.root.getByText('8 of 8 tasks ready')).toBeVisible({ timeout: 30_000 });
     await studio.infer.provider.selectOption(provider);
@@ -191,5 +196,6 @@ for (const provider of ['webgpu', 'wasm'] as const) {
       const csv = await readFile(await (await download).path(), 'utf8');
       expect(csv.split('\n')[0]).toBe(`method,${cli.tasks.join(',')},avg,normalized`);
     }
+    expect(errors).toEqual([]);
   });
 }

@@ -95,7 +95,9 @@ test('a full demo flow makes no request beyond its own origin and breaks no CSP 
   await expect(studio.inspect.heatmapDetails).toContainText('density');
   await expect(studio.inspect.viewerCanvases).toHaveCount(2);
   await expect(studio.inspect.depthChart.locator('canvas')).toBeVisible();
-  await expect(studio.inspect.histogramChart.locator('canvas')).toBeVisible({ timeout: 30_000 }); // drawn after a pass over τ_uni and the tasks' samples
+  // Drawn after a pass over τ_uni and the tasks' samples, in the studio worker that also compiles and
+  // runs the first onnxruntime session (step 4 runs a sample at once, on wasm on a software adapter).
+  await expect(studio.inspect.histogramChart.locator('canvas')).toBeVisible({ timeout: 90_000 });
 
   // onnxruntime-web in the studio worker: its .wasm comes from the app itself, under the policy;
   // the zoo's graphs and labeled sets attach, and every method's model runs a sample.

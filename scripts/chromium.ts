@@ -26,6 +26,7 @@ export function findChromium(): string {
   if (own && existsSync(own)) return own;
   throw new Error(
     'No Chromium found for the browser tests. Install one: `npx playwright install chromium` ' +
-      '(ordinary machine) or `apt-get install chromium` (Debian), or set CHROMIUM_PATH to a Chromium binary.',
+      '(ordinary machine) or `apt-get install chromium` (Debian), or set CHROMIUM_PATH to a Chromium binary. ' +
+      '`npm test` also drives Firefox (e2e/firefox.spec.ts): `apt-get install firefox-esr`.',
   );
 }

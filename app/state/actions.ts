@@ -27,6 +27,7 @@ import { attachTokenizer, cancelEvaluation, forgetDemoAssets } from './infer-act
 import { initialInspect, inspectStore } from './inspect';
 import { defaultEngine, initialMerge, mergeStore, specOf } from './merge';
 import { mergeInputs } from './stale';
+import { capabilities, exportRoute } from '../platform/capabilities';
 
 export interface AddHints {
   /** The file (by path) that is the base, e.g. from the demo's manifest. */
@@ -255,9 +256,10 @@ async function pickTarget(what: ExportWhat, name: string): Promise<ExportTarget 
   const sharded = what.kind === 'task' && (mergeStore.getState().result?.tasks[what.task]?.files ?? 1) > 1;
   try {
     if (!exportSettings.useFileSystemAccess) return { kind: 'blob' };
-    if (sharded && pickers.showDirectoryPicker)
+    const route = exportRoute(capabilities(), sharded);
+    if (route === 'folder' && pickers.showDirectoryPicker)
       return { kind: 'directory', handle: await pickers.showDirectoryPicker({ mode: 'readwrite' }) };
-    if (!sharded && pickers.showSaveFilePicker)
+    if (route === 'file' && pickers.showSaveFilePicker)
       return { kind: 'handle', handle: await pickers.showSaveFilePicker({ suggestedName: name }) };
     return { kind: 'blob' };
   } catch (e) {

@@ -13,6 +13,7 @@ import { classNames, imagePreset, inferStore, type BenchInput, type InferState }
 import { mergeStore } from './merge';
 import { evalInputs } from './stale';
 import { ROUTED_LABEL, type EvalReport } from '../../src/inference/eval-table';
+import { currentProvider } from './provider';
 
 /** Reads the worker's view of graphs and labeled sets for the result on screen. */
 export async function refreshSetup(): Promise<void> {
@@ -246,7 +247,7 @@ export async function runInference(): Promise<void> {
     ...(input.text ? { text: input.text } : {}),
     ...(input.feeds ? { feeds: input.feeds } : {}),
     columns: setup.columns.map((c) => c.column),
-    provider: state.provider,
+    provider: currentProvider(state.provider),
   });
   // A later input or task wins over an earlier run that finishes after it.
   if (request === inferRequest)
@@ -267,7 +268,11 @@ export async function startEvaluation(): Promise<void> {
   if (!setup || state.evaluation.running) return;
   const available = new Set(setup.columns.map((c) => c.column));
   const columns = state.evaluation.columns.filter((c) => available.has(c));
-  const req: EvalRequest = { columns, routed: state.evaluation.routed, provider: state.provider };
+  const req: EvalRequest = {
+    columns,
+    routed: state.evaluation.routed,
+    provider: currentProvider(state.provider),
+  };
   const run = ++evalRun;
   const inputs = evalInputs(mergeStore.getState().result, setup);
   finished = { run, report: undefined, inputs };

@@ -41,7 +41,8 @@ export interface InferState {
   readonly setup: InferenceSetup | undefined;
   /** The zoo's manifest when the demo is loaded: class names and preprocessing. */
   readonly manifest: ZooManifest | undefined;
-  readonly provider: ExecutionProvider;
+  /** The user's pick; undefined follows the adapter (./provider.ts defaultProvider). */
+  readonly provider: ExecutionProvider | undefined;
   /** A task index, or 'auto' (route by confidence). */
   readonly task: number | 'auto';
   readonly source: InputSource;
@@ -74,13 +75,10 @@ export interface InferState {
   };
 }
 
-export const defaultProvider = (): ExecutionProvider =>
-  typeof navigator !== 'undefined' && 'gpu' in navigator ? 'webgpu' : 'wasm';
-
 export const initialInfer: InferState = {
   setup: undefined,
   manifest: undefined,
-  provider: defaultProvider(),
+  provider: undefined,
   task: 0,
   source: 'sample',
   input: undefined,

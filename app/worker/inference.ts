@@ -17,6 +17,7 @@ import { runMerge, type MergeResult } from '../../src/merge/merge';
 import { describeMethod, methodSpec, type MethodName } from '../../src/merge/methods';
 import { taskModel } from '../../src/merge/task-model';
 import { CancellableJob, errorMessage } from './cancellable';
+import { inferenceDevice } from './inference-device';
 import type {
   Column,
   ColumnOutput,
@@ -46,10 +47,14 @@ export interface InferenceContext {
 
 type SessionFactory = (model: Uint8Array, provider: ExecutionProvider) => Promise<ModelSession>;
 
-/** onnxruntime-web is loaded on first use only: a merge-only session never pays for it. */
+/**
+ * onnxruntime-web is loaded on first use only: a merge-only session never pays for it. WebGPU
+ * sessions run on the worker's own device (./inference-device.ts).
+ */
 const ortSessions: SessionFactory = async (model, provider) => {
   const { createSession } = await import('../../src/inference/ort');
-  return createSession(model, { provider });
+  const device = provider === 'webgpu' ? await inferenceDevice() : undefined;
+  return createSession(model, { provider, ...(device ? { device } : {}) });
 };
 
 /** Sessions kept open: the side-by-side view of one task needs five (individual + 4 methods). */

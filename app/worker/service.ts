@@ -60,7 +60,8 @@ import type {
 } from './protocol';
 import { DEFAULT_SHARD_BYTES, shardCount, writeShardedTask } from '../../src/merge/sharded';
 import { canSpill, opfsScratch, removeStaleScratch } from './scratch';
-import { blobSink, fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
+import { downloadSink, type DownloadSink } from './download-sink';
+import { fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
 import { zipWriter } from './zip';
 
 /** A file with the path it had inside a dropped folder (File.name is only the last part). */
@@ -647,11 +648,14 @@ export class StudioService {
         });
         return { ok: true, bytes };
       }
-      let out: AbortableSink | BlobSink;
+      let out: AbortableSink | BlobSink | DownloadSink;
       if (target.kind === 'handle') {
         out = await fileHandleSink(target.handle);
         opened.push(out);
-      } else out = blobSink(name);
+      } else {
+        out = await downloadSink(name); // staged in OPFS where it can be
+        if ('abort' in out) opened.push(out);
+      }
       const sink = counted(out);
       if (what.kind === 'zip') await writer.zip(sink);
       else if (what.kind === 'bundle') await writer.bundle(sink);
@@ -660,7 +664,7 @@ export class StudioService {
         await writer.task(what.task, async (file) => zip.file(file));
         await zip.close();
       } else await writer.task(what.task, async () => sink);
-      return 'blob' in out ? { ok: true, bytes, blob: out.blob() } : { ok: true, bytes };
+      return 'blob' in out ? { ok: true, bytes, blob: await out.blob() } : { ok: true, bytes };
     } catch (e) {
       await Promise.all(opened.map((s) => s.abort().catch(() => {})));
       return { ok: false, message: `${name}: ${errorMessage(e)}` };

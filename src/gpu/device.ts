@@ -9,6 +9,8 @@ export interface GpuInfo {
   readonly description: string;
   /** True for software adapters (SwiftShader, WARP): correct but slower than a tight CPU loop. */
   readonly isSoftware: boolean;
+  /** The optional features the device got (those of OPTIONAL_FEATURES the adapter has). */
+  readonly features: readonly GPUFeatureName[];
   readonly limits: {
     readonly maxStorageBufferBindingSize: number;
     readonly maxBufferSize: number;
@@ -46,6 +48,13 @@ const REQUESTED_LIMITS = [
   'maxComputeWorkgroupSizeX',
 ] as const;
 
+/**
+ * Optional features requested wherever the adapter has them, never assumed: Firefox, Safari and
+ * software adapters lack some. onnxruntime-web's WebGPU provider, given this device, uses f16 and
+ * subgroup kernels only when the device has them; 'timestamp-query' times the benchmark's kernels.
+ */
+export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+
 export async function acquireGpu(
   gpu: GPU | undefined = globalThis.navigator?.gpu,
   /** Optional features to enable where the adapter has them (the benchmark's 'timestamp-query'). */
@@ -56,7 +65,9 @@ export async function acquireGpu(
   assertAdapter(adapter);
   const requiredLimits: Record<string, number> = {};
   for (const key of REQUESTED_LIMITS) requiredLimits[key] = adapter.limits[key];
-  const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+  const requiredFeatures = [...new Set([...OPTIONAL_FEATURES, ...wanted])].filter((f) =>
+    adapter.features.has(f),
+  );
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const { vendor, architecture, description } = adapter.info;
   const isSoftware =
@@ -71,6 +82,7 @@ export async function acquireGpu(
       architecture,
       description,
       isSoftware,
+      features: requiredFeatures.filter((f) => device.features.has(f)),
       limits: {
         maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
         maxBufferSize: l.maxBufferSize,

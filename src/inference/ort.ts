@@ -1,7 +1,21 @@
 // The one module that imports onnxruntime-web. Sessions are made from model bytes (the merged
 // model is built in memory, never fetched), on the WebGPU execution provider when asked and
 // available, else wasm; the session says which one it got.
-import * as ort from 'onnxruntime-web';
+//
+// Browsers get onnxruntime-web's native WebGPU build (`onnxruntime-web/webgpu`: the C++ WebGPU
+// execution provider compiled to wasm, ort-wasm-simd-threaded.asyncify.wasm, which also runs the
+// wasm EP); the package's default entry is the deprecated JSEP build. `onnxruntime-web/webgpu` is
+// browser-only (its exports have no `node` condition), so Node (the CLI's `eval`) loads the default
+// entry, whose `node` condition is the wasm-only Node build. That specifier is a variable so the
+// browser bundle never pulls the JSEP build and its own 29 MB wasm in.
+import type * as OrtModule from 'onnxruntime-web/webgpu';
+
+const NODE_ENTRY = 'onnxruntime-web';
+const inNode =
+  (globalThis as { process?: { release?: { name?: string } } }).process?.release?.name === 'node';
+const ort: typeof OrtModule = inNode
+  ? ((await import(/* @vite-ignore */ NODE_ENTRY)) as typeof OrtModule)
+  : await import('onnxruntime-web/webgpu');
 
 export type ExecutionProvider = 'webgpu' | 'wasm';
 
@@ -29,15 +43,18 @@ export interface SessionOptions {
   readonly provider?: ExecutionProvider;
   /** External-data files the model names (`location` → bytes). */
   readonly externalData?: readonly { readonly path: string; readonly data: Uint8Array }[];
+  /**
+   * The page's own GPUDevice for the WebGPU provider (docs/inference.md): the native WebGPU EP
+   * takes one per session, so onnxruntime-web does not request a second device of its own.
+   */
+  readonly device?: GPUDevice;
 }
 
-// onnxruntime-web 1.30's WebGPU backend requests a GPUDevice of its own (env.webgpu.device is an
-// output it sets, not an input) and an adapter can hand out only one device, so it cannot share
-// the merge engine's device; it asks for the same kind of adapter as src/gpu/device.ts does, so
-// both run on the same physical GPU.
-ort.env.webgpu.powerPreference = 'high-performance';
-// Its warnings (e.g. shape ops placed on the CPU) are for its own developers, not our users.
+// Its warnings (e.g. "VerifyEachNodeIsAssignedToAnEp": shape ops placed on the CPU, which is what
+// we want) are for its own developers, not our users; they reach the console as red lines.
+// env.logLevel covers the JavaScript side, logSeverityLevel (below) each session's C++ logger.
 ort.env.logLevel = 'error';
+const LOG_ERRORS_ONLY = 3;
 
 // The wasm runtime runs single-threaded unless the page is cross-origin isolated (SharedArrayBuffer).
 ort.env.wasm.numThreads = globalThis.crossOriginIsolated
@@ -63,16 +80,18 @@ export function createSession(model: Uint8Array, options: SessionOptions = {}): 
 async function create(model: Uint8Array, options: SessionOptions): Promise<ModelSession> {
   const wanted = options.provider ?? 'wasm';
   const order: ExecutionProvider[] =
-    wanted === 'webgpu' && 'gpu' in navigator ? ['webgpu', 'wasm'] : ['wasm'];
+    wanted === 'webgpu' && globalThis.navigator !== undefined && 'gpu' in navigator
+      ? ['webgpu', 'wasm']
+      : ['wasm'];
   let lastError: unknown;
   for (const provider of order) {
     try {
       const session = await ort.InferenceSession.create(model, {
-        executionProviders: [provider],
+        executionProviders: [
+          provider === 'webgpu' && options.device ? { name: 'webgpu', device: options.device } : provider,
+        ],
         graphOptimizationLevel: 'all',
-        // env.logLevel sets the JS side; the native session logs at its own level (warnings such as
-        // "some nodes were not assigned to the preferred execution providers" would reach the console).
-        logSeverityLevel: 3,
+        logSeverityLevel: LOG_ERRORS_ONLY,
         ...(options.externalData
           ? { externalData: options.externalData.map((e) => ({ path: e.path, data: e.data })) }
           : {}),
@@ -88,12 +107,12 @@ async function create(model: Uint8Array, options: SessionOptions): Promise<Model
   );
 }
 
-function wrap(session: ort.InferenceSession, provider: ExecutionProvider): ModelSession {
+function wrap(session: OrtModule.InferenceSession, provider: ExecutionProvider): ModelSession {
   const inputName = session.inputNames[0];
   const outputName = session.outputNames[0];
   if (inputName === undefined || outputName === undefined)
     throw new Error('the model has no input or no output');
-  const runWith = (feeds: Record<string, ort.Tensor>) =>
+  const runWith = (feeds: Record<string, OrtModule.Tensor>) =>
     serial(async () => {
       const results = await session.run(feeds);
       const out = results[outputName];

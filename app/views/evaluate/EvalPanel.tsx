@@ -9,6 +9,8 @@ import { useMergeStale } from '../useStale';
 import { formatSeconds } from '../../lib/format';
 import { cancelEvaluation, startEvaluation, toggleColumn } from '../../state/infer-actions';
 import { mergeStore } from '../../state/merge';
+import { gpuStore } from '../../gpu/store';
+import { currentProvider } from '../../state/provider';
 import type { Column } from '../../worker/protocol';
 import { AccuracyChart } from './AccuracyChart';
 
@@ -123,7 +125,11 @@ const COLUMN_LABELS: Record<Column, string> = {
 export function EvalPanel() {
   const result = useStore(mergeStore, (s) => s.result);
   const setup = useStore(inferStore, (s) => s.setup);
-  const provider = useStore(inferStore, (s) => s.provider);
+  const gpu = useStore(gpuStore);
+  const provider = currentProvider(
+    useStore(inferStore, (s) => s.provider),
+    gpu,
+  );
   const evaluation = useStore(inferStore, (s) => s.evaluation);
   const available = new Set(setup?.columns.map((c) => c.column));
   // A graph that takes text needs the tokenizer too (its labeled texts are tokenized in the worker).

@@ -1,6 +1,7 @@
 // Step 6: take the result home — the bundle, any task's model in its own format, or all in a zip.
 // Each row says what it is, the file it makes and about how large it is.
 import { useStore } from 'zustand';
+import { capabilities } from '../../platform/capabilities';
 import { exportName, exportResult } from '../../state/actions';
 import { exportsStore } from '../../state/exports';
 import { mergeStore } from '../../state/merge';
@@ -45,7 +46,7 @@ function ExportButton({
 
 export function ExportPanel() {
   const result = useStore(mergeStore, (s) => s.result);
-  const saving = typeof (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker === 'function';
+  const caps = capabilities();
   const emr = result?.spec.method === 'emr';
   const bundleBytes = emr ? (result?.storage.bundleBytes ?? 0) : 0;
   const allBytes = (result?.tasks ?? []).reduce((a, t) => a + t.bytes, bundleBytes);
@@ -59,9 +60,11 @@ export function ExportPanel() {
       ) : (
         <>
           <p className="muted">
-            {saving
+            {caps.saveFilePicker
               ? 'You pick where each file goes; it is written to disk as it is made.'
-              : 'Files download as they are made.'}
+              : caps.opfs
+                ? "Files are written to this browser's private storage as they are made, then downloaded (a sharded model as one .zip)."
+                : 'Files download as they are made (a sharded model as one .zip).'}
           </p>
           <ul className="exports">
             {emr && (

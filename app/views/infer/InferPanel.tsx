@@ -4,12 +4,13 @@ import { useEffect } from 'react';
 import { useStore } from 'zustand';
 import { filesStore } from '../../state/files';
 import { classNames, inferStore, type InputSource } from '../../state/infer';
-import { chooseTask, loadDemoAssets, onNewResult, runInference, showSample } from '../../state/infer-actions';
+import { chooseTask, loadDemoAssets, onNewResult, showSample } from '../../state/infer-actions';
 import { mergeStore } from '../../state/merge';
 import { useMergeStale } from '../useStale';
 import { Attachments } from './Attachments';
 import { InputBench } from './InputBench';
 import { Outputs } from './Outputs';
+import { ProviderSelect } from './ProviderSelect';
 import { TokenPieces } from './TextBench';
 
 const SOURCES: { id: InputSource; label: string; text?: boolean; image?: boolean }[] = [
@@ -84,20 +85,7 @@ export function InferPanel() {
                 <option value="auto">Auto (route by confidence)</option>
               </select>
             </label>
-            <label>
-              Runtime{' '}
-              <select
-                aria-label="Execution provider"
-                value={state.provider}
-                onChange={(e) => {
-                  inferStore.setState({ provider: e.target.value as 'webgpu' | 'wasm' });
-                  void runInference();
-                }}
-              >
-                <option value="webgpu">onnxruntime-web · WebGPU</option>
-                <option value="wasm">onnxruntime-web · wasm (CPU)</option>
-              </select>
-            </label>
+            <ProviderSelect />
             <div className="segmented" role="radiogroup" aria-label="Input">
               {sources.map((s) => (
                 <button

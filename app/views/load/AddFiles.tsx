@@ -1,6 +1,7 @@
 // The file picker and the demo button; with no files yet, an invitation to try the demo.
 import { useEffect, useRef } from 'react';
 import { useStore } from 'zustand';
+import { capabilities } from '../../platform/capabilities';
 import { addFiles, clearAll, loadDemo } from '../../state/actions';
 import { filesStore } from '../../state/files';
 import { mergeStore } from '../../state/merge';
@@ -12,6 +13,8 @@ export function AddFiles() {
   // A folder of models (each in its own folder of shards with the same names) keeps its paths only
   // when picked as a folder; React does not know the attribute.
   useEffect(() => folderInput.current?.setAttribute('webkitdirectory', ''), []);
+  // Without folder inputs (older Safari), a folder can still be dropped on the page.
+  const folders = capabilities().folderInput;
   const empty = useStore(filesStore, (s) => s.checkpoints.length === 0);
   const demo = useStore(filesStore, (s) => s.demo);
   const hasResult = useStore(mergeStore, (s) => s.result !== undefined);
@@ -49,10 +52,12 @@ export function AddFiles() {
         <button type="button" onClick={() => input.current?.click()}>
           Add model files…
         </button>
-        <button type="button" onClick={() => folderInput.current?.click()}>
-          Add a folder…
-        </button>
-        {/* ui1: one click back to an empty page (every file, result and attachment goes). */}
+        {folders && (
+          <button type="button" onClick={() => folderInput.current?.click()}>
+            Add a folder…
+          </button>
+        )}
+        {/* One click back to an empty page (every file, result and attachment goes). */}
         {(!empty || hasResult) && (
           <button type="button" onClick={() => void clearAll()} disabled={busy} data-testid="clear-all">
             Clear all
