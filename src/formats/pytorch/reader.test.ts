@@ -31,8 +31,10 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 async function open(rel: string): Promise<Checkpoint> {
   const path = join(FIXTURES, rel);
   const dir = dirname(path);
+  // the fixtures' regular files beside it (not the hostile/ and merge/ folders), as the CLI offers them
+  const entries = await readdir(dir, { withFileTypes: true });
   const companions = await Promise.all(
-    (await readdir(dir)).filter((n) => join(dir, n) !== path).map((n) => fileSource(join(dir, n))),
+    entries.filter((e) => e.isFile() && join(dir, e.name) !== path).map((e) => fileSource(join(dir, e.name))),
   );
   return openCheckpoint(await fileSource(path), companions);
 }
