@@ -18,7 +18,7 @@ import { createNodeCpuEngine } from '../merge/cpu/node-engine';
 import { FallbackEngine } from '../merge/fallback';
 import type { MergeEngine } from '../merge/engine';
 import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../merge/export';
-import { isEmr, runMerge, type MergeResult } from '../merge/merge';
+import { isEmr, runMerge, type AnyMergeResult } from '../merge/merge';
 import { describeMethod } from '../merge/methods';
 import { buildModelSet, type ModelSet } from '../merge/model-set';
 import { hasNonFinite, nonFiniteWarning } from '../merge/non-finite';
@@ -171,7 +171,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       () => {},
     ); // else the twin
   const bar = progressBar();
-  const result: MergeResult = await runMerge(set, job.method, engine, {
+  const result: AnyMergeResult = await runMerge(set, job.method, engine, {
     signal,
     onProgress: (p) => bar.update(p),
     ...(budgetBytes ? { budgetBytes } : {}),
@@ -278,7 +278,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
 const TASKS_WRITTEN_AT_ONCE = 2;
 
 async function writeSafetensorsTask(
-  result: MergeResult,
+  result: AnyMergeResult,
   t: number,
   engine: MergeEngine,
   dir: string,
@@ -306,7 +306,7 @@ async function writeSafetensorsTask(
 }
 
 /** `<name>.onnx`, and `<name>.onnx.data` beside it only when the weights must go to external data. */
-async function writeOnnxTask(result: MergeResult, t: number, engine: MergeEngine, dir: string) {
+async function writeOnnxTask(result: AnyMergeResult, t: number, engine: MergeEngine, dir: string) {
   const name = (result.set.tasks[t] as ModelSet['tasks'][number]).name;
   const file = join(dir, `${name}.onnx`);
   const location = `${name}.onnx.data`;
@@ -433,7 +433,7 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
   );
   const engine = files.adopt(createNodeCpuEngine());
   const { createSession } = await import('../inference/ort'); // onnxruntime-web loads only for eval
-  const results = new Map<string, Promise<MergeResult>>();
+  const results = new Map<string, Promise<AnyMergeResult>>();
   const evalMethods: EvalMethod[] = [
     {
       label: 'Individual',
