@@ -40,6 +40,7 @@ import {
   numberFlag,
   parseMethod,
   parseTaskFlag,
+  specFromFlags,
   UsageError,
   type MergeJob,
 } from './job';
@@ -112,6 +113,8 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       lambda: { type: 'string' },
       topk: { type: 'string' },
       rescale: { type: 'string' },
+      seed: { type: 'string' },
+      param: { type: 'string', multiple: true },
       out: { type: 'string' },
       budget: { type: 'string' },
       'spill-over': { type: 'string' },
@@ -124,13 +127,22 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   if (!values.out) throw new UsageError('merge needs --out DIR');
   let job: MergeJob;
   if (positionals.length === 1) {
-    if (values.base || values.task || values.method || values.lambda || values.topk || values.rescale) {
+    if (
+      values.base ||
+      values.task ||
+      values.method ||
+      values.lambda ||
+      values.topk ||
+      values.rescale ||
+      values.param
+    ) {
       throw new UsageError('give the merge either as a YAML file or as flags, not both');
     }
     const file = positionals[0] as string;
     job = jobFromYaml(
       await readFile(file, 'utf8').catch(() => Promise.reject(new UsageError(`${file}: cannot read it`))),
       file,
+      numberFlag('seed', values.seed),
     );
   } else if (positionals.length > 1) {
     throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
@@ -139,11 +151,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     job = {
       base: values.base,
       tasks: (values.task ?? []).map(parseTaskFlag),
-      method: buildSpec(parseMethod(values.method ?? 'emr'), {
-        lambda: numberFlag('lambda', values.lambda),
-        k: numberFlag('topk', values.topk),
-        rescale: values.rescale as 'tensor-mean' | 'global' | undefined,
-      }),
+      method: specFromFlags(values),
     };
   }
   const shardGb = numberFlag('shard-size', values['shard-size']);
