@@ -53,6 +53,10 @@ describe('mergekit recipes', () => {
       normalize: false,
     });
     expect(job('ta', '{lambda: 0.5}')).toEqual({ method: 'ta', lambda: 0.5 });
+    expect(job('model_stock', '{filter_wise: true}')).toMatchObject({
+      name: 'model_stock',
+      filterWise: true,
+    });
   });
 
   it('refuses by name what it does not take', () => {

@@ -1,9 +1,10 @@
 // A merge job from the command line's flags, or from a YAML file in mergekit's vocabulary:
 //   merge_method: emr | avg | ta | ties | ties_paper | a mergekit method (task_arithmetic, ties,
-//                 dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear)
+//                 dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear,
+//                 model_stock)
 //   base_model: PATH
 //   parameters: { lambda, k, rescale, … and mergekit's: weight, density, gamma, epsilon, normalize,
-//                 rescale, int8_mask, seed }
+//                 rescale, int8_mask, seed, filter_wise }
 //   models: [{ model: PATH, name: NAME, parameters: { weight, density, gamma, epsilon } }]
 // `ties` is mergekit's in a YAML recipe unless given `k` (the TIES paper's variant, as `ties_paper`);
 // see docs/merge.md#ties-mapping. Unknown keys are refused by name, so a typo never silently
@@ -45,7 +46,7 @@ function anySpec(name: string, params: Record<string, unknown>, mergekit: boolea
 }
 
 const MODEL_KEYS = ['weight', 'density', 'gamma', 'epsilon'];
-const BOOLEAN_KEYS = ['normalize', 'rescale', 'int8_mask'];
+const BOOLEAN_KEYS = ['normalize', 'rescale', 'int8_mask', 'filter_wise'];
 /** `--param KEY=VALUE`: mergekit's parameters (one value for every model). */
 const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS];
 

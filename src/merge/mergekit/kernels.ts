@@ -101,3 +101,49 @@ export function linearTensor(normalize: boolean, a: TensorArgs): Float32Array {
   if (normalize) for (let i = 0; i < n; i++) out[i] = (out[i] as number) / total;
   return out;
 }
+
+/**
+ * mergekit `model_stock` (ModelStockMergeTask.execute): per vector — the whole tensor, or with
+ * `filterWise` each row along the last dimension (a 1-D tensor is one row) — cos θ is the mean over
+ * task pairs of the cosine between their offsets θ_t − θ₀ (norm product clamped to ≥ 1e-6, cosine
+ * to [−1, 1]); t = N·cos θ / (1 + (N − 1)·cos θ); the merge is t·mean_t θ_t + (1 − t)·θ₀. Dot
+ * products and norms accumulate in f64 and are rounded once (torch reduces in f32).
+ */
+export function modelStockTensor(filterWise: boolean, a: TensorArgs): Float32Array {
+  const n = a.base.length;
+  const numTasks = a.tasks.length;
+  const row = filterWise && a.shape.length >= 1 ? (a.shape[a.shape.length - 1] as number) : n;
+  const offsets = a.tasks.map((task) => {
+    const o = new Float32Array(n);
+    for (let i = 0; i < n; i++) o[i] = (task[i] as number) - (a.base[i] as number);
+    return o;
+  });
+  const avg = new Float32Array(n);
+  for (const task of a.tasks) for (let i = 0; i < n; i++) avg[i] = (avg[i] as number) + (task[i] as number);
+  for (let i = 0; i < n; i++) avg[i] = (avg[i] as number) / numTasks;
+  const out = new Float32Array(n);
+  for (let start = 0; start < n; start += row) {
+    const end = start + row;
+    const dot = (x: Float32Array, y: Float32Array) => {
+      let s = 0;
+      for (let i = start; i < end; i++) s += (x[i] as number) * (y[i] as number);
+      return fr(s);
+    };
+    let sum = 0;
+    let pairs = 0;
+    for (let i = 0; i < numTasks; i++)
+      for (let j = i + 1; j < numTasks; j++) {
+        const oi = offsets[i] as Float32Array;
+        const oj = offsets[j] as Float32Array;
+        const norms = fr(fr(Math.sqrt(dot(oi, oi))) * fr(Math.sqrt(dot(oj, oj))));
+        const cos = fr(dot(oi, oj) / Math.max(norms, fr(1e-6)));
+        sum = fr(sum + Math.min(1, Math.max(-1, cos)));
+        pairs++;
+      }
+    const cos = fr(sum / pairs);
+    const t = fr(fr(numTasks * cos) / fr(1 + fr((numTasks - 1) * cos)));
+    const rest = fr(1 - t);
+    for (let i = start; i < end; i++) out[i] = fr(t * (avg[i] as number)) + fr(rest * (a.base[i] as number));
+  }
+  return out;
+}

@@ -12,7 +12,7 @@ import type { MergeEngine } from '../engine';
 import { runMerge, type MergekitResult } from '../merge';
 import { anyMethodSpec, describeMethod } from '../methods';
 import { makeSet, randomLayers, referenceInput } from '../testing/engine-suite';
-import { gtaExecute, linearExecute } from '../testing/mergekit-port';
+import { gtaExecute, linearExecute, modelStockExecute } from '../testing/mergekit-port';
 import { GTA_METHODS, mergekitSpec, resolveModel, type MergekitParams, type MergekitMethod } from './spec';
 
 const shapes = [[3, 5, 7], [1], [33], [4, 1], [8, 40], [2, 3, 2, 2]];
@@ -43,6 +43,7 @@ const recipes: Record<MergekitMethod, MergekitParams> = {
     weight: 0.5,
   },
   linear: { models: [{ weight: 0.2 }, { weight: 0.3 }, { weight: 0.5 }] },
+  model_stock: {},
 };
 
 function portMerge(method: MergekitMethod, params: MergekitParams, dtype: MergeDType, seed: number) {
@@ -55,11 +56,13 @@ function portMerge(method: MergekitMethod, params: MergekitParams, dtype: MergeD
     const args = { name: l.name, shape: l.shape, base, tasks, params: perTask };
     return method === 'linear'
       ? linearExecute(spec.normalize, args)
-      : gtaExecute(
-          method,
-          { normalize: spec.normalize, rescale: spec.rescale, lambda: spec.lambda, seed: spec.seed },
-          args,
-        );
+      : method === 'model_stock'
+        ? modelStockExecute(spec.filterWise, args)
+        : gtaExecute(
+            method,
+            { normalize: spec.normalize, rescale: spec.rescale, lambda: spec.lambda, seed: spec.seed },
+            args,
+          );
   });
   return { set: makeSet(layers, numTasks, { dtype }), spec, layers, want };
 }
@@ -84,6 +87,39 @@ describe('mergekit methods against the port of mergekit', () => {
           );
         });
       });
+
+  for (const dtype of ['F32', 'BF16'] as const)
+    it(`model_stock, filter_wise, ${dtype}`, async () => {
+      const { set, spec, layers, want } = portMerge('model_stock', { filter_wise: true }, dtype, 23);
+      const r = await runMerge(set, spec, engine);
+      layers.forEach((l, li) => {
+        const got = r.merged.get(tensorName(l.name)) as Float32Array;
+        const w = want[li] as Float64Array;
+        // Rows of one or a few elements have cosines near ±1 whose mean may sit near −1/(N − 1),
+        // where t = N·cos/(1 + (N − 1)·cos) magnifies the f32 rounding of cos several times.
+        got.forEach((x, i) =>
+          expect(Math.abs(x - (w[i] as number))).toBeLessThan(1e-5 * (1 + Math.abs(w[i] as number))),
+        );
+      });
+    });
+
+  it('model_stock interpolates toward the average as the offsets align', async () => {
+    // Offsets (1, 0) and (1, 0): cos = 1, t = 1 → the average; (1, 0) and (0, 1): cos = 0 → the base.
+    const layer = (second: number[]) => ({
+      name: 'w',
+      shape: [2],
+      base: new Float32Array(2),
+      tasks: [new Float32Array([1, 0]), new Float32Array(second)],
+    });
+    const run = async (second: number[]) =>
+      Array.from(
+        (await runMerge(makeSet([layer(second)], 2), mergekitSpec('model_stock'), engine)).merged.get(
+          tensorName('w'),
+        ) as Float32Array,
+      );
+    expect(await run([1, 0])).toEqual([1, 0]);
+    expect(await run([0, 1])).toEqual([0, 0]);
+  });
 
   it('the methods that sparsify do drop entries (the comparison above is not vacuous)', async () => {
     const { set, layers } = portMerge('ties', recipes.ties, 'F32', 17);
@@ -145,6 +181,8 @@ describe('mergekit parameters', () => {
       expect(resolveModel(spec, 0)).toEqual({ weight: 1, density: 1, gamma: 0.01, epsilon: 0.15 });
     }
     expect(mergekitSpec('linear').normalize).toBe(true);
+    expect(mergekitSpec('model_stock').filterWise).toBe(false);
+    expect(() => mergekitSpec('model_stock', { weight: 1 })).toThrow('model_stock takes no parameter weight');
     expect(mergekitSpec('ties', { int8_mask: true }).int8Mask).toBe(true);
   });
 

@@ -9,7 +9,7 @@ import type { TensorName } from '../../formats/tensor';
 import type { ModelSet } from '../model-set';
 import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
 import { readChunk } from '../scheduler';
-import { gtaTensor, linearTensor } from './kernels';
+import { gtaTensor, linearTensor, modelStockTensor } from './kernels';
 import { nonFiniteCounts } from '../cpu/kernels';
 import { resolveModel, type MergekitSpec } from './spec';
 
@@ -60,16 +60,18 @@ export async function runMergekit(
     const out =
       spec.name === 'linear'
         ? linearTensor(spec.normalize, args)
-        : gtaTensor(
-            {
-              name: spec.name,
-              normalize: spec.normalize,
-              rescale: spec.rescale,
-              lambda: spec.lambda,
-              seed: spec.seed,
-            },
-            args,
-          );
+        : spec.name === 'model_stock'
+          ? modelStockTensor(spec.filterWise, args)
+          : gtaTensor(
+              {
+                name: spec.name,
+                normalize: spec.normalize,
+                rescale: spec.rescale,
+                lambda: spec.lambda,
+                seed: spec.seed,
+              },
+              args,
+            );
     merged.set(tensor.name, out);
     nonFinite.add(tensorIndex, nonFiniteCounts(base, tasks, tensor.numel));
     bytesRead += input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);

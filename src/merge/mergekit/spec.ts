@@ -30,11 +30,12 @@ export const GTA_METHODS = {
 >;
 
 export type GtaMethod = keyof typeof GTA_METHODS;
-export type MergekitMethod = GtaMethod | 'linear';
+export type MergekitMethod = GtaMethod | 'linear' | 'model_stock';
 
 export const MERGEKIT_METHODS: readonly MergekitMethod[] = [
   ...(Object.keys(GTA_METHODS) as GtaMethod[]),
   'linear',
+  'model_stock',
 ];
 
 export const MERGEKIT_TITLES: Record<MergekitMethod, string> = {
@@ -47,6 +48,7 @@ export const MERGEKIT_TITLES: Record<MergekitMethod, string> = {
   della: 'DELLA',
   della_linear: 'Linear DELLA',
   linear: 'Linear',
+  model_stock: 'Model Stock',
 };
 
 export const isMergekitMethod = (name: string): name is MergekitMethod =>
@@ -74,6 +76,8 @@ export interface MergekitSpec {
   readonly int8Mask: boolean;
   /** Keys the random drops of dare_* and della* (see ./rng). */
   readonly seed: number;
+  /** model_stock: one interpolation factor per row (last dimension) instead of per tensor. */
+  readonly filterWise: boolean;
   /** Top-level per-model parameters: the default of every model. */
   readonly defaults: ModelParamsInput;
   /** Per task (task order), when the recipe gave any. */
@@ -85,6 +89,7 @@ export interface MergekitParams extends ModelParamsInput {
   readonly rescale?: boolean | undefined;
   readonly lambda?: number | undefined;
   readonly int8_mask?: boolean | undefined;
+  readonly filter_wise?: boolean | undefined;
   readonly seed?: number | undefined;
   readonly models?: readonly ModelParamsInput[] | undefined;
 }
@@ -92,6 +97,7 @@ export interface MergekitParams extends ModelParamsInput {
 /** The global and per-model parameters each method takes, by mergekit's names. */
 export function mergekitParameterNames(name: MergekitMethod): { global: string[]; model: string[] } {
   if (name === 'linear') return { global: ['normalize'], model: ['weight'] };
+  if (name === 'model_stock') return { global: ['filter_wise'], model: [] };
   const m = GTA_METHODS[name];
   const model = ['weight', 'density'];
   if (m.sparsification === 'magnitude_outliers') model.push('gamma');
@@ -125,7 +131,7 @@ export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}):
   for (const [k, v] of Object.entries(rest)) {
     if (v === undefined) continue;
     if (!global.includes(k)) throw new MergekitParamError(`${name} takes no parameter ${k}`);
-    const bool = k === 'normalize' || k === 'rescale' || k === 'int8_mask';
+    const bool = k === 'normalize' || k === 'rescale' || k === 'int8_mask' || k === 'filter_wise';
     if (bool !== (typeof v === 'boolean'))
       throw new MergekitParamError(`${k} must be ${bool ? 'true or false' : 'a number'}, got ${String(v)}`);
   }
@@ -137,7 +143,7 @@ export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}):
   const seed = params.seed ?? 0;
   if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
     throw new MergekitParamError(`seed must be an integer in [0, 2^32), got ${seed}`);
-  const gta = name === 'linear' ? undefined : GTA_METHODS[name];
+  const gta = name === 'linear' || name === 'model_stock' ? undefined : GTA_METHODS[name];
   const spec: MergekitSpec = {
     method: 'mergekit',
     name,
@@ -146,6 +152,7 @@ export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}):
     lambda,
     int8Mask: params.int8_mask ?? false,
     seed,
+    filterWise: params.filter_wise ?? false,
     defaults,
     ...(models ? { models } : {}),
   };
@@ -168,6 +175,7 @@ export function resolveModel(spec: MergekitSpec, task: number): ModelParams {
   };
   if (
     spec.name !== 'linear' &&
+    spec.name !== 'model_stock' &&
     GTA_METHODS[spec.name].sparsification === 'della_magprune' &&
     p.density < 1 &&
     p.density > 0 &&
@@ -185,7 +193,8 @@ export function describeMergekit(spec: MergekitSpec): string {
   if (spec.models?.length) parts.push('per-model parameters');
   for (const k of ['weight', 'density', 'gamma', 'epsilon'] as const)
     if (d[k] !== undefined) parts.push(`${k} = ${d[k]}`);
-  if (spec.name !== 'linear') {
+  if (spec.name === 'model_stock') parts.push(`filter_wise: ${spec.filterWise}`);
+  else if (spec.name !== 'linear') {
     if (spec.lambda !== 1) parts.push(`λ = ${spec.lambda}`);
     parts.push(`normalize: ${spec.normalize}`, `rescale: ${spec.rescale}`);
     const s = GTA_METHODS[spec.name].sparsification;

@@ -182,3 +182,32 @@ export function linearExecute(normalize: boolean, a: PortArgs): Float64Array {
   const total = weights.reduce((s, w) => s + w, 0);
   return normalize ? res.map((x) => x / total) : res;
 }
+
+/** ModelStockMergeTask.execute: offsets, mean pairwise cosine along dim −1, t, w_h. */
+export function modelStockExecute(filterWise: boolean, a: PortArgs): Float64Array {
+  const n = a.base.length;
+  // filter_wise: rows along the last dimension (a 1-D tensor unsqueezed to one row); else view(-1).
+  const rowLength = filterWise ? (a.shape[a.shape.length - 1] as number) : n;
+  const N = a.tasks.length;
+  const offsets = a.tasks.map((w) => Float32Array.from(w, (x, i) => x - (a.base[i] as number)));
+  const res = new Float64Array(n);
+  for (let r = 0; r < n / rowLength; r++) {
+    const seg = (v: Float32Array) => Array.from(v.subarray(r * rowLength, (r + 1) * rowLength));
+    const cosThetas: number[] = [];
+    for (let i = 0; i < N; i++)
+      for (let j = i + 1; j < N; j++) {
+        const x = seg(offsets[i] as Float32Array);
+        const y = seg(offsets[j] as Float32Array);
+        const norm = (v: number[]) => Math.sqrt(v.reduce((s, e) => s + e * e, 0));
+        const dot = x.reduce((s, e, k) => s + e * (y[k] as number), 0);
+        cosThetas.push(Math.min(1, Math.max(-1, dot / Math.max(norm(x) * norm(y), 1e-6))));
+      }
+    const cos = cosThetas.reduce((s, c) => s + c, 0) / cosThetas.length;
+    const t = (N * cos) / (1 + (N - 1) * cos);
+    for (let k = r * rowLength; k < (r + 1) * rowLength; k++) {
+      const avg = a.tasks.reduce((s, w) => s + (w[k] as number), 0) / N;
+      res[k] = t * avg + (1 - t) * (a.base[k] as number);
+    }
+  }
+  return res;
+}
