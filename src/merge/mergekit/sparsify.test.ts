@@ -129,6 +129,14 @@ describe('sparsification masks equal the port of mergekit/sparsify.py', () => {
           );
     });
 
+  it('della_magprune: long fibers sorted by comparison rank as packed keys do', () => {
+    const tau = tiedValues(3 * 50, 8);
+    const key = streamKey(1, 'w', 2);
+    expect(arr(dellaMask(tau, [3, 50], 0.5, 0.2, key, 10))).toEqual(
+      arr(dellaMask(tau, [3, 50], 0.5, 0.2, key)),
+    );
+  });
+
   it('della_magprune keeps the larger magnitudes more often', () => {
     const n = 20_000;
     const tau = Float32Array.from({ length: n }, (_, i) => i + 1); // one row, rank = index

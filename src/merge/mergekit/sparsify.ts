@@ -103,6 +103,8 @@ export function dellaMask(
   density: number,
   epsilon: number,
   key: number,
+  /** Fibers shorter than this sort packed keys; longer ones by comparison (a test lowers it). */
+  packedBelow = 2 ** 21,
 ): Uint8Array {
   const n = tau.length;
   const keys = absKeys(tau);
@@ -116,7 +118,7 @@ export function dellaMask(
   for (let f = 0; f < fibers; f++) {
     const first = Math.floor(f / inner) * d1 * inner + (f % inner);
     // key·2²¹ + j orders by (|τ|, j) exactly while d₁ < 2²¹; longer fibers sort by comparison.
-    if (d1 < 2 ** 21) {
+    if (d1 < packedBelow) {
       for (let j = 0; j < d1; j++) order[j] = (keys[first + j * inner] as number) * 2 ** 21 + j;
       order.sort();
     } else {
@@ -125,7 +127,7 @@ export function dellaMask(
       js.forEach((j, r) => (order[r] = j));
     }
     for (let r = 0; r < d1; r++) {
-      const j = d1 < 2 ** 21 ? (order[r] as number) % 2 ** 21 : (order[r] as number);
+      const j = d1 < packedBelow ? (order[r] as number) % 2 ** 21 : (order[r] as number);
       const norm = d1 > 1 ? Math.min(1, Math.max(0, fr(r / fr(d1 - 1)))) : 0.5;
       const p = fr(low + fr(fr(norm * 2) * eps));
       const i = first + j * inner;
