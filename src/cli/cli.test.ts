@@ -14,7 +14,8 @@ import { writeOnnx, type OnnxCheckpoint } from '../formats/onnx';
 import { writeSafetensors } from '../formats/safetensors';
 import { CpuEngine } from '../merge/cpu/engine';
 import { runMerge } from '../merge/merge';
-import { methodSpec } from '../merge/methods';
+import { methodSpec, type AnyMethodSpec } from '../merge/methods';
+import { mergekitSpec } from '../merge/mergekit/spec';
 import { buildModelSet } from '../merge/model-set';
 import { collectBytes, taskModel } from '../merge/task-model';
 import { OpenFiles, openPath } from './files';
@@ -65,7 +66,7 @@ afterAll(async () => {
 const taskFlags = () =>
   ['alpha', 'beta', 'gamma'].flatMap((t) => ['--task', `${t}=${join(dir, `${t}.safetensors`)}`]);
 
-async function expectedModel(method: ReturnType<typeof methodSpec>, t: number): Promise<number[][]> {
+async function expectedModel(method: AnyMethodSpec, t: number): Promise<number[][]> {
   const files = new OpenFiles();
   const base = await openPath(join(dir, 'base.safetensors'), files);
   const tasks = await Promise.all(
@@ -169,37 +170,91 @@ describe('merge-studio merge', () => {
     expect(sharded.sort()).toEqual((await expectedModel(methodSpec('emr'), 1)).sort());
   });
 
-  it('takes the merge as mergekit-style YAML', async () => {
-    const config = join(dir, 'ties.yml');
-    await writeFile(
-      config,
+  it("takes the merge as mergekit YAML: ties is mergekit's with density, the paper's with k", async () => {
+    const recipe = (params: string[], models: string[]) =>
       [
         'merge_method: ties',
         'base_model: base.safetensors',
         'parameters:',
-        '  density: 0.5',
-        '  lambda: 0.8',
+        ...params,
         'models:',
         '  - model: alpha.safetensors',
         '  - model: beta.safetensors',
         '    name: second',
+        ...models,
         '  - gamma.safetensors',
         '',
-      ].join('\n'),
-    );
+      ].join('\n');
+    const config = join(dir, 'ties.yml');
+    await writeFile(config, recipe(['  density: 0.5', '  lambda: 0.8'], ['    parameters: {weight: 0.5}']));
     const out = join(dir, 'out-ties');
     const r = await runCli(['merge', config, '--engine', 'cpu', '--out', out]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('TIES-Merging (k = 50 %, λ = 0.8)');
+    expect(r.out).toContain('TIES (mergekit) (per-model parameters, density = 0.5, λ = 0.8, normalize: true');
     expect((await readdir(out)).sort()).toEqual([
       'alpha.safetensors',
       'gamma.safetensors',
       'second.safetensors',
     ]);
     expect(await modelValues(join(out, 'second.safetensors'))).toEqual(
+      await expectedModel(
+        mergekitSpec('ties', { density: 0.5, lambda: 0.8, models: [{}, { weight: 0.5 }, {}] }),
+        1,
+      ),
+    );
+
+    const paper = join(dir, 'ties-paper.yml');
+    await writeFile(paper, recipe(['  k: 0.5', '  lambda: 0.8'], []));
+    const p = await runCli(['merge', paper, '--engine', 'cpu', '--out', join(dir, 'out-ties-paper')]);
+    expect(p.err).toBe('');
+    expect(p.out).toContain('TIES-Merging (k = 50 %, λ = 0.8)');
+    expect(await modelValues(join(dir, 'out-ties-paper', 'second.safetensors'))).toEqual(
       await expectedModel(methodSpec('ties', { k: 0.5, lambda: 0.8 }), 1),
     );
+  });
+
+  it('runs a mergekit method from flags, with --param and --seed', async () => {
+    const out = join(dir, 'out-dare');
+    const r = await runCli([
+      'merge',
+      '--engine',
+      'cpu',
+      '--base',
+      join(dir, 'base.safetensors'),
+      ...taskFlags(),
+      '--method',
+      'dare_ties',
+      '--param',
+      'density=0.5',
+      '--param',
+      'weight=0.7',
+      '--seed',
+      '7',
+      '--out',
+      out,
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      'DARE TIES (weight = 0.7, density = 0.5, normalize: false, rescale: true, seed 7)',
+    );
+    expect(await modelValues(join(out, 'gamma.safetensors'))).toEqual(
+      await expectedModel(mergekitSpec('dare_ties', { density: 0.5, weight: 0.7, seed: 7 }), 2),
+    );
+    const bad = await runCli([
+      'merge',
+      '--base',
+      'b',
+      '--method',
+      'dare_ties',
+      '--param',
+      'densty=0.5',
+      '--out',
+      out,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--param: unknown key "densty"');
   });
 
   it('refuses unknown YAML keys by name', async () => {
@@ -252,7 +307,7 @@ describe('merge-studio merge', () => {
     const proto = await runCli(['merge', '--base', 'x', '--out', 'y', '--method', 'constructor']);
     expect(proto.code).toBe(2);
     expect(proto.err.split('\n')[0]).toBe(
-      'merge-studio: unknown merge method "constructor" (use one of emr, avg, ta, ties)',
+      'merge-studio: unknown merge method "constructor" (use one of emr, avg, ta, ties, ties_paper, task_arithmetic, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear, model_stock)',
     );
     expect((await runCli(['frobnicate'])).code).toBe(2);
     expect(

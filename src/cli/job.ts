@@ -1,26 +1,87 @@
 // A merge job from the command line's flags, or from a YAML file in mergekit's vocabulary:
-//   merge_method: emr | ta | ties | avg     (mergekit's task_arithmetic / linear are accepted too)
+//   merge_method: emr | avg | ta | ties | ties_paper | a mergekit method (task_arithmetic, ties,
+//                 dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear,
+//                 model_stock)
 //   base_model: PATH
-//   parameters: { lambda, k (or density), rescale }
-//   models: [{ model: PATH, name: NAME }]
-// Unknown keys are refused by name, so a typo never silently changes a merge.
+//   parameters: { lambda, k, rescale, … and mergekit's: weight, density, gamma, epsilon, normalize,
+//                 rescale, int8_mask, seed, filter_wise }
+//   models: [{ model: PATH, name: NAME, parameters: { weight, density, gamma, epsilon } }]
+// `ties` is mergekit's in a YAML recipe unless given `k` (the TIES paper's variant, as `ties_paper`);
+// see docs/merge.md#ties-mapping. Unknown keys are refused by name, so a typo never silently
+// changes a merge.
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { isRemote, remoteTaskName } from './remote';
 import { parse as parseYaml } from 'yaml';
 import {
+  anyMethodSpec,
   METHOD_NAMES,
   methodSpec,
+  type AnyMethodSpec,
   type MethodName,
   type MethodParams,
   type MethodSpec,
-  type RescaleMode,
 } from '../merge/methods';
+import { MERGEKIT_METHODS, type ModelParamsInput } from '../merge/mergekit/spec';
 
 export interface MergeJob {
   readonly base: string;
   readonly tasks: readonly { readonly name: string; readonly path: string }[];
-  readonly method: MethodSpec;
+  readonly method: AnyMethodSpec;
+}
+
+/** Every name `merge` takes: the studio's, the TIES paper's explicit name, mergekit's. */
+const MERGE_METHODS: readonly string[] = [...new Set([...METHOD_NAMES, 'ties_paper', ...MERGEKIT_METHODS])];
+
+function mergeMethodName(name: string): string {
+  if (!MERGE_METHODS.includes(name))
+    throw new UsageError(`unknown merge method "${name}" (use one of ${MERGE_METHODS.join(', ')})`);
+  return name;
+}
+
+function anySpec(name: string, params: Record<string, unknown>, mergekit: boolean): AnyMethodSpec {
+  try {
+    return anyMethodSpec(name, params, { mergekit });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+const MODEL_KEYS = ['weight', 'density', 'gamma', 'epsilon'];
+const BOOLEAN_KEYS = ['normalize', 'rescale', 'int8_mask', 'filter_wise'];
+/** `--param KEY=VALUE`: mergekit's parameters (one value for every model). */
+const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS];
+
+export interface MethodFlags {
+  readonly method?: string | undefined;
+  readonly lambda?: string | undefined;
+  readonly topk?: string | undefined;
+  readonly rescale?: string | undefined;
+  readonly seed?: string | undefined;
+  readonly param?: readonly string[] | undefined;
+}
+
+/** `merge`'s method flags: --method, --lambda, --topk, --rescale (EMR's), --seed, --param KEY=VALUE. */
+export function specFromFlags(f: MethodFlags): AnyMethodSpec {
+  const params: Record<string, unknown> = {
+    lambda: numberFlag('lambda', f.lambda),
+    k: numberFlag('topk', f.topk),
+    rescale: f.rescale,
+    seed: numberFlag('seed', f.seed),
+  };
+  for (const p of f.param ?? []) {
+    const eq = p.indexOf('=');
+    const key = p.slice(0, eq);
+    if (eq < 1) throw new UsageError(`--param wants KEY=VALUE, got "${p}"`);
+    if (!PARAM_KEYS.includes(key))
+      throw new UsageError(`--param: unknown key "${key}" (known: ${PARAM_KEYS.join(', ')})`);
+    if (params[key] !== undefined) throw new UsageError(`--param ${key} is given twice (or with --${key})`);
+    const value = p.slice(eq + 1);
+    if (!BOOLEAN_KEYS.includes(key)) params[key] = numberFlag(`param ${key}`, value);
+    else if (value === 'true' || value === 'false') params[key] = value === 'true';
+    else throw new UsageError(`--param ${key} wants true or false, got "${value}"`);
+  }
+  return anySpec(mergeMethodName(f.method ?? 'emr'), params, false);
 }
 
 export class UsageError extends Error {
@@ -87,8 +148,8 @@ function refuseUnknown(where: string, obj: Record<string, unknown>, known: reado
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Paths in the YAML are relative to the YAML file. */
-export function jobFromYaml(text: string, file: string): MergeJob {
+/** Paths in the YAML are relative to the YAML file; `seed` is `--seed` (mergekit's --random-seed). */
+export function jobFromYaml(text: string, file: string, seed?: number): MergeJob {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -111,34 +172,69 @@ export function jobFromYaml(text: string, file: string): MergeJob {
     if (!existsSync(local) && /^[\w.-]+\/[\w.-]+(@[^/\s]+)?$/.test(p)) return `hf://${p}`;
     return local;
   };
-  const method = parseMethod(String(doc['merge_method'] ?? 'emr'));
+  const method = mergeMethodName(String(doc['merge_method'] ?? 'emr'));
   const base = path(doc['base_model'], 'base_model');
   const models = doc['models'];
   if (!Array.isArray(models))
     throw new UsageError(`${file}: models must be a list of {model: PATH, name: NAME}`);
+  const perModel: ModelParamsInput[] = [];
   const tasks = models.map((m, i) => {
+    perModel.push({});
     if (typeof m === 'string') return { name: taskNameFromPath(m), path: path(m, `models[${i}]`) };
     if (!isRecord(m))
       throw new UsageError(`${file}: models[${i}] must be a path or {model: PATH, name: NAME}`);
     refuseUnknown(`${file}: models[${i}]`, m, ['model', 'name', 'parameters']);
-    if (isRecord(m['parameters']) && Object.keys(m['parameters']).length) {
-      throw new UsageError(
-        `${file}: models[${i}].parameters: per-model parameters are not supported by ${method}; set them under the top-level parameters`,
-      );
-    }
+    const own = m['parameters'] ?? {};
+    if (!isRecord(own)) throw new UsageError(`${file}: models[${i}].parameters must be a mapping`);
+    refuseUnknown(`${file}: models[${i}].parameters`, own, MODEL_KEYS);
+    perModel[i] = Object.fromEntries(
+      Object.keys(own).map((k) => [k, scalar(file, `models[${i}].parameters.${k}`, own[k], 'number')]),
+    );
     const p = path(m['model'], `models[${i}].model`);
     return { name: typeof m['name'] === 'string' ? m['name'] : taskNameFromPath(p), path: p };
   });
   const raw = doc['parameters'] ?? {};
   if (!isRecord(raw)) throw new UsageError(`${file}: parameters must be a mapping`);
-  refuseUnknown(`${file}: parameters`, raw, ['lambda', 'k', 'density', 'topk', 'rescale']);
-  const num = (k: string) => {
-    const v = raw[k];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number') throw new UsageError(`${file}: parameters.${k} must be a number`);
-    return v;
-  };
-  const k = num('k') ?? num('density') ?? num('topk');
-  const rescale = raw['rescale'] as RescaleMode | undefined;
-  return { base, tasks, method: buildSpec(method, { lambda: num('lambda'), k, rescale }) };
+  const known = ['lambda', 'k', 'topk', 'seed', ...PARAM_KEYS];
+  refuseUnknown(`${file}: parameters`, raw, known);
+  const params: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(raw)) {
+    const kind =
+      key === 'rescale' && typeof v === 'string'
+        ? 'string'
+        : BOOLEAN_KEYS.includes(key)
+          ? 'boolean'
+          : 'number';
+    params[key === 'topk' ? 'k' : key] = scalar(file, `parameters.${key}`, v, kind);
+  }
+  if (seed !== undefined) {
+    if (params['seed'] !== undefined)
+      throw new UsageError(`${file}: parameters.seed and --seed: give the seed once`);
+    params['seed'] = seed;
+  }
+  if (raw['k'] !== undefined && raw['topk'] !== undefined)
+    throw new UsageError(`${file}: parameters: give k or topk, not both`);
+  if (perModel.some((p) => Object.keys(p).length)) {
+    if (!MERGEKIT_METHODS.includes(method as never) || params['k'] !== undefined)
+      throw new UsageError(
+        `${file}: models[].parameters: per-model parameters are not supported by ${method}; set them under the top-level parameters`,
+      );
+    params['models'] = perModel;
+  }
+  try {
+    return { base, tasks, method: anySpec(method, params, true) };
+  } catch (e) {
+    throw new UsageError(`${file}: ${(e as Error).message}`);
+  }
+}
+
+/** A parameter's value: one number (or boolean, or EMR's rescale name) — mergekit's gradients and filters are not taken. */
+function scalar(file: string, where: string, v: unknown, kind: 'number' | 'boolean' | 'string'): unknown {
+  if (Array.isArray(v) || isRecord(v))
+    throw new UsageError(
+      `${file}: ${where}: gradients and per-filter values are not supported; give one ${kind}`,
+    );
+  if (typeof v !== kind)
+    throw new UsageError(`${file}: ${where} must be ${kind === 'boolean' ? 'true or false' : `a ${kind}`}`);
+  return v;
 }

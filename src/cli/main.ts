@@ -19,7 +19,7 @@ import { createNodeCpuEngine } from '../merge/cpu/node-engine';
 import { FallbackEngine } from '../merge/fallback';
 import type { MergeEngine } from '../merge/engine';
 import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../merge/export';
-import { isEmr, runMerge, type MergeResult } from '../merge/merge';
+import { isEmr, runMerge, type AnyMergeResult } from '../merge/merge';
 import { describeMethod } from '../merge/methods';
 import { buildModelSet, type ModelSet } from '../merge/model-set';
 import { hasNonFinite, nonFiniteWarning } from '../merge/non-finite';
@@ -41,6 +41,7 @@ import {
   numberFlag,
   parseMethod,
   parseTaskFlag,
+  specFromFlags,
   UsageError,
   type MergeJob,
 } from './job';
@@ -129,6 +130,8 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       lambda: { type: 'string' },
       topk: { type: 'string' },
       rescale: { type: 'string' },
+      seed: { type: 'string' },
+      param: { type: 'string', multiple: true },
       out: { type: 'string' },
       budget: { type: 'string' },
       'spill-over': { type: 'string' },
@@ -141,7 +144,15 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   if (!values.out) throw new UsageError('merge needs --out DIR');
   let job: MergeJob;
   if (positionals.length === 1) {
-    if (values.base || values.task || values.method || values.lambda || values.topk || values.rescale) {
+    if (
+      values.base ||
+      values.task ||
+      values.method ||
+      values.lambda ||
+      values.topk ||
+      values.rescale ||
+      values.param
+    ) {
       throw new UsageError('give the merge either as a YAML file or as flags, not both');
     }
     const file = positionals[0] as string;
@@ -152,6 +163,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
           Promise.reject(e instanceof FormatError ? e : new UsageError(`${file}: cannot read it`)),
         ),
       file,
+      numberFlag('seed', values.seed),
     );
   } else if (positionals.length > 1) {
     throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
@@ -160,11 +172,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     job = {
       base: values.base,
       tasks: (values.task ?? []).map(parseTaskFlag),
-      method: buildSpec(parseMethod(values.method ?? 'emr'), {
-        lambda: numberFlag('lambda', values.lambda),
-        k: numberFlag('topk', values.topk),
-        rescale: values.rescale as 'tensor-mean' | 'global' | undefined,
-      }),
+      method: specFromFlags(values),
     };
   }
   checkTaskNames(job.tasks.map((t) => t.name));
@@ -206,7 +214,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       () => {},
     ); // else the twin
   const bar = progressBar();
-  const result: MergeResult = await runMerge(set, job.method, engine, {
+  const result: AnyMergeResult = await runMerge(set, job.method, engine, {
     signal,
     onProgress: (p) => bar.update(p),
     ...(budgetBytes ? { budgetBytes } : {}),
@@ -324,7 +332,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
 const TASKS_WRITTEN_AT_ONCE = 2;
 
 async function writeSafetensorsTask(
-  result: MergeResult,
+  result: AnyMergeResult,
   t: number,
   engine: MergeEngine,
   dir: string,
@@ -357,7 +365,7 @@ async function writeSafetensorsTask(
 
 /** `<name>.onnx`, and `<name>.onnx.data` beside it only when the weights must go to external data. */
 async function writeOnnxTask(
-  result: MergeResult,
+  result: AnyMergeResult,
   t: number,
   engine: MergeEngine,
   dir: string,
@@ -494,7 +502,7 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
   );
   const engine = files.adopt(createNodeCpuEngine());
   const { createSession } = await import('../inference/ort'); // onnxruntime-web loads only for eval
-  const results = new Map<string, Promise<MergeResult>>();
+  const results = new Map<string, Promise<AnyMergeResult>>();
   const evalMethods: EvalMethod[] = [
     {
       label: 'Individual',

@@ -5,7 +5,7 @@
 import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { MethodSpec } from '../merge/methods';
+import type { AnyMethodSpec } from '../merge/methods';
 import { atomicOutput } from './files';
 import type { MergeJob } from './job';
 
@@ -66,8 +66,22 @@ export async function carryFolderFiles(from: string, out: string, signal?: Abort
 }
 
 /** mergekit's names and parameters for a method spec. */
-function recipeMethod(spec: MethodSpec): { merge_method: string; parameters?: Record<string, unknown> } {
+function recipeMethod(spec: AnyMethodSpec): { merge_method: string; parameters?: Record<string, unknown> } {
   switch (spec.method) {
+    case 'mergekit': {
+      const d = spec.defaults;
+      const given = Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
+      return {
+        merge_method: spec.name,
+        parameters: {
+          ...given,
+          ...(spec.name === 'model_stock'
+            ? { filter_wise: spec.filterWise }
+            : { normalize: spec.normalize, rescale: spec.rescale, lambda: spec.lambda }),
+          ...(/^(dare|della)/.test(spec.name) ? { seed: spec.seed } : {}),
+        },
+      };
+    }
     case 'emr':
       return { merge_method: 'emr', parameters: { rescale: spec.rescale } };
     case 'avg':
@@ -92,7 +106,10 @@ export function modelCard(task: string, job: MergeJob): string {
   const recipe = stringify({
     ...recipeMethod(job.method),
     base_model: base,
-    models: job.tasks.map((t) => ({ model: modelFolderName(t.path), name: t.name })),
+    models: job.tasks.map((t, i) => {
+      const own = job.method.method === 'mergekit' ? job.method.models?.[i] : undefined;
+      return { model: modelFolderName(t.path), name: t.name, ...(own ? { parameters: own } : {}) };
+    }),
   });
   return [
     '---',

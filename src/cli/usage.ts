@@ -10,10 +10,11 @@ export type Command = (typeof COMMANDS)[number];
 const COMMAND_USAGE: Record<Command, string> = {
   merge: `usage:
   merge-studio merge --base FILE --task NAME=FILE --task NAME=FILE [...] --out DIR
-                     [--method emr|ta|ties|avg] [--lambda X] [--topk X] [--rescale tensor-mean|global]
+                     [--method NAME] [--lambda X] [--topk X] [--rescale tensor-mean|global]
+                     [--param KEY=VALUE ...] [--seed N]
                      [--budget MB] [--spill-over MB] [--shard-size GB] [--engine cpu|gpu]
                      [--no-bundle] [--json]
-  merge-studio merge CONFIG.yml --out DIR [--json]
+  merge-studio merge CONFIG.yml --out DIR [--seed N] [--json]
 
 Merges fine-tunes of one base; writes OUT/<task>.<format> for each task (and, for EMR,
 OUT/emr-bundle.safetensors). A FILE is a .safetensors, a sharded *.index.json, an .onnx, a PyTorch
@@ -21,10 +22,16 @@ OUT/emr-bundle.safetensors). A FILE is a .safetensors, a sharded *.index.json, a
 hf://org/name[@rev][/folder] (HF_ENDPOINT and HF_TOKEN as huggingface_hub reads them), or an
 https:// file on a server that answers range requests: only headers are read until the merge.
 
-  --method emr|ta|ties|avg  EMR-Merging (default), task arithmetic, TIES, averaging
-  --lambda X                ta: scale of the summed task vectors (default 0.3); ties: (default 1)
-  --topk X                  ties: fraction of each task vector kept (default 0.2)
+  --method NAME             emr (EMR-Merging, default), ta, ties (the TIES paper's; also ties_paper), avg,
+                            or mergekit's: task_arithmetic, ties, dare_ties, dare_linear, breadcrumbs,
+                            breadcrumbs_ties, della, della_linear, linear, model_stock (docs/merge.md)
+  --lambda X                ta: scale of the summed task vectors (default 0.3); ties, mergekit's: (default 1)
+  --topk X                  ties (paper): fraction of each task vector kept (default 0.2)
   --rescale MODE            EMR's rescalers: tensor-mean (the paper's, default) or global
+  --param KEY=VALUE         mergekit's parameters, for every model: weight, density, gamma, epsilon,
+                            normalize, rescale, int8_mask, filter_wise (true/false); ties with one
+                            is mergekit's
+  --seed N                  dare_*, della*: the seed of the random drops (default 0)
   --budget MB               bytes held for chunks in flight (default 256)
   --spill-over MB           EMR's τ_uni and masks go to a scratch file past this (default RAM/4; 0: always)
   --shard-size GB           a task model larger than this is written as shards (default 5)

@@ -5,11 +5,11 @@ import { createSafetensorsWriter, type SafetensorsWriter } from '../formats/safe
 import type { ByteSink } from '../formats/sink';
 import type { TensorData, TensorName } from '../formats/tensor';
 import type { MergeEngine } from './engine';
-import type { MergeResult } from './merge';
+import type { AnyMergeResult } from './merge';
 import { taskModel, type OutputTensor } from './task-model';
 
 export async function writeTaskSafetensors(
-  result: MergeResult,
+  result: AnyMergeResult,
   t: number,
   engine: MergeEngine,
   sink: ByteSink,
@@ -43,7 +43,7 @@ export async function writeTensors(
   return bytes;
 }
 
-export function isOnnxTask(result: MergeResult, t: number): boolean {
+export function isOnnxTask(result: AnyMergeResult, t: number): boolean {
   return result.set.tasks[t]?.checkpoint.format === 'onnx';
 }
 
@@ -53,7 +53,7 @@ export function isOnnxTask(result: MergeResult, t: number): boolean {
  * external in the task's file).
  */
 export async function writeTaskOnnx(
-  result: MergeResult,
+  result: AnyMergeResult,
   t: number,
   engine: MergeEngine,
   sink: ByteSink,

@@ -13,7 +13,9 @@ import {
   type EmrValuesWriter,
   type ScratchFile,
 } from './emr-values';
-import type { MethodSpec } from './methods';
+import type { AnyMethodSpec, MethodSpec } from './methods';
+import type { MergekitSpec } from './mergekit/spec';
+import { runMergekit } from './mergekit/run';
 import type { ModelSet } from './model-set';
 import { NonFiniteTally, type NonFiniteReport } from './non-finite';
 import {
@@ -88,8 +90,8 @@ export interface EmrResult {
   readonly nonFinite?: NonFiniteReport;
 }
 
-export interface MergedResult {
-  readonly spec: Exclude<MethodSpec, { method: 'emr' }>;
+export interface MergedResultOf<S> {
+  readonly spec: S;
   readonly set: ModelSet;
   /** The one merged value of every shared tensor, f32. */
   readonly merged: ReadonlyMap<TensorName, Float32Array>;
@@ -100,9 +102,16 @@ export interface MergedResult {
   readonly nonFinite?: NonFiniteReport;
 }
 
-export type MergeResult = EmrResult | MergedResult;
+export type MergedResult = MergedResultOf<Exclude<MethodSpec, { method: 'emr' }>>;
+/** A mergekit method's result (./mergekit): one merged model, like the baselines'. */
+export type MergekitResult = MergedResultOf<MergekitSpec>;
 
-export const isEmr = (r: MergeResult): r is EmrResult => r.spec.method === 'emr';
+/** What the studio merges. */
+export type MergeResult = EmrResult | MergedResult;
+/** What the CLI merges: the studio's methods and mergekit's. */
+export type AnyMergeResult = MergeResult | MergekitResult;
+
+export const isEmr = (r: AnyMergeResult): r is EmrResult => r.spec.method === 'emr';
 
 /** One streaming pass over all chunks, reporting progress. */
 /**
@@ -161,10 +170,30 @@ async function pass<R>(
 
 export async function runMerge(
   set: ModelSet,
+  spec: MergekitSpec,
+  engine: MergeEngine,
+  options?: MergeOptions,
+): Promise<MergekitResult>;
+export async function runMerge(
+  set: ModelSet,
   spec: MethodSpec,
   engine: MergeEngine,
+  options?: MergeOptions,
+): Promise<MergeResult>;
+export async function runMerge(
+  set: ModelSet,
+  spec: AnyMethodSpec,
+  engine: MergeEngine,
+  options?: MergeOptions,
+): Promise<AnyMergeResult>;
+export async function runMerge(
+  set: ModelSet,
+  spec: AnyMethodSpec,
+  engine: MergeEngine,
   options: MergeOptions = {},
-): Promise<MergeResult> {
+): Promise<AnyMergeResult> {
+  // mergekit's methods read each tensor whole and run on the CPU under either engine (./mergekit/run).
+  if (spec.method === 'mergekit') return { spec, set, ...(await runMergekit(set, spec, options)) };
   const numTasks = set.tasks.length;
   const overlap = engine.overlap === true;
   const plan = planChunks(set.shared, numTasks, options.budgetBytes ?? DEFAULT_BUDGET_BYTES, overlap ? 3 : 2);

@@ -1,4 +1,12 @@
-// The merge methods and their parameters, with the defaults of the papers' reference code.
+// The merge methods and their parameters, with the defaults of the papers' reference code — and
+// mergekit's single-model methods (./mergekit/spec), reached by their mergekit names.
+import {
+  describeMergekit,
+  isMergekitMethod,
+  mergekitSpec,
+  type MergekitParams,
+  type MergekitSpec,
+} from './mergekit/spec';
 
 export type RescaleMode = 'tensor-mean' | 'global';
 
@@ -8,7 +16,11 @@ export type MethodSpec =
   | { readonly method: 'ta'; readonly lambda: number }
   | { readonly method: 'ties'; readonly k: number; readonly lambda: number };
 
-export type MethodName = MethodSpec['method'];
+/** A studio method's spec or a mergekit method's (the CLI takes both). */
+export type AnyMethodSpec = MethodSpec | MergekitSpec;
+
+/** The studio's methods (the EMR paper's table). */
+export type MethodName = 'emr' | 'avg' | 'ta' | 'ties';
 
 export const METHOD_NAMES: readonly MethodName[] = ['emr', 'avg', 'ta', 'ties'];
 
@@ -23,6 +35,32 @@ export interface MethodParams {
   readonly lambda?: number | undefined;
   readonly k?: number | undefined;
   readonly rescale?: RescaleMode | undefined;
+}
+
+/**
+ * A method by any name this project knows: the studio's (`emr`, `avg`, `ta`, `ties`, and
+ * `ties_paper` for the TIES paper's variant), or mergekit's. `ties` is the paper's variant with
+ * `k`/`lambda` or no parameter (the studio's TIES, `--method ties --topk`), and mergekit's as soon as
+ * a mergekit parameter (`weight`, `density`, …) is given; `mergekit: true` (a mergekit recipe)
+ * makes an unparameterized `ties` mergekit's too (docs/merge.md#ties-mapping).
+ */
+export function anyMethodSpec(
+  name: string,
+  params: Readonly<Record<string, unknown>>,
+  options: { mergekit?: boolean } = {},
+): AnyMethodSpec {
+  const given = Object.keys(params).filter((k) => params[k] !== undefined);
+  const paperTies =
+    name === 'ties_paper' ||
+    (name === 'ties' && (given.includes('k') || (!options.mergekit && given.every((k) => k === 'lambda'))));
+  if (paperTies) return methodSpec('ties', params as MethodParams);
+  if (isMergekitMethod(name)) {
+    if (typeof params['rescale'] === 'string')
+      throw new RangeError(`${name}: rescale is true or false (tensor-mean and global are EMR's rescalers)`);
+    return mergekitSpec(name, params as MergekitParams);
+  }
+  if (name === 'emr' || name === 'avg' || name === 'ta') return methodSpec(name, params as MethodParams);
+  throw new RangeError(`unknown merge method "${name}"`);
 }
 
 /** A method with its parameters filled in; refuses parameters the method does not take or bad values. */
@@ -61,7 +99,7 @@ export function methodSpec(method: MethodName, params: MethodParams = {}): Metho
   }
 }
 
-export function describeMethod(spec: MethodSpec): string {
+export function describeMethod(spec: AnyMethodSpec): string {
   switch (spec.method) {
     case 'emr':
       return `${METHOD_TITLES.emr} (rescale: ${spec.rescale})`;
@@ -72,5 +110,7 @@ export function describeMethod(spec: MethodSpec): string {
     case 'ties':
       // toPrecision: k = 0.07 reads 7 %, not 7.000000000000001 %
       return `${METHOD_TITLES.ties} (k = ${+(spec.k * 100).toPrecision(12)} %, λ = ${spec.lambda})`;
+    case 'mergekit':
+      return describeMergekit(spec);
   }
 }

@@ -6,7 +6,7 @@ import { createSafetensorsWriter } from '../formats/safetensors';
 import type { ByteSink } from '../formats/sink';
 import type { MergeEngine } from './engine';
 import { writeTensors } from './export';
-import type { MergeResult } from './merge';
+import type { AnyMergeResult } from './merge';
 import { taskModel } from './task-model';
 
 /** transformers' default max_shard_size ("5GB"). */
@@ -35,7 +35,7 @@ export const shardName = (stem: string, k: number, n: number) =>
 export const indexName = (stem: string) => `${stem}.safetensors.index.json`;
 
 /** Shards the task's safetensors export takes (1: a single file, no index). */
-export function shardCount(result: MergeResult, t: number, maxBytes: number): number {
+export function shardCount(result: AnyMergeResult, t: number, maxBytes: number): number {
   // Every output tensor has the byte length of the task's own entry (same shape, same dtype).
   const sizes = [...(result.set.tasks[t]?.checkpoint.tensors.values() ?? [])].map((e) => e.byteLength);
   return planShards(sizes, maxBytes).length;
@@ -43,7 +43,7 @@ export function shardCount(result: MergeResult, t: number, maxBytes: number): nu
 
 /** Writes the shards and the index, each through a sink from `sinkFor`; returns the bytes written. */
 export async function writeShardedTask(
-  result: MergeResult,
+  result: AnyMergeResult,
   t: number,
   engine: MergeEngine,
   stem: string,

@@ -5,7 +5,7 @@ import { dtypeBytes, narrowFromF32, type DType, type MergeDType } from '../forma
 import type { TensorData, TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
 import type { MergeEngine, RawChunk } from './engine';
-import { isEmr, type MergeResult } from './merge';
+import { isEmr, type AnyMergeResult } from './merge';
 import type { SharedTensor } from './model-set';
 import { chunkElements, DEFAULT_BUDGET_BYTES } from './scheduler';
 
@@ -52,7 +52,7 @@ class BufferPair {
   }
 }
 
-export function taskIndex(result: MergeResult, task: string): number {
+export function taskIndex(result: AnyMergeResult, task: string): number {
   const t = result.set.tasks.findIndex((x) => x.name === task);
   if (t < 0)
     throw new RangeError(
@@ -70,9 +70,9 @@ interface BaseCache {
   budget: number;
   readonly ranges: Map<string, { first: number; last: number; bytes: Uint8Array }>;
 }
-const baseCaches = new WeakMap<MergeResult, BaseCache>();
+const baseCaches = new WeakMap<AnyMergeResult, BaseCache>();
 
-function baseCacheOf(result: MergeResult, budgetBytes: number): BaseCache {
+function baseCacheOf(result: AnyMergeResult, budgetBytes: number): BaseCache {
   let c = baseCaches.get(result);
   if (!c) baseCaches.set(result, (c = { budget: budgetBytes, ranges: new Map() }));
   return c;
@@ -98,7 +98,7 @@ async function readBase(
 
 /** Bytes [start, end) of task t's version of a shared tensor, computed from the result on demand. */
 function sharedTensorData(
-  result: MergeResult,
+  result: AnyMergeResult,
   t: number,
   shared: SharedTensor,
   dtype: MergeDType,
@@ -128,7 +128,7 @@ function sharedTensorData(
 }
 
 export function taskModel(
-  result: MergeResult,
+  result: AnyMergeResult,
   t: number,
   engine: MergeEngine,
   budgetBytes = DEFAULT_BUDGET_BYTES,

@@ -1,0 +1,149 @@
+// CPU kernels of mergekit's per-tensor merges, over one whole shared tensor in f32 (what mergekit
+// computes on an f32 checkpoint; f16/bf16 inputs are widened exactly, where mergekit would compute
+// in their own dtype): generalized task arithmetic (GTATask.execute in
+// mergekit/merge_methods/generalized_task_arithmetic.py) and `linear` (LinearMergeTask.execute).
+// Every operation rounds to f32 and sums over tasks go in task order.
+import { streamKey } from './rng';
+import { sparsify } from './sparsify';
+import { GTA_METHODS, type GtaMethod, type ModelParams } from './spec';
+
+const fr = Math.fround;
+
+export interface TensorArgs {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly base: Float32Array;
+  /** Task order. */
+  readonly tasks: readonly Float32Array[];
+  /** Per task, resolved (spec.resolveModel). */
+  readonly params: readonly ModelParams[];
+}
+
+export interface GtaSettings {
+  readonly name: GtaMethod;
+  readonly normalize: boolean;
+  readonly rescale: boolean;
+  readonly lambda: number;
+  readonly seed: number;
+}
+
+/** θ₀ + λ·(mixed Δ, normalized by the agreeing weights or all weights) for one tensor. */
+export function gtaTensor(s: GtaSettings, a: TensorArgs): Float32Array {
+  const n = a.base.length;
+  const method = GTA_METHODS[s.name];
+  const base = a.base;
+  // Weighted (and sparsified) task vectors: w_t · sparsify(θ_t − θ₀).
+  const weighted = a.tasks.map((task, t) => {
+    const p = a.params[t] as ModelParams;
+    let tau = new Float32Array(n);
+    for (let i = 0; i < n; i++) tau[i] = (task[i] as number) - (base[i] as number);
+    if (method.sparsification)
+      tau = sparsify(tau, {
+        method: method.sparsification,
+        density: p.density,
+        gamma: p.gamma,
+        epsilon: p.epsilon,
+        rescale: s.rescale,
+        shape: a.shape,
+        key: streamKey(s.seed, a.name, t),
+      }) as Float32Array<ArrayBuffer>;
+    const w = fr(p.weight);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = (tau[i] as number) * w;
+    return out;
+  });
+  const weights = a.params.map((p) => fr(p.weight));
+  const mixed = new Float32Array(n);
+  const divisor = new Float32Array(n);
+  if (method.consensus) {
+    // get_mask(method="sum"): the majority sign is + where Σ_t weighted ≥ 0 (NaN: −), and task t
+    // agrees where sign(weighted_t) equals it (a zero never does).
+    const sum = new Float32Array(n);
+    for (const wt of weighted) for (let i = 0; i < n; i++) sum[i] = (sum[i] as number) + (wt[i] as number);
+    weighted.forEach((wt, t) => {
+      const w = weights[t] as number;
+      for (let i = 0; i < n; i++) {
+        const v = wt[i] as number;
+        const agree = (sum[i] as number) >= 0 ? v > 0 : v < 0;
+        mixed[i] = (mixed[i] as number) + v * +agree; // NaN·0 stays NaN, as torch's product
+        divisor[i] = (divisor[i] as number) + w * +agree;
+      }
+    });
+    for (let i = 0; i < n; i++) if (divisor[i] === 0) divisor[i] = 1;
+  } else {
+    for (const wt of weighted)
+      for (let i = 0; i < n; i++) mixed[i] = (mixed[i] as number) + (wt[i] as number);
+    let total = 0;
+    for (const w of weights) total = fr(total + w);
+    divisor.fill(Math.abs(total) < 1e-8 ? 1 : total);
+  }
+  const lambda = fr(s.lambda);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let m = mixed[i] as number;
+    if (s.normalize) m = fr(m / (divisor[i] as number));
+    if (s.lambda !== 1) m = fr(m * lambda);
+    out[i] = (base[i] as number) + m;
+  }
+  return out;
+}
+
+/** mergekit `linear`: Σ_t w_t·θ_t, divided by Σ_t w_t when `normalize` (the base takes no part). */
+export function linearTensor(normalize: boolean, a: TensorArgs): Float32Array {
+  const n = a.base.length;
+  const out = new Float32Array(n);
+  let total = 0;
+  a.tasks.forEach((task, t) => {
+    const w = fr((a.params[t] as ModelParams).weight);
+    total = fr(total + w);
+    for (let i = 0; i < n; i++) out[i] = (out[i] as number) + fr(w * (task[i] as number));
+  });
+  if (normalize) for (let i = 0; i < n; i++) out[i] = (out[i] as number) / total;
+  return out;
+}
+
+/**
+ * mergekit `model_stock` (ModelStockMergeTask.execute): per vector — the whole tensor, or with
+ * `filterWise` each row along the last dimension (a 1-D tensor is one row) — cos θ is the mean over
+ * task pairs of the cosine between their offsets θ_t − θ₀ (norm product clamped to ≥ 1e-6, cosine
+ * to [−1, 1]); t = N·cos θ / (1 + (N − 1)·cos θ); the merge is t·mean_t θ_t + (1 − t)·θ₀. Dot
+ * products and norms accumulate in f64 and are rounded once (torch reduces in f32).
+ */
+export function modelStockTensor(filterWise: boolean, a: TensorArgs): Float32Array {
+  const n = a.base.length;
+  const numTasks = a.tasks.length;
+  const row = filterWise && a.shape.length >= 1 ? (a.shape[a.shape.length - 1] as number) : n;
+  const offsets = a.tasks.map((task) => {
+    const o = new Float32Array(n);
+    for (let i = 0; i < n; i++) o[i] = (task[i] as number) - (a.base[i] as number);
+    return o;
+  });
+  const avg = new Float32Array(n);
+  for (const task of a.tasks) for (let i = 0; i < n; i++) avg[i] = (avg[i] as number) + (task[i] as number);
+  for (let i = 0; i < n; i++) avg[i] = (avg[i] as number) / numTasks;
+  const out = new Float32Array(n);
+  for (let start = 0; start < n; start += row) {
+    const end = start + row;
+    const dot = (x: Float32Array, y: Float32Array) => {
+      let s = 0;
+      for (let i = start; i < end; i++) s += (x[i] as number) * (y[i] as number);
+      return fr(s);
+    };
+    let sum = 0;
+    let pairs = 0;
+    for (let i = 0; i < numTasks; i++)
+      for (let j = i + 1; j < numTasks; j++) {
+        const oi = offsets[i] as Float32Array;
+        const oj = offsets[j] as Float32Array;
+        const norms = fr(fr(Math.sqrt(dot(oi, oi))) * fr(Math.sqrt(dot(oj, oj))));
+        const cos = fr(dot(oi, oj) / Math.max(norms, fr(1e-6)));
+        sum = fr(sum + Math.min(1, Math.max(-1, cos)));
+        pairs++;
+      }
+    const cos = fr(sum / pairs);
+    const t = fr(fr(numTasks * cos) / fr(1 + fr((numTasks - 1) * cos)));
+    const rest = fr(1 - t);
+    for (let i = start; i < end; i++) out[i] = fr(t * (avg[i] as number)) + fr(rest * (a.base[i] as number));
+  }
+  return out;
+}

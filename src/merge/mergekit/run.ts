@@ -1,0 +1,90 @@
+// Runs a mergekit method over a model set, one shared tensor at a time: the method's top-k,
+// quantiles, L1 norms and DELLA's ranks need a tensor's whole task vectors, so each tensor is read
+// whole (the base and the N tasks, widened to f32) and merged by the CPU kernels of ./kernels —
+// memory bounded by the largest tensor (about (N + 2) · 8 bytes an element), never the model. The
+// result is one merged model, like the baselines'. These passes run on the CPU under either
+// engine: the GPU engine has no programs for them yet (docs/merge.md).
+import { widenToF32 } from '../../formats/dtype';
+import type { TensorName } from '../../formats/tensor';
+import type { ModelSet } from '../model-set';
+import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
+import { readChunk } from '../scheduler';
+import { gtaTensor, linearTensor, modelStockTensor } from './kernels';
+import { nonFiniteCounts } from '../cpu/kernels';
+import { resolveModel, type MergekitSpec } from './spec';
+
+export class MergekitSetError extends RangeError {
+  override readonly name = 'MergekitSetError';
+}
+
+/** What runMerge's options give this pass (a subset of MergeOptions, kept here to avoid a cycle). */
+export interface MergekitRunOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?:
+    | ((p: {
+        phase: 'merge';
+        bytesDone: number;
+        bytesTotal: number;
+        tensorsDone: number;
+        tensorsTotal: number;
+      }) => void)
+    | undefined;
+}
+
+export interface MergekitOutput {
+  readonly merged: ReadonlyMap<TensorName, Float32Array>;
+  readonly bytesRead: number;
+  readonly nonFinite: NonFiniteReport;
+}
+
+export async function runMergekit(
+  set: ModelSet,
+  spec: MergekitSpec,
+  options: MergekitRunOptions = {},
+): Promise<MergekitOutput> {
+  const numTasks = set.tasks.length;
+  if (spec.models && spec.models.length !== numTasks)
+    throw new MergekitSetError(`${spec.models.length} models have parameters, the set has ${numTasks} tasks`);
+  const params = set.tasks.map((_, t) => resolveModel(spec, t));
+  const merged = new Map<TensorName, Float32Array>();
+  const nonFinite = new NonFiniteTally(set);
+  const bytesTotal = set.shared.reduce((a, s) => a + bytesOf(s), 0);
+  let bytesDone = 0;
+  let bytesRead = 0;
+  for (const [tensorIndex, tensor] of set.shared.entries()) {
+    options.signal?.throwIfAborted();
+    const input = await readChunk({ tensor, tensorIndex, start: 0, numel: tensor.numel });
+    const base = widenToF32(input.base.bytes, input.base.dtype);
+    const tasks = input.tasks.map((t) => widenToF32(t.bytes, t.dtype));
+    const args = { name: tensor.name, shape: tensor.shape, base, tasks, params };
+    const out =
+      spec.name === 'linear'
+        ? linearTensor(spec.normalize, args)
+        : spec.name === 'model_stock'
+          ? modelStockTensor(spec.filterWise, args)
+          : gtaTensor(
+              {
+                name: spec.name,
+                normalize: spec.normalize,
+                rescale: spec.rescale,
+                lambda: spec.lambda,
+                seed: spec.seed,
+              },
+              args,
+            );
+    merged.set(tensor.name, out);
+    nonFinite.add(tensorIndex, nonFiniteCounts(base, tasks, tensor.numel));
+    bytesRead += input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
+    bytesDone += bytesOf(tensor);
+    options.onProgress?.({
+      phase: 'merge',
+      bytesDone,
+      bytesTotal,
+      tensorsDone: tensorIndex + 1,
+      tensorsTotal: set.shared.length,
+    });
+  }
+  return { merged, bytesRead, nonFinite: nonFinite.report() };
+}
+
+const bytesOf = (s: ModelSet['shared'][number]) => [s.base, ...s.tasks].reduce((a, e) => a + e.byteLength, 0);

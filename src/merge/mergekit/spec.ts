@@ -1,0 +1,204 @@
+// mergekit's single-model methods (arcee-ai/mergekit, mergekit/merge_methods/registry.py): their
+// names, parameters and defaults. The generalized task arithmetic family (task_arithmetic, ties,
+// dare_*, breadcrumbs*, della*) differs only in its sparsification, its sign consensus and the
+// defaults of `normalize` and `rescale`; `linear` is a weighted mean of the task models.
+
+export type Sparsification = 'magnitude' | 'random' | 'magnitude_outliers' | 'della_magprune';
+
+export const GTA_METHODS = {
+  task_arithmetic: { sparsification: undefined, consensus: false, normalize: false, rescale: false },
+  ties: { sparsification: 'magnitude', consensus: true, normalize: true, rescale: false },
+  dare_ties: { sparsification: 'random', consensus: true, normalize: false, rescale: true },
+  dare_linear: { sparsification: 'random', consensus: false, normalize: false, rescale: true },
+  breadcrumbs: { sparsification: 'magnitude_outliers', consensus: false, normalize: false, rescale: false },
+  breadcrumbs_ties: {
+    sparsification: 'magnitude_outliers',
+    consensus: true,
+    normalize: false,
+    rescale: false,
+  },
+  della: { sparsification: 'della_magprune', consensus: true, normalize: true, rescale: true },
+  della_linear: { sparsification: 'della_magprune', consensus: false, normalize: false, rescale: true },
+} as const satisfies Record<
+  string,
+  {
+    sparsification: Sparsification | undefined;
+    consensus: boolean;
+    normalize: boolean;
+    rescale: boolean;
+  }
+>;
+
+export type GtaMethod = keyof typeof GTA_METHODS;
+export type MergekitMethod = GtaMethod | 'linear' | 'model_stock';
+
+export const MERGEKIT_METHODS: readonly MergekitMethod[] = [
+  ...(Object.keys(GTA_METHODS) as GtaMethod[]),
+  'linear',
+  'model_stock',
+];
+
+export const MERGEKIT_TITLES: Record<MergekitMethod, string> = {
+  task_arithmetic: 'Task Arithmetic (mergekit)',
+  ties: 'TIES (mergekit)',
+  dare_ties: 'DARE TIES',
+  dare_linear: 'Linear DARE',
+  breadcrumbs: 'Model Breadcrumbs',
+  breadcrumbs_ties: 'Model Breadcrumbs with TIES',
+  della: 'DELLA',
+  della_linear: 'Linear DELLA',
+  linear: 'Linear',
+  model_stock: 'Model Stock',
+};
+
+export const isMergekitMethod = (name: string): name is MergekitMethod =>
+  (MERGEKIT_METHODS as readonly string[]).includes(name);
+
+/** mergekit's per-model ("tensor") parameters. */
+export interface ModelParams {
+  readonly weight: number;
+  readonly density: number;
+  readonly gamma: number;
+  readonly epsilon: number;
+}
+
+export type ModelParamsInput = { readonly [K in keyof ModelParams]?: number | undefined };
+
+/** A mergekit method with its parameters checked; per-model values resolved per task at merge time. */
+export interface MergekitSpec {
+  readonly method: 'mergekit';
+  readonly name: MergekitMethod;
+  readonly normalize: boolean;
+  /** L1-norm rescaling after sparsification (mergekit's `rescale`). */
+  readonly rescale: boolean;
+  readonly lambda: number;
+  /** Accepted for mergekit recipes; it only changes mergekit's memory use. */
+  readonly int8Mask: boolean;
+  /** Keys the random drops of dare_* and della* (see ./rng). */
+  readonly seed: number;
+  /** model_stock: one interpolation factor per row (last dimension) instead of per tensor. */
+  readonly filterWise: boolean;
+  /** Top-level per-model parameters: the default of every model. */
+  readonly defaults: ModelParamsInput;
+  /** Per task (task order), when the recipe gave any. */
+  readonly models?: readonly ModelParamsInput[];
+}
+
+export interface MergekitParams extends ModelParamsInput {
+  readonly normalize?: boolean | undefined;
+  readonly rescale?: boolean | undefined;
+  readonly lambda?: number | undefined;
+  readonly int8_mask?: boolean | undefined;
+  readonly filter_wise?: boolean | undefined;
+  readonly seed?: number | undefined;
+  readonly models?: readonly ModelParamsInput[] | undefined;
+}
+
+/** The global and per-model parameters each method takes, by mergekit's names. */
+export function mergekitParameterNames(name: MergekitMethod): { global: string[]; model: string[] } {
+  if (name === 'linear') return { global: ['normalize'], model: ['weight'] };
+  if (name === 'model_stock') return { global: ['filter_wise'], model: [] };
+  const m = GTA_METHODS[name];
+  const model = ['weight', 'density'];
+  if (m.sparsification === 'magnitude_outliers') model.push('gamma');
+  if (m.sparsification === 'della_magprune') model.push('epsilon');
+  const global = ['int8_mask', 'normalize', 'rescale', 'lambda'];
+  if (m.sparsification === 'random' || m.sparsification === 'della_magprune') global.push('seed');
+  return { global, model };
+}
+
+export class MergekitParamError extends RangeError {
+  override readonly name = 'MergekitParamError';
+}
+
+function checkModel(name: MergekitMethod, p: ModelParamsInput, where: string): void {
+  const { model } = mergekitParameterNames(name);
+  for (const [k, v] of Object.entries(p)) {
+    if (v === undefined) continue;
+    if (!model.includes(k)) throw new MergekitParamError(`${where}${name} takes no parameter ${k}`);
+    if (!Number.isFinite(v)) throw new MergekitParamError(`${where}${k} must be a finite number, got ${v}`);
+    if ((k === 'density' || k === 'gamma') && !(v >= 0 && v <= 1))
+      throw new MergekitParamError(`${where}${k} must be in [0, 1], got ${v}`);
+    if (k === 'epsilon' && !(v >= 0 && v < 1))
+      throw new MergekitParamError(`${where}epsilon must be in [0, 1), got ${v}`);
+  }
+}
+
+/** A mergekit method's spec: refuses parameters it does not take and values out of range. */
+export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}): MergekitSpec {
+  const { global } = mergekitParameterNames(name);
+  const { models, weight, density, gamma, epsilon, ...rest } = params;
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined) continue;
+    if (!global.includes(k)) throw new MergekitParamError(`${name} takes no parameter ${k}`);
+    const bool = k === 'normalize' || k === 'rescale' || k === 'int8_mask' || k === 'filter_wise';
+    if (bool !== (typeof v === 'boolean'))
+      throw new MergekitParamError(`${k} must be ${bool ? 'true or false' : 'a number'}, got ${String(v)}`);
+  }
+  const defaults = { weight, density, gamma, epsilon };
+  checkModel(name, defaults, '');
+  models?.forEach((m, i) => checkModel(name, m, `models[${i}]: `));
+  const lambda = params.lambda ?? 1;
+  if (!Number.isFinite(lambda)) throw new MergekitParamError(`lambda must be a finite number, got ${lambda}`);
+  const seed = params.seed ?? 0;
+  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+    throw new MergekitParamError(`seed must be an integer in [0, 2^32), got ${seed}`);
+  const gta = name === 'linear' || name === 'model_stock' ? undefined : GTA_METHODS[name];
+  const spec: MergekitSpec = {
+    method: 'mergekit',
+    name,
+    normalize: params.normalize ?? gta?.normalize ?? true,
+    rescale: params.rescale ?? gta?.rescale ?? false,
+    lambda,
+    int8Mask: params.int8_mask ?? false,
+    seed,
+    filterWise: params.filter_wise ?? false,
+    defaults,
+    ...(models ? { models } : {}),
+  };
+  // DELLA's drop probabilities must lie in (0, 1) for every model that sparsifies (density < 1).
+  if (gta?.sparsification === 'della_magprune')
+    for (let t = 0; t < Math.max(1, models?.length ?? 0); t++) resolveModel(spec, t);
+  return spec;
+}
+
+/** Task t's per-model parameters: its own, else the top-level ones, else mergekit's defaults. */
+export function resolveModel(spec: MergekitSpec, task: number): ModelParams {
+  const own = spec.models?.[task] ?? {};
+  const pick = (k: keyof ModelParams, fallback: number) => own[k] ?? spec.defaults[k] ?? fallback;
+  const p: ModelParams = {
+    // mergekit requires `weight`; a recipe without one weighs every model 1 here (docs/merge.md).
+    weight: pick('weight', 1),
+    density: pick('density', 1),
+    gamma: pick('gamma', 0.01),
+    epsilon: pick('epsilon', 0.15),
+  };
+  if (
+    spec.name !== 'linear' &&
+    spec.name !== 'model_stock' &&
+    GTA_METHODS[spec.name].sparsification === 'della_magprune' &&
+    p.density < 1 &&
+    p.density > 0 &&
+    (p.density + p.epsilon >= 1 || p.density - p.epsilon <= 0)
+  )
+    throw new MergekitParamError(
+      `model ${task}: epsilon must be chosen such that density ± epsilon is in (0, 1) (density ${p.density}, epsilon ${p.epsilon})`,
+    );
+  return p;
+}
+
+export function describeMergekit(spec: MergekitSpec): string {
+  const parts: string[] = [];
+  const d = spec.defaults;
+  if (spec.models?.length) parts.push('per-model parameters');
+  for (const k of ['weight', 'density', 'gamma', 'epsilon'] as const)
+    if (d[k] !== undefined) parts.push(`${k} = ${d[k]}`);
+  if (spec.name === 'model_stock') parts.push(`filter_wise: ${spec.filterWise}`);
+  else if (spec.name !== 'linear') {
+    if (spec.lambda !== 1) parts.push(`λ = ${spec.lambda}`);
+    parts.push(`normalize: ${spec.normalize}`, `rescale: ${spec.rescale}`);
+    const s = GTA_METHODS[spec.name].sparsification;
+    if (s === 'random' || s === 'della_magprune') parts.push(`seed ${spec.seed}`);
+  } else parts.push(`normalize: ${spec.normalize}`);
+  return `${MERGEKIT_TITLES[spec.name]} (${parts.join(', ')})`;
+}
