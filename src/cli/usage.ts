@@ -67,10 +67,11 @@ The accuracy table of each method on each task's labeled set, run by onnxruntime
 
 export const USAGE = `usage:
   merge-studio merge --base FILE --task NAME=FILE --task NAME=FILE [...] --out DIR
-                     [--method emr|ta|ties|avg] [--lambda X] [--topk X] [--rescale tensor-mean|global]
+                     [--method NAME] [--lambda X] [--topk X] [--rescale tensor-mean|global]
+                     [--param KEY=VALUE ...] [--seed N]
                      [--budget MB] [--spill-over MB] [--shard-size GB] [--engine cpu|gpu]
                      [--no-bundle] [--json]
-  merge-studio merge CONFIG.yml --out DIR [--json]
+  merge-studio merge CONFIG.yml --out DIR [--seed N] [--json]
   merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
   merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors|.jsonl|.csv [...]
                     [--graph [NAME=]GRAPH.onnx] [--tokenizer tokenizer.json] [--max-length N]
