@@ -7,8 +7,8 @@
 //     runtime + budget + τ_uni + packed masks + slack
 // where
 //   runtime = the peak RSS of the same command merging a tiny 2-task set whose largest tensor is
-//             big enough to be split over the CPU engine's workers, measured here: Node, tsx's
-//             transpiled modules, and one worker thread per core, each with its own V8 heap. It
+//             big enough to be split over the CPU engine's workers, measured here: Node, the CLI's
+//             modules (dist-cli/'s build; tsx's transpiled sources where that build is stale), and one worker thread per core, each with its own V8 heap. It
 //             depends on the machine, so it is measured rather than guessed (~195 MiB on 2 cores);
 //   budget  = --budget 64 MiB: what the scheduler may hold in flight (two chunks of base + 8 tasks);
 //   τ_uni   = 4 bytes per merged parameter (62 MiB), kept whole until the models are written;
