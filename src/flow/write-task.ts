@@ -5,9 +5,10 @@
 // all write the same bytes under the same names.
 import type { ByteSink } from '../formats/sink';
 import type { MergeEngine } from '../merge/engine';
-import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../merge/export';
+import { writeTaskOnnx, writeTaskSafetensors } from '../merge/export';
 import type { AnyMergeResult } from '../merge/merge';
-import { indexName, shardCount, writeShardedTask } from '../merge/sharded';
+import type { ModelSet } from '../merge/model-set';
+import { indexName, planShards, shardName, writeShardedTask } from '../merge/sharded';
 
 /** How task t of `result` is written: its format, and the files its safetensors export takes. */
 export interface TaskLayout {
@@ -16,9 +17,12 @@ export interface TaskLayout {
   readonly shards: number;
 }
 
-export function taskLayout(result: AnyMergeResult, t: number, shardBytes: number): TaskLayout {
-  if (isOnnxTask(result, t)) return { format: 'onnx', shards: 1 };
-  return { format: 'safetensors', shards: shardCount(result, t, shardBytes) };
+export function taskLayout(result: { readonly set: ModelSet }, t: number, shardBytes: number): TaskLayout {
+  const task = result.set.tasks[t];
+  if (task?.checkpoint.format === 'onnx') return { format: 'onnx', shards: 1 };
+  // Every output tensor has the byte length of the task's own entry (same shape, same dtype).
+  const sizes = [...(task?.checkpoint.tensors.values() ?? [])].map((e) => e.byteLength);
+  return { format: 'safetensors', shards: planShards(sizes, shardBytes).length };
 }
 
 export interface WriteTaskOptions {
@@ -33,6 +37,23 @@ export interface WriteTaskOptions {
    * or external in the task's file). Without it every weight is written inline.
    */
   readonly externalData?: boolean;
+}
+
+/**
+ * The names of the files `writeTaskModel` may write for task t, known before the merge runs (the
+ * CLI checks them against its inputs): the model, or the shards and their index; for ONNX the
+ * external-data file too when it is offered.
+ */
+export function taskFiles(set: ModelSet, t: number, options: WriteTaskOptions): string[] {
+  const stem = options.stem ?? set.tasks[t]?.name ?? `task${t}`;
+  const layout = taskLayout({ set }, t, options.shardBytes);
+  if (layout.format === 'onnx')
+    return [`${stem}.onnx`, ...(options.externalData ? [`${stem}.onnx.data`] : [])];
+  if (layout.shards <= 1) return [`${stem}.safetensors`];
+  return [
+    indexName(stem),
+    ...Array.from({ length: layout.shards }, (_, k) => shardName(stem, k, layout.shards)),
+  ];
 }
 
 export interface WrittenTask {
