@@ -50,6 +50,23 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/flow/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/app/**', '**/app', '../cli/**', 'node:*'],
+              message:
+                'src/flow/ is the product flow shared by the CLI and the studio: no app/, no src/cli, no node: modules (pass I/O in as sinks and sources).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/formats/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -8,7 +8,7 @@
 // export, the Inspect views, inference, evaluation), that result is made again: the last
 // successful merge run again (the same bits) or its bundle opened again.
 import { proxy, wrap, type Remote } from 'comlink';
-import type { StudioService } from './service';
+import type { StudioApi, StudioCalls, StudioMethod, StudioRemote } from './protocol';
 
 export class StudioWorkerDiedError extends Error {
   override readonly name = 'StudioWorkerDiedError';
@@ -22,44 +22,66 @@ export interface LifeLineMessage {
 }
 
 /**
- * Calls that set up the worker's state, replayed in a fresh worker in the order last made, keyed
- * by what they set: a setting, an open file, a task's graph, labeled set or text images, the tokenizer.
+ * What each call of the API does to the worker's state, for every call (a call added to
+ * StudioCalls must be classified here before the project compiles):
+ * - a function: it sets up state, replayed in a fresh worker in the order last made, keyed by what
+ *   it sets (a setting, an open file, a task's graph, labeled set or text images, the tokenizer);
+ * - 'makes-result': it makes the result on screen (the last successful one is made again when needed);
+ * - 'without-result': it neither needs the result on screen nor changes it;
+ * - 'needs-result': it works on the result on screen.
  */
-const SETUP: Record<string, (args: readonly unknown[]) => string> = {
+type CallKind<K extends StudioMethod> =
+  ((args: StudioCalls[K]['args']) => string) | 'makes-result' | 'without-result' | 'needs-result';
+
+const CALLS: { readonly [K in StudioMethod]: CallKind<K> } = {
   setOrigin: () => 'origin',
   setBudget: () => 'budget',
   setSpillOver: () => 'spill',
   setShardBytes: () => 'shards',
-  open: (a) => `open:${String(a[0])}`,
-  attachGraph: (a) => `graph:${String(a[1])}`,
-  attachLabeled: (a) => `labeled:${String(a[1])}`,
-  attachLabeledSet: (a) => `labeled:${String(a[0])}`,
-  attachLabeledText: (a) => `labeled:${String(a[0])}`,
-  attachTextImages: (a) => `images:${String(a[0])}`,
+  open: ([id]) => `open:${id}`,
+  attachGraph: ([, task]) => `graph:${task}`,
+  attachLabeled: ([, task]) => `labeled:${task}`,
+  attachLabeledSet: ([task]) => `labeled:${task}`,
+  attachLabeledText: ([task]) => `labeled:${task}`,
+  attachTextImages: ([task]) => `images:${task}`,
   attachTokenizer: () => 'tokenizer',
+  merge: 'makes-result',
+  openBundle: 'makes-result',
+  forget: 'without-result',
+  clearAll: 'without-result',
+  align: 'without-result',
+  cancel: 'without-result',
+  cancelEvaluate: 'without-result',
+  recentMerges: 'without-result',
+  recentBundle: 'without-result',
+  removeRecent: 'without-result',
+  maskImage: 'needs-result',
+  histograms: 'needs-result',
+  export: 'needs-result',
+  inferenceSetup: 'needs-result',
+  sample: 'needs-result',
+  infer: 'needs-result',
+  evaluate: 'needs-result',
 };
-/** Calls that make the result on screen: the last successful one is made again when needed. */
-const MAKES_RESULT = new Set(['merge', 'openBundle']);
-/** Calls that neither need the result on screen nor change it. */
-const WITHOUT_RESULT = new Set([
-  ...Object.keys(SETUP),
-  'forget',
-  'clearAll',
-  'align',
-  'cancel',
-  'cancelEvaluate',
-  'recentMerges',
-  'recentBundle',
-  'removeRecent',
-]);
 
-type Call = readonly [method: string, args: readonly unknown[]];
-const invoke = (remote: Remote<StudioService>, [method, args]: Call): Promise<unknown> =>
-  (remote as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[method]!(...args);
+const isMethod = (name: string): name is StudioMethod => Object.hasOwn(CALLS, name);
+/** The key a setup call sets, if it is one. */
+const setupKey = (method: StudioMethod, args: readonly unknown[]): string | undefined => {
+  const kind = CALLS[method] as CallKind<StudioMethod>;
+  return typeof kind === 'function' ? kind(args as StudioCalls[StudioMethod]['args']) : undefined;
+};
+const makesResult = (method: StudioMethod) => CALLS[method] === 'makes-result';
+/** Calls that neither need the result on screen nor change it (setup calls included). */
+const withoutResult = (method: StudioMethod) =>
+  CALLS[method] === 'without-result' || typeof CALLS[method] === 'function';
+
+type Call = readonly [method: StudioMethod, args: readonly unknown[]];
+const invoke = (remote: Remote<StudioApi>, [method, args]: Call): Promise<unknown> =>
+  (remote[method] as (...a: readonly unknown[]) => Promise<unknown>)(...args);
 
 interface Life {
   readonly worker: Worker;
-  readonly remote: Remote<StudioService>;
+  readonly remote: Remote<StudioApi>;
   readonly waiting: Set<(e: Error) => void>;
   /** Done when the files, settings and attachments of the previous worker are in this one. */
   readonly restored: Promise<void>;
@@ -96,7 +118,7 @@ function start(): Life {
     type: 'module',
     name: 'studio',
   });
-  const remote = wrap<StudioService>(worker);
+  const remote = wrap<StudioApi>(worker);
   const replay = [...setup.values()];
   const l: Life = {
     worker,
@@ -126,15 +148,15 @@ function start(): Life {
 }
 
 /** What must be in the worker before `method` runs: the setup, and for most calls the result. */
-function ready(l: Life, method: string): Promise<void> {
+function ready(l: Life, method: StudioMethod): Promise<void> {
   // A new merge waits for the old result being made again, which it would otherwise cancel.
-  if (MAKES_RESULT.has(method)) return l.result ?? l.restored;
-  if (l.making && !l.hasResult && !WITHOUT_RESULT.has(method))
+  if (makesResult(method)) return l.result ?? l.restored;
+  if (l.making && !l.hasResult && !withoutResult(method))
     return l.making.then(
       () => ready(l, method),
       () => ready(l, method),
     );
-  if (l.hasResult || !resultCall || WITHOUT_RESULT.has(method)) return l.restored;
+  if (l.hasResult || !resultCall || withoutResult(method)) return l.restored;
   const [m, args] = resultCall;
   // A merge made again reports no progress (the page's callback belonged to the lost merge).
   const again: Call = m === 'merge' ? [m, [...args.slice(0, 3), proxy(() => {})]] : [m, args];
@@ -146,9 +168,9 @@ function ready(l: Life, method: string): Promise<void> {
 }
 
 /** The call, failing at once with StudioWorkerDiedError if the worker dies before it answers. */
-function call(l: Life, method: string, args: readonly unknown[]): Promise<unknown> {
+function call(l: Life, method: StudioMethod, args: readonly unknown[]): Promise<unknown> {
   if (l.dead) return Promise.reject(l.dead);
-  const key = SETUP[method]?.(args);
+  const key = setupKey(method, args);
   if (key !== undefined) {
     setup.delete(key); // to the end: replayed in the order last made
     setup.set(key, [method, args]);
@@ -165,7 +187,7 @@ function call(l: Life, method: string, args: readonly unknown[]): Promise<unknow
     ready(l, method)
       .then(() => invoke(l.remote, [method, args]))
       .then((value) => {
-        if (MAKES_RESULT.has(method) && (value as { ok?: boolean } | undefined)?.ok) {
+        if (makesResult(method) && (value as { ok?: boolean } | undefined)?.ok) {
           resultCall = [method, args];
           l.hasResult = true;
         }
@@ -173,7 +195,7 @@ function call(l: Life, method: string, args: readonly unknown[]): Promise<unknow
       }, reject)
       .finally(() => l.waiting.delete(reject));
   });
-  if (MAKES_RESULT.has(method)) {
+  if (makesResult(method)) {
     const making = made.finally(() => {
       if (l.making === making) l.making = undefined;
     });
@@ -184,10 +206,10 @@ function call(l: Life, method: string, args: readonly unknown[]): Promise<unknow
 }
 
 /** The studio worker's service; every call goes to the live worker, started (again) as needed. */
-export function studioWorker(): Remote<StudioService> {
-  return new Proxy({} as Remote<StudioService>, {
+export function studioWorker(): StudioRemote {
+  return new Proxy({} as StudioRemote, {
     get(_target, prop) {
-      if (typeof prop !== 'string' || prop === 'then') return undefined;
+      if (typeof prop !== 'string' || !isMethod(prop)) return undefined;
       return (...args: unknown[]) => {
         life ??= start();
         return call(life, prop, args);

@@ -10,6 +10,7 @@ import { acquireGpu } from '../../src/gpu/device';
 import { GpuEngine } from '../../src/gpu/engine';
 import { CpuEngine } from '../../src/merge/cpu/engine';
 import { FallbackEngine } from '../../src/merge/fallback';
+import { withCpuFallback } from '../../src/flow/engine';
 import type { KernelServer } from '../../src/merge/cpu/kernel-server';
 import { ParallelCpuEngine } from '../../src/merge/cpu/parallel';
 import type { MergeEngine } from '../../src/merge/engine';
@@ -140,5 +141,5 @@ export async function createEngine(kind: EngineKind): Promise<MergeEngine> {
     faults.loseDevice = false;
     engine = losingDevice(engine, gpu.device);
   }
-  return new FallbackEngine(engine, cpuEngine);
+  return withCpuFallback(engine, cpuEngine); // the recipe both surfaces share (src/flow/engine.ts)
 }

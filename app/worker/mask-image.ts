@@ -137,18 +137,5 @@ export function maskImage(
   return builder.finish();
 }
 
-/** Ones in each task's mask of one tensor. */
-export function maskOnes(masks: Uint32Array, numel: number, numTasks: number): number[] {
-  const words = Math.ceil(numel / 32);
-  return Array.from({ length: numTasks }, (_, t) => {
-    let n = 0;
-    for (let w = t * words; w < (t + 1) * words; w++) {
-      let x = masks[w] as number;
-      while (x) {
-        x &= x - 1;
-        n++;
-      }
-    }
-    return n;
-  });
-}
+/** Ones in each task's mask of one tensor (src/flow/mask-ones.ts, shared with the summary). */
+export { maskOnes } from '../../src/flow/mask-ones';

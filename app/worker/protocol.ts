@@ -3,10 +3,25 @@
 import type { LeftOutReason } from '../../src/merge/model-set';
 import type { MethodSpec } from '../../src/merge/methods';
 import type { NonFiniteReport } from '../../src/merge/non-finite';
+import type { LabeledSet } from '../../src/inference/evaluate';
+import type { TextRows } from '../../src/inference/labeled-text';
+import type { MergeSummary, StorageSummary, TaskStats, TensorStats } from '../../src/flow/summary';
 import type { EvalReport } from '../../src/inference/eval-table';
 import type { ExecutionProvider, Feed } from '../../src/inference/ort';
 
 export type EngineKind = 'cpu' | 'gpu';
+
+/** A file with the path it had inside a dropped folder (File.name is only the last part). */
+export interface PathedFile {
+  readonly path: string;
+  readonly file: Blob;
+}
+
+/** A multi-modal text set's images, one per row ([M, ...sampleShape]), preprocessed by the page. */
+export interface RowImages {
+  readonly data: Float32Array;
+  readonly sampleShape: readonly number[];
+}
 
 /** One checkpoint read from its headers: what the file card shows. */
 export interface CheckpointSummary {
@@ -77,69 +92,9 @@ export interface ProgressUpdate {
   readonly elapsed: number;
 }
 
-export interface TaskStats {
-  readonly name: string;
-  readonly format: 'safetensors' | 'onnx';
-  /** Set when the task came in as a PyTorch checkpoint: its export is written as safetensors. */
-  readonly fromPytorch?: boolean;
-  /** EMR only (NaN otherwise). */
-  readonly lambda: number;
-  /** λ's two sums; NaN when restored from a bundle (the bundle does not store them). */
-  readonly numerator: number;
-  readonly denominator: number;
-  readonly lambdaDefaulted: boolean;
-  readonly density: number;
-  /** Files its safetensors export takes: 1, or the shards of a model past the shard size. */
-  readonly files: number;
-  /** Its weights' bytes (what its export holds, less the file's header or graph). */
-  readonly bytes: number;
-}
-
-export interface TensorStats {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly numel: number;
-  /** Sign-conflict rate (elements where tasks' τ disagree in sign / numel); NaN from a bundle. */
-  readonly conflictRate: number;
-  /** Mask density per task (task order). */
-  readonly density: readonly number[];
-  /**
-   * Per task, true where the task leaves the tensor as the base's (a LoRA adapter that does not
-   * adapt it: τ = 0, so its mask is empty by construction, not by disagreement). Absent when none.
-   */
-  readonly untouched?: readonly boolean[];
-}
-
+// The merge summary is the product flow's (src/flow/summary.ts): one builder for the studio and the CLI.
+export type { MergeSummary, StorageSummary, TaskStats, TensorStats };
 export type { NonFiniteReport };
-
-export interface MergeSummary {
-  /** Increases with every merge, so views know a new result arrived. */
-  readonly id: number;
-  readonly spec: MethodSpec;
-  readonly engine: string;
-  readonly seconds: number;
-  readonly bytesRead: number;
-  readonly source: 'merge' | 'bundle';
-  readonly tasks: readonly TaskStats[];
-  /** Shared tensors in merge order; densities only for EMR. */
-  readonly tensors: readonly TensorStats[];
-  readonly storage: StorageSummary;
-  /** NaN/±∞ in the weights as read, only when any (src/merge/non-finite), with the line to show. */
-  readonly nonFinite?: NonFiniteReport & { readonly warning: string };
-  /** EMR: where τ_uni and the masks are kept — in memory, spilled to OPFS, or read from the bundle. */
-  readonly values?: { readonly location: 'memory' | 'spill' | 'bundle'; readonly bytes: number };
-}
-
-export interface StorageSummary {
-  /** N full task models, in their own dtypes. */
-  readonly taskModelsBytes: number;
-  /** The base model (needed beside the bundle). */
-  readonly baseBytes: number;
-  /** τ_uni (f32) + N one-bit masks + N scalars + the task-specific tensors. */
-  readonly bundleBytes: number;
-  /** When the tasks came as PEFT adapters: their files' bytes, all together. */
-  readonly adapterBytes?: number;
-}
 
 export type MergeOutcome =
   | { readonly ok: true; readonly summary: MergeSummary }
@@ -353,3 +308,78 @@ export interface RecentMerge {
   readonly zoo?: string;
   readonly bundleBytes: number;
 }
+
+/**
+ * The page↔worker API: every call the page may make, by name, with its arguments and its answer.
+ * The worker's service implements exactly this (app/worker/service.ts, checked at compile time) and
+ * the page's client (app/worker/client.ts) classifies every call of it, so a call added here must be
+ * handled on both sides before the project compiles. Callbacks cross as comlink proxies.
+ */
+export interface StudioCalls {
+  // Settings (replayed in a fresh worker)
+  setOrigin: { args: [origin: 'demo' | 'user', zoo?: string]; result: void };
+  setBudget: { args: [bytes: number | undefined]; result: void };
+  setSpillOver: { args: [bytes: number]; result: void };
+  setShardBytes: { args: [bytes: number | undefined]; result: void };
+  // Files
+  open: { args: [id: string, primary: PathedFile, companions: readonly PathedFile[]]; result: OpenOutcome };
+  forget: { args: [id: string]; result: void };
+  clearAll: { args: []; result: void };
+  align: { args: [selection: Selection]; result: AlignOutcome };
+  // Merging
+  merge: {
+    args: [
+      selection: Selection,
+      spec: MethodSpec,
+      engine: EngineKind,
+      onProgress: (p: ProgressUpdate) => void,
+    ];
+    result: MergeOutcome;
+  };
+  cancel: { args: []; result: void };
+  openBundle: { args: [bundleId: string, baseId: string]; result: MergeOutcome };
+  // Recent merges
+  recentMerges: { args: []; result: { merges: RecentMerge[]; problem?: string } };
+  recentBundle: { args: [id: string]; result: File };
+  removeRecent: { args: [id: string]; result: void };
+  // Inspect and export
+  maskImage: { args: [req: MaskImageRequest]; result: MaskImage | undefined };
+  histograms: { args: []; result: Histogram | undefined };
+  export: { args: [what: ExportWhat, target: ExportTarget]; result: ExportOutcome };
+  // Inference and evaluation
+  inferenceSetup: { args: []; result: InferenceSetup | undefined };
+  attachGraph: { args: [id: string, task: string]; result: AttachOutcome };
+  attachLabeled: { args: [id: string, task: string]; result: AttachOutcome };
+  attachLabeledSet: { args: [task: string, set: LabeledSet, name: string]; result: void };
+  attachTokenizer: { args: [files: readonly PathedFile[], options?: TextOptions]; result: AttachOutcome };
+  attachTextImages: { args: [task: string, rows: TextRows, images: RowImages]; result: void };
+  attachLabeledText: {
+    args: [task: string, file: PathedFile, classes?: readonly string[]];
+    result: AttachOutcome;
+  };
+  sample: { args: [task: string, index: number]; result: SampleOutcome };
+  infer: { args: [req: InferRequest]; result: InferOutcome };
+  evaluate: {
+    args: [
+      req: EvalRequest,
+      onProgress: (done: number, total: number) => void,
+      onRows?: (partial: EvalReport) => void,
+    ];
+    result: EvalOutcome;
+  };
+  cancelEvaluate: { args: []; result: void };
+}
+
+export type StudioMethod = keyof StudioCalls;
+
+/** What the worker implements: each call, answered at once or later. */
+export type StudioApi = {
+  readonly [K in StudioMethod]: (
+    ...args: StudioCalls[K]['args']
+  ) => StudioCalls[K]['result'] | Promise<StudioCalls[K]['result']>;
+};
+
+/** What the page calls: every answer comes back as a promise. */
+export type StudioRemote = {
+  readonly [K in StudioMethod]: (...args: StudioCalls[K]['args']) => Promise<StudioCalls[K]['result']>;
+};

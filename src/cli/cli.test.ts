@@ -276,7 +276,8 @@ describe('merge-studio merge', () => {
     const cases: [string, RegExp][] = [
       [join(dir, 'missing.safetensors'), /missing\.safetensors: file not found/],
       [join(dir, 'notes.txt'), /notes\.txt: not a checkpoint/],
-      [join(dir, 'other.safetensors'), /No tensor is shared/],
+      // The studio's refusal, on the CLI too (docs/architecture.md#flow-decisions).
+      [join(dir, 'other.safetensors'), /other\.safetensors: Not a fine-tune of this base/],
     ];
     for (const [path, message] of cases) {
       const out = join(dir, 'never');

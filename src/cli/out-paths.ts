@@ -6,11 +6,9 @@
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Checkpoint } from '../formats/tensor';
-import { isOnnxTask } from '../merge/export';
-import type { MergeResult } from '../merge/merge';
 import type { ModelSet } from '../merge/model-set';
-import { indexName, planShards, shardName } from '../merge/sharded';
 import { taskNamesProblem } from '../merge/task-name';
+import { taskFiles } from '../flow/write-task';
 import { UsageError } from './job';
 
 export class OutputConflictError extends Error {
@@ -31,7 +29,7 @@ export function checkTaskNames(names: readonly string[]): void {
   if (problem) throw new UsageError(`${problem}: task names become file names in --out`);
 }
 
-/** The files `merge` writes in `outDir` for this set (the writers in main.ts use the same names). */
+/** The files `merge` writes in `outDir` for this set, by the writer's own names (src/flow/write-task.ts). */
 export function mergeOutputs(
   set: ModelSet,
   outDir: string,
@@ -49,27 +47,21 @@ export function mergeOutputs(
   const out: PlannedOutput[] = [];
   set.tasks.forEach((task, t) => {
     const what = `the model of task ${JSON.stringify(task.name)}`;
-    if (isOnnxTask({ set } as MergeResult, t)) {
-      out.push({ path: join(outDir, `${task.name}.onnx`), what });
-      out.push({ path: join(outDir, `${task.name}.onnx.data`), what });
-      return;
-    }
-    // main.ts writes ONNX tasks as ONNX first, then a task from a model folder as a folder.
-    const inFolder = folders[t] !== undefined;
-    const stem = inFolder ? 'model' : task.name;
+    // The writer's own names (src/flow/write-task.ts). ONNX tasks are written as ONNX, in --out,
+    // whatever folder they came from; a task from a model folder as `<out>/<task>/model…`.
+    const inFolder = folders[t] !== undefined && task.checkpoint.format !== 'onnx';
+    const files = taskFiles(set, t, {
+      shardBytes,
+      externalData: true,
+      ...(inFolder ? { stem: 'model' } : {}),
+    });
     const add = (file: string) =>
       out.push({ path: inFolder ? join(outDir, task.name, file) : join(outDir, file), what });
     if (inFolder) {
       add('README.md');
       add('config.json');
     }
-    const sizes = [...task.checkpoint.tensors.values()].map((e) => e.byteLength);
-    const n = planShards(sizes, shardBytes).length;
-    if (n <= 1) add(`${stem}.safetensors`);
-    else {
-      add(indexName(stem));
-      for (let k = 0; k < n; k++) add(shardName(stem, k, n));
-    }
+    files.forEach(add);
   });
   if (bundle) out.push({ path: join(outDir, BUNDLE_FILE), what: 'the bundle' });
   return out;

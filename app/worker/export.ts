@@ -1,0 +1,99 @@
+// Exports of the result on screen: the EMR bundle, a task's model (by the one writer,
+// src/flow/write-task.ts: its format, sharded when large), or everything in one zip — to a file the
+// user picked, a folder (a sharded model's files), or a download. A failed export drops what it wrote.
+import type { ByteSink } from '../../src/formats/sink';
+import { writeBundle } from '../../src/merge/bundle';
+import { isEmr } from '../../src/merge/merge';
+import { taskLayout, writeTaskModel } from '../../src/flow/write-task';
+import { errorMessage } from './cancellable';
+import { downloadSink, type DownloadSink } from './download-sink';
+import type { Held } from './merging';
+import type { ExportOutcome, ExportTarget, ExportWhat } from './protocol';
+import { fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
+import { zipWriter } from './zip';
+
+export async function exportHeld(
+  held: Held | undefined,
+  shardBytes: number,
+  what: ExportWhat,
+  target: ExportTarget,
+): Promise<ExportOutcome> {
+  if (!held) return { ok: false, message: 'Nothing to export yet: merge first.' };
+  const name = what.kind === 'task' ? (held.result.set.tasks[what.task]?.name ?? 'task') : what.kind;
+  const opened: AbortableSink[] = [];
+  let bytes = 0;
+  // Every byte goes through here, counted; file sinks are remembered so a failure can drop them.
+  const counted = (sink: ByteSink): ByteSink => ({
+    name: sink.name,
+    write: (b) => ((bytes += b.byteLength), sink.write(b)),
+    close: () => sink.close(),
+  });
+  try {
+    const writer = new ExportWriter(held, shardBytes);
+    if (target.kind === 'directory') {
+      if (what.kind !== 'task') throw new Error('only a sharded task model is written to a folder');
+      await writer.task(what.task, async (file) => {
+        const sink = await fileHandleSink(await target.handle.getFileHandle(file, { create: true }));
+        opened.push(sink);
+        return counted(sink);
+      });
+      return { ok: true, bytes };
+    }
+    let out: AbortableSink | BlobSink | DownloadSink;
+    if (target.kind === 'handle') {
+      out = await fileHandleSink(target.handle);
+      opened.push(out);
+    } else {
+      out = await downloadSink(name); // staged in OPFS where it can be
+      if ('abort' in out) opened.push(out);
+    }
+    const sink = counted(out);
+    if (what.kind === 'zip') await writer.zip(sink);
+    else if (what.kind === 'bundle') await writer.bundle(sink);
+    else if (writer.isSharded(what.task)) {
+      const zip = zipWriter(sink); // several files into one download: a zip of the shards
+      await writer.task(what.task, async (file) => zip.file(file));
+      await zip.close();
+    } else await writer.task(what.task, async () => sink);
+    return 'blob' in out ? { ok: true, bytes, blob: await out.blob() } : { ok: true, bytes };
+  } catch (e) {
+    await Promise.all(opened.map((s) => s.abort().catch(() => {})));
+    return { ok: false, message: `${name}: ${errorMessage(e)}` };
+  }
+}
+
+/** Writes the exports of one held result: the bundle, a task (sharded when large), the zip. */
+class ExportWriter {
+  constructor(
+    private readonly held: Held,
+    private readonly shardBytes: number,
+  ) {}
+
+  isSharded(t: number): boolean {
+    return taskLayout(this.held.result, t, this.shardBytes).shards > 1;
+  }
+
+  async bundle(sink: ByteSink): Promise<void> {
+    const { result } = this.held;
+    if (!isEmr(result)) throw new Error('the bundle holds an EMR merge; this result is a baseline');
+    await writeBundle(result, sink);
+  }
+
+  /** A task's model through sinks by file name: one file, or the shards and their index. */
+  async task(t: number, sinkFor: (file: string) => Promise<ByteSink>): Promise<void> {
+    const { result, engine } = this.held;
+    await writeTaskModel(result, t, engine, { shardBytes: this.shardBytes }, sinkFor);
+  }
+
+  /** The bundle and every task, one zip; a sharded task's files go in a folder named after it. */
+  async zip(sink: ByteSink): Promise<void> {
+    const zip = zipWriter(sink);
+    const { result } = this.held;
+    if (isEmr(result)) await this.bundle(zip.file('emr-bundle.safetensors'));
+    for (let t = 0; t < result.set.tasks.length; t++) {
+      const folder = this.isSharded(t) ? `${result.set.tasks[t]?.name ?? t}/` : '';
+      await this.task(t, async (file) => zip.file(folder + file));
+    }
+    await zip.close();
+  }
+}

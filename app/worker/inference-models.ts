@@ -1,0 +1,137 @@
+// The task models inference runs: each task's graph (given, or its own ONNX file), its weights under
+// a column (the individual fine-tune, the held merge, or another method merged on demand by
+// src/flow/compare.ts with its default parameters), as ONNX bytes, and a small cache of
+// onnxruntime sessions over them.
+import type { OnnxCheckpoint } from '../../src/formats/onnx';
+import type { ExecutionProvider, Feed, ModelSession } from '../../src/inference/ort';
+import type { MergeEngine } from '../../src/merge/engine';
+import type { MergeResult } from '../../src/merge/merge';
+import { describeMethod, methodSpec } from '../../src/merge/methods';
+import { ComparisonMerges, graphFor, taskModelOnnx } from '../../src/flow/compare';
+import type { GivenGraph, InferenceInputs } from './inference-inputs';
+import { inferenceDevice } from './inference-device';
+import type { Column } from './protocol';
+
+/** The merge result on screen, as inference sees it. */
+export interface HeldResult {
+  readonly id: number;
+  readonly result: MergeResult;
+  readonly engine: MergeEngine;
+  readonly source: 'merge' | 'bundle';
+}
+
+export type SessionFactory = (model: Uint8Array, provider: ExecutionProvider) => Promise<ModelSession>;
+
+/**
+ * onnxruntime-web is loaded on first use only: a merge-only session never pays for it. WebGPU
+ * sessions run on the worker's own device (./inference-device.ts).
+ */
+export const ortSessions: SessionFactory = async (model, provider) => {
+  const { createSession } = await import('../../src/inference/ort');
+  const device = provider === 'webgpu' ? await inferenceDevice() : undefined;
+  return createSession(model, { provider, ...(device ? { device } : {}) });
+};
+
+/** Sessions kept open: the side-by-side view of one task needs five (individual + 4 methods). */
+const SESSION_CACHE = 6;
+
+/** One input as a task's graph gets it: a float tensor for its first input, or named feeds. */
+export type RunInput =
+  | { readonly tensor: Float32Array; readonly dims: readonly number[] }
+  | { readonly feeds: readonly Feed[]; readonly tokens?: readonly string[]; readonly truncated?: boolean };
+
+/**
+ * The columns a result offers: the individual models and the other methods need the task files,
+ * so a result restored from a bundle has only its own method.
+ */
+export function columnsOf(held: Pick<HeldResult, 'result' | 'source'>): Column[] {
+  const own = held.result.spec.method;
+  if (held.source !== 'merge') return [own];
+  return ['individual', own, ...(['emr', 'avg', 'ta', 'ties'] as const).filter((m) => m !== own)];
+}
+
+export class TaskModels {
+  /** Task models of methods other than the held one, for the held result's id. */
+  private comparisons: { heldId: number; merges: ComparisonMerges } | undefined;
+  private readonly sessions = new Map<string, Promise<ModelSession>>();
+
+  constructor(
+    private readonly inputs: InferenceInputs,
+    private readonly sessionFactory: SessionFactory,
+  ) {}
+
+  label(held: HeldResult | undefined, column: Column): string {
+    if (column === 'individual') return 'Individual';
+    if (held && held.result.spec.method === column) return describeMethod(held.result.spec);
+    return describeMethod(methodSpec(column));
+  }
+
+  /** The graph that runs task t: one given for it or for every task, else its own ONNX file. */
+  graphOf(held: HeldResult | undefined, t: number): GivenGraph | undefined {
+    const task = held?.result.set.tasks[t];
+    if (!task) return undefined;
+    const own =
+      task.checkpoint.format === 'onnx' && held.source === 'merge'
+        ? { checkpoint: task.checkpoint as OnnxCheckpoint, file: task.checkpoint.files[0] ?? task.name }
+        : undefined;
+    return graphFor(task.name, this.inputs.graphs, own);
+  }
+
+  private merges(held: HeldResult): ComparisonMerges {
+    if (this.comparisons?.heldId !== held.id)
+      this.comparisons = {
+        heldId: held.id,
+        merges: new ComparisonMerges(held.result.set, held.engine, held.result, held.source === 'merge'),
+      };
+    return this.comparisons.merges;
+  }
+
+  async modelBytes(held: HeldResult, column: Column, t: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const graph = this.graphOf(held, t);
+    const name = held.result.set.tasks[t]?.name ?? String(t);
+    if (!graph) throw new Error(`No ONNX graph for ${name}: add one for this task.`);
+    const from =
+      column === 'individual' ? 'individual' : await this.merges(held).result(methodSpec(column), signal);
+    return taskModelOnnx(held.result.set, held.engine, t, graph.checkpoint, from);
+  }
+
+  session(model: Uint8Array, provider: ExecutionProvider): Promise<ModelSession> {
+    return this.sessionFactory(model, provider);
+  }
+
+  /** Runs one input through task t's model under a column, on a cached session. */
+  async run(held: HeldResult, column: Column, t: number, input: RunInput, provider: ExecutionProvider) {
+    const key = `${held.id}|${column}|${t}|${provider}`;
+    let session = this.sessions.get(key);
+    if (session)
+      this.sessions.delete(key); // re-inserted last: a Map keeps insertion order
+    else session = this.modelBytes(held, column, t).then((bytes) => this.sessionFactory(bytes, provider));
+    this.sessions.set(key, session);
+    session.catch(() => this.sessions.delete(key));
+    while (this.sessions.size > SESSION_CACHE) {
+      const [oldest, s] = this.sessions.entries().next().value as [string, Promise<ModelSession>];
+      this.sessions.delete(oldest);
+      void s.then((x) => x.release()).catch(() => {});
+    }
+    const s = await session;
+    try {
+      const { data, dims: outDims } =
+        'feeds' in input ? await s.runFeeds(input.feeds) : await s.run(input.tensor, input.dims);
+      return { provider: s.provider, values: data, dims: outDims };
+    } catch (e) {
+      throw this.inputs.withTokenizer(e, 'tokens' in input);
+    }
+  }
+
+  /** Forgets the comparison merges (Clear all). */
+  forgetComparisons(): void {
+    this.comparisons = undefined;
+  }
+
+  /** Closes every session (a new merge result, a new graph). */
+  async dropSessions(): Promise<void> {
+    const open = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(open.map(async (s) => (await s.catch(() => undefined))?.release().catch(() => {})));
+  }
+}

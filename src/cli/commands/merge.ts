@@ -1,0 +1,106 @@
+// merge-studio merge: the model set from headers, the merge on the chosen engine, every task's model
+// in its format (src/flow/write-task.ts), the EMR bundle, and the summary (src/flow/summary.ts).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeBundle } from '../../merge/bundle';
+import { isEmr, runMerge } from '../../merge/merge';
+import { SwitchingLoraKernel } from '../../peft/kernel';
+import { mergeSummary } from '../../flow/summary';
+import { engineFor, loraFor } from '../engine';
+import { atomicOutput, type OpenFiles } from '../files';
+import { inOrder } from '../in-order';
+import { modelFolderOf, writeModelFolder } from '../model-folder';
+import { openSet } from '../open-set';
+import { BUNDLE_FILE, folderInputs, mergeOutputs, refuseClobbering, setInputs } from '../out-paths';
+import { fmtBytes, mergeJson, mergeText, out, say } from '../print';
+import { progressBar } from '../progress';
+import { scratchFile } from '../scratch';
+import { writeTaskFiles } from '../write-outputs';
+import { mergeArgs } from './merge-args';
+
+/**
+ * Two task models at a time: writing is bound by the kernel's copy into the page cache, which a
+ * second thread of the pool can share while this one computes the next chunk.
+ */
+const TASKS_WRITTEN_AT_ONCE = 2;
+
+export async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
+  const { job, outDir, shardBytes, budgetBytes, spillOverBytes, ...flags } = await mergeArgs(argv, files);
+  const started = performance.now();
+  // LoRA deltas on the CPU twin, or on the GPU (same bytes) once the engine is the GPU one.
+  const lora = files.adopt(new SwitchingLoraKernel((why) => say(`LoRA on the CPU (${why})`)));
+  const set = await openSet(job, files, lora); // headers first: a refusal comes before any engine starts
+  const headerBytes = files.remote.fetched;
+  if (files.remote.files > 0)
+    say(
+      `checked ${files.remote.files} remote files from their headers (${fmtBytes(headerBytes)} fetched) before reading any tensor`,
+    );
+  const withBundle = job.method.method === 'emr' && !flags.noBundle;
+  // A task that came in as a Hugging Face folder goes out as one (model.safetensors, config, card).
+  const folders = await Promise.all(job.tasks.map((t) => modelFolderOf(t.path)));
+  await refuseClobbering(mergeOutputs(set, outDir, { bundle: withBundle, shardBytes, folders }), [
+    ...setInputs(set),
+    ...files.texts,
+    ...(await folderInputs(folders)),
+  ]);
+  const engine = files.adopt(await engineFor(flags.engine));
+  await loraFor(engine, lora);
+  const bar = progressBar();
+  const result = await runMerge(set, job.method, engine, {
+    signal,
+    onProgress: (p) => bar.update(p),
+    ...(budgetBytes ? { budgetBytes } : {}),
+    spill: {
+      overBytes: spillOverBytes,
+      open: async (bytes) => {
+        await mkdir(outDir, { recursive: true });
+        const scratch = await scratchFile(outDir, bytes);
+        files.atClose(() => scratch.remove());
+        return scratch;
+      },
+    },
+  });
+  bar.done();
+  await mkdir(outDir, { recursive: true });
+  const options = { shardBytes, ...(budgetBytes ? { budgetBytes } : {}), externalData: true };
+  const written = await inOrder(set.tasks.length, TASKS_WRITTEN_AT_ONCE, (t) => {
+    signal.throwIfAborted();
+    const folder = folders[t];
+    // ONNX tasks are written as ONNX, whatever folder they came from (out-paths.ts plans the same).
+    return folder === undefined || set.tasks[t]?.checkpoint.format === 'onnx'
+      ? writeTaskFiles(result, t, engine, outDir, options, signal)
+      : writeModelFolder(outDir, set.tasks[t]?.name ?? `task${t}`, folder, job, signal, (dir) =>
+          writeTaskFiles(result, t, engine, dir, { ...options, stem: 'model' }, signal),
+        );
+  });
+  let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
+  if (isEmr(result) && withBundle) {
+    const file = join(outDir, BUNDLE_FILE);
+    const bundleOut = await atomicOutput(file, signal);
+    try {
+      const size = await writeBundle(result, bundleOut.sink);
+      await bundleOut.commit();
+      bundle = { file, bytes: size.bundleBytes, taskModelsBytes: size.taskModelsBytes };
+    } catch (e) {
+      await bundleOut.discard();
+      throw e;
+    }
+  }
+  const summary = await mergeSummary(result, {
+    id: 1,
+    engine: engine.description,
+    seconds: (performance.now() - started) / 1000,
+    source: 'merge',
+    shardBytes,
+  });
+  const run = {
+    set,
+    written,
+    ...(bundle ? { bundle } : {}),
+    ...(files.remote.files > 0
+      ? { remote: { files: files.remote.files, headerBytes, fetchedBytes: files.remote.fetched } }
+      : {}),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  out(flags.json ? mergeJson(summary, run) : mergeText(summary, run));
+}

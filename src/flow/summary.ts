@@ -1,0 +1,186 @@
+// The one merge summary: what a finished merge (or a restored bundle) is, per task and per shared
+// tensor, and what its outputs take. The studio sends it to the page as it is; the CLI prints it
+// (src/cli/print.ts), as text or as its --json.
+import type { Checkpoint } from '../formats/tensor';
+import { bundleFileBytes } from '../merge/bundle';
+import { maskWords } from '../merge/cpu/kernels';
+import { valuesBytes } from '../merge/emr-values';
+import { isEmr, type AnyMergeResult, type EmrResult } from '../merge/merge';
+import type { MethodSpec } from '../merge/methods';
+import type { ModelSet } from '../merge/model-set';
+import { nonFiniteSummary, type NonFiniteReport } from '../merge/non-finite';
+import { maskOnes } from './mask-ones';
+import { taskLayout } from './write-task';
+
+export interface TaskStats {
+  readonly name: string;
+  readonly format: 'safetensors' | 'onnx';
+  /** Set when the task came in as a PyTorch checkpoint: its export is written as safetensors. */
+  readonly fromPytorch?: boolean;
+  /** EMR only (NaN otherwise). */
+  readonly lambda: number;
+  /** λ's two sums; NaN when restored from a bundle (the bundle does not store them). */
+  readonly numerator: number;
+  readonly denominator: number;
+  readonly lambdaDefaulted: boolean;
+  readonly density: number;
+  /** Files its safetensors export takes: 1, or the shards of a model past the shard size. */
+  readonly files: number;
+  /** Its weights' bytes (what its export holds, less the file's header or graph). */
+  readonly bytes: number;
+}
+
+export interface TensorStats {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly numel: number;
+  /** Sign-conflict rate (elements where tasks' τ disagree in sign / numel); NaN from a bundle. */
+  readonly conflictRate: number;
+  /** Mask density per task (task order). */
+  readonly density: readonly number[];
+  /**
+   * Per task, true where the task leaves the tensor as the base's (a LoRA adapter that does not
+   * adapt it: τ = 0, so its mask is empty by construction, not by disagreement). Absent when none.
+   */
+  readonly untouched?: readonly boolean[];
+}
+
+export interface StorageSummary {
+  /** N full task models, in their own dtypes. */
+  readonly taskModelsBytes: number;
+  /** The base model (needed beside the bundle). */
+  readonly baseBytes: number;
+  /** The bundle file's size on disk (header and manifest included); 0 for a baseline. */
+  readonly bundleBytes: number;
+  /** When the tasks came as PEFT adapters: their files' bytes, all together. */
+  readonly adapterBytes?: number;
+}
+
+export interface MergeSummaryOf<S> {
+  /** Increases with every merge, so views know a new result arrived. */
+  readonly id: number;
+  readonly spec: S;
+  readonly engine: string;
+  readonly seconds: number;
+  readonly bytesRead: number;
+  readonly source: 'merge' | 'bundle';
+  readonly tasks: readonly TaskStats[];
+  /** Shared tensors in merge order; densities only for EMR. */
+  readonly tensors: readonly TensorStats[];
+  readonly storage: StorageSummary;
+  /** NaN/±∞ in the weights as read, only when any (src/merge/non-finite), with the line to show. */
+  readonly nonFinite?: NonFiniteReport & { readonly warning: string };
+  /** EMR: where τ_uni and the masks are kept — in memory, spilled, or read from the bundle. */
+  readonly values?: { readonly location: 'memory' | 'spill' | 'bundle'; readonly bytes: number };
+  /** TIES: each task's |τ| threshold and the model-wide majority sign. */
+  readonly ties?: { readonly thresholds: readonly number[]; readonly majority: -1 | 0 | 1 };
+}
+
+/** What the studio merges and shows. */
+export type MergeSummary = MergeSummaryOf<MethodSpec>;
+
+export interface SummaryContext {
+  readonly id: number;
+  /** The engine's description as it finished (a fallback says so). */
+  readonly engine: string;
+  readonly seconds: number;
+  readonly source: 'merge' | 'bundle';
+  /** Task models past this many bytes are written as shards (./write-task.ts). */
+  readonly shardBytes: number;
+  /** The adapters' files' bytes, when every task came as a PEFT adapter. */
+  readonly adapterBytes?: number;
+}
+
+const checkpointBytes = (c: Checkpoint) => [...c.tensors.values()].reduce((a, e) => a + e.byteLength, 0);
+
+export async function mergeSummary<R extends AnyMergeResult>(
+  result: R,
+  ctx: SummaryContext,
+): Promise<MergeSummaryOf<R['spec']>> {
+  const { set } = result;
+  const emr = isEmr(result) ? result : undefined;
+  const tensors = await tensorStats(set, emr);
+  const shared = set.report.sharedParameters;
+  const tasks = set.tasks.map((task, t): TaskStats => {
+    const e = emr?.tasks[t];
+    const density =
+      e && !Number.isNaN(e.density)
+        ? e.density
+        : emr
+          ? tensors.reduce((a, s) => a + (s.density[t] ?? 0) * s.numel, 0) / Math.max(1, shared)
+          : Number.NaN;
+    const layout = taskLayout(result, t, ctx.shardBytes);
+    return {
+      name: task.name,
+      format: layout.format,
+      ...(task.checkpoint.format === 'pytorch' ? { fromPytorch: true } : {}),
+      lambda: e?.lambda ?? Number.NaN,
+      numerator: e?.numerator ?? Number.NaN,
+      denominator: e?.denominator ?? Number.NaN,
+      lambdaDefaulted: e?.lambdaDefaulted ?? false,
+      density,
+      files: layout.shards,
+      bytes: checkpointBytes(task.checkpoint),
+    };
+  });
+  const nonFinite = nonFiniteSummary(
+    result.nonFinite,
+    set.tasks.map((t) => t.name),
+    set.shared.length,
+  );
+  const ties = 'ties' in result ? result.ties : undefined;
+  return {
+    id: ctx.id,
+    spec: result.spec,
+    engine: ctx.engine,
+    seconds: ctx.seconds,
+    bytesRead: result.bytesRead,
+    source: ctx.source,
+    tasks,
+    tensors,
+    storage: {
+      taskModelsBytes: set.tasks.reduce((a, t) => a + checkpointBytes(t.checkpoint), 0),
+      baseBytes: checkpointBytes(set.base),
+      // The bundle file's size on disk, by the writer's own header code (src/merge/bundle.ts).
+      bundleBytes: emr ? bundleFileBytes(emr) : 0,
+      ...(ctx.adapterBytes === undefined ? {} : { adapterBytes: ctx.adapterBytes }),
+    },
+    ...(nonFinite ? { nonFinite } : {}),
+    ...(emr
+      ? { values: { location: emr.values.location, bytes: valuesBytes(set.shared, set.tasks.length) } }
+      : {}),
+    ...(ties && result.spec.method === 'ties' ? { ties } : {}),
+  };
+}
+
+/** Per shared tensor: conflict rate and mask densities (EMR), from the merge's stats or the masks. */
+async function tensorStats(set: ModelSet, emr: EmrResult | undefined): Promise<TensorStats[]> {
+  const stats = new Map((emr?.tensors ?? []).map((s) => [s.name, s] as const));
+  const onesOf = async (s: ModelSet['shared'][number]): Promise<readonly number[]> => {
+    const st = stats.get(s.name);
+    if (st) return st.maskOnes;
+    if (!emr) return [];
+    // From a bundle: counted from the masks, a task at a time (they may be on disk).
+    const words = maskWords(s.numel);
+    const ones: number[] = [];
+    for (let t = 0; t < set.tasks.length; t++)
+      ones.push(maskOnes(await emr.values.mask(s.name, t, 0, words), s.numel, 1)[0] as number);
+    return ones;
+  };
+  const tensors: TensorStats[] = [];
+  for (const s of set.shared) {
+    const st = stats.get(s.name);
+    const ones = await onesOf(s);
+    // A LoRA task's tensor its adapter leaves alone is the base's own entry (src/peft/lora.ts).
+    const untouched = s.tasks.map((e) => e === s.base);
+    tensors.push({
+      name: s.name,
+      shape: s.shape,
+      numel: s.numel,
+      conflictRate: st ? st.conflicts / Math.max(1, s.numel) : Number.NaN,
+      density: ones.map((n) => n / Math.max(1, s.numel)),
+      ...(untouched.some(Boolean) ? { untouched } : {}),
+    });
+  }
+  return tensors;
+}
