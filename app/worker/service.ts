@@ -63,6 +63,7 @@ import { canSpill, opfsScratch, removeStaleScratch } from './scratch';
 import { downloadSink, type DownloadSink } from './download-sink';
 import { fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
 import { zipWriter } from './zip';
+import { ModelFolders } from './model-folders';
 
 /** A file with the path it had inside a dropped folder (File.name is only the last part). */
 export interface PathedFile {
@@ -94,6 +95,8 @@ export class StudioService {
     { checkpoint: Checkpoint; bytes: number; peft?: PeftConfig }
   >();
   private held: Held | undefined;
+  /** Hugging Face model folders: their side files, for their tasks' exports (./model-folders.ts). */
+  private readonly folders = new ModelFolders();
   private readonly merging = new CancellableJob();
   /** Summary ids: from the clock, so a worker started after one died never repeats the last id. */
   private merges = Date.now();
@@ -173,7 +176,11 @@ export class StudioService {
       // A PEFT adapter: its weights, with adapter_config.json beside them (src/peft).
       const config = companions.find((f) => baseName(f.path) === 'adapter_config.json');
       const peft = config ? parsePeftConfig(await config.file.text(), config.path) : undefined;
-      const others = companions.filter((f) => f !== config);
+      const others = this.folders.opened(
+        id,
+        primary,
+        companions.filter((f) => f !== config),
+      );
       const checkpoint = await openCheckpoint(source(primary), others.map(source));
       const bytes = [primary, ...companions].reduce((a, f) => a + f.file.size, 0);
       this.checkpoints.set(id, { checkpoint, bytes, ...(peft ? { peft } : {}) });
@@ -186,6 +193,7 @@ export class StudioService {
 
   forget(id: string): void {
     this.checkpoints.delete(id);
+    this.folders.forget(id);
   }
 
   /**
@@ -198,6 +206,7 @@ export class StudioService {
     const previous = this.held;
     this.held = undefined;
     this.checkpoints.clear();
+    this.folders.clear();
     if (previous) {
       previous.engine.dispose();
       if (isEmr(previous.result)) {
@@ -326,6 +335,7 @@ export class StudioService {
         });
         const seconds = (performance.now() - started) / 1000;
         // Only a finished merge replaces the result on screen; a cancelled or failed one never does.
+        this.folders.bind(result, selection);
         this.replace({
           result,
           engine,
@@ -517,6 +527,7 @@ export class StudioService {
         name: task.name,
         format: formats[t] ?? 'safetensors',
         ...(task.checkpoint.format === 'pytorch' ? { fromPytorch: true } : {}),
+        ...(this.folders.isFolder(result, t) ? { folder: true } : {}),
         lambda: e?.lambda ?? Number.NaN,
         numerator: e?.numerator ?? Number.NaN,
         denominator: e?.denominator ?? Number.NaN,
@@ -638,7 +649,7 @@ export class StudioService {
       close: () => sink.close(),
     });
     try {
-      const writer = new ExportWriter(held, this.shardBytes);
+      const writer = new ExportWriter(held, this.shardBytes, this.folders);
       if (target.kind === 'directory') {
         if (what.kind !== 'task') throw new Error('only a sharded task model is written to a folder');
         await writer.task(what.task, async (file) => {
@@ -677,9 +688,12 @@ class ExportWriter {
   constructor(
     private readonly held: Held,
     private readonly shardBytes: number,
+    private readonly folders: ModelFolders,
   ) {}
 
+  /** Several files: the shards of a large model, or a Hugging Face model folder. */
   isSharded(t: number): boolean {
+    if (this.folders.isFolder(this.held.result, t)) return true;
     return !isOnnxTask(this.held.result, t) && shardCount(this.held.result, t, this.shardBytes) > 1;
   }
 
@@ -691,10 +705,20 @@ class ExportWriter {
 
   /** A task's model through sinks by file name: one file, or the shards and their index. */
   async task(t: number, sinkFor: (file: string) => Promise<ByteSink>): Promise<void> {
+    const weights = (stem: string) => this.weights(t, sinkFor, stem);
+    if (await this.folders.write(this.held.result, t, weights, sinkFor)) return; // a model folder
+    await weights(this.held.result.set.tasks[t]?.name ?? `task${t}`);
+  }
+
+  private async weights(
+    t: number,
+    sinkFor: (file: string) => Promise<ByteSink>,
+    stem: string,
+  ): Promise<void> {
     const { result, engine } = this.held;
-    const stem = result.set.tasks[t]?.name ?? `task${t}`;
+    const sharded = !isOnnxTask(result, t) && shardCount(result, t, this.shardBytes) > 1;
     if (isOnnxTask(result, t)) await writeTaskOnnx(result, t, engine, await sinkFor(`${stem}.onnx`));
-    else if (this.isSharded(t)) await writeShardedTask(result, t, engine, stem, this.shardBytes, sinkFor);
+    else if (sharded) await writeShardedTask(result, t, engine, stem, this.shardBytes, sinkFor);
     else await writeTaskSafetensors(result, t, engine, await sinkFor(`${stem}.safetensors`));
   }
 

@@ -79,7 +79,7 @@ export function ExportPanel() {
               <ExportButton
                 key={t.name}
                 what={{ kind: 'task', task: i }}
-                label={`${t.name} (${t.format}${t.files > 1 ? `, ${t.files} shards` : ''}${t.fromPytorch ? ', written as safetensors' : ''})`}
+                label={`${t.name} (${t.format}${t.files > 1 ? `, ${t.files} shards` : ''}${t.fromPytorch ? ', written as safetensors' : ''}${t.folder ? ', a Hugging Face folder with its config and model card' : ''})`}
                 keyName={`task:${i}`}
                 bytes={t.bytes}
               />
