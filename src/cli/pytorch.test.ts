@@ -1,5 +1,6 @@
 // Plan: the command line on PyTorch checkpoints (src/formats/pytorch/__fixtures__/merge: a base and
-// two tasks torch saved as pytorch_model.bin-style state dicts, with safetensors twins). Merging the
+// two tasks torch saved as pytorch_model.bin-style state dicts, with safetensors twins, and the
+// same in the tar format of torch < 0.4 under merge/tar/). Merging the
 // .bin files and merging their twins writes the same files, bit for bit (tasks and EMR bundle), as
 // safetensors, and the run says so; inspect names the format; a Hugging Face folder holding
 // pytorch_model.bin + config.json opens as one checkpoint named after the folder and is written as
@@ -21,28 +22,36 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** 'tar': the same models in the tar format of torch < 0.4 (merge/tar/*.pt). */
+const fixture = (id: string, ext: string) =>
+  ext === 'tar' ? join(FIXTURES, 'tar', `${id}.pt`) : join(FIXTURES, `${id}.${ext}`);
+
 const merge = (ext: string, out: string, extra: string[] = []) =>
   runCli([
     'merge',
     '--engine',
     'cpu',
     '--base',
-    join(FIXTURES, `base.${ext}`),
+    fixture('base', ext),
     '--task',
-    join(FIXTURES, `task_a.${ext}`),
+    fixture('task_a', ext),
     '--task',
-    join(FIXTURES, `task_b.${ext}`),
+    fixture('task_b', ext),
     '--out',
     out,
     ...extra,
   ]);
 
 describe('PyTorch checkpoints in the CLI', () => {
-  it('merging .bin files writes what merging their safetensors twins writes, bit for bit', async () => {
-    for (const method of ['emr', 'ties']) {
-      const fromBin = join(dir, `${method}-bin`);
-      const fromSt = join(dir, `${method}-st`);
-      const a = await merge('bin', fromBin, ['--method', method]);
+  it('merging .bin files (and the tar of torch < 0.4) writes what merging their safetensors twins writes, bit for bit', async () => {
+    for (const [method, ext] of [
+      ['emr', 'bin'],
+      ['ties', 'bin'],
+      ['emr', 'tar'],
+    ] as const) {
+      const fromBin = join(dir, `${method}-${ext}`);
+      const fromSt = join(dir, `${method}-st-${ext}`);
+      const a = await merge(ext, fromBin, ['--method', method]);
       expect(a.err).toBe('');
       expect(a.code).toBe(0);
       expect(a.out).toContain("(a PyTorch checkpoint: written as safetensors, Hugging Face's default)");

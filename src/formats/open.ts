@@ -10,6 +10,14 @@ import type { Checkpoint } from './tensor';
 
 /** Bytes read to recognise a format. */
 const SNIFF_BYTES = 16;
+/** A tar's first block: the tar of torch < 0.4 shows its "ustar" magic at offset 257. */
+const TAR_BLOCK = 512;
+
+/** The first bytes of a file (16), and its first tar block for PyTorch's tar format only. */
+async function firstBytes(source: ByteSource): Promise<{ first: Uint8Array; block: Uint8Array }> {
+  const block = await source.read(0, Math.min(TAR_BLOCK, source.size));
+  return { first: block.subarray(0, SNIFF_BYTES), block };
+}
 
 /** 'safetensors-index' is any Hugging Face *.index.json: its shards may be safetensors or PyTorch. */
 export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'onnx' | 'pytorch';
@@ -17,9 +25,9 @@ export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'onnx' | 'pyt
 export async function sniffCheckpoint(source: ByteSource): Promise<CheckpointKind | undefined> {
   if (/\.safetensors\.index\.json$/i.test(source.name) || /\.index\.json$/i.test(source.name))
     return 'safetensors-index';
-  const first = await source.read(0, Math.min(SNIFF_BYTES, source.size));
+  const { first, block } = await firstBytes(source);
   if (matchSafetensors(first)) return 'safetensors';
-  if (matchPytorch(first)) return 'pytorch';
+  if (matchPytorch(block)) return 'pytorch';
   if (matchOnnx(first, source.name)) return 'onnx';
   return undefined;
 }
@@ -49,6 +57,5 @@ export async function openCheckpoint(
 
 /** A shard of a sharded index: safetensors or PyTorch, by its first bytes. */
 async function openShard(shard: ByteSource): Promise<Checkpoint> {
-  const first = await shard.read(0, Math.min(SNIFF_BYTES, shard.size));
-  return matchPytorch(first) ? openPytorch(shard) : openSafetensors(shard);
+  return matchPytorch((await firstBytes(shard)).block) ? openPytorch(shard) : openSafetensors(shard);
 }
