@@ -13,10 +13,12 @@ const SNIFF_BYTES = 16;
 /** A tar's first block: the tar of torch < 0.4 shows its "ustar" magic at offset 257. */
 const TAR_BLOCK = 512;
 
-/** The first bytes of a file (16), and its first tar block for PyTorch's tar format only. */
-async function firstBytes(source: ByteSource): Promise<{ first: Uint8Array; block: Uint8Array }> {
-  const block = await source.read(0, Math.min(TAR_BLOCK, source.size));
-  return { first: block.subarray(0, SNIFF_BYTES), block };
+/**
+ * The tar of torch < 0.4, judged by its first block: read only for a file the first 16 bytes did
+ * not place (a remote file's header fetch stays as small as it was).
+ */
+async function isPytorchTar(source: ByteSource): Promise<boolean> {
+  return source.size >= TAR_BLOCK && matchPytorch(await source.read(0, TAR_BLOCK));
 }
 
 /** 'safetensors-index' is any Hugging Face *.index.json: its shards may be safetensors or PyTorch. */
@@ -25,10 +27,11 @@ export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'onnx' | 'pyt
 export async function sniffCheckpoint(source: ByteSource): Promise<CheckpointKind | undefined> {
   if (/\.safetensors\.index\.json$/i.test(source.name) || /\.index\.json$/i.test(source.name))
     return 'safetensors-index';
-  const { first, block } = await firstBytes(source);
+  const first = await source.read(0, Math.min(SNIFF_BYTES, source.size));
   if (matchSafetensors(first)) return 'safetensors';
-  if (matchPytorch(block)) return 'pytorch';
+  if (matchPytorch(first)) return 'pytorch';
   if (matchOnnx(first, source.name)) return 'onnx';
+  if (await isPytorchTar(source)) return 'pytorch';
   return undefined;
 }
 
@@ -57,5 +60,9 @@ export async function openCheckpoint(
 
 /** A shard of a sharded index: safetensors or PyTorch, by its first bytes. */
 async function openShard(shard: ByteSource): Promise<Checkpoint> {
-  return matchPytorch((await firstBytes(shard)).block) ? openPytorch(shard) : openSafetensors(shard);
+  const first = await shard.read(0, Math.min(SNIFF_BYTES, shard.size));
+  if (matchPytorch(first)) return openPytorch(shard);
+  return !matchSafetensors(first) && (await isPytorchTar(shard))
+    ? openPytorch(shard)
+    : openSafetensors(shard);
 }
