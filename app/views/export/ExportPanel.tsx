@@ -63,8 +63,8 @@ export function ExportPanel() {
             {caps.saveFilePicker
               ? 'You pick where each file goes; it is written to disk as it is made.'
               : caps.opfs
-                ? "Files are written to this browser's private storage as they are made, then downloaded (a sharded model as one .zip)."
-                : 'Files download as they are made (a sharded model as one .zip).'}
+                ? "Files are written to this browser's private storage as they are made, then downloaded (a sharded model or a Hugging Face folder as one .zip)."
+                : 'Files download as they are made (a sharded model or a Hugging Face folder as one .zip).'}
           </p>
           <ul className="exports">
             {emr && (
