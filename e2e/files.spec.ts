@@ -2,11 +2,14 @@
 // over too). Checkpoints are generated here with src/'s writers: a base and three tasks; a corrupt
 // file and a checkpoint of another model sit among them and are refused beside their names while
 // the rest merge; λ equal the engine's own merge of the same files in Node; a task exported as
-// safetensors and, from the zoo's ONNX files, a task exported as ONNX read back through src/formats.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+// safetensors and, from the zoo's ONNX files, a task exported as ONNX read back through src/formats;
+// a picked folder of model folders, one of them a Hugging Face folder with config.json, exports
+// that task as a .zip of the folder (model.safetensors, its config files, the model card).
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { unzipSync } from 'fflate';
 import { CpuEngine } from '../src/merge/cpu/engine';
 import { runMerge, type EmrResult } from '../src/merge/merge';
 import { methodSpec } from '../src/merge/methods';
@@ -191,7 +194,7 @@ test('a task model past the shard size is written as Hugging Face shards into a 
   expect([...sharded.tensors.keys()].sort()).toEqual([...original.tensors.keys()].sort());
 });
 
-test('a picked folder of LLM-like models, each a folder of identically named shards, merges', async ({
+test('a picked folder of LLM-like models, each a folder of identically named shards, merges and exports a folder', async ({
   page,
 }) => {
   const root = join(dir, 'llm');
@@ -204,6 +207,10 @@ test('a picked folder of LLM-like models, each a folder of identically named sha
     vocab: 256,
     shardBytes: 60_000,
   });
+  // task00 is a Hugging Face folder: its config files go out with it
+  const config = '{"model_type": "llama", "tie_word_embeddings": false}';
+  await writeFile(join(root, 'task00', 'config.json'), config);
+  await writeFile(join(root, 'task00', 'generation_config.json'), '{"max_length": 32}');
   const studio = new StudioPage(page);
   await studio.open();
   await studio.load.folderInput.setInputFiles(root);
@@ -235,5 +242,23 @@ test('a picked folder of LLM-like models, each a folder of identically named sha
   await files.closeAll();
   expect(await studio.inspect.lambdas()).toEqual(
     Object.fromEntries(llm.tasks.map((t, i) => [t.name, reference.lambdas[i]])),
+  );
+
+  // The folder task exports as a .zip of the folder the CLI writes: its weights as model.safetensors,
+  // its config files as they were, and the model card naming the base.
+  await studio.api((api) => api.useFileSystemAccess(false));
+  const button = studio.exports.button(/^task00/);
+  await expect(button).toContainText('a Hugging Face folder with its config and model card');
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  expect(download.suggestedFilename()).toBe('task00.zip');
+  const zip = unzipSync(new Uint8Array(await readFile((await download.path()) as string)));
+  const names = Object.keys(zip).sort();
+  // one model.safetensors at the studio's shard size (5 GB), as the CLI writes it by default
+  expect(names).toEqual(['README.md', 'config.json', 'generation_config.json', 'model.safetensors']);
+  const weights = await openBytes(zip['model.safetensors'] as Uint8Array, 'model.safetensors');
+  expect([...weights.tensors.keys()].sort()).toEqual([...(opened[1]?.tensors.keys() ?? [])].sort());
+  expect(new TextDecoder().decode(zip['config.json'])).toBe(config);
+  expect(new TextDecoder().decode(zip['README.md'])).toMatch(
+    /^---\nbase_model: base\ntags:\n {2}- merge\n {2}- emr-merging\n---/,
   );
 });

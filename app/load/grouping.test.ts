@@ -63,6 +63,33 @@ describe('groupFiles', () => {
     ]);
   });
 
+  it('makes a Hugging Face folder one checkpoint that keeps its config and tokenizer files', () => {
+    const g = groupFiles(
+      files(
+        'bert/README.md',
+        'bert/config.json',
+        'bert/model.safetensors',
+        'bert/tokenizer.json',
+        'big/pytorch_model-00001-of-00002.bin',
+        'big/pytorch_model.bin.index.json',
+        'big/pytorch_model-00002-of-00002.bin',
+        'big/config.json',
+        'bare/model.safetensors',
+        'bare/tokenizer.json',
+      ),
+    );
+    expect(shape(g)).toEqual([
+      ['bert/model.safetensors', ['bert/config.json', 'bert/tokenizer.json']],
+      [
+        'big/pytorch_model.bin.index.json',
+        ['big/pytorch_model-00001-of-00002.bin', 'big/pytorch_model-00002-of-00002.bin', 'big/config.json'],
+      ],
+      ['bare/model.safetensors', []],
+    ]);
+    // no config.json: not a model folder, its tokenizer is skipped as before
+    expect(g.skipped.map((f) => f.path)).toEqual(['bert/README.md', 'bare/tokenizer.json']);
+  });
+
   it('skips files that are plainly not weights, and keeps unknown ones to be refused with a reason', () => {
     const g = groupFiles(files('zoo/README.md', 'zoo/manifest.json', 'zoo/base.safetensors', 'notes.pdf'));
     expect(g.skipped.map((f) => f.path)).toEqual(['zoo/README.md', 'zoo/manifest.json']);

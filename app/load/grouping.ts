@@ -1,7 +1,10 @@
 // Which dropped files belong together, and a first guess of each checkpoint's role — from names
 // alone, before any byte is read. A sharded safetensors index takes the shards beside it; an
 // .onnx takes its external-data files; a PEFT adapter's weights take their adapter_config.json;
-// every other file stands on its own.
+// a Hugging Face model folder's weights (model.safetensors, pytorch_model.bin or their index) take
+// the config.json beside them and the tokenizer files a merged task carries out again; every other
+// file stands on its own.
+import { isCarriedName, MODEL_CONFIG, MODEL_FILES } from '../../src/flow/model-folder';
 
 /** A file as far as grouping cares: its path inside a dropped folder (or just its name). */
 export interface NamedFile {
@@ -11,7 +14,7 @@ export interface NamedFile {
 export interface FileGroup<F extends NamedFile> {
   /** The file a reader opens first: a .safetensors, an *.index.json or an .onnx. */
   readonly primary: F;
-  /** Shards of an index, external data of an ONNX model. */
+  /** Shards of an index, external data of an ONNX model, a model folder's config and tokenizer. */
   readonly companions: readonly F[];
 }
 
@@ -80,6 +83,20 @@ export function groupFiles<F extends NamedFile>(files: readonly F[]): Grouping<F
     data.forEach((d) => taken.add(d));
     groups.push({ primary: model, companions: data });
   }
+  // A Hugging Face model folder: its weights, with config.json and the files a folder carries.
+  for (const f of files)
+    if (!taken.has(f) && MODEL_FILES.test(baseName(f.path)) && !INDEX.test(f.path)) {
+      taken.add(f);
+      groups.push({ primary: f, companions: [] });
+    }
+  groups.forEach((g, i) => {
+    const dir = dirOf(g.primary.path);
+    if (!dir || !MODEL_FILES.test(baseName(g.primary.path))) return;
+    const side = inDir(dir).filter((f) => isCarriedName(baseName(f.path)));
+    if (!side.some((f) => baseName(f.path) === MODEL_CONFIG)) return;
+    side.forEach((f) => taken.add(f));
+    groups[i] = { primary: g.primary, companions: [...g.companions, ...side] };
+  });
   for (const f of files) {
     if (taken.has(f)) continue;
     if (NOT_WEIGHTS.test(f.path) && !KNOWN.test(f.path)) skipped.push(f);

@@ -86,8 +86,11 @@ export async function addFiles(files: readonly PathedFile[], hints: AddHints = {
         filesStore.setState((s) => withOpened(s, id, outcome));
       }),
   );
-  // A model folder's tokenizer.json (+ tokenizer_config.json) serves its graphs that take text.
-  const tokenizer = skipped.filter((f) => /(^|\/)tokenizer(_config)?\.json$/i.test(f.path));
+  // A model folder's tokenizer.json (+ tokenizer_config.json) serves its graphs that take text
+  // (skipped, or a side file of the folder's weights, which keep it for their export).
+  const tokenizer = [...skipped, ...groups.flatMap((g) => g.companions)].filter((f) =>
+    /(^|\/)tokenizer(_config)?\.json$/i.test(f.path),
+  );
   if (tokenizer.some((f) => /(^|\/)tokenizer\.json$/i.test(f.path))) await attachTokenizer(tokenizer, false);
   await realign();
 }
@@ -238,7 +241,8 @@ export function exportName(what: ExportWhat): string {
   if (what.kind === 'bundle') return 'emr-bundle.safetensors';
   if (what.kind === 'zip') return `merge-studio-${result?.spec.method ?? 'merge'}.zip`;
   const task = result?.tasks[what.task];
-  if (task && task.files > 1) return `${task.name}.zip`; // shards, downloaded together
+  // shards, or a Hugging Face folder's files, downloaded together
+  if (task && (task.files > 1 || task.folder)) return `${task.name}.zip`;
   return `${task?.name ?? 'task'}.${task?.format === 'onnx' ? 'onnx' : 'safetensors'}`;
 }
 
@@ -253,7 +257,8 @@ type DirectoryPicker = (options: { mode: 'readwrite' }) => Promise<FileSystemDir
 /** Where an export goes: a picked file, a picked folder (a sharded model), or a download. */
 async function pickTarget(what: ExportWhat, name: string): Promise<ExportTarget | undefined> {
   const pickers = globalThis as { showSaveFilePicker?: SavePicker; showDirectoryPicker?: DirectoryPicker };
-  const sharded = what.kind === 'task' && (mergeStore.getState().result?.tasks[what.task]?.files ?? 1) > 1;
+  const task = what.kind === 'task' ? mergeStore.getState().result?.tasks[what.task] : undefined;
+  const sharded = task !== undefined && (task.files > 1 || task.folder === true);
   try {
     if (!exportSettings.useFileSystemAccess) return { kind: 'blob' };
     const route = exportRoute(capabilities(), sharded);
@@ -286,7 +291,7 @@ export async function exportResult(what: ExportWhat): Promise<void> {
   if (outcome.ok && outcome.blob) download(outcome.blob, name);
   const saved =
     target.kind === 'directory'
-      ? `the shards of ${name.replace(/\.zip$/, '')} into ${target.handle.name}/`
+      ? `the ${folderTask(what) ? 'files' : 'shards'} of ${name.replace(/\.zip$/, '')} into ${target.handle.name}/`
       : name;
   const message = outcome.ok ? `Saved ${saved} (${formatBytes(outcome.bytes)}).` : outcome.message;
   exportsStore.setState((s) => ({
@@ -294,6 +299,9 @@ export async function exportResult(what: ExportWhat): Promise<void> {
     outcomes: { ...s.outcomes, [key]: { ok: outcome.ok, message } },
   }));
 }
+
+const folderTask = (what: ExportWhat) =>
+  what.kind === 'task' && mergeStore.getState().result?.tasks[what.task]?.folder === true;
 
 function download(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);

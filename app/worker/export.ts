@@ -8,6 +8,7 @@ import { taskLayout, writeTaskModel } from '../../src/flow/write-task';
 import { errorMessage } from './cancellable';
 import { downloadSink, type DownloadSink } from './download-sink';
 import type { Held } from './merging';
+import type { ModelFolders } from './model-folders';
 import type { ExportOutcome, ExportTarget, ExportWhat } from './protocol';
 import { fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
 import { zipWriter } from './zip';
@@ -15,6 +16,7 @@ import { zipWriter } from './zip';
 export async function exportHeld(
   held: Held | undefined,
   shardBytes: number,
+  folders: ModelFolders,
   what: ExportWhat,
   target: ExportTarget,
 ): Promise<ExportOutcome> {
@@ -29,7 +31,7 @@ export async function exportHeld(
     close: () => sink.close(),
   });
   try {
-    const writer = new ExportWriter(held, shardBytes);
+    const writer = new ExportWriter(held, shardBytes, folders);
     if (target.kind === 'directory') {
       if (what.kind !== 'task') throw new Error('only a sharded task model is written to a folder');
       await writer.task(what.task, async (file) => {
@@ -67,9 +69,12 @@ class ExportWriter {
   constructor(
     private readonly held: Held,
     private readonly shardBytes: number,
+    private readonly folders: ModelFolders,
   ) {}
 
+  /** Several files: the shards of a large model, or a Hugging Face model folder. */
   isSharded(t: number): boolean {
+    if (this.folders.isFolder(this.held.result, t)) return true;
     return taskLayout(this.held.result, t, this.shardBytes).shards > 1;
   }
 
@@ -82,7 +87,17 @@ class ExportWriter {
   /** A task's model through sinks by file name: one file, or the shards and their index. */
   async task(t: number, sinkFor: (file: string) => Promise<ByteSink>): Promise<void> {
     const { result, engine } = this.held;
-    await writeTaskModel(result, t, engine, { shardBytes: this.shardBytes }, sinkFor);
+    const weights = async (stem?: string) => {
+      await writeTaskModel(
+        result,
+        t,
+        engine,
+        { shardBytes: this.shardBytes, ...(stem ? { stem } : {}) },
+        sinkFor,
+      );
+    };
+    if (await this.folders.write(result, t, weights, sinkFor)) return; // a model folder
+    await weights();
   }
 
   /** The bundle and every task, one zip; a sharded task's files go in a folder named after it. */

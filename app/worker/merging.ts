@@ -86,6 +86,7 @@ export class MergeHost {
           },
         });
         const seconds = (performance.now() - started) / 1000;
+        this.files.folders.bind(result, selection);
         const summary = await this.summary(result, engine.description, seconds, 'merge', built.adapterBytes);
         this.replace({ result, engine, summary });
         // Recent merges keep bundles that fit in memory; a spilled (LLM-sized) one would double the disk used.
@@ -136,14 +137,14 @@ export class MergeHost {
     }
   }
 
-  private summary(
+  private async summary(
     result: MergeResult,
     engine: string,
     seconds: number,
     source: 'merge' | 'bundle',
     adapterBytes?: number,
   ): Promise<MergeSummary> {
-    return mergeSummary(result, {
+    const summary = await mergeSummary(result, {
       id: ++this.merges,
       engine,
       seconds,
@@ -151,6 +152,12 @@ export class MergeHost {
       shardBytes: this.shardBytes,
       ...(adapterBytes === undefined ? {} : { adapterBytes }),
     });
+    // A task that came in as a Hugging Face model folder is exported as one (./model-folders.ts).
+    const folders = this.files.folders;
+    return {
+      ...summary,
+      tasks: summary.tasks.map((s, t) => (folders.isFolder(result, t) ? { ...s, folder: true } : s)),
+    };
   }
 
   private replace(next: Held): void {

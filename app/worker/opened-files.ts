@@ -11,6 +11,7 @@ import { parsePeftConfig, type PeftConfig } from '../../src/peft/lora';
 import type { TaskSource } from '../../src/peft/set';
 import { checkTasks, isSetRefusal, taskModelSet } from '../../src/flow/checks';
 import { errorMessage } from './cancellable';
+import { ModelFolders } from './model-folders';
 import type { CheckpointSummary, OpenOutcome, PathedFile, RefusedTask, Selection } from './protocol';
 
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
@@ -27,6 +28,8 @@ export type SetOutcome =
 
 export class OpenedFiles {
   private readonly opened = new Map<string, Opened>();
+  /** Hugging Face model folders: their side files, for their tasks' exports (./model-folders.ts). */
+  readonly folders = new ModelFolders();
 
   async open(id: string, primary: PathedFile, companions: readonly PathedFile[]): Promise<OpenOutcome> {
     try {
@@ -34,7 +37,11 @@ export class OpenedFiles {
       // A PEFT adapter: its weights, with adapter_config.json beside them (src/peft).
       const config = companions.find((f) => baseName(f.path) === 'adapter_config.json');
       const peft = config ? parsePeftConfig(await config.file.text(), config.path) : undefined;
-      const others = companions.filter((f) => f !== config);
+      const others = this.folders.opened(
+        id,
+        primary,
+        companions.filter((f) => f !== config),
+      );
       const checkpoint = await openCheckpoint(source(primary), others.map(source));
       const bytes = [primary, ...companions].reduce((a, f) => a + f.file.size, 0);
       this.opened.set(id, { checkpoint, bytes, ...(peft ? { peft } : {}) });
@@ -47,10 +54,12 @@ export class OpenedFiles {
 
   forget(id: string): void {
     this.opened.delete(id);
+    this.folders.forget(id);
   }
 
   clear(): void {
     this.opened.clear();
+    this.folders.clear();
   }
 
   checkpoint(id: string): Checkpoint | undefined {

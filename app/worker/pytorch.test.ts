@@ -1,5 +1,5 @@
 // Plan: the studio's worker on PyTorch checkpoints (src/formats/pytorch/__fixtures__/merge: a base
-// and two tasks as .bin, with safetensors twins): each opens as a 'pytorch' card; the merge summary
+// and two tasks as .bin, as the tar of torch < 0.4, as legacy pickles and as sharded index folders, with safetensors twins): each opens as a 'pytorch' card; the merge summary
 // marks the tasks as written as safetensors (the export list's label reads it); a task's export is the
 // same bytes as the export of the same merge of the twins.
 import { readFile } from 'node:fs/promises';
@@ -14,10 +14,23 @@ const selection = { baseId: 'base', tasks: ['task_a', 'task_b'].map((id) => ({ i
 async function merged(ext: string) {
   const s = new StudioService();
   for (const id of ['base', 'task_a', 'task_b']) {
-    const file = new Blob([await readFile(join(FIXTURES, `${id}.${ext}`))]);
-    const opened = await s.open(id, { path: `${id}.${ext}`, file }, []);
+    // the same models in the tar format of torch < 0.4, as legacy pickles, and as a sharded index with its shards
+    const rel =
+      ext === 'tar'
+        ? `tar/${id}.pt`
+        : ext === 'legacy'
+          ? `legacy/${id}.bin`
+          : ext === 'sharded'
+            ? `sharded/${id}/pytorch_model.bin.index.json`
+            : `${id}.${ext}`;
+    const pathed = async (r: string) => ({ path: r, file: new Blob([await readFile(join(FIXTURES, r))]) });
+    const shards =
+      ext === 'sharded'
+        ? await Promise.all([1, 2].map((k) => pathed(`sharded/${id}/pytorch_model-0000${k}-of-00002.bin`)))
+        : [];
+    const opened = await s.open(id, await pathed(rel), shards);
     if (!opened.ok) throw new Error(opened.message);
-    expect(opened.summary.format).toBe(ext === 'bin' ? 'pytorch' : 'safetensors');
+    expect(opened.summary.format).toBe(ext === 'safetensors' ? 'safetensors' : 'pytorch');
   }
   const outcome = await s.merge(selection, methodSpec('emr'), 'cpu', () => {});
   if (!outcome.ok) throw new Error(outcome.message);
@@ -37,5 +50,10 @@ describe('PyTorch checkpoints in the studio', () => {
     expect(st.summary.tasks.every((t) => t.fromPytorch === undefined)).toBe(true);
     expect(bin.bytes.byteLength).toBeGreaterThan(0);
     expect(Buffer.compare(bin.bytes, st.bytes)).toBe(0);
+    for (const layout of ['tar', 'legacy', 'sharded']) {
+      const other = await merged(layout);
+      expect(other.summary.tasks.every((t) => t.fromPytorch)).toBe(true);
+      expect(Buffer.compare(other.bytes, st.bytes), layout).toBe(0);
+    }
   });
 });

@@ -170,7 +170,7 @@ export class StudioService implements StudioApi {
   }
 
   export(what: ExportWhat, target: ExportTarget): Promise<ExportOutcome> {
-    return exportHeld(this.merging.held, this.merging.shardBytes, what, target);
+    return exportHeld(this.merging.held, this.merging.shardBytes, this.files.folders, what, target);
   }
 
   // Per-task inference and evaluation (./inference.ts), on the result on screen

@@ -1,10 +1,12 @@
 // Hugging Face model folders on the way out: a task that came in as a folder (config.json beside
 // model.safetensors or pytorch_model.bin) is written as a folder again — model.safetensors, its
 // config and tokenizer files carried through, and a model card README.md whose YAML front matter
-// names the base and the merge, with the recipe in mergekit's vocabulary.
+// names the base and the merge, with the recipe in mergekit's vocabulary. Which files travel and
+// the card itself are src/flow/model-folder.ts, shared with the studio's export; this file is the
+// Node side (reading the folder, writing files atomically).
 import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isCarried, MODEL_FILES, modelCard } from '../flow/model-folder';
+import { isCarriedFile, MODEL_CONFIG, MODEL_FILES, modelCard, modelName } from '../flow/model-folder';
 import { atomicOutput } from './files';
 import type { MergeJob } from './job';
 
@@ -13,7 +15,7 @@ export async function modelFolderOf(path: string): Promise<string | undefined> {
   const st = await lstat(path).catch(() => undefined);
   const dir = st?.isDirectory() ? path : MODEL_FILES.test(basename(path)) ? dirname(path) : undefined;
   if (dir === undefined) return undefined;
-  const config = await lstat(join(dir, 'config.json')).catch(() => undefined);
+  const config = await lstat(join(dir, MODEL_CONFIG)).catch(() => undefined);
   return config?.isFile() ? dir : undefined;
 }
 
@@ -21,9 +23,8 @@ export async function modelFolderOf(path: string): Promise<string | undefined> {
 export async function carriedNames(from: string): Promise<string[]> {
   const names: string[] = [];
   for (const name of (await readdir(from).catch(() => [])).sort()) {
-    if (!isCarried(name, 0)) continue;
     const st = await lstat(join(from, name)).catch(() => undefined);
-    if (st?.isFile() && isCarried(name, st.size)) names.push(name);
+    if (st?.isFile() && isCarriedFile(name, st.size)) names.push(name);
   }
   return names;
 }
@@ -48,6 +49,15 @@ export async function carryFolderFiles(from: string, out: string, signal?: Abort
   return carried;
 }
 
+/** README.md for a task of this job (src/flow/model-folder.ts: the studio writes the same card). */
+export function jobModelCard(task: string, job: MergeJob): string {
+  return modelCard(task, {
+    base: modelName(job.base),
+    models: job.tasks.map((t) => ({ name: t.name, model: modelName(t.path) })),
+    method: job.method,
+  });
+}
+
 /**
  * Writes a task as a model folder `<out>/<task>/`: its weights by `write(dir)` (as model.safetensors),
  * the source folder's config and tokenizer files, and the model card.
@@ -67,6 +77,6 @@ export async function writeModelFolder<W>(
   await mkdir(dir, { recursive: true });
   const written = await write(dir);
   await carryFolderFiles(source, dir, signal);
-  await writeSmall(join(dir, 'README.md'), new TextEncoder().encode(modelCard(task, job)), signal);
+  await writeSmall(join(dir, 'README.md'), new TextEncoder().encode(jobModelCard(task, job)), signal);
   return written;
 }

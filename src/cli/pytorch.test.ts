@@ -1,5 +1,7 @@
 // Plan: the command line on PyTorch checkpoints (src/formats/pytorch/__fixtures__/merge: a base and
-// two tasks torch saved as pytorch_model.bin-style state dicts, with safetensors twins). Merging the
+// two tasks torch saved as pytorch_model.bin-style state dicts, with safetensors twins, and the
+// same in the tar format of torch < 0.4, as legacy pickles and as sharded index folders under
+// merge/tar/, merge/legacy/, merge/sharded/). Merging the
 // .bin files and merging their twins writes the same files, bit for bit (tasks and EMR bundle), as
 // safetensors, and the run says so; inspect names the format; a Hugging Face folder holding
 // pytorch_model.bin + config.json opens as one checkpoint named after the folder and is written as
@@ -21,34 +23,53 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The same models in each PyTorch layout: zip (.bin), the tar of torch < 0.4, legacy pickles, sharded folders. */
+const fixture = (id: string, ext: string) =>
+  ext === 'tar'
+    ? join(FIXTURES, 'tar', `${id}.pt`)
+    : ext === 'legacy'
+      ? join(FIXTURES, 'legacy', `${id}.bin`)
+      : ext === 'sharded'
+        ? join(FIXTURES, 'sharded', id, 'pytorch_model.bin.index.json')
+        : join(FIXTURES, `${id}.${ext}`);
+
 const merge = (ext: string, out: string, extra: string[] = []) =>
   runCli([
     'merge',
     '--engine',
     'cpu',
     '--base',
-    join(FIXTURES, `base.${ext}`),
+    fixture('base', ext),
     '--task',
-    join(FIXTURES, `task_a.${ext}`),
+    fixture('task_a', ext),
     '--task',
-    join(FIXTURES, `task_b.${ext}`),
+    fixture('task_b', ext),
     '--out',
     out,
     ...extra,
   ]);
 
 describe('PyTorch checkpoints in the CLI', () => {
-  it('merging .bin files writes what merging their safetensors twins writes, bit for bit', async () => {
-    for (const method of ['emr', 'ties']) {
-      const fromBin = join(dir, `${method}-bin`);
+  it('merging PyTorch files in every layout writes what merging their safetensors twins writes, bit for bit', async () => {
+    for (const [method, ext] of [
+      ['emr', 'bin'],
+      ['ties', 'bin'],
+      ['emr', 'tar'],
+      ['emr', 'legacy'],
+      ['emr', 'sharded'],
+    ] as const) {
+      const fromBin = join(dir, `${method}-${ext}`);
       const fromSt = join(dir, `${method}-st`);
-      const a = await merge('bin', fromBin, ['--method', method]);
+      const a = await merge(ext, fromBin, ['--method', method]);
       expect(a.err).toBe('');
       expect(a.code).toBe(0);
       expect(a.out).toContain("(a PyTorch checkpoint: written as safetensors, Hugging Face's default)");
-      const b = await merge('safetensors', fromSt, ['--method', method]);
-      expect(b.code).toBe(0);
-      expect(b.out).not.toContain('PyTorch');
+      if (ext === 'bin') {
+        // the twins' merge, once per method
+        const b = await merge('safetensors', fromSt, ['--method', method]);
+        expect(b.code).toBe(0);
+        expect(b.out).not.toContain('PyTorch');
+      }
       const files = (await readdir(fromBin)).sort();
       expect(files).toEqual((await readdir(fromSt)).sort());
       expect(files).toContain('task_a.safetensors');

@@ -1,27 +1,13 @@
-// Hugging Face model folders, the part every surface shares: which small files a folder carries
-// (config, tokenizer — copied as they are, never executed), and the model card README.md whose YAML
-// front matter names the base and the merge, with the recipe in mergekit's vocabulary. Reading and
-// writing the folder's files is the surface's (src/cli/model-folder.ts in Node).
+// Hugging Face model folders on the way out, shared by the CLI and the studio: which of a folder's
+// small files travel with a merged task (config, tokenizer), and the model card README.md whose
+// YAML front matter names the base and the merge (so the Hub infers the merge relation), with the
+// recipe in the vocabulary the CLI's YAML jobs read. Pure strings: no file system here, so the
+// studio's export and the CLI's folder are the same bytes by construction.
 import { stringify } from 'yaml';
 import type { AnyMethodSpec } from '../merge/methods';
 
-/** What a model card records: the base, the tasks (by the paths they came from) and the method. */
-export interface MergeRecipe {
-  readonly base: string;
-  readonly tasks: readonly { readonly name: string; readonly path: string }[];
-  readonly method: AnyMethodSpec;
-}
-
-/** A path's last part and the folder above it, as node:path has them (either separator). */
-const lastSeparator = (p: string) => Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\'));
-const basename = (p: string) => p.slice(lastSeparator(p) + 1);
-const dirname = (p: string) => {
-  const i = lastSeparator(p);
-  return i < 0 ? '.' : i === 0 ? p.slice(0, 1) : p.slice(0, i);
-};
-
 /** Small files a model folder needs to load and run, copied as they are (never executed). */
-export const CARRIED = [
+const CARRIED = [
   /^config\.json$/,
   /^generation_config\.json$/,
   /^preprocessor_config\.json$/,
@@ -34,14 +20,57 @@ export const CARRIED = [
 ];
 /** A config or tokenizer is megabytes; anything larger is not carried. */
 export const MAX_CARRIED_BYTES = 64 << 20;
+
+/** Is a file of this name one a model folder carries through (a config or tokenizer file)? */
+export function isCarriedName(name: string): boolean {
+  return CARRIED.some((re) => re.test(name));
+}
+
+/** Is a file of this name and size one a model folder carries through? */
+export function isCarriedFile(name: string, bytes: number): boolean {
+  return bytes <= MAX_CARRIED_BYTES && isCarriedName(name);
+}
+
+/** The weights file names that make a folder with config.json a model folder. */
 export const MODEL_FILES = /^(model\.safetensors|pytorch_model\.bin)(\.index\.json)?$/;
 
-/** Whether a file of this name and size is carried into a model folder. */
-export const isCarried = (name: string, bytes: number): boolean =>
-  bytes <= MAX_CARRIED_BYTES && CARRIED.some((re) => re.test(name));
+/** The config file whose presence beside the weights makes a folder a Hugging Face model folder. */
+export const MODEL_CONFIG = 'config.json';
+
+/** The card's name for the files a task or base came in as. */
+export interface CardModel {
+  /** The task's name in the merge. */
+  readonly name: string;
+  /** The model's name: `modelName` of its path. */
+  readonly model: string;
+}
+
+export interface CardRecipe {
+  /** `modelName` of the base's path. */
+  readonly base: string;
+  readonly models: readonly CardModel[];
+  readonly method: AnyMethodSpec;
+}
+
+const segments = (path: string) => path.replace(/[/\\]+$/, '').split(/[/\\]+/);
+
+/**
+ * A model's name from its path: the folder's name for a folder or a folder's model file
+ * ("my-bert/pytorch_model.bin" → "my-bert"), a file's stem otherwise ("base.bin" → "base").
+ */
+export function modelName(path: string): string {
+  const parts = segments(path);
+  const last = parts[parts.length - 1] ?? '';
+  const parent = parts[parts.length - 2];
+  if (MODEL_FILES.test(last) && parent !== undefined && parent !== '') return parent;
+  return last.replace(/\.(safetensors|bin|pt|pth|ckpt|onnx)$/i, '');
+}
 
 /** mergekit's names and parameters for a method spec. */
-function recipeMethod(spec: AnyMethodSpec): { merge_method: string; parameters?: Record<string, unknown> } {
+export function recipeMethod(spec: AnyMethodSpec): {
+  merge_method: string;
+  parameters?: Record<string, unknown>;
+} {
   switch (spec.method) {
     case 'mergekit': {
       const d = spec.defaults;
@@ -68,22 +97,19 @@ function recipeMethod(spec: AnyMethodSpec): { merge_method: string; parameters?:
   }
 }
 
-const stemOf = (path: string) =>
-  basename(path.replace(/[/\\]+$/, '')).replace(/\.(safetensors|bin|pt|pth|ckpt|onnx)$/i, '');
-
 /** README.md: YAML front matter (base_model, tags), then the recipe that made this model. */
-export function modelCard(task: string, job: MergeRecipe): string {
-  const base = modelFolderName(job.base);
+export function modelCard(task: string, recipe: CardRecipe): string {
+  const { base, method } = recipe;
   const front = stringify({
     base_model: base,
-    tags: ['merge', job.method.method === 'emr' ? 'emr-merging' : recipeMethod(job.method).merge_method],
+    tags: ['merge', method.method === 'emr' ? 'emr-merging' : recipeMethod(method).merge_method],
   });
-  const recipe = stringify({
-    ...recipeMethod(job.method),
+  const body = stringify({
+    ...recipeMethod(method),
     base_model: base,
-    models: job.tasks.map((t, i) => {
-      const own = job.method.method === 'mergekit' ? job.method.models?.[i] : undefined;
-      return { model: modelFolderName(t.path), name: t.name, ...(own ? { parameters: own } : {}) };
+    models: recipe.models.map((m, i) => {
+      const own = method.method === 'mergekit' ? method.models?.[i] : undefined;
+      return { model: m.model, name: m.name, ...(own ? { parameters: own } : {}) };
     }),
   });
   return [
@@ -93,18 +119,13 @@ export function modelCard(task: string, job: MergeRecipe): string {
     '',
     `# ${task}`,
     '',
-    `The task "${task}" of a merge of ${job.tasks.length} fine-tunes of \`${base}\`, made with Merge Studio.`,
+    `The task "${task}" of a merge of ${recipe.models.length} fine-tunes of \`${base}\`, made with Merge Studio.`,
     '',
     '## Recipe',
     '',
     '```yaml',
-    recipe.trimEnd(),
+    body.trimEnd(),
     '```',
     '',
   ].join('\n');
-}
-
-/** A folder's name for a folder or its model file; a file's stem otherwise. */
-export function modelFolderName(path: string): string {
-  return MODEL_FILES.test(basename(path)) ? basename(dirname(path)) : stemOf(path);
 }

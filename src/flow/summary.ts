@@ -17,6 +17,8 @@ export interface TaskStats {
   readonly format: 'safetensors' | 'onnx';
   /** Set when the task came in as a PyTorch checkpoint: its export is written as safetensors. */
   readonly fromPytorch?: boolean;
+  /** Set when the task came in as a Hugging Face model folder: its export is a folder (a zip). */
+  readonly folder?: boolean;
   /** EMR only (NaN otherwise). */
   readonly lambda: number;
   /** λ's two sums; NaN when restored from a bundle (the bundle does not store them). */

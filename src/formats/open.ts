@@ -10,6 +10,16 @@ import type { Checkpoint } from './tensor';
 
 /** Bytes read to recognise a format. */
 const SNIFF_BYTES = 16;
+/** A tar's first block: the tar of torch < 0.4 shows its "ustar" magic at offset 257. */
+const TAR_BLOCK = 512;
+
+/**
+ * The tar of torch < 0.4, judged by its first block: read only for a file the first 16 bytes did
+ * not place (a remote file's header fetch stays as small as it was).
+ */
+async function isPytorchTar(source: ByteSource): Promise<boolean> {
+  return source.size >= TAR_BLOCK && matchPytorch(await source.read(0, TAR_BLOCK));
+}
 
 /** 'safetensors-index' is any Hugging Face *.index.json: its shards may be safetensors or PyTorch. */
 export type CheckpointKind = 'safetensors' | 'safetensors-index' | 'onnx' | 'pytorch';
@@ -21,6 +31,7 @@ export async function sniffCheckpoint(source: ByteSource): Promise<CheckpointKin
   if (matchSafetensors(first)) return 'safetensors';
   if (matchPytorch(first)) return 'pytorch';
   if (matchOnnx(first, source.name)) return 'onnx';
+  if (await isPytorchTar(source)) return 'pytorch';
   return undefined;
 }
 
@@ -50,5 +61,8 @@ export async function openCheckpoint(
 /** A shard of a sharded index: safetensors or PyTorch, by its first bytes. */
 async function openShard(shard: ByteSource): Promise<Checkpoint> {
   const first = await shard.read(0, Math.min(SNIFF_BYTES, shard.size));
-  return matchPytorch(first) ? openPytorch(shard) : openSafetensors(shard);
+  if (matchPytorch(first)) return openPytorch(shard);
+  return !matchSafetensors(first) && (await isPytorchTar(shard))
+    ? openPytorch(shard)
+    : openSafetensors(shard);
 }

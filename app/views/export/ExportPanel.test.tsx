@@ -1,5 +1,6 @@
 // Plan: the export list names each item, the file it makes and its size, so the rows differ by
-// more than their first word: the bundle, each task model, and the zip of everything.
+// more than their first word: the bundle, each task model, and the zip of everything; a task that
+// came in as a Hugging Face folder says so and is written as a .zip of that folder.
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mergeStore } from '../../state/merge';
@@ -26,6 +27,17 @@ describe('ExportPanel', () => {
       'topic (safetensors) topic.safetensors ≈ 2.40 MB',
       'Everything as one .zip merge-studio-emr.zip ≤ 5.80 MB',
     ]);
+  });
+
+  it('names a Hugging Face folder task and makes it a .zip of the folder', () => {
+    const result = summaryFixture('emr');
+    const [lang, ...rest] = result.tasks;
+    mergeStore.setState({ result: { ...result, tasks: [{ ...lang!, folder: true }, ...rest] } });
+    const html = renderToStaticMarkup(<ExportPanel />).replace(/<[^>]+>/g, ' ');
+    expect(html).toMatch(
+      /lang \(safetensors, a Hugging Face folder with its config and model card\)\s+lang\.zip/,
+    );
+    expect(html).toContain('topic.safetensors');
   });
 
   it('has no bundle for a baseline', () => {

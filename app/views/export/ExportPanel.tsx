@@ -63,8 +63,8 @@ export function ExportPanel() {
             {caps.saveFilePicker
               ? 'You pick where each file goes; it is written to disk as it is made.'
               : caps.opfs
-                ? "Files are written to this browser's private storage as they are made, then downloaded (a sharded model as one .zip)."
-                : 'Files download as they are made (a sharded model as one .zip).'}
+                ? "Files are written to this browser's private storage as they are made, then downloaded (a sharded model or a Hugging Face folder as one .zip)."
+                : 'Files download as they are made (a sharded model or a Hugging Face folder as one .zip).'}
           </p>
           <ul className="exports">
             {emr && (
@@ -79,7 +79,7 @@ export function ExportPanel() {
               <ExportButton
                 key={t.name}
                 what={{ kind: 'task', task: i }}
-                label={`${t.name} (${t.format}${t.files > 1 ? `, ${t.files} shards` : ''}${t.fromPytorch ? ', written as safetensors' : ''})`}
+                label={`${t.name} (${t.format}${t.files > 1 ? `, ${t.files} shards` : ''}${t.fromPytorch ? ', written as safetensors' : ''}${t.folder ? ', a Hugging Face folder with its config and model card' : ''})`}
                 keyName={`task:${i}`}
                 bytes={t.bytes}
               />

@@ -1,11 +1,12 @@
 // Plan: hostile torch.save files (made by tools/fixtures/make_torch_fixtures.py) and fuzzed ones.
 //  - A pickle whose __reduce__ would call os.system / builtins.open to create a file: reading it
-//    (zip and legacy, nested in a dict or as the whole pickle) creates nothing; the dict's real
+//    (zip, legacy and tar, nested in a dict or as the whole pickle) creates nothing; the dict's real
 //    tensor is still read, and a pickle that is only the call is refused as holding no tensors.
 //  - Each hostile fixture gets its FormatError (code and message): huge declared storages, a view
 //    past its storage, a short or deflated storage entry, complex storages, 100 000 nested MARKs,
 //    dicts nested 5 000 deep, a dict holding itself, a memo DAG that doubles 60 times, unknown and
-//    EXT opcodes, a zip that is no checkpoint, truncated zip and legacy files.
+//    EXT opcodes, a zip that is no checkpoint, truncated zip, legacy and tar files, a tar member
+//    whose declared size runs past the end of the file.
 //  - The unpickler alone on hand-made opcodes: lengths past the end, memo reads before writes, an
 //    empty stack, a LONG4 of 2^31 bytes — FormatErrors, nothing allocated past the input.
 //  - Fuzz: fixtures with flipped bytes, cuts and splices, and random opcode soups: opening and
@@ -46,7 +47,7 @@ async function refusal(rel: string): Promise<FormatError> {
 }
 
 describe('pickles that would run code run nothing', () => {
-  it.each(['hostile/pwned.bin', 'hostile/pwned_legacy.pt'])(
+  it.each(['hostile/pwned.bin', 'hostile/pwned_legacy.pt', 'hostile/pwned_tar.pt'])(
     '%s: its tensor is read, nothing is created',
     async (rel) => {
       expect(existsSync(PWNED_PATH)).toBe(false);
@@ -100,6 +101,12 @@ describe('hostile fixtures get a FormatError', () => {
     ['hostile/plain.zip', 'unsupported', /a zip archive, but not a PyTorch checkpoint/],
     ['hostile/truncated.bin', 'truncated', /no end-of-central-directory record/],
     ['hostile/truncated_legacy.bin', 'truncated', /storage \d+ runs past the end of the file/],
+    [
+      'hostile/truncated_tar.pt',
+      'truncated',
+      /member "storages" declares 7101 bytes, past the end of the file/,
+    ],
+    ['hostile/past_end_tar.pt', 'truncated', /member "storages" declares 1073741824 bytes, past the end/],
   ];
   it.each(cases)('%s: %s', async (rel, code, message) => {
     const err = await refusal(rel);
@@ -157,7 +164,7 @@ describe('the unpickler alone', () => {
 // --- fuzzing -------------------------------------------------------------------------------
 
 const RUN = { numRuns: 150, timeout: 10_000 };
-const BASES = ['bert.bin', 'bert_legacy.bin', 'bert_module.pt', 'dtypes.pt', 'lightning.ckpt'];
+const BASES = ['bert.bin', 'bert_legacy.bin', 'bert_module.pt', 'dtypes.pt', 'lightning.ckpt', 'bert_tar.pt'];
 const bases = await Promise.all(BASES.map(async (n) => new Uint8Array(await readFile(fixture(n)))));
 
 async function openAndReadAll(bytes: Uint8Array): Promise<string> {

@@ -1,6 +1,7 @@
 // Plan: files torch 1.13 wrote (tools/fixtures/make_torch_fixtures.py) open to exactly the
 // tensors __fixtures__/expected.json lists — names in state_dict() order, dtypes, shapes and the
-// sha256 of the bytes read by range — for the zip and legacy formats, a whole pickled module, a
+// sha256 of the bytes read by range — for the zip and legacy formats, the tar of torch < 0.4 (a
+// state dict, a whole module whose Parameters are pickled as 0.3 did, a storage view), a whole pickled module, a
 // Lightning-like .ckpt, tied weights (two tensors over one storage), every readable dtype, a view
 // at a storage offset, a zip64 archive (every zip64 record and extra field), and a sharded
 // pytorch_model.bin.index.json. Each file's safetensors twin has
@@ -69,7 +70,7 @@ describe('PyTorch fixtures equal expected.json', () => {
 
   it('each safetensors twin holds the same tensors, byte for byte', async () => {
     const twins = Object.keys(expected).filter(
-      (r) => /\.(bin|pt)$/.test(r) && !/legacy|module|zip64/.test(r),
+      (r) => /\.(bin|pt)$/.test(r) && !/legacy|module|zip64|tar/.test(r),
     );
     expect(twins.length).toBeGreaterThanOrEqual(5);
     for (const rel of twins) {
@@ -96,6 +97,19 @@ describe('reading by range', () => {
     expect(checkpoint.metadata.get('pytorch_layout')).toBe('legacy pickle');
     // the sniff (16 bytes), the prefix (the whole small file here), then one 8-byte read per storage
     expect(source.bytesRead).toBe(16 + bytes.byteLength + 8 * checkpoint.tensors.size);
+  });
+
+  it('the tar of torch < 0.4 is recognised by its first block and read by range', async () => {
+    const bytes = new Uint8Array(await readFile(join(FIXTURES, 'bert_tar.pt')));
+    expect(matchPytorch(bytes.subarray(0, 16))).toBe(false);
+    expect(matchPytorch(bytes.subarray(0, 512))).toBe(true);
+    expect(await sniffCheckpoint(bytesSource(bytes, 'model'))).toBe('pytorch');
+    const source = strictSource(bytes, 'bert_tar.pt');
+    const checkpoint = await openPytorch(source);
+    expect(checkpoint.metadata.get('pytorch_layout')).toBe('legacy tar');
+    const tensorBytes = [...checkpoint.tensors.values()].reduce((a, t) => a + t.byteLength, 0);
+    // headers, the small members and a window per storage record: not the storages' bytes
+    expect(source.bytesRead).toBeLessThan(bytes.byteLength - tensorBytes / 2);
   });
 
   it('tied weights are two tensors over one storage range', async () => {

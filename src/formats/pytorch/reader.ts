@@ -1,5 +1,6 @@
 // Opens a torch.save checkpoint (pytorch_model.bin, .pt, .pth, .ckpt) without executing it: the
-// zip format (torch ≥ 1.6) or the legacy one (a run of pickles, then the raw storages). Only the
+// zip format (torch ≥ 1.6), the legacy one (a run of pickles, then the raw storages) or the tar of
+// torch < 0.4 (tar.ts). Only the
 // pickle is read whole; each tensor's bytes are read by range from its storage when asked for.
 import { dtypeBytes, type DType } from '../dtype';
 import { FormatError } from '../errors';
@@ -14,6 +15,7 @@ import {
 } from '../tensor';
 import { LEGACY_MAGIC_PREFIX, readLegacy } from './legacy';
 import { collectTensors, type NamedTensor } from './state-dict';
+import { matchTar, readTar } from './tar';
 import { storageLoader, type StorageBytes } from './storages';
 import { unpickle } from './unpickler';
 import { entryDataOffset, matchZip, readStoredEntry, readZipDirectory, type ZipEntry } from './zip';
@@ -21,9 +23,12 @@ import { entryDataOffset, matchZip, readStoredEntry, readZipDirectory, type ZipE
 /** data.pkl of a whole pickled model is kilobytes to megabytes; past this it is not torch's. */
 export const MAX_PICKLE_BYTES = 256 << 20;
 
-/** Is this a torch.save file, judging by its first bytes (16 or more)? A zip, or the legacy magic. */
+/**
+ * Is this a torch.save file, judging by its first bytes (16 or more)? A zip, or the legacy magic;
+ * given a tar's first block (512 bytes), also the tar of torch < 0.4.
+ */
 export function matchPytorch(first: Uint8Array): boolean {
-  return matchZip(first) || LEGACY_MAGIC_PREFIX.every((b, i) => first[i] === b);
+  return matchZip(first) || LEGACY_MAGIC_PREFIX.every((b, i) => first[i] === b) || matchTar(first);
 }
 
 export async function openPytorch(source: ByteSource): Promise<Checkpoint> {
@@ -33,10 +38,14 @@ export async function openPytorch(source: ByteSource): Promise<Checkpoint> {
     const { named, storageStart } = await readLegacy(source, MAX_PICKLE_BYTES);
     return checkpoint(source, named, storageStart, 'legacy pickle');
   }
+  if (matchTar(await source.read(0, Math.min(512, source.size)))) {
+    const { named, storageStart } = await readTar(source, MAX_PICKLE_BYTES);
+    return checkpoint(source, named, storageStart, 'legacy tar');
+  }
   throw new FormatError(
     'unsupported',
     source.name,
-    'not a torch.save file (neither a zip nor the legacy pickle)',
+    'not a torch.save file (neither a zip, nor the legacy pickle, nor the tar of torch < 0.4)',
   );
 }
 

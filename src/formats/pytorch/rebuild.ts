@@ -56,6 +56,11 @@ export function reduce(callable: PyValue, args: PyValue, fail: Fail): PyValue {
       if (typeof a[0] === 'string' && (a[1] === 'latin1' || a[1] === 'latin-1'))
         return Uint8Array.from(a[0], (c) => c.charCodeAt(0) & 0xff);
       break;
+    case 'torch.nn.parameter.Parameter':
+    case 'torch.autograd.variable.Variable':
+      // torch < 0.4 pickled a Parameter (a Variable) as a call on its data: the data is the tensor
+      if (a[0] instanceof PyTensor) return a[0];
+      break;
     case 'copyreg._reconstructor':
       if (a[0] instanceof PyGlobal) return new PyObject(a[0], new PyTuple(a.slice(1)));
       break;

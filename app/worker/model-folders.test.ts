@@ -1,0 +1,136 @@
+// Plan: a Hugging Face folder task in the studio goes out as the CLI writes it. A folder
+// (pytorch_model.bin + config.json + tokenizer.json, a README.md that is not carried) is dropped
+// beside a base and another task, grouped as one checkpoint (app/load/grouping.ts), merged, and
+// exported: the task's zip holds exactly the files of the CLI's `<out>/<task>/` for the same
+// merge, byte for byte (model.safetensors, config and tokenizer carried, the model card), whole
+// and sharded; "everything as one zip" puts them under `<task>/`; a task that came as a file
+// stays one file.
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/testing';
+import { methodSpec } from '../../src/merge/methods';
+import { groupFiles } from '../load/grouping';
+import { StudioService, type PathedFile } from './service';
+
+const FIXTURES = new URL('../../src/formats/pytorch/__fixtures__/merge/', import.meta.url).pathname;
+const CONFIG = '{"model_type": "bert", "tie_word_embeddings": false}';
+let dir: string;
+let folder: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'studio-folder-'));
+  folder = join(dir, 'my-bert');
+  await mkdir(folder);
+  await copyFile(join(FIXTURES, 'task_a.bin'), join(folder, 'pytorch_model.bin'));
+  await writeFile(join(folder, 'config.json'), CONFIG);
+  await writeFile(join(folder, 'tokenizer.json'), '{"version": "1.0"}');
+  await writeFile(join(folder, 'README.md'), 'the fine-tune’s own card: not carried');
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The CLI's output folder for the task, file name → bytes. */
+async function cliFolder(out: string, shardGb?: string): Promise<Map<string, Uint8Array>> {
+  const r = await runCli([
+    'merge',
+    '--engine',
+    'cpu',
+    '--base',
+    join(FIXTURES, 'base.bin'),
+    '--task',
+    folder,
+    '--task',
+    join(FIXTURES, 'task_b.bin'),
+    '--out',
+    out,
+    ...(shardGb ? ['--shard-size', shardGb] : []),
+  ]);
+  expect(r.err).toBe('');
+  expect(r.code).toBe(0);
+  const names = await readdir(join(out, 'my-bert'));
+  return new Map(
+    await Promise.all(names.map(async (n) => [n, await readFile(join(out, 'my-bert', n))] as const)),
+  );
+}
+
+async function studio(shardBytes?: number): Promise<StudioService> {
+  const s = new StudioService();
+  s.setShardBytes(shardBytes);
+  const file = async (path: string, from: string): Promise<PathedFile> => ({
+    path,
+    file: new Blob([await readFile(from)]),
+  });
+  const dropped = await Promise.all([
+    file('base.bin', join(FIXTURES, 'base.bin')),
+    ...['pytorch_model.bin', 'config.json', 'tokenizer.json', 'README.md'].map((n) =>
+      file(`my-bert/${n}`, join(folder, n)),
+    ),
+    file('task_b.bin', join(FIXTURES, 'task_b.bin')),
+  ]);
+  const { groups } = groupFiles(dropped);
+  expect(groups.map((g) => g.primary.path)).toEqual(['base.bin', 'my-bert/pytorch_model.bin', 'task_b.bin']);
+  const ids = ['base', 'my-bert', 'task_b'];
+  for (const [i, g] of groups.entries()) {
+    const opened = await s.open(ids[i] as string, g.primary, g.companions);
+    if (!opened.ok) throw new Error(opened.message);
+  }
+  const selection = { baseId: 'base', tasks: ['my-bert', 'task_b'].map((id) => ({ id, name: id })) };
+  const merged = await s.merge(selection, methodSpec('emr'), 'cpu', () => {});
+  if (!merged.ok) throw new Error(merged.message);
+  expect(merged.summary.tasks.map((t) => t.folder)).toEqual([true, undefined]);
+  return s;
+}
+
+async function exported(s: StudioService, what: Parameters<StudioService['export']>[0]) {
+  const out = await s.export(what, { kind: 'blob' });
+  if (!out.ok || !out.blob) throw new Error(out.ok ? 'no blob' : out.message);
+  return new Uint8Array(await out.blob.arrayBuffer());
+}
+
+const same = (a: Map<string, Uint8Array>, b: Record<string, Uint8Array>) => {
+  expect(Object.keys(b).sort()).toEqual([...a.keys()].sort());
+  for (const [name, bytes] of a) expect(Buffer.compare(b[name] as Uint8Array, bytes), name).toBe(0);
+};
+
+describe('Hugging Face folders exported by the studio', () => {
+  it('are the files of the CLI’s folder, byte for byte, model card included', async () => {
+    const cli = await cliFolder(join(dir, 'cli'));
+    expect([...cli.keys()].sort()).toEqual([
+      'README.md',
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+    ]);
+    const s = await studio();
+    same(cli, unzipSync(await exported(s, { kind: 'task', task: 0 })));
+    // everything as one zip: the folder under the task's name, the other task as its one file
+    const all = unzipSync(await exported(s, { kind: 'zip' }));
+    same(
+      cli,
+      Object.fromEntries(
+        Object.entries(all)
+          .filter(([n]) => n.startsWith('my-bert/'))
+          .map(([n, b]) => [n.slice('my-bert/'.length), b]),
+      ),
+    );
+    expect(Object.keys(all).sort()).toEqual([
+      'emr-bundle.safetensors',
+      ...[...cli.keys()].map((n) => `my-bert/${n}`).sort(),
+      'task_b.safetensors',
+    ]);
+    const card = new TextDecoder().decode(cli.get('README.md'));
+    expect(card).toContain('base_model: base\ntags:\n  - merge\n  - emr-merging\n');
+  });
+
+  it('sharded past the shard size as the CLI shards it', async () => {
+    const cli = await cliFolder(join(dir, 'cli-sharded'), '0.000002'); // 2 kB shards
+    expect(cli.has('model.safetensors.index.json')).toBe(true);
+    expect(
+      [...cli.keys()].filter((n) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(n)).length,
+    ).toBeGreaterThan(1);
+    same(cli, unzipSync(await exported(await studio(2000), { kind: 'task', task: 0 })));
+  });
+});
