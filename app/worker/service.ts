@@ -63,6 +63,7 @@ import { canSpill, opfsScratch, removeStaleScratch } from './scratch';
 import { downloadSink, type DownloadSink } from './download-sink';
 import { fileHandleSink, type AbortableSink, type BlobSink } from './sinks';
 import { zipWriter } from './zip';
+import { RemoteInputs, type RemoteAbout, type RemoteRequest } from './remote';
 
 /** A file with the path it had inside a dropped folder (File.name is only the last part). */
 export interface PathedFile {
@@ -186,6 +187,29 @@ export class StudioService {
 
   forget(id: string): void {
     this.checkpoints.delete(id);
+    this.remote.forget(id);
+  }
+
+  // Remote checkpoints (./remote.ts): opened from their headers, read by range when merged.
+  private readonly remote = new RemoteInputs();
+
+  async openRemote(
+    id: string,
+    request: RemoteRequest,
+  ): Promise<(OpenOutcome & { ok: true; about: RemoteAbout }) | (OpenOutcome & { ok: false })> {
+    try {
+      const { checkpoint, bytes, peft, ...about } = await this.remote.open(id, request);
+      this.checkpoints.set(id, { checkpoint, bytes, ...(peft ? { peft } : {}) });
+      return { ok: true, summary: summarize(checkpoint, bytes, peft), about };
+    } catch (e) {
+      this.checkpoints.delete(id);
+      return { ok: false, message: errorMessage(e) };
+    }
+  }
+
+  /** Bytes each remote checkpoint fetched so far (its headers, then merges and exports). */
+  remoteFetched(): Record<string, number> {
+    return this.remote.fetched();
   }
 
   /**
