@@ -1,7 +1,8 @@
 // Plan: merging three Hub repos by name, with no internet. A local stand-in for the Hub (two
 // origins: its API and resolve/, and the CDN it redirects file bytes to; src/formats/testing-hub.ts)
 // serves three models of the demo zoo. Until a repo is added the page fetches nothing off its
-// origin; "Add from Hugging Face…" admits exactly the Hub and its CDN (the page lists them), the
+// origin; with only the Hub admitted, its redirect to the CDN is refused by the policy and the
+// dialog says so; "Add from Hugging Face…" admits exactly the Hub and its CDN (listed), the
 // alignment report shows after < 1 % of the bytes were fetched, and the EMR merge (CPU engine) of
 // the remote repos equals the merge of the same files added locally bit for bit (λ and the bundle's
 // SHA-256). The studio worker's policy admits the added origins and refuses a third live server
@@ -96,8 +97,18 @@ test('three Hub repos by name: headers first, the same bits as local files, only
   const dialog = page.getByTestId('add-remote');
   await dialog.getByText('Hub server').click();
   await dialog.getByLabel('Hub address').fill(hub.endpoint);
-  await dialog.getByLabel('Its file servers').fill(hub.cdn);
+  await dialog.getByLabel('Its file servers').fill('');
   const repo = dialog.getByLabel('Repository or address');
+  // Without its CDN admitted, the Hub's redirect is refused by the worker's policy, which says so.
+  const redirected = `${hub.cdn}/zoo/base/model.safetensors`;
+  await repo.fill('zoo/base');
+  await dialog.getByRole('button', { name: 'Add' }).click();
+  // (Chromium names the URL first asked for, not where its redirect led.)
+  await expect(dialog.getByTestId('add-remote-error')).toContainText(
+    `${hub.endpoint} redirected the request to an origin not added`,
+  );
+  expect([...hub.served.values()]).toEqual([]);
+  await dialog.getByLabel('Its file servers').fill(hub.cdn);
   for (const m of MODELS) {
     await repo.fill(`zoo/${m}`);
     await dialog.getByLabel(m === 'base' ? 'Base model' : 'Task').check();
@@ -172,7 +183,10 @@ test('three Hub repos by name: headers first, the same bits as local files, only
   // The only red lines are the refusals this test provoked on purpose.
   expect(
     errors.filter(
-      (e) => !e.includes(otherOrigin) && !(e.includes(hub.endpoint) && /Content Security/i.test(e)),
+      (e) =>
+        !e.includes(otherOrigin) &&
+        !e.includes(redirected) &&
+        !(e.includes(hub.endpoint) && /Content Security/i.test(e)),
     ),
   ).toEqual([]);
 });

@@ -10,8 +10,8 @@ export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 /**
  * Where huggingface.co sends a file's bytes: `resolve/` answers with a redirect to its LFS CDN
  * (cdn-lfs*.hf.co, formerly cdn-lfs*.huggingface.co) or, for repos stored on Xet, its bridge.
- * A redirect to an origin not admitted is refused by the policy, and the dialog names
- * the origin (app/worker/remote.ts), which can then be added under "Hub server".
+ * A redirect to an origin not admitted is refused by the policy, and the dialog says so
+ * (app/worker/remote.ts); the origin can then be added under "Hub server".
  */
 export const HUB_FILE_ORIGINS: readonly string[] = [
   'https://cdn-lfs.hf.co',

@@ -30,8 +30,9 @@ export interface RemoteAbout {
   /** Bytes fetched to read its headers. */
   readonly fetched: number;
   /**
-   * Sizes and validators (ETags) of its files, when every file has one: a Hub ETag is the
-   * content's hash, so the same weights in two repos match without reading a tensor byte.
+   * Sizes and validators (ETags) of its files, when every file has one: the Hub stores weights by
+   * their content's hash (one object, one ETag, whichever repo names it), so the same weights in
+   * two repos match without reading a tensor byte.
    */
   readonly fingerprint?: string;
 }
@@ -67,6 +68,12 @@ if (typeof self !== 'undefined' && 'addEventListener' in self) {
   });
 }
 
+/** The origins this worker's script URL admits (app/worker/client.ts, scripts/csp.ts). */
+function workerConnectOrigins(): string[] {
+  const href = (globalThis as { location?: { href: string } }).location?.href;
+  return href ? (new URL(href).searchParams.get('connect') ?? '').split(',').filter(Boolean) : [];
+}
+
 /** Opened remote checkpoints and the bytes each fetched since it was opened. */
 export class RemoteInputs {
   private readonly fetchedBy = new Map<string, { n: number }>();
@@ -93,11 +100,17 @@ export class RemoteInputs {
     } catch (e) {
       const refused = [...refusedOrigins].filter((o) => !before.has(o));
       if (refused.length === 0) throw e;
-      // A server that redirects to an origin not added (a Hub's CDN): say which, not "failed to fetch".
+      // Chromium reports a refused redirect under the URL first asked for (it does not leak where
+      // the redirect led): an admitted origin refused means a redirect off the admitted ones.
+      const admitted = new Set(workerConnectOrigins());
+      const redirects = refused.filter((o) => admitted.has(o));
+      const others = refused.filter((o) => !admitted.has(o));
       throw new FormatError(
         'missing-file',
         request.text.trim(),
-        `the studio's Content-Security-Policy refused ${refused.join(', ')}, which the server sent the request to: add that origin to the Hub's file servers to allow it`,
+        others.length
+          ? `the studio's Content-Security-Policy refused ${others.join(', ')}, which the server sent the request to: add that origin to the Hub's file servers to allow it`
+          : `${redirects.join(', ')} redirected the request to an origin not added, which the studio's Content-Security-Policy refused (the browser does not say which): add the origins the Hub redirects downloads to (its file servers) under "Hub server"`,
         { cause: e },
       );
     }
