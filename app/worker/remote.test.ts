@@ -1,8 +1,9 @@
 // Plan: the studio worker's remote inputs driven in Node against the local Hub stand-in
 // (src/formats/testing-hub.ts): three repos opened by name from their headers only (bytes fetched
 // reported, well under the files' size), aligned, merged to the same λ as the same bytes opened as
-// Blobs, the merge's tensor reads counted; the same weights in a second repo have the same
-// fingerprint; the token goes to the Hub and never to a plain URL's server; a bad name is refused.
+// Blobs, the merge's tensor reads counted; a repo of another model refused from its header alone
+// (the server sent nothing more); a PEFT adapter repo; the same weights in a second repo have the
+// same fingerprint; the token goes to the Hub and never to a plain URL's server; a bad name is refused.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methodSpec } from '../../src/merge/methods';
@@ -11,6 +12,8 @@ import { StudioService } from './service';
 
 const ZOO = 'public/zoo/digits-8';
 const MODELS = ['base', 'plain', 'rotated'];
+const ADAPTER = 'public/zoo/words-4/adapters/lang';
+const file = async (path: string) => new Uint8Array(await readFile(path));
 let hub: HubServer;
 const bytes: Record<string, Uint8Array> = {};
 
@@ -19,6 +22,12 @@ beforeAll(async () => {
   hub = await startHubServer({
     ...Object.fromEntries(MODELS.map((m) => [`zoo/${m}`, { 'model.safetensors': bytes[m] as Uint8Array }])),
     'mirror/plain-copy': { 'weights/model.safetensors': bytes['plain'] as Uint8Array },
+    // Another model (other shapes), and a PEFT adapter repo over it.
+    'text/base': { 'model.safetensors': await file('public/zoo/words-4/base.safetensors') },
+    'text/lang-lora': {
+      'adapter_config.json': await file(`${ADAPTER}/adapter_config.json`),
+      'adapter_model.safetensors': await file(`${ADAPTER}/adapter_model.safetensors`),
+    },
   });
 });
 afterAll(() => hub.close());
@@ -81,6 +90,37 @@ describe('remote checkpoints in the studio worker', () => {
     });
     expect(direct).toMatchObject({ ok: true, about: { name: 'rotated' } });
     expect(hub.log.slice(before).every((l) => !l.endsWith('auth'))).toBe(true);
+  });
+
+  it('refuses a repo of another model from its headers, before any tensor byte; opens an adapter repo', async () => {
+    const service = new StudioService();
+    for (const [id, text] of [
+      ['base', 'zoo/base'],
+      ['plain', 'zoo/plain'],
+      ['other', 'text/base'],
+    ] as const)
+      expect(await service.openRemote(id, { text, endpoint: hub.endpoint })).toMatchObject({ ok: true });
+    const outcome = service.align({
+      baseId: 'base',
+      tasks: [
+        { id: 'plain', name: 'plain' },
+        { id: 'other', name: 'other' },
+      ],
+    });
+    expect(outcome.refused.map((r) => r.id)).toEqual(['other']);
+    expect(outcome.refused[0]?.message).toMatch(/^Not a fine-tune of this base/);
+    // What the server sent for that repo is what its card says it fetched: its header, no tensor.
+    const other = await file('public/zoo/words-4/base.safetensors');
+    const header = new DataView(other.buffer, other.byteOffset, 8);
+    expect(hub.served.get('text/base')).toBe(service.remoteFetched()['other']);
+    expect(hub.served.get('text/base')).toBeLessThanOrEqual(16 + Number(header.getBigUint64(0, true)) + 4096);
+
+    const lora = await service.openRemote('lora', { text: 'text/lang-lora', endpoint: hub.endpoint });
+    expect(lora).toMatchObject({
+      ok: true,
+      summary: { peft: { type: 'LORA' } },
+      about: { label: 'hf://text/lang-lora/adapter_model.safetensors', name: 'lang-lora' },
+    });
   });
 
   it('refuses what is neither a repo nor an address, and a repo that is not there', async () => {

@@ -78,10 +78,13 @@ function AddRemoteDialog({ onClose }: { onClose: () => void }) {
       </fieldset>
       <label>
         Access token (gated or private repos; kept in memory only)
+        {/* Not type="password": a password field invites the browser to offer to save it. */}
         <input
-          type="password"
+          type="text"
+          className="secret"
           value={token}
           autoComplete="off"
+          spellCheck={false}
           onChange={(e) => setToken(e.currentTarget.value)}
         />
       </label>
