@@ -93,7 +93,8 @@ function AddRemoteDialog({ onClose }: { onClose: () => void }) {
         <label>
           Hub address
           <input
-            type="url"
+            type="text"
+            inputMode="url"
             value={endpoint}
             spellCheck={false}
             onChange={(e) => remoteStore.setState({ endpoint: e.currentTarget.value })}
