@@ -110,7 +110,7 @@ function workerUrl(): string {
 /**
  * Admits `origins` (the list grows, never shrinks in a session): a worker started under a
  * narrower policy is replaced by one under the new policy, into which the files and settings are
- * opened again and the result made again when needed, as after a crash. True when it was replaced.
+ * opened again and the result made again when needed, as after a crash. True when the list grew.
  */
 export function admitOrigins(origins: readonly string[]): boolean {
   const more = origins.filter((o) => !connectOrigins.includes(o));
