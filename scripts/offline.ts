@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Plugin } from 'vite';
+import { CONNECT_PARAM } from './csp.ts';
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
@@ -35,6 +36,9 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin || request.headers.has('range')) return;
+  // The studio worker started to fetch remote checkpoints: its policy (connect-src 'self' + the
+  // origins it lists) comes from the server, never from the cache (docs/reliability.md#remote-inputs).
+  if (url.searchParams.has('${CONNECT_PARAM}')) return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     const key = request.mode === 'navigate' ? '/index.html' : url.pathname;

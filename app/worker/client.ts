@@ -9,6 +9,7 @@
 // successful merge run again (the same bits) or its bundle opened again.
 import { proxy, wrap, type Remote } from 'comlink';
 import type { StudioApi, StudioCalls, StudioMethod, StudioRemote } from './protocol';
+import studioWorkerUrl from './studio.worker.ts?worker&url';
 
 export class StudioWorkerDiedError extends Error {
   override readonly name = 'StudioWorkerDiedError';
@@ -39,6 +40,7 @@ const CALLS: { readonly [K in StudioMethod]: CallKind<K> } = {
   setSpillOver: () => 'spill',
   setShardBytes: () => 'shards',
   open: ([id]) => `open:${id}`,
+  openRemote: ([id]) => `open:${id}`,
   attachGraph: ([, task]) => `graph:${task}`,
   attachLabeled: ([, task]) => `labeled:${task}`,
   attachLabeledSet: ([task]) => `labeled:${task}`,
@@ -55,6 +57,7 @@ const CALLS: { readonly [K in StudioMethod]: CallKind<K> } = {
   recentMerges: 'without-result',
   recentBundle: 'without-result',
   removeRecent: 'without-result',
+  remoteFetched: 'without-result',
   maskImage: 'needs-result',
   histograms: 'needs-result',
   export: 'needs-result',
@@ -113,11 +116,34 @@ function died(l: Life, why: string): void {
   l.worker.terminate();
 }
 
+/**
+ * The origins the worker may fetch from besides its own (remote checkpoints the user added): its
+ * script's URL lists them and the server answers it with a policy admitting exactly those
+ * (scripts/csp.ts, docs/reliability.md#remote-inputs).
+ */
+let connectOrigins: readonly string[] = [];
+
+function workerUrl(): string {
+  const url = new URL(studioWorkerUrl, globalThis.location?.href);
+  if (connectOrigins.length) url.searchParams.set('connect', connectOrigins.join(','));
+  return url.href;
+}
+
+/**
+ * Admits `origins` (the list grows, never shrinks in a session): a worker started under a
+ * narrower policy is replaced by one under the new policy, into which the files and settings are
+ * opened again and the result made again when needed, as after a crash. True when the list grew.
+ */
+export function admitOrigins(origins: readonly string[]): boolean {
+  const more = origins.filter((o) => !connectOrigins.includes(o));
+  if (more.length === 0) return false;
+  connectOrigins = [...connectOrigins, ...more];
+  if (life) died(life, 'restarted to admit new origins');
+  return true;
+}
+
 function start(): Life {
-  const worker = new Worker(new URL('./studio.worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'studio',
-  });
+  const worker = new Worker(workerUrl(), { type: 'module', name: 'studio' });
   const remote = wrap<StudioApi>(worker);
   const replay = [...setup.values()];
   const l: Life = {

@@ -12,7 +12,15 @@ import type { TaskSource } from '../../src/peft/set';
 import { checkTasks, isSetRefusal, taskModelSet } from '../../src/flow/checks';
 import { errorMessage } from './cancellable';
 import { ModelFolders } from './model-folders';
-import type { CheckpointSummary, OpenOutcome, PathedFile, RefusedTask, Selection } from './protocol';
+import { RemoteInputs, type RemoteRequest } from './remote';
+import type {
+  CheckpointSummary,
+  OpenOutcome,
+  PathedFile,
+  RefusedTask,
+  RemoteOutcome,
+  Selection,
+} from './protocol';
 
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
@@ -30,6 +38,8 @@ export class OpenedFiles {
   private readonly opened = new Map<string, Opened>();
   /** Hugging Face model folders: their side files, for their tasks' exports (./model-folders.ts). */
   readonly folders = new ModelFolders();
+  /** Remote checkpoints (./remote.ts): opened from their headers, read by range when merged. */
+  private readonly remote = new RemoteInputs();
 
   async open(id: string, primary: PathedFile, companions: readonly PathedFile[]): Promise<OpenOutcome> {
     try {
@@ -52,9 +62,27 @@ export class OpenedFiles {
     }
   }
 
+  /** A Hub repo or an https file, opened from its headers alone. */
+  async openRemote(id: string, request: RemoteRequest): Promise<RemoteOutcome> {
+    try {
+      const { checkpoint, bytes, peft, ...about } = await this.remote.open(id, request);
+      this.opened.set(id, { checkpoint, bytes, ...(peft ? { peft } : {}) });
+      return { ok: true, summary: summarize(checkpoint, bytes, peft), about };
+    } catch (e) {
+      this.opened.delete(id);
+      return { ok: false, message: errorMessage(e) };
+    }
+  }
+
+  /** Bytes each remote checkpoint fetched so far (its headers, then merges and exports). */
+  remoteFetched(): Record<string, number> {
+    return this.remote.fetched();
+  }
+
   forget(id: string): void {
     this.opened.delete(id);
     this.folders.forget(id);
+    this.remote.forget(id);
   }
 
   clear(): void {

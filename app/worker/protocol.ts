@@ -8,6 +8,7 @@ import type { TextRows } from '../../src/inference/labeled-text';
 import type { MergeSummary, StorageSummary, TaskStats, TensorStats } from '../../src/flow/summary';
 import type { EvalReport } from '../../src/inference/eval-table';
 import type { ExecutionProvider, Feed } from '../../src/inference/ort';
+import type { RemoteAbout, RemoteRequest } from './remote';
 
 export type EngineKind = 'cpu' | 'gpu';
 
@@ -309,6 +310,10 @@ export interface RecentMerge {
   readonly bundleBytes: number;
 }
 
+/** A remote checkpoint opened from its headers: its summary, and its names and bytes fetched. */
+export type RemoteOutcome =
+  (OpenOutcome & { readonly ok: true; readonly about: RemoteAbout }) | (OpenOutcome & { readonly ok: false });
+
 /**
  * The page↔worker API: every call the page may make, by name, with its arguments and its answer.
  * The worker's service implements exactly this (app/worker/service.ts, checked at compile time) and
@@ -323,6 +328,9 @@ export interface StudioCalls {
   setShardBytes: { args: [bytes: number | undefined]; result: void };
   // Files
   open: { args: [id: string, primary: PathedFile, companions: readonly PathedFile[]]; result: OpenOutcome };
+  openRemote: { args: [id: string, request: RemoteRequest]; result: RemoteOutcome };
+  /** Bytes each remote checkpoint fetched so far, by id. */
+  remoteFetched: { args: []; result: Record<string, number> };
   forget: { args: [id: string]; result: void };
   clearAll: { args: []; result: void };
   align: { args: [selection: Selection]; result: AlignOutcome };

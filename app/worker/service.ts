@@ -14,6 +14,7 @@ import { InferenceHost } from './inference';
 import { histograms, maskImage } from './inspect';
 import { MergeHost, PROGRESS_EVERY_MS } from './merging';
 import { OpenedFiles } from './opened-files';
+import type { RemoteRequest } from './remote';
 import type {
   AlignOutcome,
   AttachOutcome,
@@ -34,6 +35,7 @@ import type {
   PathedFile,
   ProgressUpdate,
   RecentMerge,
+  RemoteOutcome,
   RowImages,
   SampleOutcome,
   Selection,
@@ -86,6 +88,14 @@ export class StudioService implements StudioApi {
 
   open(id: string, primary: PathedFile, companions: readonly PathedFile[]): Promise<OpenOutcome> {
     return this.files.open(id, primary, companions);
+  }
+
+  openRemote(id: string, request: RemoteRequest): Promise<RemoteOutcome> {
+    return this.files.openRemote(id, request);
+  }
+
+  remoteFetched(): Record<string, number> {
+    return this.files.remoteFetched();
   }
 
   forget(id: string): void {

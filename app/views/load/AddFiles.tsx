@@ -6,6 +6,7 @@ import { addFiles, clearAll, loadDemo } from '../../state/actions';
 import { filesStore } from '../../state/files';
 import { mergeStore } from '../../state/merge';
 import { filesFromList } from '../../load/dropped';
+import { AddRemote, AddRemoteButton, RemoteOrigins } from './AddRemote';
 
 export function AddFiles() {
   const input = useRef<HTMLInputElement>(null);
@@ -57,6 +58,7 @@ export function AddFiles() {
             Add a folder…
           </button>
         )}
+        <AddRemoteButton disabled={busy} />
         {/* One click back to an empty page (every file, result and attachment goes). */}
         {(!empty || hasResult) && (
           <button type="button" onClick={() => void clearAll()} disabled={busy} data-testid="clear-all">
@@ -88,6 +90,8 @@ export function AddFiles() {
           }}
         />
       </div>
+      <AddRemote />
+      <RemoteOrigins />
       {demo.error && (
         <p className="error" role="alert">
           {demo.error}

@@ -5,6 +5,7 @@ import { filesStore, type FileRole, type LoadedCheckpoint } from '../../state/fi
 import { mergeStore } from '../../state/merge';
 import { cardTitle } from '../../load/card-title';
 import { formatBytes, formatCount } from '../../lib/format';
+import { RemoteFetched } from './AddRemote';
 
 export function CheckpointCard({ c, nameProblem }: { c: LoadedCheckpoint; nameProblem: string | undefined }) {
   const refused = useStore(filesStore, (s) => s.alignment?.refused.find((r) => r.id === c.id));
@@ -59,6 +60,7 @@ export function CheckpointCard({ c, nameProblem }: { c: LoadedCheckpoint; namePr
           )}
         </p>
       )}
+      {s && <RemoteFetched id={c.id} size={s.bytes} />}
       {c.status === 'ready' && (
         <div className="checkpoint-controls">
           <select
