@@ -6,18 +6,21 @@
 // range, or a τ_uni outside ±0 and 2^-100 ≤ |τ_uni| < 2^100 (the product then stays normal), raises
 // `out_of_range` and the host recomputes the chunk on the CPU.
 //
-// Work division: one invocation per output word — one f32 element, or two 16-bit elements (element
-// 2k in the low half) — 2-D dispatch (groups_x workgroups per row).
+// Work division: one invocation per mask word — 32 elements, read as vec4 loads (base in its
+// dtype, τ_uni) and written as vec4 stores (8 of f32, or 4 holding two 16-bit elements a word:
+// element 2k in the low half) — the mask word read once; 2-D dispatch (groups_x workgroups per
+// row). The host sizes every binding to whole mask words; elements past numel are computed from
+// whatever the padding holds but never flagged, and the host reads back numel elements only.
 //
 // Bindings (group 0):
 //   0  params: Params            uniform
-//   1  base: array<u32>          storage, read        the base chunk in its stored dtype
-//   2  tau_uni: array<f32>       storage, read
+//   1  base: array<vec4u>        storage, read        the base chunk in its stored dtype
+//   2  tau_uni: array<vec4f>     storage, read
 //   3  mask: array<u32>          storage, read        the task's mask words for this chunk
-//   4  out: array<u32>           storage, read_write  the weights in OUT_DTYPE
+//   4  out: array<vec4u>         storage, read_write  the weights in OUT_DTYPE
 //   5  out_of_range: atomic<u32> storage, read_write  set to 1 by any input out of range
 
-override WORKGROUP_SIZE: u32 = 256;
+override WORKGROUP_SIZE: u32 = 64;
 override BASE_DTYPE: u32 = 0;
 override OUT_DTYPE: u32 = 0;
 
@@ -28,10 +31,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> base: array<u32>;
-@group(0) @binding(2) var<storage, read> tau_uni: array<f32>;
+@group(0) @binding(1) var<storage, read> base: array<vec4u>;
+@group(0) @binding(2) var<storage, read> tau_uni: array<vec4f>;
 @group(0) @binding(3) var<storage, read> mask: array<u32>;
-@group(0) @binding(4) var<storage, read_write> out: array<u32>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4u>;
 @group(0) @binding(5) var<storage, read_write> out_of_range: atomic<u32>;
 
 fn tau_in_range(tau: f32) -> bool {
@@ -40,14 +43,14 @@ fn tau_in_range(tau: f32) -> bool {
   return (bits & 0x7fffffffu) == 0u || (exponent >= 27u && exponent <= 226u);
 }
 
-fn weight(i: u32) -> f32 {
-  let base_word = base[word_index(i, BASE_DTYPE)];
-  let b = decode(base_word, i, BASE_DTYPE);
-  let tau = tau_uni[i];
-  if (!in_range_at(base_word, i, BASE_DTYPE) || !tau_in_range(tau)) {
-    atomicStore(&out_of_range, 1u);
+// Element k of the word: its base value's stored bits (`word`, element k of its dtype) and τ_uni;
+// `ok` turns false on an input out of range.
+fn weight(word: u32, k: u32, tau: f32, bits: u32, ok: ptr<function, bool>) -> f32 {
+  let b = decode(word, k, BASE_DTYPE);
+  if (!in_range_at(word, k, BASE_DTYPE) || !tau_in_range(tau)) {
+    *ok = false;
   }
-  if (((mask[i >> 5u] >> (i & 31u)) & 1u) == 0u) {
+  if (((bits >> k) & 1u) == 0u) {
     return b;
   }
   return b + mul_rn(params.lambda, tau);
@@ -103,19 +106,37 @@ fn narrow(x: f32) -> u32 {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   let w = (wid.y * params.groups_x + wid.x) * WORKGROUP_SIZE + lid;
-  if (OUT_DTYPE == 0u) {
-    if (w < params.numel) {
-      out[w] = bitcast<u32>(weight(w));
+  let words = (params.numel + 31u) / 32u;
+  if (w >= words) {
+    return;
+  }
+  let live = min(32u, params.numel - w * 32u);
+  let bits = mask[w];
+  let wide = BASE_DTYPE == 0u; // one base element a word
+  var ok = true;
+  var low = vec2u(0u); // a 16-bit output's even quad, stored with the odd one
+  for (var q = 0u; q < 8u; q++) {
+    let tau = tau_uni[w * 8u + q];
+    let bv = base[select(w * 4u + q / 2u, w * 8u + q, wide)];
+    var x: vec4f;
+    for (var j = 0u; j < 4u; j++) {
+      let k = q * 4u + j;
+      var element_ok = true;
+      x[j] = weight(bv[select((q & 1u) * 2u + j / 2u, j, wide)], k, tau[j], bits, &element_ok);
+      ok = ok && (element_ok || k >= live); // past numel: computed, never flagged
     }
-    return;
+    if (OUT_DTYPE == 0u) {
+      out[w * 8u + q] = bitcast<vec4u>(x);
+    } else {
+      let pair = vec2u(narrow(x.x) | (narrow(x.y) << 16u), narrow(x.z) | (narrow(x.w) << 16u));
+      if ((q & 1u) == 0u) {
+        low = pair;
+      } else {
+        out[w * 4u + q / 2u] = vec4u(low, pair);
+      }
+    }
   }
-  let i = w * 2u;
-  if (i >= params.numel) {
-    return;
+  if (!ok) {
+    atomicStore(&out_of_range, 1u);
   }
-  var word = narrow(weight(i));
-  if (i + 1u < params.numel) {
-    word |= narrow(weight(i + 1u)) << 16u;
-  }
-  out[w] = word;
 }
