@@ -17,6 +17,8 @@ import type { ChunkInput, MergeEngine } from '../../src/merge/engine';
 const INPUT_BYTES = 24 * 2 ** 20;
 const REPS = 2;
 const KERNEL_REPS = 3;
+/** Rounds over the four kernels, interleaved: each keeps its best, so a load spike on a shared machine hits one round. */
+const KERNEL_ROUNDS = 3;
 
 function syntheticChunk(numTasks: number): ChunkInput {
   const numel = Math.floor(INPUT_BYTES / ((numTasks + 1) * 4) / 2048) * 2048;
@@ -160,8 +162,6 @@ export async function measure(gpu: Gpu, log: (line: string) => void = () => {}):
     const cpuSeconds = await endToEnd(cpu, chunk);
     const fallback = new GpuEngine(gpu, false, { subgroups: false });
     const emr = await cpu.emr(chunk);
-    const kernel = await timeKernel(device, engine.residentElect(chunk).encode);
-    const plain = await timeKernel(device, fallback.residentElect(chunk).encode);
     const rebuild = engine.residentReconstruct({
       base: chunk.base,
       tauUni: emr.tauUni,
@@ -170,8 +170,24 @@ export async function measure(gpu: Gpu, log: (line: string) => void = () => {}):
       lambda: 1.25,
       dtype: 'F32',
     });
-    const rebuildTime = await timeKernel(device, rebuild.encode);
-    const naiveTime = await timeKernel(device, naiveKernel(gpu, chunk));
+    const kernels = [
+      engine.residentElect(chunk).encode,
+      fallback.residentElect(chunk).encode,
+      rebuild.encode,
+      naiveKernel(gpu, chunk),
+    ];
+    const best = kernels.map(() => ({ seconds: Infinity, how: 'wall' as 'timestamps' | 'wall' }));
+    for (let round = 0; round < KERNEL_ROUNDS; round++)
+      for (const [i, encode] of kernels.entries()) {
+        const t = await timeKernel(device, encode);
+        if (t.seconds < (best[i] as (typeof best)[number]).seconds) best[i] = t;
+      }
+    const [kernel, plain, rebuildTime, naiveTime] = best as [
+      (typeof best)[number],
+      (typeof best)[number],
+      (typeof best)[number],
+      (typeof best)[number],
+    ];
     engine.dispose();
     fallback.dispose();
     timing =
@@ -201,7 +217,7 @@ export async function measure(gpu: Gpu, log: (line: string) => void = () => {}):
   }
   return [
     `adapter: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''} — ${gpu.info.description || 'no description'}; features: ${gpu.info.features.join(', ') || 'none'}`,
-    `kernel times: ${timing}; copy: wall time of 8 × 64 MiB copies; end to end: best of ${REPS} after a warm-up; GiB/s of input (elect, naive, end to end: base + N tasks; reconstruct: base + τ_uni + mask)`,
+    `kernel times: ${timing}; copy: wall time of 8 × 64 MiB copies; kernels: best of ${KERNEL_ROUNDS} interleaved rounds of ${KERNEL_REPS} dispatches; end to end: best of ${REPS} after a warm-up; GiB/s of input (elect, naive, end to end: base + N tasks; reconstruct: base + τ_uni + mask)`,
     '',
     `| N | elements | input MiB | GPU engine end to end | CPU engine | elect kernel${subgroups ? ' (subgroups)' : ''} | elect, fallback | reconstruct kernel | naive kernel | copyBufferToBuffer | elect / copy | elect / naive | reconstruct / naive |`,
     '| -: | -: | -: | -: | -: | -: | -: | -: | -: | -: | -: | -: | -: |',
