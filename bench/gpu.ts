@@ -1,14 +1,16 @@
-// npm run bench:gpu — serves the bench page (./gpu-page) from a Vite server on 127.0.0.1, drives
-// headless Chromium over it (the system Chromium, the test suite's flags), and prints its table:
-// the EMR pass for N = 2, 8, 32 through the GPU engine end to end, the CPU engine in the page, the
-// elect kernel alone, a naive kernel, and the device's copyBufferToBuffer bandwidth, with ratios.
-// `npm run bench:gpu -- --dawn` runs the same measurements in Node through dawn.node.
+// npm run bench:gpu — the EMR pass on the GPU, in Node through dawn.node (./gpu-page/dawn.ts):
+// for N = 2, 8, 32, the GPU engine end to end against the CPU engine, and the elect and
+// reconstruction kernels alone against a naive kernel and the device's copyBufferToBuffer
+// bandwidth, as one table. A real GPU's Vulkan driver when installed, else SwiftShader; exits 1
+// with a message when there is no adapter.
+// `npm run bench:gpu -- --chromium` runs the same page (./gpu-page) in headless Chromium instead,
+// served from a Vite server on 127.0.0.1 (the system Chromium, the test suite's flags).
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.ts';
 
-if (process.argv.includes('--dawn')) {
+if (!process.argv.includes('--chromium')) {
   await import('./gpu-page/dawn.ts');
 } else {
   const root = fileURLToPath(new URL('./gpu-page/', import.meta.url));

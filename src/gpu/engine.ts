@@ -25,7 +25,7 @@ import type { MergeContext } from './programs/chunk';
 import { elect, residentElect } from './programs/elect';
 import { histogram } from './programs/histogram';
 import { linear } from './programs/linear';
-import { reconstruct } from './programs/reconstruct';
+import { reconstruct, residentReconstruct, type ReconstructInput } from './programs/reconstruct';
 import { ties } from './programs/ties';
 import { GpuRuntime } from './runtime/runtime';
 
@@ -38,6 +38,11 @@ export interface GpuEngineOptions {
    * asked before each buffer request; true makes that request one the device refuses.
    */
   readonly refuseAllocation?: () => boolean;
+  /**
+   * Use the kernels' subgroup variants where the device has 'subgroups' (default true); false
+   * forces the fallback, which gives the same bits (the tests and the benchmark compare them).
+   */
+  readonly subgroups?: boolean;
 }
 
 export class GpuEngine implements MergeEngine {
@@ -45,6 +50,8 @@ export class GpuEngine implements MergeEngine {
   /** Calls issued together pipeline (two buffer sets): the scheduler keeps one more in flight. */
   readonly overlap = true;
   readonly description: string;
+  /** Whether the kernels run their subgroups variants (the device has 'subgroups' and they are on). */
+  readonly usesSubgroups: boolean;
   private readonly ctx: MergeContext;
 
   constructor(
@@ -54,7 +61,9 @@ export class GpuEngine implements MergeEngine {
     options: GpuEngineOptions = {},
   ) {
     const rt = new GpuRuntime(gpu, { ownsDevice, ...options });
-    this.ctx = { rt, twin: new CpuEngine() };
+    const subgroups = options.subgroups ?? true;
+    this.ctx = { rt, twin: new CpuEngine(), subgroups };
+    this.usesSubgroups = subgroups && rt.features.has('subgroups');
     this.description = `GPU: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''}`;
   }
 
@@ -96,7 +105,15 @@ export class GpuEngine implements MergeEngine {
 
   /** The benchmark's view of the elect kernel alone, on resident buffers (programs/elect.ts). */
   residentElect(chunk: ChunkInput): { encode(pass: GPUComputePassEncoder): void; inputBytes: number } {
-    return residentElect(this.ctx.rt, chunk);
+    return residentElect(this.ctx, chunk);
+  }
+
+  /** The benchmark's view of the reconstruction kernel alone, on resident buffers (programs/reconstruct.ts). */
+  residentReconstruct(x: ReconstructInput): {
+    encode(pass: GPUComputePassEncoder): void;
+    inputBytes: number;
+  } {
+    return residentReconstruct(this.ctx, x);
   }
 
   dispose(): void {

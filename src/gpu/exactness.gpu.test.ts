@@ -53,7 +53,7 @@ function chunk(
   return { numel: n, base: raw(base, dtype), tasks: tasks.map((t) => raw(t, dtype)) };
 }
 
-/** The rescalers' sums: f32 partials (32 serial adds, a 64-wide tree) added in f64. */
+/** The rescalers' sums: f32 partials (32 serial adds per mask word) added in f64 (the bound allows a 64-wide tree too). */
 function expectCloseSums(got: Float64Array, want: Float64Array): void {
   want.forEach((x, t) => {
     const g = got[t] as number;

@@ -7,7 +7,7 @@ import exactWgsl from '../../../shaders/merge/exact.wgsl?raw';
 import { dtypeBytes, type MergeDType } from '../../formats/dtype';
 import type { CpuEngine } from '../../merge/cpu/engine';
 import type { ChunkInput, RawChunk } from '../../merge/engine';
-import type { Binding } from '../runtime/pass';
+import type { Binding, Upload } from '../runtime/pass';
 import type { GpuRuntime } from '../runtime/runtime';
 import type { Tile } from '../runtime/tiles';
 
@@ -24,6 +24,8 @@ const TILE_UNIT = 64 * 32;
 export interface MergeContext {
   readonly rt: GpuRuntime;
   readonly twin: CpuEngine;
+  /** False turns the subgroups variants off where the device has them (tests, the benchmark). */
+  readonly subgroups?: boolean;
 }
 
 export const DTYPE_CODE: Record<MergeDType, number> = { F32: 0, F16: 1, BF16: 2 };
@@ -62,22 +64,37 @@ export const storedBytes = (c: RawChunk, numel: number) => c.bytes.subarray(0, n
 export const wordBytes = (numel: number, dtype: MergeDType) =>
   Math.max(1, Math.ceil((numel * dtypeBytes(dtype)) / 4)) * 4;
 
-/** A chunk's inputs as bindings 1 and 2 (base, tasks), and the task stride in words (task t at t·stride). */
-export function chunkInputs(chunk: ChunkInput): { base: Binding; tasks: Binding; stride: number } {
-  const n = chunk.numel;
+/**
+ * A chunk's inputs as bindings 1 and 2 (base, tasks), and the task stride in words (task t at
+ * t·stride). `wholeMaskWords`: each binding spans whole mask words (32 elements: 16-byte units),
+ * for a kernel that reads 32 elements at a time as vec4 loads (the words past numel are not written).
+ */
+export function chunkInputs(
+  chunk: ChunkInput,
+  wholeMaskWords = false,
+): { base: Binding; tasks: Binding; stride: number } {
+  const n = wholeMaskWords ? Math.max(32, Math.ceil(chunk.numel / 32) * 32) : chunk.numel;
   const stride = wordBytes(n, taskDtype(chunk)) / 4;
+  // Stored elements, then (whole mask words) zeros up to the word's end: the kernel reads them as
+  // elements of value 0, which count for nothing.
+  const upload = (c: RawChunk, at: number): Upload[] => {
+    const stored = { at, data: storedBytes(c, chunk.numel) };
+    const end = wordBytes(chunk.numel, c.dtype);
+    const tail = wordBytes(n, c.dtype) - end;
+    return tail > 0 && wholeMaskWords ? [stored, { at: at + end, data: new Uint8Array(tail) }] : [stored];
+  };
   return {
     base: {
       name: 'base',
       use: 'in',
       bytes: wordBytes(n, chunk.base.dtype),
-      init: [{ at: 0, data: storedBytes(chunk.base, n) }],
+      init: upload(chunk.base, 0),
     },
     tasks: {
       name: 'tasks',
       use: 'in',
       bytes: stride * 4 * chunk.tasks.length,
-      init: chunk.tasks.map((t, i) => ({ at: i * stride * 4, data: storedBytes(t, n) })),
+      init: chunk.tasks.flatMap((t, i) => upload(t, i * stride * 4)),
     },
     stride,
   };

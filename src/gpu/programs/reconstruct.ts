@@ -14,15 +14,15 @@ import {
   mergeShader,
   reconstructTileElements,
   storedBytes,
-  wordBytes,
   type MergeContext,
 } from './chunk';
 
-const WORKGROUP_SIZE = 256;
+/** Invocations a workgroup: one mask word (32 elements) each. */
+const WORKGROUP_SIZE = 64;
 const code = mergeShader(reconstructWgsl);
 
 /** One tile's inputs: τ_uni's length is its element count; the mask from word `maskOffsetWords`. */
-interface ReconstructInput {
+export interface ReconstructInput {
   readonly base: RawChunk;
   readonly tauUni: Float32Array;
   readonly mask: Uint32Array;
@@ -33,24 +33,26 @@ interface ReconstructInput {
 
 function reconstructPass(x: ReconstructInput): PassSpec {
   const n = x.tauUni.length;
-  const outWords = Math.ceil((n * dtypeBytes(x.dtype)) / 4);
+  const words = maskWords(n);
   const params = new ArrayBuffer(16);
-  const mask = x.mask.subarray(x.maskOffsetWords, x.maskOffsetWords + maskWords(n));
+  const mask = x.mask.subarray(x.maskOffsetWords, x.maskOffsetWords + words);
+  // Every binding spans whole mask words: the kernel reads and writes 32 elements at a time.
+  const whole = (bytesPerElement: number) => Math.max(1, words) * 32 * bytesPerElement;
   return {
     program: 'reconstruct',
     label: 'emr reconstruct',
     code,
     constants: { WORKGROUP_SIZE, BASE_DTYPE: DTYPE_CODE[x.base.dtype], OUT_DTYPE: DTYPE_CODE[x.dtype] },
-    workgroups: Math.ceil(outWords / WORKGROUP_SIZE), // one invocation per output word
+    workgroups: Math.max(1, Math.ceil(words / WORKGROUP_SIZE)), // one invocation per mask word
     bindings: ([gx]) => {
       new Uint32Array(params, 0, 2).set([n, gx]);
       new Float32Array(params, 8, 1)[0] = x.lambda;
       return [
         uniform('params', params),
-        input('base', storedBytes(x.base, n), wordBytes(n, x.base.dtype)),
-        input('tau', x.tauUni.subarray(0, n)),
+        input('base', storedBytes(x.base, n), whole(dtypeBytes(x.base.dtype))),
+        input('tau', x.tauUni.subarray(0, n), whole(4)),
         input('mask', mask),
-        output('out', outWords * 4),
+        output('out', whole(dtypeBytes(x.dtype))),
         output('flag', 4, 'zero'),
       ];
     },
@@ -81,4 +83,18 @@ export async function reconstruct(ctx: MergeContext, x: ReconstructInput): Promi
   });
   if (tiles.length === 1) return (tiles[0] as (typeof tiles)[number]).out;
   return stitch(new Uint8Array(n * size), tiles, (out) => out, size);
+}
+
+/**
+ * The benchmark's view of the reconstruction kernel alone: one tile (binding-sized at most) of
+ * task 0's weights uploaded once on resident buffers, and what encodes its dispatch on them.
+ */
+export function residentReconstruct(
+  { rt }: MergeContext,
+  x: ReconstructInput,
+): { encode(pass: GPUComputePassEncoder): void; inputBytes: number } {
+  const n = Math.min(x.tauUni.length, reconstructTileElements(rt));
+  const tile = { ...x, tauUni: x.tauUni.subarray(0, n) };
+  const { encode } = rt.resident(reconstructPass(tile), '#resident');
+  return { inputBytes: n * (dtypeBytes(x.base.dtype) + 4) + maskWords(n) * 4, encode };
 }

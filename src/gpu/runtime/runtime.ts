@@ -48,9 +48,13 @@ const whole = (bytes: number) => Math.ceil(bytes / 4) * 4;
 export class GpuRuntime {
   readonly device: GPUDevice;
   readonly limits: GpuInfo['limits'];
+  /** The optional features the device has (programs pick a variant by them, e.g. 'subgroups'). */
+  readonly features: ReadonlySet<GPUFeatureName>;
   private readonly allocations: Allocations;
   private readonly pool: BufferPool;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** A number per distinct module text: a program's variants (subgroups or not) are cached apart. */
+  private readonly modules = new Map<string, number>();
   /** Per buffer set, the end of the last tile that took it. */
   private readonly slotDone: Promise<void>[] = Array.from({ length: SLOTS }, () => Promise.resolve());
   private turn = 0;
@@ -61,6 +65,7 @@ export class GpuRuntime {
   ) {
     this.device = gpu.device;
     this.limits = gpu.info.limits;
+    this.features = new Set(gpu.info.features);
     this.allocations = new Allocations(gpu.device);
     this.pool = new BufferPool(gpu.device, this.allocations, options.refuseAllocation);
   }
@@ -175,7 +180,9 @@ export class GpuRuntime {
   }
 
   private pipeline({ program, code, constants }: PassSpec): GPUComputePipeline {
-    const key = `${program} ${JSON.stringify(constants)}`;
+    let id = this.modules.get(code);
+    if (id === undefined) this.modules.set(code, (id = this.modules.size));
+    const key = `${program}/${id} ${JSON.stringify(constants)}`;
     const have = this.pipelines.get(key);
     if (have) return have;
     const made = this.allocations.track(
