@@ -93,7 +93,8 @@ describe('mergekit recipes', () => {
     );
     bad(['merge_method: dare_ties', 'parameters: {seed: 1}', 'models: [a, c]'], 'give the seed once', 2);
     bad(['merge_method: ties', 'models: [a, c]'], 'ties takes no parameter seed', 2);
-    bad(['merge_method: slerp', 'models: [a, c]'], 'unknown merge method "slerp"');
+    bad(['merge_method: slerp', 'models: [a, c]'], 'slerp needs t');
+    bad(['merge_method: karcher', 'models: [a, c]'], 'unknown merge method "karcher"');
   });
 });
 

@@ -1,10 +1,11 @@
 // A merge job from the command line's flags, or from a YAML file in mergekit's vocabulary:
 //   merge_method: emr | avg | ta | ties | ties_paper | a mergekit method (task_arithmetic, ties,
 //                 dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear,
-//                 model_stock)
+//                 model_stock, slerp, multislerp, nuslerp)
 //   base_model: PATH
 //   parameters: { lambda, k, rescale, … and mergekit's: weight, density, gamma, epsilon, normalize,
-//                 rescale, int8_mask, seed, filter_wise }
+//                 rescale, int8_mask, seed, filter_wise, t, normalize_weights, eps,
+//                 nuslerp_row_wise, nuslerp_flatten }
 //   models: [{ model: PATH, name: NAME, parameters: { weight, density, gamma, epsilon } }]
 // `ties` is mergekit's in a YAML recipe unless given `k` (the TIES paper's variant, as `ties_paper`);
 // see docs/merge.md#ties-mapping. Unknown keys are refused by name, so a typo never silently
@@ -48,9 +49,17 @@ function anySpec(name: string, params: Record<string, unknown>, mergekit: boolea
 }
 
 const MODEL_KEYS = ['weight', 'density', 'gamma', 'epsilon'];
-const BOOLEAN_KEYS = ['normalize', 'rescale', 'int8_mask', 'filter_wise'];
+const BOOLEAN_KEYS = [
+  'normalize',
+  'rescale',
+  'int8_mask',
+  'filter_wise',
+  'normalize_weights',
+  'nuslerp_row_wise',
+  'nuslerp_flatten',
+];
 /** `--param KEY=VALUE`: mergekit's parameters (one value for every model). */
-const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS];
+const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS, 't', 'eps'];
 
 export interface MethodFlags {
   readonly method?: string | undefined;

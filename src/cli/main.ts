@@ -20,7 +20,7 @@ import { FallbackEngine } from '../merge/fallback';
 import type { MergeEngine } from '../merge/engine';
 import { isOnnxTask, writeTaskOnnx, writeTaskSafetensors } from '../merge/export';
 import { isEmr, runMerge, type AnyMergeResult } from '../merge/merge';
-import { describeMethod } from '../merge/methods';
+import { describeMethod, minTasksFor } from '../merge/methods';
 import { buildModelSet, type ModelSet } from '../merge/model-set';
 import { hasNonFinite, nonFiniteWarning } from '../merge/non-finite';
 import { DEFAULT_SHARD_BYTES, indexName, shardCount, writeShardedTask } from '../merge/sharded';
@@ -116,7 +116,7 @@ async function openSet(job: MergeJob, files: OpenFiles, lora?: LoraKernel): Prom
     ...TaskSource[],
   ];
   const set = withAdapters(base, tasks, lora);
-  return buildModelSet(set.base, set.tasks);
+  return buildModelSet(set.base, set.tasks, { minTasks: minTasksFor(job.method) });
 }
 
 async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {

@@ -6,6 +6,7 @@ import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { AnyMethodSpec } from '../merge/methods';
+import type { MergekitSpec } from '../merge/mergekit/spec';
 import { atomicOutput } from './files';
 import type { MergeJob } from './job';
 
@@ -65,12 +66,22 @@ export async function carryFolderFiles(from: string, out: string, signal?: Abort
   return carried;
 }
 
+/** The SLERP family's global parameters by mergekit's names (undefined for other methods). */
+function slerpRecipeParameters(spec: MergekitSpec): Record<string, unknown> | undefined {
+  if (spec.name === 'slerp') return { t: spec.t };
+  if (spec.name === 'multislerp') return { normalize_weights: spec.normalizeWeights, eps: spec.eps };
+  if (spec.name === 'nuslerp') return { nuslerp_row_wise: spec.rowWise, nuslerp_flatten: spec.flatten };
+  return undefined;
+}
+
 /** mergekit's names and parameters for a method spec. */
 function recipeMethod(spec: AnyMethodSpec): { merge_method: string; parameters?: Record<string, unknown> } {
   switch (spec.method) {
     case 'mergekit': {
       const d = spec.defaults;
       const given = Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
+      const slerp = slerpRecipeParameters(spec);
+      if (slerp) return { merge_method: spec.name, parameters: { ...given, ...slerp } };
       return {
         merge_method: spec.name,
         parameters: {

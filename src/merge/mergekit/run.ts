@@ -12,6 +12,7 @@ import { readChunk } from '../scheduler';
 import { gtaTensor, linearTensor, modelStockTensor } from './kernels';
 import { nonFiniteCounts } from '../cpu/kernels';
 import { resolveModel, type MergekitSpec } from './spec';
+import { slerpTensorOf, checkSlerpSet } from './slerp-run';
 
 export class MergekitSetError extends RangeError {
   override readonly name = 'MergekitSetError';
@@ -45,6 +46,7 @@ export async function runMergekit(
   const numTasks = set.tasks.length;
   if (spec.models && spec.models.length !== numTasks)
     throw new MergekitSetError(`${spec.models.length} models have parameters, the set has ${numTasks} tasks`);
+  checkSlerpSet(spec, numTasks);
   const params = set.tasks.map((_, t) => resolveModel(spec, t));
   const merged = new Map<TensorName, Float32Array>();
   const nonFinite = new NonFiniteTally(set);
@@ -58,20 +60,22 @@ export async function runMergekit(
     const tasks = input.tasks.map((t) => widenToF32(t.bytes, t.dtype));
     const args = { name: tensor.name, shape: tensor.shape, base, tasks, params };
     const out =
-      spec.name === 'linear'
-        ? linearTensor(spec.normalize, args)
-        : spec.name === 'model_stock'
-          ? modelStockTensor(spec.filterWise, args)
-          : gtaTensor(
-              {
-                name: spec.name,
-                normalize: spec.normalize,
-                rescale: spec.rescale,
-                lambda: spec.lambda,
-                seed: spec.seed,
-              },
-              args,
-            );
+      spec.name === 'slerp' || spec.name === 'multislerp' || spec.name === 'nuslerp'
+        ? slerpTensorOf(spec, args)
+        : spec.name === 'linear'
+          ? linearTensor(spec.normalize, args)
+          : spec.name === 'model_stock'
+            ? modelStockTensor(spec.filterWise, args)
+            : gtaTensor(
+                {
+                  name: spec.name,
+                  normalize: spec.normalize,
+                  rescale: spec.rescale,
+                  lambda: spec.lambda,
+                  seed: spec.seed,
+                },
+                args,
+              );
     merged.set(tensor.name, out);
     nonFinite.add(tensorIndex, nonFiniteCounts(base, tasks, tensor.numel));
     bytesRead += input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
