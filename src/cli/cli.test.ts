@@ -195,8 +195,12 @@ describe('merge-studio merge', () => {
     expect((await readdir(out)).sort()).toEqual([
       'alpha.safetensors',
       'gamma.safetensors',
+      'mergekit_config.yml', // the recipe, verbatim (mergekit's convention)
       'second.safetensors',
     ]);
+    expect(await readFile(join(out, 'mergekit_config.yml'), 'utf8')).toBe(
+      recipe(['  density: 0.5', '  lambda: 0.8'], ['    parameters: {weight: 0.5}']),
+    );
     expect(await modelValues(join(out, 'second.safetensors'))).toEqual(
       await expectedModel(
         mergekitSpec('ties', { density: 0.5, lambda: 0.8, models: [{}, { weight: 0.5 }, {}] }),

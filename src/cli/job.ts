@@ -23,12 +23,17 @@ import {
   type MethodParams,
   type MethodSpec,
 } from '../merge/methods';
-import { MERGEKIT_METHODS, type ModelParamsInput } from '../merge/mergekit/spec';
+import { MERGEKIT_METHODS, isMergekitMethod, type ModelParamsInput } from '../merge/mergekit/spec';
+import { mergekitRecipeJob, RecipeError } from './mergekit-recipe';
 
 export interface MergeJob {
   readonly base: string;
   readonly tasks: readonly { readonly name: string; readonly path: string }[];
   readonly method: AnyMethodSpec;
+  /** A YAML recipe's text, as written beside each output (mergekit_config.yml). */
+  readonly recipe?: string;
+  /** What a recipe gave that the merge does not act on, one line each. */
+  readonly notes?: readonly string[];
 }
 
 /** Every name `merge` takes: the studio's, the TIES paper's explicit name, mergekit's. */
@@ -167,11 +172,7 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
   }
   if (!isRecord(doc))
     throw new UsageError(`${file}: expected a mapping with merge_method, base_model and models`);
-  refuseUnknown(file, doc, ['merge_method', 'base_model', 'models', 'parameters', 'dtype']);
-  if (doc['dtype'] !== undefined)
-    throw new UsageError(
-      `${file}: "dtype" is not supported: each task's model is written in that task's own dtype`,
-    );
+  const method = mergeMethodName(String(doc['merge_method'] ?? 'emr'));
   const here = dirname(file);
   const path = (p: unknown, what: string) => {
     if (typeof p !== 'string' || !p) throw new UsageError(`${file}: ${what} must be a path`);
@@ -181,7 +182,19 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
     if (!existsSync(local) && /^[\w.-]+\/[\w.-]+(@[^/\s]+)?$/.test(p)) return `hf://${p}`;
     return local;
   };
-  const method = mergeMethodName(String(doc['merge_method'] ?? 'emr'));
+  // mergekit's methods take mergekit's whole recipe vocabulary (./mergekit-recipe).
+  if (isMergekitMethod(method))
+    try {
+      const r = mergekitRecipeJob(doc, file, method, (p, what) => path(p, what), taskNameFromPath, seed);
+      return { base: r.base, tasks: r.tasks, method: r.method, recipe: text, notes: r.notes };
+    } catch (e) {
+      throw e instanceof RecipeError ? new UsageError(e.message) : e;
+    }
+  refuseUnknown(file, doc, ['merge_method', 'base_model', 'models', 'parameters', 'dtype']);
+  if (doc['dtype'] !== undefined)
+    throw new UsageError(
+      `${file}: "dtype" is not supported: each task's model is written in that task's own dtype`,
+    );
   const base = path(doc['base_model'], 'base_model');
   const models = doc['models'];
   if (!Array.isArray(models))

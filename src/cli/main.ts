@@ -46,7 +46,7 @@ import {
   type MergeJob,
 } from './job';
 import { inOrder } from './in-order';
-import { modelFolderOf, writeModelFolder } from './model-folder';
+import { modelFolderOf, writeModelFolder, writeRecipe } from './model-folder';
 import { isRemote, openRemote } from './remote';
 import {
   BUNDLE_FILE,
@@ -176,6 +176,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     };
   }
   checkTaskNames(job.tasks.map((t) => t.name));
+  for (const note of job.notes ?? []) process.stderr.write(`merge-studio: ${note}\n`);
   const shardGb = numberFlag('shard-size', values['shard-size']);
   if (shardGb !== undefined && !(shardGb > 0))
     throw new UsageError('--shard-size wants a positive number of GB');
@@ -242,6 +243,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
           writeSafetensorsTask(result, t, engine, dir, shardBytes, signal, budgetBytes, 'model'),
         );
   });
+  if (folders.some((f) => f === undefined)) await writeRecipe(outDir, job, signal); // beside flat outputs
   let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
   if (isEmr(result) && withBundle) {
     const file = join(outDir, BUNDLE_FILE);

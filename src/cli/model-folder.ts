@@ -165,5 +165,28 @@ export async function writeModelFolder<W>(
   const written = await write(dir);
   await carryFolderFiles(source, dir, signal);
   await writeSmall(join(dir, 'README.md'), new TextEncoder().encode(modelCard(task, job)), signal);
+  await writeRecipe(dir, job, signal);
   return written;
+}
+
+/** The file mergekit writes its recipe to, beside the model. */
+export const RECIPE_FILE = 'mergekit_config.yml';
+
+/**
+ * `mergekit_config.yml` in `dir` for a mergekit method: the recipe as given (a YAML file's text,
+ * verbatim), or, for a merge given by flags, the recipe it amounts to. Other methods write none.
+ */
+export async function writeRecipe(dir: string, job: MergeJob, signal?: AbortSignal): Promise<void> {
+  if (job.method.method !== 'mergekit') return;
+  const text =
+    job.recipe ??
+    stringify({
+      ...recipeMethod(job.method),
+      base_model: modelFolderName(job.base),
+      models: job.tasks.map((t, i) => {
+        const own = job.method.method === 'mergekit' ? job.method.models?.[i] : undefined;
+        return { model: modelFolderName(t.path), ...(own ? { parameters: own } : {}) };
+      }),
+    });
+  await writeSmall(join(dir, RECIPE_FILE), new TextEncoder().encode(text), signal);
 }

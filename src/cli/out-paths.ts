@@ -62,6 +62,7 @@ export function mergeOutputs(
     if (inFolder) {
       add('README.md');
       add('config.json');
+      add('mergekit_config.yml'); // mergekit's methods only (model-folder.ts writeRecipe)
     }
     const sizes = [...task.checkpoint.tensors.values()].map((e) => e.byteLength);
     const n = planShards(sizes, shardBytes).length;
@@ -72,6 +73,8 @@ export function mergeOutputs(
     }
   });
   if (bundle) out.push({ path: join(outDir, BUNDLE_FILE), what: 'the bundle' });
+  if (set.tasks.some((_, t) => folders[t] === undefined))
+    out.push({ path: join(outDir, 'mergekit_config.yml'), what: "the merge's recipe" });
   return out;
 }
 

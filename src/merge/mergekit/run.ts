@@ -3,7 +3,8 @@
 // whole (the base and the N tasks, widened to f32) and merged by the CPU kernels of ./kernels —
 // memory bounded by the largest tensor (about (N + 2) · 8 bytes an element), never the model. The
 // result is one merged model, like the baselines'. These passes run on the CPU under either
-// engine: the GPU engine has no programs for them yet (docs/merge.md).
+// engine: the GPU engine has no programs for them yet (docs/merge.md). A recipe's gradients and
+// filters are resolved per tensor from its name and depth (./settings).
 import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
 import type { ModelSet } from '../model-set';
@@ -11,7 +12,8 @@ import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
 import { readChunk } from '../scheduler';
 import { gtaTensor, linearTensor, modelStockTensor } from './kernels';
 import { nonFiniteCounts } from '../cpu/kernels';
-import { resolveModel, type MergekitSpec } from './spec';
+import { resolveModel, specForTensor, type MergekitSpec } from './spec';
+import { depthOf, layerCount } from './settings';
 import { slerpTensorOf, checkSlerpSet } from './slerp-run';
 
 export class MergekitSetError extends RangeError {
@@ -47,7 +49,9 @@ export async function runMergekit(
   if (spec.models && spec.models.length !== numTasks)
     throw new MergekitSetError(`${spec.models.length} models have parameters, the set has ${numTasks} tasks`);
   checkSlerpSet(spec, numTasks);
-  const params = set.tasks.map((_, t) => resolveModel(spec, t));
+  const numLayers = layerCount(set.shared.map((s) => s.name));
+  checkLayerRange(spec, numLayers);
+  const specParams = set.tasks.map((_, t) => resolveModel(spec, t));
   const merged = new Map<TensorName, Float32Array>();
   const nonFinite = new NonFiniteTally(set);
   const bytesTotal = set.shared.reduce((a, s) => a + bytesOf(s), 0);
@@ -58,21 +62,24 @@ export async function runMergekit(
     const input = await readChunk({ tensor, tensorIndex, start: 0, numel: tensor.numel });
     const base = widenToF32(input.base.bytes, input.base.dtype);
     const tasks = input.tasks.map((t) => widenToF32(t.bytes, t.dtype));
+    // A recipe's gradients and filters give each tensor its own parameters (./settings).
+    const own = spec.settings ? specForTensor(spec, tensor.name, depthOf(tensor.name, numLayers)) : spec;
+    const params = own === spec ? specParams : set.tasks.map((_, t) => resolveModel(own, t));
     const args = { name: tensor.name, shape: tensor.shape, base, tasks, params };
     const out =
-      spec.name === 'slerp' || spec.name === 'multislerp' || spec.name === 'nuslerp'
-        ? slerpTensorOf(spec, args)
-        : spec.name === 'linear'
-          ? linearTensor(spec.normalize, args)
-          : spec.name === 'model_stock'
-            ? modelStockTensor(spec.filterWise, args)
+      own.name === 'slerp' || own.name === 'multislerp' || own.name === 'nuslerp'
+        ? slerpTensorOf(own, args)
+        : own.name === 'linear'
+          ? linearTensor(own.normalize, args)
+          : own.name === 'model_stock'
+            ? modelStockTensor(own.filterWise, args)
             : gtaTensor(
                 {
-                  name: spec.name,
-                  normalize: spec.normalize,
-                  rescale: spec.rescale,
-                  lambda: spec.lambda,
-                  seed: spec.seed,
+                  name: own.name,
+                  normalize: own.normalize,
+                  rescale: own.rescale,
+                  lambda: own.lambda,
+                  seed: own.seed,
                 },
                 args,
               );
@@ -89,6 +96,15 @@ export async function runMergekit(
     });
   }
   return { merged, bytesRead, nonFinite: nonFinite.report() };
+}
+
+/** A recipe's single slice must take every layer: slices that cut or stack layers are not merged here. */
+function checkLayerRange(spec: MergekitSpec, numLayers: number): void {
+  const r = spec.layerRange;
+  if (r && (r[0] !== 0 || r[1] !== numLayers))
+    throw new MergekitSetError(
+      `slices: layer_range [${r[0]}, ${r[1]}] does not cover the models' ${numLayers} layers ([0, ${numLayers}]); only a single slice over all layers is merged here`,
+    );
 }
 
 const bytesOf = (s: ModelSet['shared'][number]) => [s.base, ...s.tasks].reduce((a, e) => a + e.byteLength, 0);

@@ -3,6 +3,9 @@
 // dare_*, breadcrumbs*, della*) differs only in its sparsification, its sign consensus and the
 // defaults of `normalize` and `rescale`; `linear` is a weighted mean of the task models.
 
+import type { MergeDType } from '../../formats/dtype';
+import { evaluateSetting, type RecipeSettings } from './settings';
+
 export type Sparsification = 'magnitude' | 'random' | 'magnitude_outliers' | 'della_magprune';
 
 export const GTA_METHODS = {
@@ -111,6 +114,15 @@ export interface MergekitSpec {
   readonly defaults: ModelParamsInput;
   /** Per task (task order), when the recipe gave any. */
   readonly models?: readonly ModelParamsInput[];
+  /**
+   * A recipe's gradients and filtered values (./settings): the parameters are then resolved per
+   * tensor (specForTensor), those above holding the values a probe gave when the recipe was read.
+   */
+  readonly settings?: RecipeSettings;
+  /** A recipe's single slice: every source's layer_range, which must cover all the layers. */
+  readonly layerRange?: readonly [number, number];
+  /** A recipe's out_dtype (or dtype): the dtype the merged tensors are written in. */
+  readonly outDtype?: MergeDType;
 }
 
 export interface MergekitParams extends ModelParamsInput {
@@ -270,4 +282,31 @@ export function describeMergekit(spec: MergekitSpec): string {
     if (s === 'random' || s === 'della_magprune') parts.push(`seed ${spec.seed}`);
   } else parts.push(`normalize: ${spec.normalize}`);
   return `${MERGEKIT_TITLES[spec.name]} (${parts.join(', ')})`;
+}
+
+/**
+ * The spec for one tensor at depth t (./settings): the recipe's settings evaluated as mergekit's
+ * ConfigReader.parameter does — a model's own value, else the top-level one, else the default.
+ */
+export function specForTensor(spec: MergekitSpec, tensorName: string, t: number): MergekitSpec {
+  const s = spec.settings;
+  if (!s) return spec;
+  const evaluate = (rec: Readonly<Record<string, unknown>>) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(rec)) {
+      const x = evaluateSetting(tensorName, v as never, t);
+      if (x !== undefined) out[k] = x;
+    }
+    return out;
+  };
+  let resolved: MergekitSpec;
+  try {
+    resolved = mergekitSpec(spec.name, {
+      ...evaluate(s.global),
+      ...(s.models.length ? { models: s.models.map(evaluate) as ModelParamsInput[] } : {}),
+    } as MergekitParams);
+  } catch (e) {
+    throw new MergekitParamError(`${tensorName}: ${(e as Error).message}`);
+  }
+  return { ...spec, ...resolved, seed: spec.seed, useBase: spec.useBase, settings: s };
 }
