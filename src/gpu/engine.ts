@@ -22,7 +22,9 @@ import type {
 } from '../merge/engine';
 import type { Gpu } from './device';
 import type { MergeContext } from './programs/chunk';
+import type { GtaMixInput } from '../merge/mergekit/gta-mix';
 import { elect, residentElect } from './programs/elect';
+import { gtaMix } from './programs/gta-mix';
 import { histogram } from './programs/histogram';
 import { linear } from './programs/linear';
 import { reconstruct } from './programs/reconstruct';
@@ -92,6 +94,10 @@ export class GpuEngine implements MergeEngine {
 
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
     return ties(this.ctx, chunk, thresholds, lambda);
+  }
+
+  gtaMix(x: GtaMixInput): Promise<Float32Array> {
+    return gtaMix(this.ctx, x);
   }
 
   /** The benchmark's view of the elect kernel alone, on resident buffers (programs/elect.ts). */

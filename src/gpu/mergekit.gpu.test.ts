@@ -1,6 +1,5 @@
-// Plan: mergekit's methods have no GPU programs yet — their per-tensor passes run on the CPU under
-// either engine (docs/merge.md#mergekit) — so a merge through the GPU engine must give the CPU
-// engine's bits, for a method of each kind (random drops, rank-based drops, consensus, model_stock,
+// Plan: mergekit's methods through the GPU engine — the GTA family's mix on its GPU program
+// (programs/gta-mix.ts), the rest on the CPU (docs/merge.md#mergekit) — give the CPU engine's bits, for a method of each kind (random drops, rank-based drops, consensus, model_stock,
 // the SLERP family) and for a recipe's per-tensor settings (a gradient over depth, a filter).
 import { describe, expect, it } from 'vitest';
 import { tensorName } from '../formats/tensor';

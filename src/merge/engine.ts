@@ -4,6 +4,7 @@
 // merging pass also counts the NaN/±∞ elements it read, per model (`nonFinite`), for the report.
 import type { MergeDType } from '../formats/dtype';
 import type { EmrChunkOut, LinearChunkOut, TiesChunkOut } from './cpu/kernels';
+import type { GtaMixInput } from './mergekit/gta-mix';
 
 export type { EmrChunkOut, LinearChunkOut, TiesChunkOut };
 
@@ -66,5 +67,10 @@ export interface MergeEngine {
     counts: Uint32Array,
   ): Promise<void>;
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut>;
+  /**
+   * mergekit's generalized task arithmetic, element-wise end (mergekit/gta-mix.ts): an engine with
+   * a program for it (the GPU engine) runs it there; without, the CPU function runs.
+   */
+  gtaMix?(x: GtaMixInput): Promise<Float32Array>;
   dispose(): void;
 }

@@ -4,6 +4,7 @@
 // exactly there and nothing already computed is lost; `fellBack` says when and why.
 import type { MergeDType } from '../formats/dtype';
 import type { ChunkInput, EmrChunkOut, LinearChunkOut, MergeEngine, RawChunk, TiesChunkOut } from './engine';
+import { gtaMix as gtaMixCpu, type GtaMixInput } from './mergekit/gta-mix';
 
 export class FallbackEngine implements MergeEngine {
   private failed: string | undefined;
@@ -85,6 +86,10 @@ export class FallbackEngine implements MergeEngine {
     // Engines add a chunk's counts only once the whole chunk is counted, so a retry never counts twice.
     return this.run((e) => e.absHistogram(chunk, level, prefix, counts));
   }
+  gtaMix(x: GtaMixInput): Promise<Float32Array> {
+    return this.run((e) => (e.gtaMix ? e.gtaMix(x) : Promise.resolve(gtaMixCpu(x))));
+  }
+
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
     return this.run((e) => e.ties(chunk, thresholds, lambda));
   }

@@ -3,6 +3,7 @@
 // in their own dtype): generalized task arithmetic (GTATask.execute in
 // mergekit/merge_methods/generalized_task_arithmetic.py) and `linear` (LinearMergeTask.execute).
 // Every operation rounds to f32 and sums over tasks go in task order.
+import { gtaMix, type GtaMixInput } from './gta-mix';
 import { streamKey } from './rng';
 import { sparsify } from './sparsify';
 import { GTA_METHODS, type GtaMethod, type ModelParams } from './spec';
@@ -29,6 +30,11 @@ export interface GtaSettings {
 
 /** θ₀ + λ·(mixed Δ, normalized by the agreeing weights or all weights) for one tensor. */
 export function gtaTensor(s: GtaSettings, a: TensorArgs): Float32Array {
+  return gtaMix(gtaMixInput(s, a));
+}
+
+/** The sparsified, weighted task vectors of one tensor and what the mix needs (./gta-mix). */
+export function gtaMixInput(s: GtaSettings, a: TensorArgs): GtaMixInput {
   const n = a.base.length;
   const method = GTA_METHODS[s.name];
   const base = a.base;
@@ -52,40 +58,14 @@ export function gtaTensor(s: GtaSettings, a: TensorArgs): Float32Array {
     for (let i = 0; i < n; i++) out[i] = (tau[i] as number) * w;
     return out;
   });
-  const weights = a.params.map((p) => fr(p.weight));
-  const mixed = new Float32Array(n);
-  const divisor = new Float32Array(n);
-  if (method.consensus) {
-    // get_mask(method="sum"): the majority sign is + where Σ_t weighted ≥ 0 (NaN: −), and task t
-    // agrees where sign(weighted_t) equals it (a zero never does).
-    const sum = new Float32Array(n);
-    for (const wt of weighted) for (let i = 0; i < n; i++) sum[i] = (sum[i] as number) + (wt[i] as number);
-    weighted.forEach((wt, t) => {
-      const w = weights[t] as number;
-      for (let i = 0; i < n; i++) {
-        const v = wt[i] as number;
-        const agree = (sum[i] as number) >= 0 ? v > 0 : v < 0;
-        mixed[i] = (mixed[i] as number) + v * +agree; // NaN·0 stays NaN, as torch's product
-        divisor[i] = (divisor[i] as number) + w * +agree;
-      }
-    });
-    for (let i = 0; i < n; i++) if (divisor[i] === 0) divisor[i] = 1;
-  } else {
-    for (const wt of weighted)
-      for (let i = 0; i < n; i++) mixed[i] = (mixed[i] as number) + (wt[i] as number);
-    let total = 0;
-    for (const w of weights) total = fr(total + w);
-    divisor.fill(Math.abs(total) < 1e-8 ? 1 : total);
-  }
-  const lambda = fr(s.lambda);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let m = mixed[i] as number;
-    if (s.normalize) m = fr(m / (divisor[i] as number));
-    if (s.lambda !== 1) m = fr(m * lambda);
-    out[i] = (base[i] as number) + m;
-  }
-  return out;
+  return {
+    base,
+    weighted,
+    weights: a.params.map((p) => fr(p.weight)),
+    consensus: method.consensus,
+    normalize: s.normalize,
+    lambda: s.lambda,
+  };
 }
 
 /** mergekit `linear`: Σ_t w_t·θ_t, divided by Σ_t w_t when `normalize` (the base takes no part). */

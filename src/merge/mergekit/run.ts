@@ -2,15 +2,19 @@
 // quantiles, L1 norms and DELLA's ranks need a tensor's whole task vectors, so each tensor is read
 // whole (the base and the N tasks, widened to f32) and merged by the CPU kernels of ./kernels —
 // memory bounded by the largest tensor (about (N + 2) · 8 bytes an element), never the model. The
-// result is one merged model, like the baselines'. These passes run on the CPU under either
-// engine: the GPU engine has no programs for them yet (docs/merge.md). A recipe's gradients and
-// filters are resolved per tensor from its name and depth (./settings).
+// result is one merged model, like the baselines'. The generalized task arithmetic methods'
+// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ) runs on the engine's program
+// when it has one (the GPU engine's, bit-identical); the sparsifications (top-k, ranks, seeded
+// drops, rescale), linear, model_stock and the SLERP family run on the CPU (docs/merge.md). A
+// recipe's gradients and filters are resolved per tensor from its name and depth (./settings).
 import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
+import type { MergeEngine } from '../engine';
 import type { ModelSet } from '../model-set';
 import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
 import { readChunk } from '../scheduler';
-import { gtaTensor, linearTensor, modelStockTensor } from './kernels';
+import { gtaMixInput, linearTensor, modelStockTensor } from './kernels';
+import { gtaMix } from './gta-mix';
 import { nonFiniteCounts } from '../cpu/kernels';
 import { resolveModel, specForTensor, type MergekitSpec } from './spec';
 import { depthOf, layerCount } from './settings';
@@ -44,7 +48,13 @@ export async function runMergekit(
   set: ModelSet,
   spec: MergekitSpec,
   options: MergekitRunOptions = {},
+  /** An engine with a program for the GTA mix (the GPU engine) runs it; else the CPU function. */
+  engine?: Pick<MergeEngine, 'gtaMix'>,
 ): Promise<MergekitOutput> {
+  const mix = (s: Parameters<typeof gtaMixInput>[0], a: Parameters<typeof gtaMixInput>[1]) => {
+    const x = gtaMixInput(s, a);
+    return engine?.gtaMix ? engine.gtaMix(x) : gtaMix(x);
+  };
   const numTasks = set.tasks.length;
   if (spec.models && spec.models.length !== numTasks)
     throw new MergekitSetError(`${spec.models.length} models have parameters, the set has ${numTasks} tasks`);
@@ -73,7 +83,7 @@ export async function runMergekit(
           ? linearTensor(own.normalize, args)
           : own.name === 'model_stock'
             ? modelStockTensor(own.filterWise, args)
-            : gtaTensor(
+            : await mix(
                 {
                   name: own.name,
                   normalize: own.normalize,
