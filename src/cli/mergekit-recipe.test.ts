@@ -230,6 +230,38 @@ describe("mergekit's example recipes, unchanged", () => {
   });
 });
 
+describe('the SLERP family from flags', () => {
+  it('--method slerp --param t=0.3 with one --task; the recipe it amounts to beside the model', async () => {
+    const out = join(dir, 'out-flags-slerp');
+    const r = await runCli([
+      'merge',
+      '--engine',
+      'cpu',
+      '--base',
+      join(dir, REPOS[0] as string),
+      '--task',
+      join(dir, REPOS[1] as string),
+      '--method',
+      'slerp',
+      '--param',
+      't=0.3',
+      '--out',
+      out,
+    ]);
+    expect(r.err).toBe('');
+    expect(r.out).toContain('SLERP (t = 0.3)');
+    const { tensors, recipe } = await output(out, 'Platypus2-13B');
+    for (const [name] of SHAPES) {
+      const want = slerpTensor(0.3, of(REPOS[0] as string, name), of(REPOS[1] as string, name));
+      expect(bits(tensors.get(name)?.values), name).toEqual(bits(want));
+    }
+    expect(recipe).toContain('merge_method: slerp');
+    expect(recipe).toContain('t: 0.3');
+  });
+});
+
+const bits = (v: Float32Array | undefined) => Array.from(new Uint32Array((v as Float32Array).slice().buffer));
+
 describe('mergekit settings and what a recipe may not do', () => {
   it('evaluate_setting: gradients, first matching filter, none matching (hand-computed)', () => {
     expect(evaluateSetting('x', [0, 1], 0.25)).toBe(0.25);
