@@ -25,6 +25,7 @@ import type { MergeContext } from './programs/chunk';
 import type { GtaMixInput } from '../merge/mergekit/gta-mix';
 import { elect, residentElect } from './programs/elect';
 import { gtaMix } from './programs/gta-mix';
+import { randomDrop } from './programs/random-drop';
 import { histogram } from './programs/histogram';
 import { linear } from './programs/linear';
 import { reconstruct } from './programs/reconstruct';
@@ -98,6 +99,10 @@ export class GpuEngine implements MergeEngine {
 
   gtaMix(x: GtaMixInput): Promise<Float32Array> {
     return gtaMix(this.ctx, x);
+  }
+
+  randomDrop(tau: Float32Array, key: number, density: number): Promise<Float32Array> {
+    return randomDrop(this.ctx, tau, key, density);
   }
 
   /** The benchmark's view of the elect kernel alone, on resident buffers (programs/elect.ts). */

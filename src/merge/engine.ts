@@ -72,5 +72,7 @@ export interface MergeEngine {
    * a program for it (the GPU engine) runs it there; without, the CPU function runs.
    */
   gtaMix?(x: GtaMixInput): Promise<Float32Array>;
+  /** DARE's drops, τ ⊙ Bernoulli(density) with the seeded words (mergekit/sparsify `randomDrop`). */
+  randomDrop?(tau: Float32Array, key: number, density: number): Promise<Float32Array>;
   dispose(): void;
 }

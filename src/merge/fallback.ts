@@ -5,6 +5,7 @@
 import type { MergeDType } from '../formats/dtype';
 import type { ChunkInput, EmrChunkOut, LinearChunkOut, MergeEngine, RawChunk, TiesChunkOut } from './engine';
 import { gtaMix as gtaMixCpu, type GtaMixInput } from './mergekit/gta-mix';
+import { randomDrop as randomDropCpu } from './mergekit/sparsify';
 
 export class FallbackEngine implements MergeEngine {
   private failed: string | undefined;
@@ -88,6 +89,12 @@ export class FallbackEngine implements MergeEngine {
   }
   gtaMix(x: GtaMixInput): Promise<Float32Array> {
     return this.run((e) => (e.gtaMix ? e.gtaMix(x) : Promise.resolve(gtaMixCpu(x))));
+  }
+
+  randomDrop(tau: Float32Array, key: number, density: number): Promise<Float32Array> {
+    return this.run((e) =>
+      e.randomDrop ? e.randomDrop(tau, key, density) : Promise.resolve(randomDropCpu(tau, key, density)),
+    );
   }
 
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {

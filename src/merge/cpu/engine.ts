@@ -5,6 +5,7 @@ import { narrowFromF32, widenToF32, type MergeDType } from '../../formats/dtype'
 import type { ChunkInput, EmrInputViews, MergeEngine, RawChunk } from '../engine';
 import * as k from './kernels';
 import { gtaMix, type GtaMixInput } from '../mergekit/gta-mix';
+import { randomDrop } from '../mergekit/sparsify';
 import { wasmAvailable, WasmKernels } from './wasm/host';
 
 /** f32 values of a chunk: a view when the bytes are aligned f32 (the kernels never write inputs). */
@@ -91,6 +92,11 @@ export class CpuEngine implements MergeEngine {
   async ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number) {
     return k.tiesChunk(widen(chunk.base), tasksOf(chunk), chunk.numel, thresholds, lambda);
   }
+  /** DARE's drops, τ ⊙ Bernoulli(density) (../mergekit/sparsify): the GPU program's CPU twin. */
+  randomDrop(tau: Float32Array, key: number, density: number): Promise<Float32Array> {
+    return Promise.resolve(randomDrop(tau, key, density));
+  }
+
   /** mergekit's GTA mix (../mergekit/gta-mix): the GPU program's CPU twin, and its fallback. */
   gtaMix(x: GtaMixInput): Promise<Float32Array> {
     return Promise.resolve(gtaMix(x));

@@ -5,7 +5,7 @@
 // Every operation rounds to f32 and sums over tasks go in task order.
 import { gtaMix, type GtaMixInput } from './gta-mix';
 import { streamKey } from './rng';
-import { sparsify } from './sparsify';
+import { rescaleMasked, sparsify } from './sparsify';
 import { GTA_METHODS, type GtaMethod, type ModelParams } from './spec';
 
 const fr = Math.fround;
@@ -35,34 +35,67 @@ export function gtaTensor(s: GtaSettings, a: TensorArgs): Float32Array {
 
 /** The sparsified, weighted task vectors of one tensor and what the mix needs (./gta-mix). */
 export function gtaMixInput(s: GtaSettings, a: TensorArgs): GtaMixInput {
-  const n = a.base.length;
   const method = GTA_METHODS[s.name];
-  const base = a.base;
-  // Weighted (and sparsified) task vectors: w_t · sparsify(θ_t − θ₀).
-  const weighted = a.tasks.map((task, t) => {
+  const sparse = taskVectors(a).map((tau, t) => {
     const p = a.params[t] as ModelParams;
-    let tau = new Float32Array(n);
-    for (let i = 0; i < n; i++) tau[i] = (task[i] as number) - (base[i] as number);
-    if (method.sparsification)
-      tau = sparsify(tau, {
-        method: method.sparsification,
-        density: p.density,
-        gamma: p.gamma,
-        epsilon: p.epsilon,
-        rescale: s.rescale,
-        shape: a.shape,
-        key: streamKey(s.seed, a.name, t),
-      }) as Float32Array<ArrayBuffer>;
-    const w = fr(p.weight);
+    if (!method.sparsification) return tau;
+    return sparsify(tau, {
+      method: method.sparsification,
+      density: p.density,
+      gamma: p.gamma,
+      epsilon: p.epsilon,
+      rescale: s.rescale,
+      shape: a.shape,
+      key: streamKey(s.seed, a.name, t),
+    });
+  });
+  return weigh(s, a, sparse);
+}
+
+/**
+ * gtaMixInput with DARE's random drops (τ ⊙ Bernoulli(density)) by `drop` — an engine's program
+ * (the GPU's) — and the rest as there; the same bits as gtaMixInput when `drop` is randomDrop's twin.
+ */
+export async function gtaMixInputWith(
+  s: GtaSettings,
+  a: TensorArgs,
+  drop: (tau: Float32Array, key: number, density: number) => Promise<Float32Array>,
+): Promise<GtaMixInput> {
+  if (GTA_METHODS[s.name].sparsification !== 'random') return gtaMixInput(s, a);
+  const sparse = await Promise.all(
+    taskVectors(a).map(async (tau, t) => {
+      const density = (a.params[t] as ModelParams).density;
+      if (density >= 1) return tau; // mergekit's sparsify leaves τ as it is (no rescale)
+      return rescaleMasked(tau, await drop(tau, streamKey(s.seed, a.name, t), density), s.rescale);
+    }),
+  );
+  return weigh(s, a, sparse);
+}
+
+/** θ_t − θ₀ per task, in f32. */
+function taskVectors(a: TensorArgs): Float32Array[] {
+  const n = a.base.length;
+  return a.tasks.map((task) => {
+    const tau = new Float32Array(n);
+    for (let i = 0; i < n; i++) tau[i] = (task[i] as number) - (a.base[i] as number);
+    return tau;
+  });
+}
+
+/** w_t · sparsified τ_t, and the mix's settings. */
+function weigh(s: GtaSettings, a: TensorArgs, sparse: readonly Float32Array[]): GtaMixInput {
+  const n = a.base.length;
+  const weighted = sparse.map((tau, t) => {
+    const w = fr((a.params[t] as ModelParams).weight);
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = (tau[i] as number) * w;
     return out;
   });
   return {
-    base,
+    base: a.base,
     weighted,
     weights: a.params.map((p) => fr(p.weight)),
-    consensus: method.consensus,
+    consensus: GTA_METHODS[s.name].consensus,
     normalize: s.normalize,
     lambda: s.lambda,
   };

@@ -3,9 +3,10 @@
 // whole (the base and the N tasks, widened to f32) and merged by the CPU kernels of ./kernels —
 // memory bounded by the largest tensor (about (N + 2) · 8 bytes an element), never the model. The
 // result is one merged model, like the baselines'. The generalized task arithmetic methods'
-// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ) runs on the engine's program
-// when it has one (the GPU engine's, bit-identical); the sparsifications (top-k, ranks, seeded
-// drops, rescale), linear, model_stock and the SLERP family run on the CPU (docs/merge.md). A
+// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ) and DARE's seeded drops run
+// on the engine's programs when it has them (the GPU engine's, bit-identical); the other
+// sparsifications (top-k, ranks), the L1 rescale, linear, model_stock and the SLERP family run on
+// the CPU (docs/merge.md). A
 // recipe's gradients and filters are resolved per tensor from its name and depth (./settings).
 import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
@@ -13,7 +14,7 @@ import type { MergeEngine } from '../engine';
 import type { ModelSet } from '../model-set';
 import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
 import { readChunk } from '../scheduler';
-import { gtaMixInput, linearTensor, modelStockTensor } from './kernels';
+import { gtaMixInput, gtaMixInputWith, linearTensor, modelStockTensor } from './kernels';
 import { gtaMix } from './gta-mix';
 import { nonFiniteCounts } from '../cpu/kernels';
 import { resolveModel, specForTensor, type MergekitSpec } from './spec';
@@ -49,10 +50,11 @@ export async function runMergekit(
   spec: MergekitSpec,
   options: MergekitRunOptions = {},
   /** An engine with a program for the GTA mix (the GPU engine) runs it; else the CPU function. */
-  engine?: Pick<MergeEngine, 'gtaMix'>,
+  engine?: Pick<MergeEngine, 'gtaMix' | 'randomDrop'>,
 ): Promise<MergekitOutput> {
-  const mix = (s: Parameters<typeof gtaMixInput>[0], a: Parameters<typeof gtaMixInput>[1]) => {
-    const x = gtaMixInput(s, a);
+  const mix = async (s: Parameters<typeof gtaMixInput>[0], a: Parameters<typeof gtaMixInput>[1]) => {
+    const drop = engine?.randomDrop?.bind(engine);
+    const x = drop ? await gtaMixInputWith(s, a, drop) : gtaMixInput(s, a);
     return engine?.gtaMix ? engine.gtaMix(x) : gtaMix(x);
   };
   const numTasks = set.tasks.length;

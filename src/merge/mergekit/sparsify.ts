@@ -142,6 +142,17 @@ export function applyMask(tau: Float32Array, mask: Uint8Array, rescale: boolean)
   const n = tau.length;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (tau[i] as number) * (mask[i] as number);
+  return rescaleMasked(tau, out, rescale);
+}
+
+/** mergekit `random` without rescale: τ ⊙ Bernoulli(density) — the GPU program's CPU twin (programs/random-drop.ts). */
+export function randomDrop(tau: Float32Array, key: number, density: number): Float32Array {
+  return applyMask(tau, bernoulliMask(key, 0, tau.length, density), false);
+}
+
+/** The masked τ (`out`, scaled in place) matched to τ's L1 norm when `rescale`. */
+export function rescaleMasked(tau: Float32Array, out: Float32Array, rescale: boolean): Float32Array {
+  const n = tau.length;
   if (!rescale) return out;
   let before = 0;
   let after = 0;
