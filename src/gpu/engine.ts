@@ -26,6 +26,8 @@ import type { GtaMixInput } from '../merge/mergekit/gta-mix';
 import { elect, residentElect } from './programs/elect';
 import { gtaMix } from './programs/gta-mix';
 import { randomDrop } from './programs/random-drop';
+import { combine2 } from './programs/combine2';
+import type { Combine2 } from '../merge/mergekit/slerp-mix';
 import { histogram } from './programs/histogram';
 import { linear } from './programs/linear';
 import { reconstruct } from './programs/reconstruct';
@@ -103,6 +105,10 @@ export class GpuEngine implements MergeEngine {
 
   randomDrop(tau: Float32Array, key: number, density: number): Promise<Float32Array> {
     return randomDrop(this.ctx, tau, key, density);
+  }
+
+  combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {
+    return combine2(this.ctx, f, v0, v1);
   }
 
   /** The benchmark's view of the elect kernel alone, on resident buffers (programs/elect.ts). */

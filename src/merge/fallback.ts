@@ -6,6 +6,7 @@ import type { MergeDType } from '../formats/dtype';
 import type { ChunkInput, EmrChunkOut, LinearChunkOut, MergeEngine, RawChunk, TiesChunkOut } from './engine';
 import { gtaMix as gtaMixCpu, type GtaMixInput } from './mergekit/gta-mix';
 import { randomDrop as randomDropCpu } from './mergekit/sparsify';
+import { combine2 as combine2Cpu, type Combine2 } from './mergekit/slerp-mix';
 
 export class FallbackEngine implements MergeEngine {
   private failed: string | undefined;
@@ -89,6 +90,10 @@ export class FallbackEngine implements MergeEngine {
   }
   gtaMix(x: GtaMixInput): Promise<Float32Array> {
     return this.run((e) => (e.gtaMix ? e.gtaMix(x) : Promise.resolve(gtaMixCpu(x))));
+  }
+
+  combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {
+    return this.run((e) => (e.combine2 ? e.combine2(f, v0, v1) : Promise.resolve(combine2Cpu(f, v0, v1))));
   }
 
   randomDrop(tau: Float32Array, key: number, density: number): Promise<Float32Array> {

@@ -3,10 +3,10 @@
 // whole (the base and the N tasks, widened to f32) and merged by the CPU kernels of ./kernels —
 // memory bounded by the largest tensor (about (N + 2) · 8 bytes an element), never the model. The
 // result is one merged model, like the baselines'. The generalized task arithmetic methods'
-// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ) and DARE's seeded drops run
-// on the engine's programs when it has them (the GPU engine's, bit-identical); the other
-// sparsifications (top-k, ranks), the L1 rescale, linear, model_stock and the SLERP family run on
-// the CPU (docs/merge.md). A
+// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ), DARE's seeded drops and
+// slerp's a·v0 + b·v1 run on the engine's programs when it has them (the GPU engine's,
+// bit-identical); the other sparsifications (top-k, ranks), the L1 rescale, linear, model_stock,
+// multislerp and nuslerp run on the CPU (docs/merge.md). A
 // recipe's gradients and filters are resolved per tensor from its name and depth (./settings).
 import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
@@ -20,6 +20,7 @@ import { nonFiniteCounts } from '../cpu/kernels';
 import { resolveModel, specForTensor, type MergekitSpec } from './spec';
 import { depthOf, layerCount } from './settings';
 import { slerpTensorOf, checkSlerpSet } from './slerp-run';
+import { slerpFactors } from './slerp';
 
 export class MergekitSetError extends RangeError {
   override readonly name = 'MergekitSetError';
@@ -50,7 +51,7 @@ export async function runMergekit(
   spec: MergekitSpec,
   options: MergekitRunOptions = {},
   /** An engine with a program for the GTA mix (the GPU engine) runs it; else the CPU function. */
-  engine?: Pick<MergeEngine, 'gtaMix' | 'randomDrop'>,
+  engine?: Pick<MergeEngine, 'gtaMix' | 'randomDrop' | 'combine2'>,
 ): Promise<MergekitOutput> {
   const mix = async (s: Parameters<typeof gtaMixInput>[0], a: Parameters<typeof gtaMixInput>[1]) => {
     const drop = engine?.randomDrop?.bind(engine);
@@ -79,22 +80,28 @@ export async function runMergekit(
     const params = own === spec ? specParams : set.tasks.map((_, t) => resolveModel(own, t));
     const args = { name: tensor.name, shape: tensor.shape, base, tasks, params };
     const out =
-      own.name === 'slerp' || own.name === 'multislerp' || own.name === 'nuslerp'
-        ? slerpTensorOf(own, args)
-        : own.name === 'linear'
-          ? linearTensor(own.normalize, args)
-          : own.name === 'model_stock'
-            ? modelStockTensor(own.filterWise, args)
-            : await mix(
-                {
-                  name: own.name,
-                  normalize: own.normalize,
-                  rescale: own.rescale,
-                  lambda: own.lambda,
-                  seed: own.seed,
-                },
-                args,
-              );
+      own.name === 'slerp' && engine?.combine2
+        ? await engine.combine2(
+            slerpFactors(own.t, base, tasks[0] as Float32Array),
+            base,
+            tasks[0] as Float32Array,
+          )
+        : own.name === 'slerp' || own.name === 'multislerp' || own.name === 'nuslerp'
+          ? slerpTensorOf(own, args)
+          : own.name === 'linear'
+            ? linearTensor(own.normalize, args)
+            : own.name === 'model_stock'
+              ? modelStockTensor(own.filterWise, args)
+              : await mix(
+                  {
+                    name: own.name,
+                    normalize: own.normalize,
+                    rescale: own.rescale,
+                    lambda: own.lambda,
+                    seed: own.seed,
+                  },
+                  args,
+                );
     merged.set(tensor.name, out);
     nonFinite.add(tensorIndex, nonFiniteCounts(base, tasks, tensor.numel));
     bytesRead += input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
