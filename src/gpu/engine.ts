@@ -103,8 +103,8 @@ export class GpuEngine implements MergeEngine {
     return gtaMix(this.ctx, x);
   }
 
-  randomDrop(tau: Float32Array, key: number, density: number): Promise<Float32Array> {
-    return randomDrop(this.ctx, tau, key, density);
+  randomDrop(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array> {
+    return randomDrop(this.ctx, tau, key, p);
   }
 
   combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {

@@ -1,4 +1,4 @@
-// Plan: DARE's random drops on the GPU (programs/random-drop.ts) equal the CPU twin
+// Plan: DARE's (and DELLA's, a probability per element) random drops on the GPU (programs/random-drop.ts) equal the CPU twin
 // (CpuEngine.randomDrop, mergekit/sparsify.ts) bit for bit and are drawn on the GPU — the twin is
 // not asked — with the seeded words of mergekit/rng.ts: over several densities and keys, on τ with
 // ±0 and subnormals (passed as bits, never flushed), tiled past a (forced small) binding so that
@@ -6,6 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CpuEngine } from '../merge/cpu/engine';
 import { streamKey } from '../merge/mergekit/rng';
+import { dellaProbabilities } from '../merge/mergekit/sparsify';
 import { GpuEngine } from './engine';
 import { testGpu, withLimits } from './testing/gpu';
 
@@ -19,7 +20,13 @@ function tau(n: number): Float32Array {
   );
 }
 
-async function compare(gpu: GpuEngine, t: Float32Array, key: number, density: number, twinCalls: number) {
+async function compare(
+  gpu: GpuEngine,
+  t: Float32Array,
+  key: number,
+  density: number | Float32Array,
+  twinCalls: number,
+) {
   const spy = vi.spyOn(CpuEngine.prototype, 'randomDrop');
   const g = await gpu.randomDrop(t, key, density);
   const calls = spy.mock.calls.length;
@@ -49,6 +56,18 @@ describe("DARE's random drops on the GPU", () => {
       } finally {
         gpu.dispose();
       }
+  });
+
+  it("DELLA's drops: a probability per element from the ranks, tiled", async () => {
+    const gpu = new GpuEngine(withLimits(await testGpu(), { maxStorageBufferBindingSize: 4 * 2048 }));
+    try {
+      const t = tau(64 * 97);
+      const probs = dellaProbabilities(t, [64, 97], 0.5, 0.3);
+      expect(new Set(probs).size).toBeGreaterThan(50); // many probabilities, not one
+      await compare(gpu, t, streamKey(5, 'model.layers.3.mlp.w', 0), probs, 0);
+    } finally {
+      gpu.dispose();
+    }
   });
 
   it('hands a tile with NaN/±∞ to the twin', async () => {

@@ -74,7 +74,7 @@ export interface MergeEngine {
    */
   gtaMix?(x: GtaMixInput): Promise<Float32Array>;
   /** DARE's drops, τ ⊙ Bernoulli(density) with the seeded words (mergekit/sparsify `randomDrop`). */
-  randomDrop?(tau: Float32Array, key: number, density: number): Promise<Float32Array>;
+  randomDrop?(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array>;
   /** mergekit slerp's element-wise step, a·v0 + b·v1 (÷ divide) (mergekit/slerp-mix `combine2`). */
   combine2?(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array>;
   dispose(): void;

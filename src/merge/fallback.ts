@@ -5,7 +5,7 @@
 import type { MergeDType } from '../formats/dtype';
 import type { ChunkInput, EmrChunkOut, LinearChunkOut, MergeEngine, RawChunk, TiesChunkOut } from './engine';
 import { gtaMix as gtaMixCpu, type GtaMixInput } from './mergekit/gta-mix';
-import { randomDrop as randomDropCpu } from './mergekit/sparsify';
+import { probabilityDrop, randomDrop as randomDropCpu } from './mergekit/sparsify';
 import { combine2 as combine2Cpu, type Combine2 } from './mergekit/slerp-mix';
 
 export class FallbackEngine implements MergeEngine {
@@ -96,9 +96,11 @@ export class FallbackEngine implements MergeEngine {
     return this.run((e) => (e.combine2 ? e.combine2(f, v0, v1) : Promise.resolve(combine2Cpu(f, v0, v1))));
   }
 
-  randomDrop(tau: Float32Array, key: number, density: number): Promise<Float32Array> {
+  randomDrop(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array> {
     return this.run((e) =>
-      e.randomDrop ? e.randomDrop(tau, key, density) : Promise.resolve(randomDropCpu(tau, key, density)),
+      e.randomDrop
+        ? e.randomDrop(tau, key, p)
+        : Promise.resolve(typeof p === 'number' ? randomDropCpu(tau, key, p) : probabilityDrop(tau, key, p)),
     );
   }
 

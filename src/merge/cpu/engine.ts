@@ -5,7 +5,7 @@ import { narrowFromF32, widenToF32, type MergeDType } from '../../formats/dtype'
 import type { ChunkInput, EmrInputViews, MergeEngine, RawChunk } from '../engine';
 import * as k from './kernels';
 import { gtaMix, type GtaMixInput } from '../mergekit/gta-mix';
-import { randomDrop } from '../mergekit/sparsify';
+import { probabilityDrop, randomDrop } from '../mergekit/sparsify';
 import { combine2, type Combine2 } from '../mergekit/slerp-mix';
 import { wasmAvailable, WasmKernels } from './wasm/host';
 
@@ -99,8 +99,8 @@ export class CpuEngine implements MergeEngine {
   }
 
   /** DARE's drops, τ ⊙ Bernoulli(density) (../mergekit/sparsify): the GPU program's CPU twin. */
-  randomDrop(tau: Float32Array, key: number, density: number): Promise<Float32Array> {
-    return Promise.resolve(randomDrop(tau, key, density));
+  randomDrop(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array> {
+    return Promise.resolve(typeof p === 'number' ? randomDrop(tau, key, p) : probabilityDrop(tau, key, p));
   }
 
   /** mergekit's GTA mix (../mergekit/gta-mix): the GPU program's CPU twin, and its fallback. */

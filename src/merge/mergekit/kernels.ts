@@ -5,7 +5,7 @@
 // Every operation rounds to f32 and sums over tasks go in task order.
 import { gtaMix, type GtaMixInput } from './gta-mix';
 import { streamKey } from './rng';
-import { rescaleMasked, sparsify } from './sparsify';
+import { dellaProbabilities, rescaleMasked, sparsify } from './sparsify';
 import { GTA_METHODS, type GtaMethod, type ModelParams } from './spec';
 
 const fr = Math.fround;
@@ -53,20 +53,24 @@ export function gtaMixInput(s: GtaSettings, a: TensorArgs): GtaMixInput {
 }
 
 /**
- * gtaMixInput with DARE's random drops (τ ⊙ Bernoulli(density)) by `drop` — an engine's program
+ * gtaMixInput with DARE's and DELLA's random drops (τ ⊙ Bernoulli(p)) by `drop` — an engine's program
  * (the GPU's) — and the rest as there; the same bits as gtaMixInput when `drop` is randomDrop's twin.
  */
 export async function gtaMixInputWith(
   s: GtaSettings,
   a: TensorArgs,
-  drop: (tau: Float32Array, key: number, density: number) => Promise<Float32Array>,
+  drop: (tau: Float32Array, key: number, p: number | Float32Array) => Promise<Float32Array>,
 ): Promise<GtaMixInput> {
-  if (GTA_METHODS[s.name].sparsification !== 'random') return gtaMixInput(s, a);
+  const how = GTA_METHODS[s.name].sparsification;
+  if (how !== 'random' && how !== 'della_magprune') return gtaMixInput(s, a);
   const sparse = await Promise.all(
     taskVectors(a).map(async (tau, t) => {
-      const density = (a.params[t] as ModelParams).density;
-      if (density >= 1) return tau; // mergekit's sparsify leaves τ as it is (no rescale)
-      return rescaleMasked(tau, await drop(tau, streamKey(s.seed, a.name, t), density), s.rescale);
+      const p = a.params[t] as ModelParams;
+      if (p.density >= 1) return tau; // mergekit's sparsify leaves τ as it is (no rescale)
+      if (how === 'della_magprune' && p.density <= 0) return new Float32Array(tau.length);
+      // DELLA's probabilities come from ranks along dim 1: a whole-tensor statistic, on the CPU.
+      const probs = how === 'random' ? p.density : dellaProbabilities(tau, a.shape, p.density, p.epsilon);
+      return rescaleMasked(tau, await drop(tau, streamKey(s.seed, a.name, t), probs), s.rescale);
     }),
   );
   return weigh(s, a, sparse);

@@ -3,7 +3,7 @@
 // whole (the base and the N tasks, widened to f32) and merged by the CPU kernels of ./kernels —
 // memory bounded by the largest tensor (about (N + 2) · 8 bytes an element), never the model. The
 // result is one merged model, like the baselines'. The generalized task arithmetic methods'
-// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ), DARE's seeded drops and
+// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ), DARE's and DELLA's drops and
 // slerp's a·v0 + b·v1 run on the engine's programs when it has them (the GPU engine's,
 // bit-identical); the other sparsifications (top-k, ranks), the L1 rescale, linear, model_stock,
 // multislerp and nuslerp run on the CPU (docs/merge.md). A
