@@ -93,7 +93,8 @@ export function bernoulliMask(key: number, start: number, n: number, density: nu
 }
 
 /**
- * mergekit `della_magprune`'s probabilities (dellaMask draws with them): along dim 1 (a 1-D tensor is one row), rank r ∈ 1..d₁ by ascending |τ|,
+ * mergekit `della_magprune`'s probabilities (dellaMask draws with them): along dim 1 (a 1-D
+ * tensor is one row), rank r ∈ 1..d₁ by ascending |τ|,
  * p = (density − ε) + (r − 1)/(d₁ − 1)·2ε in f32 as torch computes it, kept when the uniform < p.
  * A fiber of one element (d₁ = 1) takes p at the middle of the range (mergekit divides 0 by 0 there).
  */
