@@ -195,8 +195,12 @@ describe('merge-studio merge', () => {
     expect((await readdir(out)).sort()).toEqual([
       'alpha.safetensors',
       'gamma.safetensors',
+      'mergekit_config.yml', // the recipe, verbatim (mergekit's convention)
       'second.safetensors',
     ]);
+    expect(await readFile(join(out, 'mergekit_config.yml'), 'utf8')).toBe(
+      recipe(['  density: 0.5', '  lambda: 0.8'], ['    parameters: {weight: 0.5}']),
+    );
     expect(await modelValues(join(out, 'second.safetensors'))).toEqual(
       await expectedModel(
         mergekitSpec('ties', { density: 0.5, lambda: 0.8, models: [{}, { weight: 0.5 }, {}] }),
@@ -308,7 +312,7 @@ describe('merge-studio merge', () => {
     const proto = await runCli(['merge', '--base', 'x', '--out', 'y', '--method', 'constructor']);
     expect(proto.code).toBe(2);
     expect(proto.err.split('\n')[0]).toBe(
-      'merge-studio: unknown merge method "constructor" (use one of emr, avg, ta, ties, ties_paper, task_arithmetic, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear, model_stock)',
+      'merge-studio: unknown merge method "constructor" (use one of emr, avg, ta, ties, ties_paper, task_arithmetic, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear, model_stock, slerp, multislerp, nuslerp)',
     );
     expect((await runCli(['frobnicate'])).code).toBe(2);
     expect(

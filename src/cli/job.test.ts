@@ -72,16 +72,13 @@ describe('mergekit recipes', () => {
       'models[0]: ties takes no parameter gamma',
     );
     bad(
-      ['merge_method: ties', 'parameters: {density: [0.1, 0.5]}', 'models: [a, c]'],
-      'parameters.density: gradients and per-filter values are not supported',
+      ['merge_method: ties', 'parameters: {weight: [{filter: mlp, valeu: 1}]}', 'models: [a, c]'],
+      'parameters.weight[0]: unknown key "valeu"',
     );
-    bad(
-      ['merge_method: ties', 'parameters: {weight: [{filter: mlp, value: 1}]}', 'models: [a, c]'],
-      'gradients',
-    );
+    bad(['merge_method: ties', 'slices: []', 'models: [a, c]'], 'give exactly one of "models" and "slices"');
     bad(
       ['merge_method: ties', 'parameters: {normalize: 1}', 'models: [a, c]'],
-      'parameters.normalize must be true or false',
+      'normalize must be true or false',
     );
     bad(
       ['merge_method: emr', 'models: [{model: a, parameters: {weight: 1}}, c]'],
@@ -93,7 +90,8 @@ describe('mergekit recipes', () => {
     );
     bad(['merge_method: dare_ties', 'parameters: {seed: 1}', 'models: [a, c]'], 'give the seed once', 2);
     bad(['merge_method: ties', 'models: [a, c]'], 'ties takes no parameter seed', 2);
-    bad(['merge_method: slerp', 'models: [a, c]'], 'unknown merge method "slerp"');
+    bad(['merge_method: slerp', 'models: [a, c]'], 'slerp needs t');
+    bad(['merge_method: karcher', 'models: [a, c]'], 'unknown merge method "karcher"');
   });
 });
 

@@ -1,10 +1,11 @@
 // A merge job from the command line's flags, or from a YAML file in mergekit's vocabulary:
 //   merge_method: emr | avg | ta | ties | ties_paper | a mergekit method (task_arithmetic, ties,
 //                 dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear,
-//                 model_stock)
+//                 model_stock, slerp, multislerp, nuslerp)
 //   base_model: PATH
 //   parameters: { lambda, k, rescale, … and mergekit's: weight, density, gamma, epsilon, normalize,
-//                 rescale, int8_mask, seed, filter_wise }
+//                 rescale, int8_mask, seed, filter_wise, t, normalize_weights, eps,
+//                 nuslerp_row_wise, nuslerp_flatten }
 //   models: [{ model: PATH, name: NAME, parameters: { weight, density, gamma, epsilon } }]
 // `ties` is mergekit's in a YAML recipe unless given `k` (the TIES paper's variant, as `ties_paper`);
 // see docs/merge.md#ties-mapping. Unknown keys are refused by name, so a typo never silently
@@ -22,12 +23,17 @@ import {
   type MethodParams,
   type MethodSpec,
 } from '../merge/methods';
-import { MERGEKIT_METHODS, type ModelParamsInput } from '../merge/mergekit/spec';
+import { MERGEKIT_METHODS, isMergekitMethod, type ModelParamsInput } from '../merge/mergekit/spec';
+import { mergekitRecipeJob, RecipeError } from './mergekit-recipe';
 
 export interface MergeJob {
   readonly base: string;
   readonly tasks: readonly { readonly name: string; readonly path: string }[];
   readonly method: AnyMethodSpec;
+  /** A YAML recipe's text, as written beside each output (mergekit_config.yml). */
+  readonly recipe?: string;
+  /** What a recipe gave that the merge does not act on, one line each. */
+  readonly notes?: readonly string[];
 }
 
 /** Every name `merge` takes: the studio's, the TIES paper's explicit name, mergekit's. */
@@ -48,9 +54,17 @@ function anySpec(name: string, params: Record<string, unknown>, mergekit: boolea
 }
 
 const MODEL_KEYS = ['weight', 'density', 'gamma', 'epsilon'];
-const BOOLEAN_KEYS = ['normalize', 'rescale', 'int8_mask', 'filter_wise'];
+const BOOLEAN_KEYS = [
+  'normalize',
+  'rescale',
+  'int8_mask',
+  'filter_wise',
+  'normalize_weights',
+  'nuslerp_row_wise',
+  'nuslerp_flatten',
+];
 /** `--param KEY=VALUE`: mergekit's parameters (one value for every model). */
-const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS];
+const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS, 't', 'eps'];
 
 export interface MethodFlags {
   readonly method?: string | undefined;
@@ -158,11 +172,7 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
   }
   if (!isRecord(doc))
     throw new UsageError(`${file}: expected a mapping with merge_method, base_model and models`);
-  refuseUnknown(file, doc, ['merge_method', 'base_model', 'models', 'parameters', 'dtype']);
-  if (doc['dtype'] !== undefined)
-    throw new UsageError(
-      `${file}: "dtype" is not supported: each task's model is written in that task's own dtype`,
-    );
+  const method = mergeMethodName(String(doc['merge_method'] ?? 'emr'));
   const here = dirname(file);
   const path = (p: unknown, what: string) => {
     if (typeof p !== 'string' || !p) throw new UsageError(`${file}: ${what} must be a path`);
@@ -172,7 +182,19 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
     if (!existsSync(local) && /^[\w.-]+\/[\w.-]+(@[^/\s]+)?$/.test(p)) return `hf://${p}`;
     return local;
   };
-  const method = mergeMethodName(String(doc['merge_method'] ?? 'emr'));
+  // mergekit's methods take mergekit's whole recipe vocabulary (./mergekit-recipe).
+  if (isMergekitMethod(method))
+    try {
+      const r = mergekitRecipeJob(doc, file, method, (p, what) => path(p, what), taskNameFromPath, seed);
+      return { base: r.base, tasks: r.tasks, method: r.method, recipe: text, notes: r.notes };
+    } catch (e) {
+      throw e instanceof RecipeError ? new UsageError(e.message) : e;
+    }
+  refuseUnknown(file, doc, ['merge_method', 'base_model', 'models', 'parameters', 'dtype']);
+  if (doc['dtype'] !== undefined)
+    throw new UsageError(
+      `${file}: "dtype" is not supported: each task's model is written in that task's own dtype`,
+    );
   const base = path(doc['base_model'], 'base_model');
   const models = doc['models'];
   if (!Array.isArray(models))

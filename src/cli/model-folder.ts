@@ -6,7 +6,16 @@
 // Node side (reading the folder, writing files atomically).
 import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { isCarriedFile, MODEL_CONFIG, MODEL_FILES, modelCard, modelName } from '../flow/model-folder';
+import {
+  isCarriedFile,
+  mergekitRecipe,
+  MODEL_CONFIG,
+  MODEL_FILES,
+  modelCard,
+  modelName,
+  RECIPE_FILE,
+  type CardRecipe,
+} from '../flow/model-folder';
 import { atomicOutput } from './files';
 import type { MergeJob } from './job';
 
@@ -51,11 +60,19 @@ export async function carryFolderFiles(from: string, out: string, signal?: Abort
 
 /** README.md for a task of this job (src/flow/model-folder.ts: the studio writes the same card). */
 export function jobModelCard(task: string, job: MergeJob): string {
-  return modelCard(task, {
-    base: modelName(job.base),
-    models: job.tasks.map((t) => ({ name: t.name, model: modelName(t.path) })),
-    method: job.method,
-  });
+  return modelCard(task, jobRecipe(job));
+}
+
+const jobRecipe = (job: MergeJob): CardRecipe => ({
+  base: modelName(job.base),
+  models: job.tasks.map((t) => ({ name: t.name, model: modelName(t.path) })),
+  method: job.method,
+});
+
+/** `mergekit_config.yml` in `dir` for a mergekit method (src/flow/model-folder.ts); none otherwise. */
+export async function writeRecipe(dir: string, job: MergeJob, signal?: AbortSignal): Promise<void> {
+  const text = mergekitRecipe(jobRecipe(job), job.recipe);
+  if (text !== undefined) await writeSmall(join(dir, RECIPE_FILE), new TextEncoder().encode(text), signal);
 }
 
 /**
@@ -78,5 +95,6 @@ export async function writeModelFolder<W>(
   const written = await write(dir);
   await carryFolderFiles(source, dir, signal);
   await writeSmall(join(dir, 'README.md'), new TextEncoder().encode(jobModelCard(task, job)), signal);
+  await writeRecipe(dir, job, signal);
   return written;
 }

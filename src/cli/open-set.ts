@@ -5,7 +5,7 @@ import type { Checkpoint } from '../formats/tensor';
 import type { ModelSet } from '../merge/model-set';
 import type { LoraKernel } from '../peft/kernel';
 import type { TaskSource } from '../peft/set';
-import { checkedModelSet } from '../flow/checks';
+import { checkedModelSet, type SetOptions } from '../flow/checks';
 import { openAdapter, openPath, type OpenFiles } from './files';
 import type { MergeJob } from './job';
 import { isRemote, openRemote } from './remote';
@@ -14,6 +14,7 @@ export async function openSet(
   job: Pick<MergeJob, 'base' | 'tasks'>,
   files: OpenFiles,
   lora?: LoraKernel,
+  options: SetOptions = {},
 ): Promise<ModelSet> {
   // allSettled: no read is still in flight when the first failure reaches the caller and files close.
   const opened = await Promise.allSettled([
@@ -37,5 +38,5 @@ export async function openSet(
     Checkpoint,
     ...TaskSource[],
   ];
-  return checkedModelSet(base, tasks, lora);
+  return checkedModelSet(base, tasks, lora, options);
 }

@@ -60,10 +60,13 @@ export function mergeOutputs(
     if (inFolder) {
       add('README.md');
       add('config.json');
+      add('mergekit_config.yml'); // mergekit's methods only (model-folder.ts writeRecipe)
     }
     files.forEach(add);
   });
   if (bundle) out.push({ path: join(outDir, BUNDLE_FILE), what: 'the bundle' });
+  if (set.tasks.some((_, t) => folders[t] === undefined))
+    out.push({ path: join(outDir, 'mergekit_config.yml'), what: "the merge's recipe" });
   return out;
 }
 

@@ -24,12 +24,14 @@ https:// file on a server that answers range requests: only headers are read unt
 
   --method NAME             emr (EMR-Merging, default), ta, ties (the TIES paper's; also ties_paper), avg,
                             or mergekit's: task_arithmetic, ties, dare_ties, dare_linear, breadcrumbs,
-                            breadcrumbs_ties, della, della_linear, linear, model_stock (docs/merge.md)
+                            breadcrumbs_ties, della, della_linear, linear, model_stock, slerp (one
+                            --task: the base to it), multislerp, nuslerp (two --task) (docs/merge.md)
   --lambda X                ta: scale of the summed task vectors (default 0.3); ties, mergekit's: (default 1)
   --topk X                  ties (paper): fraction of each task vector kept (default 0.2)
   --rescale MODE            EMR's rescalers: tensor-mean (the paper's, default) or global
   --param KEY=VALUE         mergekit's parameters, for every model: weight, density, gamma, epsilon,
-                            normalize, rescale, int8_mask, filter_wise (true/false); ties with one
+                            normalize, rescale, int8_mask, filter_wise (true/false), t, eps,
+                            normalize_weights, nuslerp_row_wise, nuslerp_flatten; ties with one
                             is mergekit's
   --seed N                  dare_*, della*: the seed of the random drops (default 0)
   --budget MB               bytes held for chunks in flight (default 256)

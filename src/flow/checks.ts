@@ -100,14 +100,29 @@ export function checkTasks(
   return { accepted, refused };
 }
 
+/** What building a set needs to know of the merge: how many tasks it takes at least (methods.ts's minTasksFor). */
+export interface SetOptions {
+  readonly minTasks?: number;
+}
+
 /** The model set of checked tasks: adapters wrapped over the base (LoRA deltas on `lora`). */
-export function taskModelSet(base: Checkpoint, tasks: readonly TaskSource[], lora?: LoraKernel): ModelSet {
+export function taskModelSet(
+  base: Checkpoint,
+  tasks: readonly TaskSource[],
+  lora?: LoraKernel,
+  options: SetOptions = {},
+): ModelSet {
   const wrapped = withAdapters(base, tasks, lora);
-  return buildModelSet(wrapped.base, wrapped.tasks);
+  return buildModelSet(wrapped.base, wrapped.tasks, options);
 }
 
 /** Checks every task and builds the set, or throws for the first task refused (the CLI). */
-export function checkedModelSet(base: Checkpoint, tasks: readonly TaskSource[], lora?: LoraKernel): ModelSet {
+export function checkedModelSet(
+  base: Checkpoint,
+  tasks: readonly TaskSource[],
+  lora?: LoraKernel,
+  options: SetOptions = {},
+): ModelSet {
   const { refused } = checkTasks(base, tasks);
   const first = refused[0];
   if (first) {
@@ -115,7 +130,7 @@ export function checkedModelSet(base: Checkpoint, tasks: readonly TaskSource[], 
     const task = tasks[first.index] as TaskSource;
     throw new TaskRefusedError(task.name, task.checkpoint.files[0] ?? task.name, first.message);
   }
-  return taskModelSet(base, tasks, lora);
+  return taskModelSet(base, tasks, lora, options);
 }
 
 /** Whether an error is a refusal of the set as a whole the user can act on (not a bug). */

@@ -5,6 +5,7 @@
 // studio's export and the CLI's folder are the same bytes by construction.
 import { stringify } from 'yaml';
 import type { AnyMethodSpec } from '../merge/methods';
+import type { MergekitSpec } from '../merge/mergekit/spec';
 
 /** Small files a model folder needs to load and run, copied as they are (never executed). */
 const CARRIED = [
@@ -66,6 +67,14 @@ export function modelName(path: string): string {
   return last.replace(/\.(safetensors|bin|pt|pth|ckpt|onnx)$/i, '');
 }
 
+/** The SLERP family's global parameters by mergekit's names (undefined for other methods). */
+function slerpRecipeParameters(spec: MergekitSpec): Record<string, unknown> | undefined {
+  if (spec.name === 'slerp') return { t: spec.t };
+  if (spec.name === 'multislerp') return { normalize_weights: spec.normalizeWeights, eps: spec.eps };
+  if (spec.name === 'nuslerp') return { nuslerp_row_wise: spec.rowWise, nuslerp_flatten: spec.flatten };
+  return undefined;
+}
+
 /** mergekit's names and parameters for a method spec. */
 export function recipeMethod(spec: AnyMethodSpec): {
   merge_method: string;
@@ -75,6 +84,8 @@ export function recipeMethod(spec: AnyMethodSpec): {
     case 'mergekit': {
       const d = spec.defaults;
       const given = Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
+      const slerp = slerpRecipeParameters(spec);
+      if (slerp) return { merge_method: spec.name, parameters: { ...given, ...slerp } };
       return {
         merge_method: spec.name,
         parameters: {
@@ -128,4 +139,27 @@ export function modelCard(task: string, recipe: CardRecipe): string {
     '```',
     '',
   ].join('\n');
+}
+
+/** The file mergekit writes its recipe to, beside the model. */
+export const RECIPE_FILE = 'mergekit_config.yml';
+
+/**
+ * `mergekit_config.yml` for a mergekit method: the recipe as given (a YAML file's text, verbatim),
+ * or, for a merge given by flags, the recipe it amounts to. Undefined for other methods.
+ */
+export function mergekitRecipe(recipe: CardRecipe, given?: string): string | undefined {
+  const { method } = recipe;
+  if (method.method !== 'mergekit') return undefined;
+  return (
+    given ??
+    stringify({
+      ...recipeMethod(method),
+      base_model: recipe.base,
+      models: recipe.models.map((m, i) => {
+        const own = method.models?.[i];
+        return { model: m.model, ...(own ? { parameters: own } : {}) };
+      }),
+    })
+  );
 }

@@ -22,7 +22,12 @@ import type {
 } from '../merge/engine';
 import type { Gpu } from './device';
 import type { MergeContext } from './programs/chunk';
+import type { GtaMixInput } from '../merge/mergekit/gta-mix';
 import { elect, residentElect } from './programs/elect';
+import { gtaMix } from './programs/gta-mix';
+import { randomDrop } from './programs/random-drop';
+import { combine2 } from './programs/combine2';
+import type { Combine2 } from '../merge/mergekit/slerp-mix';
 import { histogram } from './programs/histogram';
 import { linear } from './programs/linear';
 import { reconstruct, residentReconstruct, type ReconstructInput } from './programs/reconstruct';
@@ -101,6 +106,18 @@ export class GpuEngine implements MergeEngine {
 
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
     return ties(this.ctx, chunk, thresholds, lambda);
+  }
+
+  gtaMix(x: GtaMixInput): Promise<Float32Array> {
+    return gtaMix(this.ctx, x);
+  }
+
+  randomDrop(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array> {
+    return randomDrop(this.ctx, tau, key, p);
+  }
+
+  combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {
+    return combine2(this.ctx, f, v0, v1);
   }
 
   /** The benchmark's view of the elect kernel alone, on resident buffers (programs/elect.ts). */

@@ -4,6 +4,8 @@
 // merging pass also counts the NaN/±∞ elements it read, per model (`nonFinite`), for the report.
 import type { MergeDType } from '../formats/dtype';
 import type { EmrChunkOut, LinearChunkOut, TiesChunkOut } from './cpu/kernels';
+import type { GtaMixInput } from './mergekit/gta-mix';
+import type { Combine2 } from './mergekit/slerp-mix';
 
 export type { EmrChunkOut, LinearChunkOut, TiesChunkOut };
 
@@ -66,5 +68,14 @@ export interface MergeEngine {
     counts: Uint32Array,
   ): Promise<void>;
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut>;
+  /**
+   * mergekit's generalized task arithmetic, element-wise end (mergekit/gta-mix.ts): an engine with
+   * a program for it (the GPU engine) runs it there; without, the CPU function runs.
+   */
+  gtaMix?(x: GtaMixInput): Promise<Float32Array>;
+  /** DARE's drops, τ ⊙ Bernoulli(density) with the seeded words (mergekit/sparsify `randomDrop`). */
+  randomDrop?(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array>;
+  /** mergekit slerp's element-wise step, a·v0 + b·v1 (÷ divide) (mergekit/slerp-mix `combine2`). */
+  combine2?(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array>;
   dispose(): void;
 }

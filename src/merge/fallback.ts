@@ -4,6 +4,9 @@
 // exactly there and nothing already computed is lost; `fellBack` says when and why.
 import type { MergeDType } from '../formats/dtype';
 import type { ChunkInput, EmrChunkOut, LinearChunkOut, MergeEngine, RawChunk, TiesChunkOut } from './engine';
+import { gtaMix as gtaMixCpu, type GtaMixInput } from './mergekit/gta-mix';
+import { probabilityDrop, randomDrop as randomDropCpu } from './mergekit/sparsify';
+import { combine2 as combine2Cpu, type Combine2 } from './mergekit/slerp-mix';
 
 export class FallbackEngine implements MergeEngine {
   private failed: string | undefined;
@@ -85,6 +88,22 @@ export class FallbackEngine implements MergeEngine {
     // Engines add a chunk's counts only once the whole chunk is counted, so a retry never counts twice.
     return this.run((e) => e.absHistogram(chunk, level, prefix, counts));
   }
+  gtaMix(x: GtaMixInput): Promise<Float32Array> {
+    return this.run((e) => (e.gtaMix ? e.gtaMix(x) : Promise.resolve(gtaMixCpu(x))));
+  }
+
+  combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {
+    return this.run((e) => (e.combine2 ? e.combine2(f, v0, v1) : Promise.resolve(combine2Cpu(f, v0, v1))));
+  }
+
+  randomDrop(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array> {
+    return this.run((e) =>
+      e.randomDrop
+        ? e.randomDrop(tau, key, p)
+        : Promise.resolve(typeof p === 'number' ? randomDropCpu(tau, key, p) : probabilityDrop(tau, key, p)),
+    );
+  }
+
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
     return this.run((e) => e.ties(chunk, thresholds, lambda));
   }

@@ -192,8 +192,9 @@ export async function runMerge(
   engine: MergeEngine,
   options: MergeOptions = {},
 ): Promise<AnyMergeResult> {
-  // mergekit's methods read each tensor whole and run on the CPU under either engine (./mergekit/run).
-  if (spec.method === 'mergekit') return { spec, set, ...(await runMergekit(set, spec, options)) };
+  // mergekit's methods read each tensor whole (./mergekit/run); their generalized task arithmetic
+  // mix runs on the engine's program for it (the GPU's), the rest on the CPU.
+  if (spec.method === 'mergekit') return { spec, set, ...(await runMergekit(set, spec, options, engine)) };
   const numTasks = set.tasks.length;
   const overlap = engine.overlap === true;
   const plan = planChunks(set.shared, numTasks, options.budgetBytes ?? DEFAULT_BUDGET_BYTES, overlap ? 3 : 2);

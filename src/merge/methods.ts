@@ -114,3 +114,7 @@ export function describeMethod(spec: AnyMethodSpec): string {
       return describeMergekit(spec);
   }
 }
+
+/** The fewest models besides the base a method merges: mergekit's slerp takes one, the rest two. */
+export const minTasksFor = (spec: AnyMethodSpec): number =>
+  spec.method === 'mergekit' && (spec.name === 'slerp' || spec.name === 'multislerp') ? 1 : 2;

@@ -72,16 +72,26 @@ export function untied(checkpoint: Checkpoint): Checkpoint {
   return { format: checkpoint.format, files: checkpoint.files, metadata: checkpoint.metadata, tensors };
 }
 
-export function buildModelSet(base: Checkpoint, tasks: readonly TaskInput[]): ModelSet {
+/** `minTasks`: 2 (EMR and the baselines); 1 for mergekit's slerp (the base and one model). */
+export function buildModelSet(
+  base: Checkpoint,
+  tasks: readonly TaskInput[],
+  options: { minTasks?: number } = {},
+): ModelSet {
   return alignModelSet(
     untied(base),
     tasks.map((t) => (t.checkpoint.tied ? { ...t, checkpoint: untied(t.checkpoint) } : t)),
+    options.minTasks ?? 2,
   );
 }
 
-function alignModelSet(base: Checkpoint, tasks: readonly TaskInput[]): ModelSet {
-  if (tasks.length < 2) {
-    throw new ModelSetError(`EMR-Merging needs at least two tasks; got ${tasks.length}.`);
+function alignModelSet(base: Checkpoint, tasks: readonly TaskInput[], minTasks: number): ModelSet {
+  if (tasks.length < minTasks) {
+    throw new ModelSetError(
+      minTasks === 2
+        ? `EMR-Merging needs at least two tasks; got ${tasks.length}.`
+        : `This merge needs at least ${minTasks} model${minTasks > 1 ? 's' : ''} besides the base; got ${tasks.length}.`,
+    );
   }
   const seen = new Set<string>();
   for (const t of tasks) {

@@ -142,7 +142,11 @@ export function taskModel(
   const pair = new BufferPair();
   return [...task.checkpoint.tensors.values()].map((entry) => {
     const shared = sharedByName.get(entry.name);
-    const dtype = shared ? (shared.tasks[t] as SharedTensor['tasks'][number]).dtype : entry.dtype;
+    // A mergekit recipe's out_dtype (or dtype) sets the merged tensors' dtype; else the task's own.
+    const outDtype = result.spec.method === 'mergekit' ? result.spec.outDtype : undefined;
+    const dtype = shared
+      ? (outDtype ?? (shared.tasks[t] as SharedTensor['tasks'][number]).dtype)
+      : entry.dtype;
     const data = shared
       ? sharedTensorData(result, t, shared, dtype as MergeDType, engine, cache)
       : entry.data;

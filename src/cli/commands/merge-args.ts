@@ -6,6 +6,7 @@ import { DEFAULT_SHARD_BYTES } from '../../merge/sharded';
 import type { OpenFiles } from '../files';
 import { jobFromYaml, numberFlag, parseTaskFlag, specFromFlags, UsageError, type MergeJob } from '../job';
 import { checkTaskNames } from '../out-paths';
+import { say } from '../print';
 
 export interface MergeArgs {
   readonly job: MergeJob;
@@ -75,6 +76,7 @@ export async function mergeArgs(argv: string[], files: OpenFiles): Promise<Merge
     };
   }
   checkTaskNames(job.tasks.map((t) => t.name));
+  for (const note of job.notes ?? []) say(note);
   const shardGb = numberFlag('shard-size', values['shard-size']);
   if (shardGb !== undefined && !(shardGb > 0))
     throw new UsageError('--shard-size wants a positive number of GB');

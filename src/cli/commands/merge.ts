@@ -4,12 +4,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeBundle } from '../../merge/bundle';
 import { isEmr, runMerge } from '../../merge/merge';
+import { minTasksFor } from '../../merge/methods';
 import { SwitchingLoraKernel } from '../../peft/kernel';
 import { mergeSummary } from '../../flow/summary';
 import { engineFor, loraFor } from '../engine';
 import { atomicOutput, type OpenFiles } from '../files';
 import { inOrder } from '../in-order';
-import { modelFolderOf, writeModelFolder } from '../model-folder';
+import { modelFolderOf, writeModelFolder, writeRecipe } from '../model-folder';
 import { openSet } from '../open-set';
 import { BUNDLE_FILE, folderInputs, mergeOutputs, refuseClobbering, setInputs } from '../out-paths';
 import { fmtBytes, mergeJson, mergeText, out, say } from '../print';
@@ -29,7 +30,7 @@ export async function merge(argv: string[], signal: AbortSignal, files: OpenFile
   const started = performance.now();
   // LoRA deltas on the CPU twin, or on the GPU (same bytes) once the engine is the GPU one.
   const lora = files.adopt(new SwitchingLoraKernel((why) => say(`LoRA on the CPU (${why})`)));
-  const set = await openSet(job, files, lora); // headers first: a refusal comes before any engine starts
+  const set = await openSet(job, files, lora, { minTasks: minTasksFor(job.method) }); // headers first: a refusal comes before any engine starts
   const headerBytes = files.remote.fetched;
   if (files.remote.files > 0)
     say(
@@ -73,6 +74,7 @@ export async function merge(argv: string[], signal: AbortSignal, files: OpenFile
           writeTaskFiles(result, t, engine, dir, { ...options, stem: 'model' }, signal),
         );
   });
+  if (folders.some((f) => f === undefined)) await writeRecipe(outDir, job, signal); // beside flat outputs
   let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
   if (isEmr(result) && withBundle) {
     const file = join(outDir, BUNDLE_FILE);

@@ -4,6 +4,9 @@
 import { narrowFromF32, widenToF32, type MergeDType } from '../../formats/dtype';
 import type { ChunkInput, EmrInputViews, MergeEngine, RawChunk } from '../engine';
 import * as k from './kernels';
+import { gtaMix, type GtaMixInput } from '../mergekit/gta-mix';
+import { probabilityDrop, randomDrop } from '../mergekit/sparsify';
+import { combine2, type Combine2 } from '../mergekit/slerp-mix';
 import { wasmAvailable, WasmKernels } from './wasm/host';
 
 /** f32 values of a chunk: a view when the bytes are aligned f32 (the kernels never write inputs). */
@@ -90,5 +93,20 @@ export class CpuEngine implements MergeEngine {
   async ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number) {
     return k.tiesChunk(widen(chunk.base), tasksOf(chunk), chunk.numel, thresholds, lambda);
   }
+  /** a·v0 + b·v1 (÷ divide) (../mergekit/slerp-mix): the GPU program's CPU twin. */
+  combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {
+    return Promise.resolve(combine2(f, v0, v1));
+  }
+
+  /** DARE's drops, τ ⊙ Bernoulli(density) (../mergekit/sparsify): the GPU program's CPU twin. */
+  randomDrop(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array> {
+    return Promise.resolve(typeof p === 'number' ? randomDrop(tau, key, p) : probabilityDrop(tau, key, p));
+  }
+
+  /** mergekit's GTA mix (../mergekit/gta-mix): the GPU program's CPU twin, and its fallback. */
+  gtaMix(x: GtaMixInput): Promise<Float32Array> {
+    return Promise.resolve(gtaMix(x));
+  }
+
   dispose(): void {}
 }

@@ -3,8 +3,9 @@
 // in their own dtype): generalized task arithmetic (GTATask.execute in
 // mergekit/merge_methods/generalized_task_arithmetic.py) and `linear` (LinearMergeTask.execute).
 // Every operation rounds to f32 and sums over tasks go in task order.
+import { gtaMix, type GtaMixInput } from './gta-mix';
 import { streamKey } from './rng';
-import { sparsify } from './sparsify';
+import { dellaProbabilities, rescaleMasked, sparsify } from './sparsify';
 import { GTA_METHODS, type GtaMethod, type ModelParams } from './spec';
 
 const fr = Math.fround;
@@ -29,63 +30,79 @@ export interface GtaSettings {
 
 /** θ₀ + λ·(mixed Δ, normalized by the agreeing weights or all weights) for one tensor. */
 export function gtaTensor(s: GtaSettings, a: TensorArgs): Float32Array {
-  const n = a.base.length;
+  return gtaMix(gtaMixInput(s, a));
+}
+
+/** The sparsified, weighted task vectors of one tensor and what the mix needs (./gta-mix). */
+export function gtaMixInput(s: GtaSettings, a: TensorArgs): GtaMixInput {
   const method = GTA_METHODS[s.name];
-  const base = a.base;
-  // Weighted (and sparsified) task vectors: w_t · sparsify(θ_t − θ₀).
-  const weighted = a.tasks.map((task, t) => {
+  const sparse = taskVectors(a).map((tau, t) => {
     const p = a.params[t] as ModelParams;
-    let tau = new Float32Array(n);
-    for (let i = 0; i < n; i++) tau[i] = (task[i] as number) - (base[i] as number);
-    if (method.sparsification)
-      tau = sparsify(tau, {
-        method: method.sparsification,
-        density: p.density,
-        gamma: p.gamma,
-        epsilon: p.epsilon,
-        rescale: s.rescale,
-        shape: a.shape,
-        key: streamKey(s.seed, a.name, t),
-      }) as Float32Array<ArrayBuffer>;
-    const w = fr(p.weight);
+    if (!method.sparsification) return tau;
+    return sparsify(tau, {
+      method: method.sparsification,
+      density: p.density,
+      gamma: p.gamma,
+      epsilon: p.epsilon,
+      rescale: s.rescale,
+      shape: a.shape,
+      key: streamKey(s.seed, a.name, t),
+    });
+  });
+  return weigh(s, a, sparse);
+}
+
+/**
+ * gtaMixInput with DARE's and DELLA's random drops (τ ⊙ Bernoulli(p)) by `drop` — an engine's program
+ * (the GPU's) — and the rest as there; the same bits as gtaMixInput when `drop` is randomDrop's twin.
+ */
+export async function gtaMixInputWith(
+  s: GtaSettings,
+  a: TensorArgs,
+  drop: (tau: Float32Array, key: number, p: number | Float32Array) => Promise<Float32Array>,
+): Promise<GtaMixInput> {
+  const how = GTA_METHODS[s.name].sparsification;
+  if (how !== 'random' && how !== 'della_magprune') return gtaMixInput(s, a);
+  const sparse = await Promise.all(
+    taskVectors(a).map(async (tau, t) => {
+      const p = a.params[t] as ModelParams;
+      if (p.density >= 1) return tau; // mergekit's sparsify leaves τ as it is (no rescale)
+      if (how === 'della_magprune' && p.density <= 0) return new Float32Array(tau.length);
+      // DELLA's probabilities come from ranks along dim 1: a whole-tensor statistic, on the CPU.
+      const probs = how === 'random' ? p.density : dellaProbabilities(tau, a.shape, p.density, p.epsilon);
+      return rescaleMasked(tau, await drop(tau, streamKey(s.seed, a.name, t), probs), s.rescale);
+    }),
+  );
+  return weigh(s, a, sparse);
+}
+
+/** θ_t − θ₀ per task, in f32. */
+function taskVectors(a: TensorArgs): Float32Array[] {
+  const n = a.base.length;
+  return a.tasks.map((task) => {
+    const tau = new Float32Array(n);
+    for (let i = 0; i < n; i++) tau[i] = (task[i] as number) - (a.base[i] as number);
+    return tau;
+  });
+}
+
+/** w_t · sparsified τ_t, and the mix's settings. */
+function weigh(s: GtaSettings, a: TensorArgs, sparse: readonly Float32Array[]): GtaMixInput {
+  const n = a.base.length;
+  const weighted = sparse.map((tau, t) => {
+    const w = fr((a.params[t] as ModelParams).weight);
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = (tau[i] as number) * w;
     return out;
   });
-  const weights = a.params.map((p) => fr(p.weight));
-  const mixed = new Float32Array(n);
-  const divisor = new Float32Array(n);
-  if (method.consensus) {
-    // get_mask(method="sum"): the majority sign is + where Σ_t weighted ≥ 0 (NaN: −), and task t
-    // agrees where sign(weighted_t) equals it (a zero never does).
-    const sum = new Float32Array(n);
-    for (const wt of weighted) for (let i = 0; i < n; i++) sum[i] = (sum[i] as number) + (wt[i] as number);
-    weighted.forEach((wt, t) => {
-      const w = weights[t] as number;
-      for (let i = 0; i < n; i++) {
-        const v = wt[i] as number;
-        const agree = (sum[i] as number) >= 0 ? v > 0 : v < 0;
-        mixed[i] = (mixed[i] as number) + v * +agree; // NaN·0 stays NaN, as torch's product
-        divisor[i] = (divisor[i] as number) + w * +agree;
-      }
-    });
-    for (let i = 0; i < n; i++) if (divisor[i] === 0) divisor[i] = 1;
-  } else {
-    for (const wt of weighted)
-      for (let i = 0; i < n; i++) mixed[i] = (mixed[i] as number) + (wt[i] as number);
-    let total = 0;
-    for (const w of weights) total = fr(total + w);
-    divisor.fill(Math.abs(total) < 1e-8 ? 1 : total);
-  }
-  const lambda = fr(s.lambda);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let m = mixed[i] as number;
-    if (s.normalize) m = fr(m / (divisor[i] as number));
-    if (s.lambda !== 1) m = fr(m * lambda);
-    out[i] = (base[i] as number) + m;
-  }
-  return out;
+  return {
+    base: a.base,
+    weighted,
+    weights: a.params.map((p) => fr(p.weight)),
+    consensus: GTA_METHODS[s.name].consensus,
+    normalize: s.normalize,
+    lambda: s.lambda,
+  };
 }
 
 /** mergekit `linear`: Σ_t w_t·θ_t, divided by Σ_t w_t when `normalize` (the base takes no part). */

@@ -13,7 +13,17 @@ import { runMerge, type MergekitResult } from '../merge';
 import { anyMethodSpec, describeMethod } from '../methods';
 import { makeSet, randomLayers, referenceInput } from '../testing/engine-suite';
 import { gtaExecute, linearExecute, modelStockExecute } from '../testing/mergekit-port';
-import { GTA_METHODS, mergekitSpec, resolveModel, type MergekitParams, type MergekitMethod } from './spec';
+import {
+  GTA_METHODS,
+  mergekitSpec,
+  resolveModel,
+  type MergekitParams,
+  type MergekitMethod as AnyMergekitMethod,
+  type SlerpMethod,
+} from './spec';
+
+/** The SLERP family has its own tests (./slerp.test.ts). */
+type MergekitMethod = Exclude<AnyMergekitMethod, SlerpMethod>;
 
 const shapes = [[3, 5, 7], [1], [33], [4, 1], [8, 40], [2, 3, 2, 2]];
 const numTasks = 3;

@@ -2,16 +2,25 @@
 // quantiles, L1 norms and DELLA's ranks need a tensor's whole task vectors, so each tensor is read
 // whole (the base and the N tasks, widened to f32) and merged by the CPU kernels of ./kernels —
 // memory bounded by the largest tensor (about (N + 2) · 8 bytes an element), never the model. The
-// result is one merged model, like the baselines'. These passes run on the CPU under either
-// engine: the GPU engine has no programs for them yet (docs/merge.md).
+// result is one merged model, like the baselines'. The generalized task arithmetic methods'
+// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ), DARE's and DELLA's drops and
+// slerp's a·v0 + b·v1 run on the engine's programs when it has them (the GPU engine's,
+// bit-identical); the other sparsifications (top-k, ranks), the L1 rescale, linear, model_stock,
+// multislerp and nuslerp run on the CPU (docs/merge.md). A
+// recipe's gradients and filters are resolved per tensor from its name and depth (./settings).
 import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
+import type { MergeEngine } from '../engine';
 import type { ModelSet } from '../model-set';
 import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
 import { readChunk } from '../scheduler';
-import { gtaTensor, linearTensor, modelStockTensor } from './kernels';
+import { gtaMixInput, gtaMixInputWith, linearTensor, modelStockTensor } from './kernels';
+import { gtaMix } from './gta-mix';
 import { nonFiniteCounts } from '../cpu/kernels';
-import { resolveModel, type MergekitSpec } from './spec';
+import { resolveModel, specForTensor, type MergekitSpec } from './spec';
+import { depthOf, layerCount } from './settings';
+import { slerpTensorOf, checkSlerpSet } from './slerp-run';
+import { slerpFactors } from './slerp';
 
 export class MergekitSetError extends RangeError {
   override readonly name = 'MergekitSetError';
@@ -41,11 +50,21 @@ export async function runMergekit(
   set: ModelSet,
   spec: MergekitSpec,
   options: MergekitRunOptions = {},
+  /** An engine with a program for the GTA mix (the GPU engine) runs it; else the CPU function. */
+  engine?: Pick<MergeEngine, 'gtaMix' | 'randomDrop' | 'combine2'>,
 ): Promise<MergekitOutput> {
+  const mix = async (s: Parameters<typeof gtaMixInput>[0], a: Parameters<typeof gtaMixInput>[1]) => {
+    const drop = engine?.randomDrop?.bind(engine);
+    const x = drop ? await gtaMixInputWith(s, a, drop) : gtaMixInput(s, a);
+    return engine?.gtaMix ? engine.gtaMix(x) : gtaMix(x);
+  };
   const numTasks = set.tasks.length;
   if (spec.models && spec.models.length !== numTasks)
     throw new MergekitSetError(`${spec.models.length} models have parameters, the set has ${numTasks} tasks`);
-  const params = set.tasks.map((_, t) => resolveModel(spec, t));
+  checkSlerpSet(spec, numTasks);
+  const numLayers = layerCount(set.shared.map((s) => s.name));
+  checkLayerRange(spec, numLayers);
+  const specParams = set.tasks.map((_, t) => resolveModel(spec, t));
   const merged = new Map<TensorName, Float32Array>();
   const nonFinite = new NonFiniteTally(set);
   const bytesTotal = set.shared.reduce((a, s) => a + bytesOf(s), 0);
@@ -56,22 +75,33 @@ export async function runMergekit(
     const input = await readChunk({ tensor, tensorIndex, start: 0, numel: tensor.numel });
     const base = widenToF32(input.base.bytes, input.base.dtype);
     const tasks = input.tasks.map((t) => widenToF32(t.bytes, t.dtype));
+    // A recipe's gradients and filters give each tensor its own parameters (./settings).
+    const own = spec.settings ? specForTensor(spec, tensor.name, depthOf(tensor.name, numLayers)) : spec;
+    const params = own === spec ? specParams : set.tasks.map((_, t) => resolveModel(own, t));
     const args = { name: tensor.name, shape: tensor.shape, base, tasks, params };
     const out =
-      spec.name === 'linear'
-        ? linearTensor(spec.normalize, args)
-        : spec.name === 'model_stock'
-          ? modelStockTensor(spec.filterWise, args)
-          : gtaTensor(
-              {
-                name: spec.name,
-                normalize: spec.normalize,
-                rescale: spec.rescale,
-                lambda: spec.lambda,
-                seed: spec.seed,
-              },
-              args,
-            );
+      own.name === 'slerp' && engine?.combine2
+        ? await engine.combine2(
+            slerpFactors(own.t, base, tasks[0] as Float32Array),
+            base,
+            tasks[0] as Float32Array,
+          )
+        : own.name === 'slerp' || own.name === 'multislerp' || own.name === 'nuslerp'
+          ? slerpTensorOf(own, args)
+          : own.name === 'linear'
+            ? linearTensor(own.normalize, args)
+            : own.name === 'model_stock'
+              ? modelStockTensor(own.filterWise, args)
+              : await mix(
+                  {
+                    name: own.name,
+                    normalize: own.normalize,
+                    rescale: own.rescale,
+                    lambda: own.lambda,
+                    seed: own.seed,
+                  },
+                  args,
+                );
     merged.set(tensor.name, out);
     nonFinite.add(tensorIndex, nonFiniteCounts(base, tasks, tensor.numel));
     bytesRead += input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
@@ -85,6 +115,15 @@ export async function runMergekit(
     });
   }
   return { merged, bytesRead, nonFinite: nonFinite.report() };
+}
+
+/** A recipe's single slice must take every layer: slices that cut or stack layers are not merged here. */
+function checkLayerRange(spec: MergekitSpec, numLayers: number): void {
+  const r = spec.layerRange;
+  if (r && (r[0] !== 0 || r[1] !== numLayers))
+    throw new MergekitSetError(
+      `slices: layer_range [${r[0]}, ${r[1]}] does not cover the models' ${numLayers} layers ([0, ${numLayers}]); only a single slice over all layers is merged here`,
+    );
 }
 
 const bytesOf = (s: ModelSet['shared'][number]) => [s.base, ...s.tasks].reduce((a, e) => a + e.byteLength, 0);

@@ -93,19 +93,19 @@ export function bernoulliMask(key: number, start: number, n: number, density: nu
 }
 
 /**
- * mergekit `della_magprune`: along dim 1 (a 1-D tensor is one row), rank r ∈ 1..d₁ by ascending |τ|,
+ * mergekit `della_magprune`'s probabilities (dellaMask draws with them): along dim 1 (a 1-D
+ * tensor is one row), rank r ∈ 1..d₁ by ascending |τ|,
  * p = (density − ε) + (r − 1)/(d₁ − 1)·2ε in f32 as torch computes it, kept when the uniform < p.
  * A fiber of one element (d₁ = 1) takes p at the middle of the range (mergekit divides 0 by 0 there).
  */
-export function dellaMask(
+export function dellaProbabilities(
   tau: Float32Array,
   shape: readonly number[],
   density: number,
   epsilon: number,
-  key: number,
   /** Fibers shorter than this sort packed keys; longer ones by comparison (a test lowers it). */
   packedBelow = 2 ** 21,
-): Uint8Array {
+): Float32Array {
   const n = tau.length;
   const keys = absKeys(tau);
   const d1 = shape.length < 2 ? n : (shape[1] as number);
@@ -113,7 +113,7 @@ export function dellaMask(
   const fibers = d1 ? n / d1 : 0;
   const low = fr(density - epsilon);
   const eps = fr(epsilon);
-  const mask = new Uint8Array(n);
+  const probs = new Float32Array(n);
   const order = new Float64Array(d1);
   for (let f = 0; f < fibers; f++) {
     const first = Math.floor(f / inner) * d1 * inner + (f % inner);
@@ -130,11 +130,34 @@ export function dellaMask(
       const j = d1 < packedBelow ? (order[r] as number) % 2 ** 21 : (order[r] as number);
       const norm = d1 > 1 ? Math.min(1, Math.max(0, fr(r / fr(d1 - 1)))) : 0.5;
       const p = fr(low + fr(fr(norm * 2) * eps));
-      const i = first + j * inner;
-      mask[i] = +(uniformAt(key, i) < p);
+      probs[first + j * inner] = p;
     }
   }
+  return probs;
+}
+
+/** Kept where element i's uniform < its probability (f32), as torch.bernoulli keeps it. */
+export function dropMask(key: number, probs: Float32Array): Uint8Array {
+  const mask = new Uint8Array(probs.length);
+  for (let i = 0; i < probs.length; i++) mask[i] = +(uniformAt(key, i) < (probs[i] as number));
   return mask;
+}
+
+/** DELLA's drops (see dellaProbabilities): the mask over dellaProbabilities' p. */
+export function dellaMask(
+  tau: Float32Array,
+  shape: readonly number[],
+  density: number,
+  epsilon: number,
+  key: number,
+  packedBelow = 2 ** 21,
+): Uint8Array {
+  return dropMask(key, dellaProbabilities(tau, shape, density, epsilon, packedBelow));
+}
+
+/** τ ⊙ Bernoulli(p_i) per element, without rescale: the GPU drop program's CPU twin with probabilities. */
+export function probabilityDrop(tau: Float32Array, key: number, probs: Float32Array): Float32Array {
+  return applyMask(tau, dropMask(key, probs), false);
 }
 
 /** τ ⊙ mask, scaled to τ's L1 norm when `rescale` (mergekit `rescaled_masked_tensor`, eps 1e-7). */
@@ -142,6 +165,17 @@ export function applyMask(tau: Float32Array, mask: Uint8Array, rescale: boolean)
   const n = tau.length;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (tau[i] as number) * (mask[i] as number);
+  return rescaleMasked(tau, out, rescale);
+}
+
+/** mergekit `random` without rescale: τ ⊙ Bernoulli(density) — the GPU program's CPU twin (programs/random-drop.ts). */
+export function randomDrop(tau: Float32Array, key: number, density: number): Float32Array {
+  return applyMask(tau, bernoulliMask(key, 0, tau.length, density), false);
+}
+
+/** The masked τ (`out`, scaled in place) matched to τ's L1 norm when `rescale`. */
+export function rescaleMasked(tau: Float32Array, out: Float32Array, rescale: boolean): Float32Array {
+  const n = tau.length;
   if (!rescale) return out;
   let before = 0;
   let after = 0;

@@ -3,6 +3,9 @@
 // dare_*, breadcrumbs*, della*) differs only in its sparsification, its sign consensus and the
 // defaults of `normalize` and `rescale`; `linear` is a weighted mean of the task models.
 
+import type { MergeDType } from '../../formats/dtype';
+import { evaluateSetting, type RecipeSettings } from './settings';
+
 export type Sparsification = 'magnitude' | 'random' | 'magnitude_outliers' | 'della_magprune';
 
 export const GTA_METHODS = {
@@ -30,13 +33,24 @@ export const GTA_METHODS = {
 >;
 
 export type GtaMethod = keyof typeof GTA_METHODS;
-export type MergekitMethod = GtaMethod | 'linear' | 'model_stock';
+/** The spherical interpolations (./slerp): slerp takes the base and one model, nuslerp two models. */
+export type SlerpMethod = 'slerp' | 'multislerp' | 'nuslerp';
+export type MergekitMethod = GtaMethod | 'linear' | 'model_stock' | SlerpMethod;
+
+export const SLERP_METHODS: readonly SlerpMethod[] = ['slerp', 'multislerp', 'nuslerp'];
 
 export const MERGEKIT_METHODS: readonly MergekitMethod[] = [
   ...(Object.keys(GTA_METHODS) as GtaMethod[]),
   'linear',
   'model_stock',
+  ...SLERP_METHODS,
 ];
+
+export const isSlerpMethod = (name: string): name is SlerpMethod =>
+  (SLERP_METHODS as readonly string[]).includes(name);
+
+/** A method with no sparsification, consensus or lambda: its result is no θ₀ + Δ. */
+const isGta = (name: MergekitMethod): name is GtaMethod => Object.hasOwn(GTA_METHODS, name);
 
 export const MERGEKIT_TITLES: Record<MergekitMethod, string> = {
   task_arithmetic: 'Task Arithmetic (mergekit)',
@@ -49,6 +63,9 @@ export const MERGEKIT_TITLES: Record<MergekitMethod, string> = {
   della_linear: 'Linear DELLA',
   linear: 'Linear',
   model_stock: 'Model Stock',
+  slerp: 'SLERP',
+  multislerp: 'Multi-SLERP',
+  nuslerp: 'NuSLERP',
 };
 
 export const isMergekitMethod = (name: string): name is MergekitMethod =>
@@ -78,10 +95,34 @@ export interface MergekitSpec {
   readonly seed: number;
   /** model_stock: one interpolation factor per row (last dimension) instead of per tensor. */
   readonly filterWise: boolean;
+  /** slerp: the interpolation factor from the base (0) to the other model (1). */
+  readonly t: number;
+  /** multislerp: divide the weights by their sum (mergekit's `normalize_weights`). */
+  readonly normalizeWeights: boolean;
+  /** multislerp: the norms' epsilon (mergekit's `eps`). */
+  readonly eps: number;
+  /** nuslerp: interpolate vectors along dim 0 instead of the last (`nuslerp_row_wise`). */
+  readonly rowWise: boolean;
+  /** nuslerp: interpolate the whole tensor as one vector (`nuslerp_flatten`). */
+  readonly flatten: boolean;
+  /**
+   * multislerp, nuslerp: whether the recipe named a base model. With one, the models' offsets from
+   * it are interpolated and added back; without, the models themselves.
+   */
+  readonly useBase: boolean;
   /** Top-level per-model parameters: the default of every model. */
   readonly defaults: ModelParamsInput;
   /** Per task (task order), when the recipe gave any. */
   readonly models?: readonly ModelParamsInput[];
+  /**
+   * A recipe's gradients and filtered values (./settings): the parameters are then resolved per
+   * tensor (specForTensor), those above holding the values a probe gave when the recipe was read.
+   */
+  readonly settings?: RecipeSettings;
+  /** A recipe's single slice: every source's layer_range, which must cover all the layers. */
+  readonly layerRange?: readonly [number, number];
+  /** A recipe's out_dtype (or dtype): the dtype the merged tensors are written in. */
+  readonly outDtype?: MergeDType;
 }
 
 export interface MergekitParams extends ModelParamsInput {
@@ -91,6 +132,13 @@ export interface MergekitParams extends ModelParamsInput {
   readonly int8_mask?: boolean | undefined;
   readonly filter_wise?: boolean | undefined;
   readonly seed?: number | undefined;
+  readonly t?: number | undefined;
+  readonly normalize_weights?: boolean | undefined;
+  readonly eps?: number | undefined;
+  readonly nuslerp_row_wise?: boolean | undefined;
+  readonly nuslerp_flatten?: boolean | undefined;
+  /** multislerp, nuslerp: false when the recipe names no base_model (default true). */
+  readonly use_base?: boolean | undefined;
   readonly models?: readonly ModelParamsInput[] | undefined;
 }
 
@@ -98,6 +146,10 @@ export interface MergekitParams extends ModelParamsInput {
 export function mergekitParameterNames(name: MergekitMethod): { global: string[]; model: string[] } {
   if (name === 'linear') return { global: ['normalize'], model: ['weight'] };
   if (name === 'model_stock') return { global: ['filter_wise'], model: [] };
+  if (name === 'slerp') return { global: ['t'], model: [] };
+  if (name === 'multislerp') return { global: ['normalize_weights', 'eps', 'use_base'], model: ['weight'] };
+  if (name === 'nuslerp')
+    return { global: ['nuslerp_row_wise', 'nuslerp_flatten', 'use_base'], model: ['weight'] };
   const m = GTA_METHODS[name];
   const model = ['weight', 'density'];
   if (m.sparsification === 'magnitude_outliers') model.push('gamma');
@@ -124,6 +176,17 @@ function checkModel(name: MergekitMethod, p: ModelParamsInput, where: string): v
   }
 }
 
+const BOOLEAN_PARAMS = [
+  'normalize',
+  'rescale',
+  'int8_mask',
+  'filter_wise',
+  'normalize_weights',
+  'nuslerp_row_wise',
+  'nuslerp_flatten',
+  'use_base',
+];
+
 /** A mergekit method's spec: refuses parameters it does not take and values out of range. */
 export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}): MergekitSpec {
   const { global } = mergekitParameterNames(name);
@@ -131,7 +194,7 @@ export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}):
   for (const [k, v] of Object.entries(rest)) {
     if (v === undefined) continue;
     if (!global.includes(k)) throw new MergekitParamError(`${name} takes no parameter ${k}`);
-    const bool = k === 'normalize' || k === 'rescale' || k === 'int8_mask' || k === 'filter_wise';
+    const bool = BOOLEAN_PARAMS.includes(k);
     if (bool !== (typeof v === 'boolean'))
       throw new MergekitParamError(`${k} must be ${bool ? 'true or false' : 'a number'}, got ${String(v)}`);
   }
@@ -143,7 +206,12 @@ export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}):
   const seed = params.seed ?? 0;
   if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
     throw new MergekitParamError(`seed must be an integer in [0, 2^32), got ${seed}`);
-  const gta = name === 'linear' || name === 'model_stock' ? undefined : GTA_METHODS[name];
+  const gta = isGta(name) ? GTA_METHODS[name] : undefined;
+  const t = params.t;
+  if (name === 'slerp' && (t === undefined || !Number.isFinite(t)))
+    throw new MergekitParamError(`slerp needs t, a finite number (0: the base model, 1: the other)`);
+  const eps = params.eps ?? 1e-8;
+  if (!(eps >= 0 && Number.isFinite(eps))) throw new MergekitParamError(`eps must be ≥ 0, got ${eps}`);
   const spec: MergekitSpec = {
     method: 'mergekit',
     name,
@@ -153,6 +221,12 @@ export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}):
     int8Mask: params.int8_mask ?? false,
     seed,
     filterWise: params.filter_wise ?? false,
+    t: t ?? 0.5,
+    normalizeWeights: params.normalize_weights ?? true,
+    eps,
+    rowWise: params.nuslerp_row_wise ?? false,
+    flatten: params.nuslerp_flatten ?? true,
+    useBase: params.use_base ?? true,
     defaults,
     ...(models ? { models } : {}),
   };
@@ -174,8 +248,7 @@ export function resolveModel(spec: MergekitSpec, task: number): ModelParams {
     epsilon: pick('epsilon', 0.15),
   };
   if (
-    spec.name !== 'linear' &&
-    spec.name !== 'model_stock' &&
+    isGta(spec.name) &&
     GTA_METHODS[spec.name].sparsification === 'della_magprune' &&
     p.density < 1 &&
     p.density > 0 &&
@@ -194,6 +267,14 @@ export function describeMergekit(spec: MergekitSpec): string {
   for (const k of ['weight', 'density', 'gamma', 'epsilon'] as const)
     if (d[k] !== undefined) parts.push(`${k} = ${d[k]}`);
   if (spec.name === 'model_stock') parts.push(`filter_wise: ${spec.filterWise}`);
+  else if (spec.name === 'slerp') parts.push(`t = ${spec.t}`);
+  else if (spec.name === 'multislerp')
+    parts.push(`normalize_weights: ${spec.normalizeWeights}`, ...(spec.useBase ? [] : ['no base']));
+  else if (spec.name === 'nuslerp')
+    parts.push(
+      spec.flatten ? 'flatten' : spec.rowWise ? 'row-wise' : 'column-wise',
+      ...(spec.useBase ? [] : ['no base']),
+    );
   else if (spec.name !== 'linear') {
     if (spec.lambda !== 1) parts.push(`λ = ${spec.lambda}`);
     parts.push(`normalize: ${spec.normalize}`, `rescale: ${spec.rescale}`);
@@ -201,4 +282,31 @@ export function describeMergekit(spec: MergekitSpec): string {
     if (s === 'random' || s === 'della_magprune') parts.push(`seed ${spec.seed}`);
   } else parts.push(`normalize: ${spec.normalize}`);
   return `${MERGEKIT_TITLES[spec.name]} (${parts.join(', ')})`;
+}
+
+/**
+ * The spec for one tensor at depth t (./settings): the recipe's settings evaluated as mergekit's
+ * ConfigReader.parameter does — a model's own value, else the top-level one, else the default.
+ */
+export function specForTensor(spec: MergekitSpec, tensorName: string, t: number): MergekitSpec {
+  const s = spec.settings;
+  if (!s) return spec;
+  const evaluate = (rec: Readonly<Record<string, unknown>>) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(rec)) {
+      const x = evaluateSetting(tensorName, v as never, t);
+      if (x !== undefined) out[k] = x;
+    }
+    return out;
+  };
+  let resolved: MergekitSpec;
+  try {
+    resolved = mergekitSpec(spec.name, {
+      ...evaluate(s.global),
+      ...(s.models.length ? { models: s.models.map(evaluate) as ModelParamsInput[] } : {}),
+    } as MergekitParams);
+  } catch (e) {
+    throw new MergekitParamError(`${tensorName}: ${(e as Error).message}`);
+  }
+  return { ...spec, ...resolved, seed: spec.seed, useBase: spec.useBase, settings: s };
 }

@@ -83,7 +83,7 @@ export interface Layer {
 export function makeSet(
   layers: Layer[],
   numTasks: number,
-  opts: { dtype?: MergeDType; heads?: boolean } = {},
+  opts: { dtype?: MergeDType; heads?: boolean; minTasks?: number } = {},
 ): ModelSet {
   const dtype = opts.dtype ?? 'F32';
   const base: MemoryTensor[] = layers.map((l) => ({ name: l.name, dtype, shape: l.shape, values: l.base }));
@@ -105,7 +105,7 @@ export function makeSet(
       });
     return { name: `task${t}`, checkpoint: memoryCheckpoint(`task${t}.safetensors`, tensors) };
   });
-  return buildModelSet(memoryCheckpoint('base.safetensors', base), tasks);
+  return buildModelSet(memoryCheckpoint('base.safetensors', base), tasks, { minTasks: opts.minTasks ?? 2 });
 }
 
 /** Values as the stored dtype gives them back (the reference sees what the engine reads). */

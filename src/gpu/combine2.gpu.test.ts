@@ -1,0 +1,65 @@
+// Plan: slerp's element-wise step on the GPU (programs/combine2.ts) equals its CPU twin
+// (CpuEngine.combine2, mergekit/slerp-mix.ts) bit for bit and runs on the GPU — the twin is not
+// asked — on values where a fused multiply-add would round differently (counted, so the check
+// cannot pass vacuously), with ±0, tiled past a (forced small) binding; factors outside the exact
+// range and nuslerp's divisor go to the twin, a tile with NaN too.
+import { describe, expect, it, vi } from 'vitest';
+import { CpuEngine } from '../merge/cpu/engine';
+import type { Combine2 } from '../merge/mergekit/slerp-mix';
+import { GpuEngine } from './engine';
+import { testGpu, withLimits } from './testing/gpu';
+
+let seed = 3;
+const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+const bits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length));
+const fr = Math.fround;
+const vec = (n: number) => Float32Array.from({ length: n }, (_, i) => (i % 19 === 0 ? -0 : random()));
+
+async function compare(gpu: GpuEngine, f: Combine2, v0: Float32Array, v1: Float32Array, twinCalls: number) {
+  const spy = vi.spyOn(CpuEngine.prototype, 'combine2');
+  const g = await gpu.combine2(f, v0, v1);
+  const calls = spy.mock.calls.length;
+  spy.mockRestore();
+  expect(calls).toBe(twinCalls);
+  expect(bits(g)).toEqual(bits(await new CpuEngine().combine2(f, v0, v1)));
+}
+
+describe("slerp's element-wise step on the GPU", () => {
+  it('equals the CPU twin bit for bit, unfused, tiled or not', async () => {
+    const real = await testGpu();
+    for (const gpu of [
+      new GpuEngine(real),
+      new GpuEngine(withLimits(real, { maxStorageBufferBindingSize: 4 * 2048 })),
+    ])
+      try {
+        for (const f of [
+          { a: fr(0.7), b: fr(0.3) },
+          { a: fr(0.8123456), b: fr(-0.3333333) },
+        ]) {
+          const [v0, v1] = [vec(2048 * 2 + 31), vec(2048 * 2 + 31)];
+          let fusedDiffers = 0;
+          v0.forEach((x, i) => {
+            const y = v1[i] as number;
+            fusedDiffers += +(fr(f.a * x + fr(f.b * y)) !== fr(fr(f.a * x) + fr(f.b * y)));
+          });
+          expect(fusedDiffers).toBeGreaterThan(10);
+          await compare(gpu, f, v0, v1, 0);
+        }
+      } finally {
+        gpu.dispose();
+      }
+  });
+
+  it('hands factors out of range, a divisor and a NaN tile to the twin', async () => {
+    const gpu = new GpuEngine(withLimits(await testGpu(), { maxStorageBufferBindingSize: 4 * 2048 }));
+    try {
+      const [v0, v1] = [vec(3000), vec(3000)];
+      await compare(gpu, { a: 1e-30, b: 1 }, v0, v1, 1);
+      await compare(gpu, { a: 0.5, b: 0.5, divide: fr(0.7) }, v0, v1, 1);
+      v1[2100] = NaN;
+      await compare(gpu, { a: 0.5, b: 0.5 }, v0, v1, 1);
+    } finally {
+      gpu.dispose();
+    }
+  });
+});

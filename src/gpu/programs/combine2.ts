@@ -1,0 +1,55 @@
+// The element-wise step of mergekit's slerp and lerps, a·v0 + b·v1: GPU twin of `combine2` without
+// a divisor (CPU: src/merge/mergekit/slerp-mix.ts, CpuEngine.combine2). WGSL:
+// shaders/merge/combine2.wgsl. The factors come from the whole-tensor pass on the CPU
+// (slerp.ts `slerpFactors`); factors outside the exact range or a divisor (nuslerp's sin θ) send
+// the call to the twin, an input out of range (the kernel's flag) its tile.
+import combine2Wgsl from '../../../shaders/merge/combine2.wgsl?raw';
+import type { Combine2 } from '../../merge/mergekit/slerp-mix';
+import { input, output, uniform, type PassSpec } from '../runtime/pass';
+import { stitch } from '../runtime/tiles';
+import { lambdaInRange, mergeShader, type MergeContext } from './chunk';
+
+const WORKGROUP_SIZE = 256;
+const code = mergeShader(combine2Wgsl);
+
+function combinePass(f: Combine2, v0: Float32Array, v1: Float32Array): PassSpec {
+  const n = v0.length;
+  const params = new ArrayBuffer(16);
+  return {
+    program: 'combine2',
+    label: 'slerp combine',
+    code,
+    constants: { WORKGROUP_SIZE },
+    workgroups: Math.ceil(n / WORKGROUP_SIZE),
+    bindings: ([gx]) => {
+      new Uint32Array(params, 0, 2).set([n, gx]);
+      new Float32Array(params, 8, 2).set([f.a, f.b]);
+      return [
+        uniform('params', params),
+        input('v0', v0),
+        input('v1', v1),
+        output('out', n * 4),
+        output('flag', 4, 'zero'),
+      ];
+    },
+  };
+}
+
+export async function combine2(
+  ctx: MergeContext,
+  f: Combine2,
+  v0: Float32Array,
+  v1: Float32Array,
+): Promise<Float32Array> {
+  const n = v0.length;
+  if (n === 0 || f.divide !== undefined || !lambdaInRange(f.a) || !lambdaInRange(f.b))
+    return ctx.twin.combine2(f, v0, v1);
+  const limit = ctx.rt.tileElements(4, 2048);
+  const tiles = await ctx.rt.tiles(n, limit, async (start, end, slot) => {
+    const [a, b] = [v0.subarray(start, end), v1.subarray(start, end)];
+    const r = await ctx.rt.run(combinePass(f, a, b), slot);
+    return r.u32('flag')[0] ? ctx.twin.combine2(f, a, b) : r.f32('out').slice();
+  });
+  if (tiles.length === 1) return (tiles[0] as (typeof tiles)[number]).out;
+  return stitch(new Float32Array(n), tiles, (out) => out);
+}
