@@ -1,0 +1,199 @@
+// The thin singular value decomposition A = U·diag(s)·Vᵀ of an m×n matrix (k = min(m, n): U is m×k,
+// s has k values in descending order, Vᵀ is k×n) — what the spectral methods' references get from
+// torch.linalg.svd(A, full_matrices=False). One-sided (Hestenes) Jacobi in float64: it orthogonalizes
+// the k columns of A (of Aᵀ when m < n) by plane rotations until every pair is orthogonal to working
+// precision, accumulating the rotations in V. It is simple, needs no bidiagonal QR, and is accurate to
+// a few ulps of the largest singular value, tiny ones included (Demmel & Veselić 1992).
+//
+// The hot loops are plain Float64Array loops over contiguous columns (a dot product, a rotation of two
+// columns), the shape a WebAssembly SIMD port can take over unchanged (docs/merge.md#spectral).
+//
+// Singular vectors are defined up to sign (and, for repeated or zero singular values, up to a rotation
+// of their subspace); callers must not depend on those choices. For exactly zero columns U is completed
+// deterministically: the first unit vectors e₀, e₁, … not yet in U's span, Gram-Schmidt'ed against
+// it — so a zero matrix gives U = I and Vᵀ = I, as LAPACK's gesdd (torch) does.
+
+export interface Svd {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** m×k, row-major. */
+  readonly u: Float64Array;
+  /** k singular values, descending. */
+  readonly s: Float64Array;
+  /** k×n, row-major. */
+  readonly vt: Float64Array;
+}
+
+export class SvdError extends RangeError {
+  override readonly name = 'SvdError';
+}
+
+/** Sweeps before giving up; a 4096-column matrix converges in ~10–14. */
+const MAX_SWEEPS = 60;
+
+export function svd(a: ArrayLike<number>, m: number, n: number): Svd {
+  if (!(Number.isInteger(m) && Number.isInteger(n) && m >= 0 && n >= 0) || a.length !== m * n)
+    throw new SvdError(`svd: ${a.length} values do not make a ${m}×${n} matrix`);
+  for (let i = 0; i < a.length; i++)
+    if (!Number.isFinite(a[i] as number)) throw new SvdError(`svd: a ${m}×${n} matrix holds ${a[i]}`);
+  const k = Math.min(m, n);
+  // Jacobi works on `cols` columns of length `len`, stored column after column. A row-major m×n
+  // matrix's columns are strided; its rows are the columns of Aᵀ, contiguous.
+  const tall = m >= n;
+  const len = tall ? m : n;
+  const cols = k;
+  const w = new Float64Array(len * cols);
+  if (tall) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) w[j * m + i] = a[i * n + j] as number;
+  else for (let i = 0; i < m * n; i++) w[i] = a[i] as number;
+  const v = new Float64Array(cols * cols);
+  for (let j = 0; j < cols; j++) v[j * cols + j] = 1;
+  jacobi(w, v, len, cols);
+
+  const sigma = new Float64Array(cols);
+  for (let j = 0; j < cols; j++) sigma[j] = Math.sqrt(dot(w, j * len, w, j * len, len));
+  // Descending, ties by column index, so the order is deterministic.
+  const order = Array.from({ length: cols }, (_, j) => j).sort(
+    (p, q) => (sigma[q] as number) - (sigma[p] as number) || p - q,
+  );
+  // Left vectors of the Jacobi problem: the normalized columns, completed where a column is zero.
+  const left = new Float64Array(len * cols);
+  const zero: number[] = [];
+  order.forEach((j, r) => {
+    const sj = sigma[j] as number;
+    if (sj === 0) return zero.push(r);
+    for (let i = 0; i < len; i++) left[r * len + i] = (w[j * len + i] as number) / sj;
+  });
+  complete(left, len, cols, zero);
+
+  const s = Float64Array.from(order, (j) => sigma[j] as number);
+  const u = new Float64Array(m * k);
+  const vt = new Float64Array(k * n);
+  if (tall) {
+    // A = W·Vᵀ… columns: U[:, r] = left[r], Vᵀ[r, :] = V[:, order[r]].
+    for (let r = 0; r < k; r++) {
+      for (let i = 0; i < m; i++) u[i * k + r] = left[r * len + i] as number;
+      const j = order[r] as number;
+      for (let c = 0; c < n; c++) vt[r * n + c] = v[j * cols + c] as number;
+    }
+  } else {
+    // Aᵀ = L·diag(s)·Vᵀ_J, so A = V_J·diag(s)·Lᵀ: U[:, r] = V_J[:, order[r]], Vᵀ[r, :] = left[r].
+    for (let r = 0; r < k; r++) {
+      const j = order[r] as number;
+      for (let i = 0; i < m; i++) u[i * k + r] = v[j * cols + i] as number;
+      for (let c = 0; c < n; c++) vt[r * n + c] = left[r * len + c] as number;
+    }
+  }
+  return { m, n, k, u, s, vt };
+}
+
+function dot(x: Float64Array, xo: number, y: Float64Array, yo: number, len: number): number {
+  let acc = 0;
+  for (let i = 0; i < len; i++) acc += (x[xo + i] as number) * (y[yo + i] as number);
+  return acc;
+}
+
+/** x ← c·x − s·y, y ← s·x + c·y over `len` values. */
+function rotate(z: Float64Array, xo: number, yo: number, len: number, c: number, s: number): void {
+  for (let i = 0; i < len; i++) {
+    const x = z[xo + i] as number;
+    const y = z[yo + i] as number;
+    z[xo + i] = c * x - s * y;
+    z[yo + i] = s * x + c * y;
+  }
+}
+
+/**
+ * Cyclic one-sided Jacobi: for every column pair (p, q) with |⟨w_p, w_q⟩| > tol·‖w_p‖‖w_q‖, the
+ * rotation that makes them orthogonal; until a sweep rotates nothing. The squared norms are kept
+ * up to date by the rotation's closed form and recomputed at every sweep's start.
+ */
+function jacobi(w: Float64Array, v: Float64Array, len: number, cols: number): void {
+  // ~sqrt(len)·ε: the rounding of a dot product of length len in the typical case; a pair below it
+  // is orthogonal to working precision (LAPACK's dgesvj uses the same threshold).
+  const tol = Math.max(1, Math.sqrt(len)) * Number.EPSILON;
+  const norms = new Float64Array(cols);
+  for (let sweep = 0; ; sweep++) {
+    if (sweep === MAX_SWEEPS) throw new SvdError(`svd: no convergence after ${MAX_SWEEPS} sweeps`);
+    for (let j = 0; j < cols; j++) norms[j] = dot(w, j * len, w, j * len, len);
+    let rotated = false;
+    for (let p = 0; p < cols - 1; p++) {
+      for (let q = p + 1; q < cols; q++) {
+        const alpha = norms[p] as number;
+        const beta = norms[q] as number;
+        if (alpha === 0 || beta === 0) continue;
+        const gamma = dot(w, p * len, w, q * len, len);
+        if (Math.abs(gamma) <= tol * Math.sqrt(alpha) * Math.sqrt(beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        // The smaller root of t² + 2ζt − 1 = 0 (|angle| ≤ π/4), without overflow for a huge ζ.
+        const t =
+          Math.abs(zeta) > 1e150
+            ? 1 / (2 * zeta)
+            : (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        rotate(w, p * len, q * len, len, c, s);
+        rotate(v, p * cols, q * cols, cols, c, s);
+        norms[p] = Math.max(0, alpha - t * gamma);
+        norms[q] = beta + t * gamma;
+      }
+    }
+    if (!rotated) return;
+  }
+}
+
+/**
+ * Fills the listed columns of the orthonormal set `q` (`cols` columns of length `len`) with unit
+ * vectors orthogonal to the others: e₀, e₁, … in turn, Gram-Schmidt'ed twice against every column
+ * already set, kept when over half of it is left.
+ */
+function complete(q: Float64Array, len: number, cols: number, missing: readonly number[]): void {
+  if (missing.length === 0) return;
+  const set = Array.from({ length: cols }, (_, j) => !missing.includes(j));
+  const x = new Float64Array(len);
+  let e = 0;
+  for (const r of missing) {
+    for (; ; e++) {
+      if (e === len) throw new SvdError('svd: cannot complete the singular vectors');
+      x.fill(0);
+      x[e] = 1;
+      for (let pass = 0; pass < 2; pass++)
+        for (let j = 0; j < cols; j++) {
+          if (!set[j]) continue;
+          const d = dot(q, j * len, x, 0, len);
+          for (let i = 0; i < len; i++) x[i] = (x[i] as number) - d * (q[j * len + i] as number);
+        }
+      const norm = Math.sqrt(dot(x, 0, x, 0, len));
+      if (norm > 0.5) {
+        for (let i = 0; i < len; i++) q[r * len + i] = (x[i] as number) / norm;
+        set[r] = true;
+        e++;
+        break;
+      }
+    }
+  }
+}
+
+/** C = A·B for row-major A (m×k) and B (k×n), accumulated in k order. */
+export function matmul(a: Float64Array, b: Float64Array, m: number, k: number, n: number): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let p = 0; p < k; p++) {
+      const aip = a[i * k + p] as number;
+      if (aip === 0) continue;
+      const co = i * n;
+      const bo = p * n;
+      for (let j = 0; j < n; j++) c[co + j] = (c[co + j] as number) + aip * (b[bo + j] as number);
+    }
+  return c;
+}
+
+/**
+ * The orthogonal polar factor U·Vᵀ of a thin SVD (the nearest matrix with orthonormal columns or
+ * rows), as the references write it: `u, s, vh = svd(X); u @ vh`.
+ */
+export function polar(a: ArrayLike<number>, m: number, n: number): Float64Array {
+  const d = svd(a, m, n);
+  return matmul(d.u, d.vt, m, d.k, n);
+}
