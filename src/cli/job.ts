@@ -23,6 +23,7 @@ import {
   type MethodSpec,
 } from '../merge/methods';
 import { MERGEKIT_METHODS, type ModelParamsInput } from '../merge/mergekit/spec';
+import { SPECTRAL_METHODS } from '../merge/spectral/spec';
 
 export interface MergeJob {
   readonly base: string;
@@ -31,7 +32,9 @@ export interface MergeJob {
 }
 
 /** Every name `merge` takes: the studio's, the TIES paper's explicit name, mergekit's. */
-const MERGE_METHODS: readonly string[] = [...new Set([...METHOD_NAMES, 'ties_paper', ...MERGEKIT_METHODS])];
+const MERGE_METHODS: readonly string[] = [
+  ...new Set([...METHOD_NAMES, 'ties_paper', ...MERGEKIT_METHODS, ...SPECTRAL_METHODS]),
+];
 
 function mergeMethodName(name: string): string {
   if (!MERGE_METHODS.includes(name))
@@ -49,8 +52,10 @@ function anySpec(name: string, params: Record<string, unknown>, mergekit: boolea
 
 const MODEL_KEYS = ['weight', 'density', 'gamma', 'epsilon'];
 const BOOLEAN_KEYS = ['normalize', 'rescale', 'int8_mask', 'filter_wise'];
-/** `--param KEY=VALUE`: mergekit's parameters (one value for every model). */
-const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS];
+/** The spectral methods' numbers (FusionBench's names; docs/merge.md#spectral). */
+const SPECTRAL_KEYS = ['alpha', 'scaling_factor', 'common_space_fraction'];
+/** `--param KEY=VALUE`: mergekit's parameters (one value for every model), the spectral methods'. */
+const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS, ...SPECTRAL_KEYS];
 
 export interface MethodFlags {
   readonly method?: string | undefined;
@@ -195,10 +200,15 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
   });
   const raw = doc['parameters'] ?? {};
   if (!isRecord(raw)) throw new UsageError(`${file}: parameters must be a mapping`);
-  const known = ['lambda', 'k', 'topk', 'seed', ...PARAM_KEYS];
+  const known = ['lambda', 'k', 'topk', 'seed', ...PARAM_KEYS, 'exclude_keys'];
   refuseUnknown(`${file}: parameters`, raw, known);
   const params: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(raw)) {
+    // FusionBench's lists: tsv_m's alpha per task, the spectral methods' exclude_keys.
+    if (key === 'exclude_keys' || (key === 'alpha' && Array.isArray(v))) {
+      params[key] = fusionBenchList(file, key, v);
+      continue;
+    }
     const kind =
       key === 'rescale' && typeof v === 'string'
         ? 'string'
@@ -226,6 +236,13 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
+}
+
+function fusionBenchList(file: string, key: string, v: unknown): unknown[] {
+  const kind = key === 'alpha' ? 'number' : 'string';
+  if (!Array.isArray(v) || v.some((x) => typeof x !== kind))
+    throw new UsageError(`${file}: parameters.${key} must be a list of ${kind}s`);
+  return v as unknown[];
 }
 
 /** A parameter's value: one number (or boolean, or EMR's rescale name) — mergekit's gradients and filters are not taken. */

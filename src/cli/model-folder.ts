@@ -6,6 +6,7 @@ import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { AnyMethodSpec } from '../merge/methods';
+import { spectralRecipeParameters } from '../merge/spectral/spec';
 import { atomicOutput } from './files';
 import type { MergeJob } from './job';
 
@@ -82,6 +83,8 @@ function recipeMethod(spec: AnyMethodSpec): { merge_method: string; parameters?:
         },
       };
     }
+    case 'spectral':
+      return { merge_method: spec.name, parameters: spectralRecipeParameters(spec) };
     case 'emr':
       return { merge_method: 'emr', parameters: { rescale: spec.rescale } };
     case 'avg':
