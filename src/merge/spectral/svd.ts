@@ -2,8 +2,9 @@
 // s has k values in descending order, Vᵀ is k×n) — what the spectral methods' references get from
 // torch.linalg.svd(A, full_matrices=False). One-sided (Hestenes) Jacobi in float64: it orthogonalizes
 // the k columns of A (of Aᵀ when m < n) by plane rotations until every pair is orthogonal to working
-// precision, accumulating the rotations in V. It is simple, needs no bidiagonal QR, and is accurate to
-// a few ulps of the largest singular value, tiny ones included (Demmel & Veselić 1992).
+// precision, accumulating the rotations in V — after a pivoted QR, as LAPACK's dgejsv (tallSvd). It is
+// simple, needs no bidiagonal QR, and is accurate to a few ulps of the largest singular value, tiny
+// ones included (Demmel & Veselić 1992).
 //
 // The hot loops are plain Float64Array loops over contiguous columns (a dot product, a rotation of two
 // columns), the shape a WebAssembly SIMD port can take over unchanged (docs/merge.md#spectral).
@@ -38,53 +39,124 @@ export function svd(a: ArrayLike<number>, m: number, n: number): Svd {
   for (let i = 0; i < a.length; i++)
     if (!Number.isFinite(a[i] as number)) throw new SvdError(`svd: a ${m}×${n} matrix holds ${a[i]}`);
   const k = Math.min(m, n);
-  // Jacobi works on `cols` columns of length `len`, stored column after column. A row-major m×n
-  // matrix's columns are strided; its rows are the columns of Aᵀ, contiguous.
+  // The work is on the tall one of A and Aᵀ (`cols` = k columns of length `len`), stored column after
+  // column: a row-major m×n matrix's columns are strided; its rows are the columns of Aᵀ, contiguous.
   const tall = m >= n;
   const len = tall ? m : n;
-  const cols = k;
-  const w = new Float64Array(len * cols);
+  const w = new Float64Array(len * k);
   if (tall) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) w[j * m + i] = a[i * n + j] as number;
   else for (let i = 0; i < m * n; i++) w[i] = a[i] as number;
-  const v = new Float64Array(cols * cols);
-  for (let j = 0; j < cols; j++) v[j * cols + j] = 1;
-  jacobi(w, v, len, cols);
+  const { left, s, right } = tallSvd(w, len, k);
+  const u = new Float64Array(m * k);
+  const vt = new Float64Array(k * n);
+  for (let r = 0; r < k; r++)
+    if (tall) {
+      // T = A = L·diag(s)·Rᵀ: U[:, r] = L[:, r], Vᵀ[r, :] = R[:, r].
+      for (let i = 0; i < m; i++) u[i * k + r] = left[r * len + i] as number;
+      vt.set(right.subarray(r * k, r * k + n), r * n);
+    } else {
+      // T = Aᵀ, so A = R·diag(s)·Lᵀ: U[:, r] = R[:, r], Vᵀ[r, :] = L[:, r].
+      for (let i = 0; i < m; i++) u[i * k + r] = right[r * k + i] as number;
+      vt.set(left.subarray(r * len, r * len + n), r * n);
+    }
+  return { m, n, k, u, s, vt };
+}
+
+/**
+ * The SVD T = L·diag(s)·Rᵀ of a tall matrix T (len ≥ cols, `w` column after column; overwritten),
+ * with L and R column after column and s descending. Preconditioned as LAPACK's dgejsv is
+ * (Drmač & Veselić 2008): Householder QR with column pivoting, T·P = Q·R_T, then one-sided Jacobi on
+ * R_Tᵀ (cols×cols, its columns already nearly orthogonal: fewer sweeps, and short columns):
+ * R_Tᵀ = U_x·diag(s)·V_xᵀ, so T = (Q·V_x)·diag(s)·(P·U_x)ᵀ.
+ */
+function tallSvd(w: Float64Array, len: number, cols: number) {
+  const { tau, perm } = pivotedQr(w, len, cols);
+  const x = new Float64Array(cols * cols); // column i of R_Tᵀ is row i of R_T
+  for (let i = 0; i < cols; i++) for (let j = i; j < cols; j++) x[i * cols + j] = w[j * len + i] as number;
+  const vx = new Float64Array(cols * cols);
+  for (let j = 0; j < cols; j++) vx[j * cols + j] = 1;
+  jacobi(x, vx, cols, cols);
 
   const sigma = new Float64Array(cols);
-  for (let j = 0; j < cols; j++) sigma[j] = Math.sqrt(dot(w, j * len, w, j * len, len));
+  for (let j = 0; j < cols; j++) sigma[j] = Math.sqrt(dot(x, j * cols, x, j * cols, cols));
   // Descending, ties by column index, so the order is deterministic.
   const order = Array.from({ length: cols }, (_, j) => j).sort(
     (p, q) => (sigma[q] as number) - (sigma[p] as number) || p - q,
   );
-  // Left vectors of the Jacobi problem: the normalized columns, completed where a column is zero.
-  const left = new Float64Array(len * cols);
+  // U_x: the normalized columns, completed where a column is zero.
+  const ux = new Float64Array(cols * cols);
   const zero: number[] = [];
   order.forEach((j, r) => {
     const sj = sigma[j] as number;
-    if (sj === 0) return zero.push(r);
-    for (let i = 0; i < len; i++) left[r * len + i] = (w[j * len + i] as number) / sj;
+    if (sj === 0) zero.push(r);
+    else for (let i = 0; i < cols; i++) ux[r * cols + i] = (x[j * cols + i] as number) / sj;
   });
-  complete(left, len, cols, zero);
+  complete(ux, cols, cols, zero);
+  const right = new Float64Array(cols * cols);
+  for (let r = 0; r < cols; r++)
+    for (let i = 0; i < cols; i++) right[r * cols + (perm[i] as number)] = ux[r * cols + i] as number;
+  // L = Q·V_x: each column of V_x, padded with zeros to len, through H_{cols−1}, …, H_0.
+  const left = new Float64Array(len * cols);
+  order.forEach((j, r) => {
+    left.set(vx.subarray(j * cols, (j + 1) * cols), r * len);
+    for (let h = cols - 1; h >= 0; h--) reflect(w, h * len, tau[h] as number, left, r * len, h, len);
+  });
+  return { left, s: Float64Array.from(order, (j) => sigma[j] as number), right };
+}
 
-  const s = Float64Array.from(order, (j) => sigma[j] as number);
-  const u = new Float64Array(m * k);
-  const vt = new Float64Array(k * n);
-  if (tall) {
-    // A = W·Vᵀ… columns: U[:, r] = left[r], Vᵀ[r, :] = V[:, order[r]].
-    for (let r = 0; r < k; r++) {
-      for (let i = 0; i < m; i++) u[i * k + r] = left[r * len + i] as number;
-      const j = order[r] as number;
-      for (let c = 0; c < n; c++) vt[r * n + c] = v[j * cols + c] as number;
+/**
+ * Householder QR with column pivoting (LAPACK's dgeqp3, norms recomputed at every step): T·P = Q·R,
+ * R on and above the diagonal of `w`, the reflectors' vectors below it (v_j = 1 at j implied),
+ * H_j = I − tau_j·v_j·v_jᵀ; perm[i] is the column of T at position i.
+ */
+function pivotedQr(w: Float64Array, len: number, cols: number) {
+  const tau = new Float64Array(cols);
+  const perm = Int32Array.from({ length: cols }, (_, i) => i);
+  for (let j = 0; j < cols; j++) {
+    let best = j;
+    let bestNorm = -1;
+    for (let c = j; c < cols; c++) {
+      const nc = dot(w, c * len + j, w, c * len + j, len - j);
+      if (nc > bestNorm) [best, bestNorm] = [c, nc];
     }
-  } else {
-    // Aᵀ = L·diag(s)·Vᵀ_J, so A = V_J·diag(s)·Lᵀ: U[:, r] = V_J[:, order[r]], Vᵀ[r, :] = left[r].
-    for (let r = 0; r < k; r++) {
-      const j = order[r] as number;
-      for (let i = 0; i < m; i++) u[i * k + r] = v[j * cols + i] as number;
-      for (let c = 0; c < n; c++) vt[r * n + c] = left[r * len + c] as number;
+    if (best !== j) {
+      for (let i = 0; i < len; i++) {
+        const t = w[j * len + i] as number;
+        w[j * len + i] = w[best * len + i] as number;
+        w[best * len + i] = t;
+      }
+      [perm[j], perm[best]] = [perm[best] as number, perm[j] as number];
     }
+    const o = j * len;
+    const x0 = w[o + j] as number;
+    const tail = Math.sqrt(dot(w, o + j + 1, w, o + j + 1, len - j - 1));
+    if (tail === 0) continue; // H_j = I (tau 0), as dlarfg
+    const beta = -(x0 >= 0 ? 1 : -1) * Math.hypot(x0, tail);
+    tau[j] = (beta - x0) / beta;
+    const scale = 1 / (x0 - beta);
+    for (let i = j + 1; i < len; i++) w[o + i] = (w[o + i] as number) * scale;
+    w[o + j] = beta;
+    for (let c = j + 1; c < cols; c++) reflect(w, o, tau[j] as number, w, c * len, j, len);
   }
-  return { m, n, k, u, s, vt };
+  return { tau, perm };
+}
+
+/** y ← H·y for H = I − tau·v·vᵀ, v = (0…0, 1, w[vo+j+1 … vo+len)) (entries j…len of y change). */
+function reflect(
+  w: Float64Array,
+  vo: number,
+  tau: number,
+  y: Float64Array,
+  yo: number,
+  j: number,
+  len: number,
+) {
+  if (tau === 0) return;
+  let d = y[yo + j] as number;
+  for (let i = j + 1; i < len; i++) d += (w[vo + i] as number) * (y[yo + i] as number);
+  d *= tau;
+  y[yo + j] = (y[yo + j] as number) - d;
+  for (let i = j + 1; i < len; i++) y[yo + i] = (y[yo + i] as number) - d * (w[vo + i] as number);
 }
 
 function dot(x: Float64Array, xo: number, y: Float64Array, yo: number, len: number): number {
