@@ -161,10 +161,27 @@ function reflect(
   for (let i = j + 1; i < len; i++) y[yo + i] = (y[yo + i] as number) - d * (w[vo + i] as number);
 }
 
+/**
+ * ⟨x, y⟩ over `len` values in four partial sums (element i into sum i mod 4), added as
+ * (s0 + s2) + (s1 + s3): four independent add chains instead of one (a dot product is bound by the
+ * add's latency), and the order two f64x2 lanes of a WebAssembly SIMD port would give.
+ */
 function dot(x: Float64Array, xo: number, y: Float64Array, yo: number, len: number): number {
-  let acc = 0;
-  for (let i = 0; i < len; i++) acc += (x[xo + i] as number) * (y[yo + i] as number);
-  return acc;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < len; i += 4) {
+    s0 += (x[xo + i] as number) * (y[yo + i] as number);
+    s1 += (x[xo + i + 1] as number) * (y[yo + i + 1] as number);
+    s2 += (x[xo + i + 2] as number) * (y[yo + i + 2] as number);
+    s3 += (x[xo + i + 3] as number) * (y[yo + i + 3] as number);
+  }
+  if (i < len) s0 += (x[xo + i] as number) * (y[yo + i] as number);
+  if (i + 1 < len) s1 += (x[xo + i + 1] as number) * (y[yo + i + 1] as number);
+  if (i + 2 < len) s2 += (x[xo + i + 2] as number) * (y[yo + i + 2] as number);
+  return s0 + s2 + (s1 + s3);
 }
 
 /** x ← c·x − s·y, y ← s·x + c·y over `len` values. */
