@@ -101,6 +101,23 @@ describe('svd', () => {
     );
   });
 
+  it('no overflow or underflow at 1e±300 and with subnormal values (scaled by a power of two)', () => {
+    for (const scale of [1e300, 1e-300, 1e-310]) {
+      const m = 9;
+      const n = 6;
+      const b = Float64Array.from({ length: m * 3 }, (_, i) => Math.sin(i + 1));
+      const c = Float64Array.from({ length: 3 * n }, (_, i) => Math.cos(i * 0.7) * scale);
+      const a = matmul(b, c, m, 3, n);
+      const d = svd(a, m, n);
+      expect(d.s[0] as number).toBeGreaterThan(0);
+      expect(Number.isFinite(d.s[0])).toBe(true);
+      const { rec, orthU, orthV } = errors(d, a);
+      // Subnormal inputs carry fewer bits: their relative precision is what bounds the rebuild.
+      expect(rec / (d.s[0] as number)).toBeLessThan(scale < 1e-307 ? 1e-11 : 1e-14);
+      expect(Math.max(orthU, orthV)).toBeLessThan(1e-14);
+    }
+  });
+
   it('polar(A) has orthonormal columns and polar(A·D) = polar(A)·D for a ±1 diagonal D', () => {
     const m = 7;
     const n = 4;

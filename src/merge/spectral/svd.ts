@@ -1,18 +1,20 @@
 // The thin singular value decomposition A = U·diag(s)·Vᵀ of an m×n matrix (k = min(m, n): U is m×k,
 // s has k values in descending order, Vᵀ is k×n) — what the spectral methods' references get from
-// torch.linalg.svd(A, full_matrices=False). One-sided (Hestenes) Jacobi in float64: it orthogonalizes
-// the k columns of A (of Aᵀ when m < n) by plane rotations until every pair is orthogonal to working
-// precision, accumulating the rotations in V — after a pivoted QR, as LAPACK's dgejsv (tallSvd). It is
-// simple, needs no bidiagonal QR, and is accurate to a few ulps of the largest singular value, tiny
-// ones included (Demmel & Veselić 1992).
+// torch.linalg.svd(A, full_matrices=False). In float64, as LAPACK's dgejsv: a Householder QR with
+// column pivoting of the tall one of A and Aᵀ, then one-sided (Hestenes) Jacobi on the k×k triangle's
+// transpose, plane rotations until every column pair is orthogonal to working precision. It needs no
+// bidiagonal QR and is accurate to a few ulps of the largest singular value, tiny ones included
+// (Demmel & Veselić 1992).
 //
 // The hot loops are plain Float64Array loops over contiguous columns (a dot product, a rotation of two
-// columns), the shape a WebAssembly SIMD port can take over unchanged (docs/merge.md#spectral).
+// columns, a Householder reflection), the shape a WebAssembly SIMD port can take over unchanged
+// (docs/merge.md#spectral).
 //
 // Singular vectors are defined up to sign (and, for repeated or zero singular values, up to a rotation
-// of their subspace); callers must not depend on those choices. For exactly zero columns U is completed
-// deterministically: the first unit vectors e₀, e₁, … not yet in U's span, Gram-Schmidt'ed against
-// it — so a zero matrix gives U = I and Vᵀ = I, as LAPACK's gesdd (torch) does.
+// of their subspace); callers must not depend on those choices. Where a Jacobi column is exactly zero
+// its vector is completed deterministically: the first unit vectors e₀, e₁, … not yet spanned,
+// Gram-Schmidt'ed against the others — so a zero matrix gives U = I and Vᵀ = I, as LAPACK's gesdd
+// (torch) does.
 
 export interface Svd {
   readonly m: number;
@@ -30,7 +32,7 @@ export class SvdError extends RangeError {
   override readonly name = 'SvdError';
 }
 
-/** Sweeps before giving up; a 4096-column matrix converges in ~10–14. */
+/** Sweeps before giving up; random square matrices up to 1024 columns take 10–14. */
 const MAX_SWEEPS = 60;
 /** Columns per block of the sweep order (see jacobi). */
 const BLOCK = 16;
@@ -48,7 +50,14 @@ export function svd(a: ArrayLike<number>, m: number, n: number): Svd {
   const w = new Float64Array(len * k);
   if (tall) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) w[j * m + i] = a[i * n + j] as number;
   else for (let i = 0; i < m * n; i++) w[i] = a[i] as number;
+  // Scaled by a power of two (exact) to a largest |value| in [1, 2), as LAPACK's dlascl: the squared
+  // norms of the sweeps then neither overflow nor underflow; s is scaled back.
+  let maxAbs = 0;
+  for (let i = 0; i < w.length; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i] as number));
+  const e = maxAbs > 0 ? Math.floor(Math.log2(maxAbs)) : 0;
+  if (e !== 0) scaleBy(w, -e);
   const { left, s, right } = tallSvd(w, len, k);
+  if (e !== 0) scaleBy(s, e);
   const u = new Float64Array(m * k);
   const vt = new Float64Array(k * n);
   for (let r = 0; r < k; r++)
@@ -62,6 +71,13 @@ export function svd(a: ArrayLike<number>, m: number, n: number): Svd {
       vt.set(left.subarray(r * len, r * len + n), r * n);
     }
   return { m, n, k, u, s, vt };
+}
+
+/** x ← x·2^e, in two steps so that neither factor overflows (|e| ≤ 2100). */
+function scaleBy(x: Float64Array, e: number): void {
+  const a = 2 ** Math.trunc(e / 2);
+  const b = 2 ** (e - Math.trunc(e / 2));
+  for (let i = 0; i < x.length; i++) x[i] = (x[i] as number) * a * b;
 }
 
 /**
