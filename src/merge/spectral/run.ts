@@ -80,10 +80,15 @@ export async function runSpectral(
     };
     const [m, cols] = tensor.shape;
     const spectral = tensor.shape.length === 2 && !spec.excludeKeys.includes(tensor.name);
-    if (spectral && counts.some((c) => c > 0))
+    if (spectral && counts.some((c) => c > 0)) {
+      // Name the first file that holds them: the base (index 0) or a task.
+      const at = counts.findIndex((c) => c > 0);
+      const where = at === 0 ? set.base : set.tasks[at - 1]?.checkpoint;
+      const who = at === 0 ? 'the base' : `task "${set.tasks[at - 1]?.name}"`;
       throw new SpectralSetError(
-        `${tensor.name}: NaN or ±∞ in its weights; ${spec.name}'s SVD (as torch.linalg.svd) cannot take them`,
+        `${tensor.name}: NaN or ±∞ in its weights (${who}, ${where?.files[0] ?? '?'}); ${spec.name}'s SVD (as torch.linalg.svd) cannot take them`,
       );
+    }
     const mergedTau = spectral
       ? layer(spec, tau, numTasks, m as number, cols as number)
       : mean(spec, tau, numTasks, n);

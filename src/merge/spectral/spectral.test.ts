@@ -131,14 +131,14 @@ describe('spectral methods: invariances, sizes, parameters', () => {
     );
   });
 
-  it('NaN in a 2-D weight is refused with the tensor named', async () => {
+  it('NaN in a 2-D weight is refused with the tensor, the task and its file named', async () => {
     const bad = layers.map((l, i) =>
       i === 0
         ? { ...l, tasks: l.tasks.map((t, j) => (j === 1 ? t.map((x, k) => (k === 3 ? NaN : x)) : t)) }
         : l,
     );
     await expect(runMerge(makeSet(bad, 3), spectralSpec('iso_c'), engine)).rejects.toThrow(
-      /layers\.0\.weight: NaN/,
+      'layers.0.weight: NaN or ±∞ in its weights (task "task1", task1.safetensors)',
     );
   });
 });
