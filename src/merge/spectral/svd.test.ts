@@ -2,10 +2,12 @@
 // tools/fixtures/make_spectral_fixtures.py: random, wide, rank-deficient, repeated and near-zero
 // singular values, a zero matrix, one row) and on random matrices of odd shapes: U·diag(s)·Vᵀ
 // rebuilds A, U's columns and Vᵀ's rows are orthonormal, s descends — each within a few ulps of the
-// largest singular value (docs/merge.md#spectral gives the tolerances and why).
+// largest singular value (docs/merge.md#spectral gives the tolerances and why). The WebAssembly SIMD
+// sweeps give the JavaScript sweeps' bits.
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { jacobiWasmAvailable } from './jacobi-wasm';
 import { matmul, polar, svd, SvdError, type Svd } from './svd';
 
 interface Fixture {
@@ -98,6 +100,31 @@ describe('svd', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it('the WebAssembly SIMD sweeps give the JavaScript sweeps’ bits', () => {
+    expect(jacobiWasmAvailable()).toBe(true); // Node and every browser the studio supports have SIMD
+    const bits = (x: Float64Array) => Array.from(new Uint32Array(x.slice().buffer));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 23 }),
+        fc.integer({ min: 1, max: 23 }),
+        fc.integer(),
+        (m, n, seed) => {
+          let s = seed >>> 0;
+          const a = Float64Array.from(
+            { length: m * n },
+            () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1,
+          );
+          const js = svd(a, m, n, { wasm: false });
+          const simd = svd(a, m, n, { wasm: true });
+          expect(bits(simd.s)).toEqual(bits(js.s));
+          expect(bits(simd.u)).toEqual(bits(js.u));
+          expect(bits(simd.vt)).toEqual(bits(js.vt));
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 

@@ -16,6 +16,8 @@
 // Gram-Schmidt'ed against the others — so a zero matrix gives U = I and Vᵀ = I, as LAPACK's gesdd
 // (torch) does.
 
+import { JacobiMemory, jacobiWasmAvailable } from './jacobi-wasm';
+
 export interface Svd {
   readonly m: number;
   readonly n: number;
@@ -37,7 +39,12 @@ const MAX_SWEEPS = 60;
 /** Columns per block of the sweep order (see jacobi). */
 const BLOCK = 16;
 
-export function svd(a: ArrayLike<number>, m: number, n: number): Svd {
+export interface SvdOptions {
+  /** The sweeps' loops in WebAssembly SIMD (./jacobi-wasm; the same bits): by default where available. */
+  readonly wasm?: boolean;
+}
+
+export function svd(a: ArrayLike<number>, m: number, n: number, options: SvdOptions = {}): Svd {
   if (!(Number.isInteger(m) && Number.isInteger(n) && m >= 0 && n >= 0) || a.length !== m * n)
     throw new SvdError(`svd: ${a.length} values do not make a ${m}×${n} matrix`);
   for (let i = 0; i < a.length; i++)
@@ -56,7 +63,7 @@ export function svd(a: ArrayLike<number>, m: number, n: number): Svd {
   for (let i = 0; i < w.length; i++) maxAbs = Math.max(maxAbs, Math.abs(w[i] as number));
   const e = maxAbs > 0 ? Math.floor(Math.log2(maxAbs)) : 0;
   if (e !== 0) scaleBy(w, -e);
-  const { left, s, right } = tallSvd(w, len, k);
+  const { left, s, right } = tallSvd(w, len, k, options.wasm ?? jacobiWasmAvailable());
   if (e !== 0) scaleBy(s, e);
   const u = new Float64Array(m * k);
   const vt = new Float64Array(k * n);
@@ -87,16 +94,19 @@ function scaleBy(x: Float64Array, e: number): void {
  * R_Tᵀ (cols×cols, its columns already nearly orthogonal: fewer sweeps, and short columns):
  * R_Tᵀ = U_x·diag(s)·V_xᵀ, so T = (Q·V_x)·diag(s)·(P·U_x)ᵀ.
  */
-function tallSvd(w: Float64Array, len: number, cols: number) {
+function tallSvd(w: Float64Array, len: number, cols: number, wasm: boolean) {
   const { tau, perm } = pivotedQr(w, len, cols);
-  const x = new Float64Array(cols * cols); // column i of R_Tᵀ is row i of R_T
-  for (let i = 0; i < cols; i++) for (let j = i; j < cols; j++) x[i * cols + j] = w[j * len + i] as number;
-  const vx = new Float64Array(cols * cols);
-  for (let j = 0; j < cols; j++) vx[j * cols + j] = 1;
-  jacobi(x, vx, cols, cols);
+  // SIMD columns are padded with zeros to a multiple of 4 values (jacobi-wasm.ts).
+  const stride = wasm ? Math.ceil(cols / 4) * 4 : cols;
+  const ops: JacobiOps = wasm ? new JacobiMemory(cols, stride) : new JsJacobi(cols);
+  const x = ops.w; // column i of R_Tᵀ is row i of R_T
+  for (let i = 0; i < cols; i++) for (let j = i; j < cols; j++) x[i * stride + j] = w[j * len + i] as number;
+  const vx = ops.v;
+  for (let j = 0; j < cols; j++) vx[j * stride + j] = 1;
+  jacobi(ops, cols);
 
   const sigma = new Float64Array(cols);
-  for (let j = 0; j < cols; j++) sigma[j] = Math.sqrt(dot(x, j * cols, x, j * cols, cols));
+  for (let j = 0; j < cols; j++) sigma[j] = Math.sqrt(ops.dotW(j, j));
   // Descending, ties by column index, so the order is deterministic.
   const order = Array.from({ length: cols }, (_, j) => j).sort(
     (p, q) => (sigma[q] as number) - (sigma[p] as number) || p - q,
@@ -107,7 +117,7 @@ function tallSvd(w: Float64Array, len: number, cols: number) {
   order.forEach((j, r) => {
     const sj = sigma[j] as number;
     if (sj === 0) zero.push(r);
-    else for (let i = 0; i < cols; i++) ux[r * cols + i] = (x[j * cols + i] as number) / sj;
+    else for (let i = 0; i < cols; i++) ux[r * cols + i] = (x[j * stride + i] as number) / sj;
   });
   complete(ux, cols, cols, zero);
   const right = new Float64Array(cols * cols);
@@ -116,7 +126,7 @@ function tallSvd(w: Float64Array, len: number, cols: number) {
   // L = Q·V_x: each column of V_x, padded with zeros to len, through H_{cols−1}, …, H_0.
   const left = new Float64Array(len * cols);
   order.forEach((j, r) => {
-    left.set(vx.subarray(j * cols, (j + 1) * cols), r * len);
+    left.set(vx.subarray(j * stride, j * stride + cols), r * len);
     for (let h = cols - 1; h >= 0; h--) reflect(w, h * len, tau[h] as number, left, r * len, h, len);
   });
   return { left, s: Float64Array.from(order, (j) => sigma[j] as number), right };
@@ -210,19 +220,44 @@ function rotate(z: Float64Array, xo: number, yo: number, len: number, c: number,
   }
 }
 
+/** The sweeps' matrices (cols×cols, column j at j·stride) and their two loops. */
+interface JacobiOps {
+  readonly w: Float64Array;
+  readonly v: Float64Array;
+  dotW(p: number, q: number): number;
+  rotate(p: number, q: number, c: number, s: number): void;
+}
+
+/** The JavaScript loops (stride = cols). */
+class JsJacobi implements JacobiOps {
+  readonly w: Float64Array;
+  readonly v: Float64Array;
+  constructor(private readonly cols: number) {
+    this.w = new Float64Array(cols * cols);
+    this.v = new Float64Array(cols * cols);
+  }
+  dotW(p: number, q: number): number {
+    return dot(this.w, p * this.cols, this.w, q * this.cols, this.cols);
+  }
+  rotate(p: number, q: number, c: number, s: number): void {
+    rotate(this.w, p * this.cols, q * this.cols, this.cols, c, s);
+    rotate(this.v, p * this.cols, q * this.cols, this.cols, c, s);
+  }
+}
+
 /**
  * Cyclic one-sided Jacobi: for every column pair (p, q) with |⟨w_p, w_q⟩| > tol·‖w_p‖‖w_q‖, the
  * rotation that makes them orthogonal; until a sweep rotates nothing. The squared norms are kept
  * up to date by the rotation's closed form and recomputed at every sweep's start.
  */
-function jacobi(w: Float64Array, v: Float64Array, len: number, cols: number): void {
-  // ~sqrt(len)·ε: the rounding of a dot product of length len in the typical case; a pair below it
-  // is orthogonal to working precision (LAPACK's dgesvj uses the same threshold).
-  const tol = Math.max(1, Math.sqrt(len)) * Number.EPSILON;
+function jacobi(ops: JacobiOps, cols: number): void {
+  // ~sqrt(cols)·ε: the rounding of a dot product of that length (the columns') in the typical case; a
+  // pair below it is orthogonal to working precision (LAPACK's dgesvj uses the same threshold).
+  const tol = Math.max(1, Math.sqrt(cols)) * Number.EPSILON;
   const norms = new Float64Array(cols);
   for (let sweep = 0; ; sweep++) {
     if (sweep === MAX_SWEEPS) throw new SvdError(`svd: no convergence after ${MAX_SWEEPS} sweeps`);
-    for (let j = 0; j < cols; j++) norms[j] = dot(w, j * len, w, j * len, len);
+    for (let j = 0; j < cols; j++) norms[j] = ops.dotW(j, j);
     let rotated = false;
     // Pairs in blocks of BLOCK columns, block pair by block pair, so the columns being rotated stay
     // in cache (a 1024-column sweep otherwise streams every column from memory once per column).
@@ -233,7 +268,7 @@ function jacobi(w: Float64Array, v: Float64Array, len: number, cols: number): vo
             const alpha = norms[p] as number;
             const beta = norms[q] as number;
             if (alpha === 0 || beta === 0) continue;
-            const gamma = dot(w, p * len, w, q * len, len);
+            const gamma = ops.dotW(p, q);
             if (Math.abs(gamma) <= tol * Math.sqrt(alpha) * Math.sqrt(beta)) continue;
             rotated = true;
             const zeta = (beta - alpha) / (2 * gamma);
@@ -244,8 +279,7 @@ function jacobi(w: Float64Array, v: Float64Array, len: number, cols: number): vo
                 : (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
             const c = 1 / Math.sqrt(1 + t * t);
             const s = c * t;
-            rotate(w, p * len, q * len, len, c, s);
-            rotate(v, p * cols, q * cols, cols, c, s);
+            ops.rotate(p, q, c, s);
             norms[p] = Math.max(0, alpha - t * gamma);
             norms[q] = beta + t * gamma;
           }
