@@ -7,8 +7,8 @@
 // (Demmel & Veselić 1992).
 //
 // The hot loops are plain Float64Array loops over contiguous columns (a dot product, a rotation of two
-// columns, a Householder reflection), the shape a WebAssembly SIMD port can take over unchanged
-// (docs/merge.md#spectral).
+// columns, a Householder reflection); the sweeps' two run in WebAssembly SIMD where available
+// (./jacobi-wasm.ts, the same bits; docs/merge.md#spectral).
 //
 // Singular vectors are defined up to sign (and, for repeated or zero singular values, up to a rotation
 // of their subspace); callers must not depend on those choices. Where a Jacobi column is exactly zero
@@ -190,7 +190,7 @@ function reflect(
 /**
  * ⟨x, y⟩ over `len` values in four partial sums (element i into sum i mod 4), added as
  * (s0 + s2) + (s1 + s3): four independent add chains instead of one (a dot product is bound by the
- * add's latency), and the order two f64x2 lanes of a WebAssembly SIMD port would give.
+ * add's latency), and the order of the two f64x2 accumulators of ./jacobi-wasm.ts.
  */
 function dot(x: Float64Array, xo: number, y: Float64Array, yo: number, len: number): number {
   let s0 = 0;
