@@ -3,8 +3,8 @@
 // whole (the base and the N tasks, widened to f32) and merged on the CPU; every 2-D weight not in
 // exclude_keys by the method's kernel (./kernels), every other tensor by the mean of its task vectors
 // (the references' running mean; Iso-C's sum / N). Task vectors are float64, made one task at a time
-// from the f32 inputs, so memory is about (N + 1) · 4 bytes an element of the largest tensor plus a
-// few float64 matrices of its size, never the model. The result is one merged model (f32), rounded
+// from the f32 inputs, so memory is about (N + 1) · 4 bytes an element of the largest tensor plus
+// ~10 float64 matrices of its size in the SVD steps, and the merged model; never the inputs whole. The result is one merged model (f32), rounded
 // once from θ₀ + scale · merged task vector computed in float64.
 import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
