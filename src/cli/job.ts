@@ -24,6 +24,7 @@ import {
   type MethodSpec,
 } from '../merge/methods';
 import { MERGEKIT_METHODS, isMergekitMethod, type ModelParamsInput } from '../merge/mergekit/spec';
+import { SPECTRAL_METHODS } from '../merge/spectral/spec';
 import { mergekitRecipeJob, RecipeError } from './mergekit-recipe';
 
 export interface MergeJob {
@@ -37,7 +38,9 @@ export interface MergeJob {
 }
 
 /** Every name `merge` takes: the studio's, the TIES paper's explicit name, mergekit's. */
-const MERGE_METHODS: readonly string[] = [...new Set([...METHOD_NAMES, 'ties_paper', ...MERGEKIT_METHODS])];
+const MERGE_METHODS: readonly string[] = [
+  ...new Set([...METHOD_NAMES, 'ties_paper', ...MERGEKIT_METHODS, ...SPECTRAL_METHODS]),
+];
 
 function mergeMethodName(name: string): string {
   if (!MERGE_METHODS.includes(name))
@@ -63,8 +66,10 @@ const BOOLEAN_KEYS = [
   'nuslerp_row_wise',
   'nuslerp_flatten',
 ];
-/** `--param KEY=VALUE`: mergekit's parameters (one value for every model). */
-const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS, 't', 'eps'];
+/** The spectral methods' numbers (FusionBench's names; docs/merge.md#spectral). */
+const SPECTRAL_KEYS = ['alpha', 'scaling_factor', 'common_space_fraction'];
+/** `--param KEY=VALUE`: mergekit's parameters (one value for every model), the spectral methods'. */
+const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS, 't', 'eps', ...SPECTRAL_KEYS];
 
 export interface MethodFlags {
   readonly method?: string | undefined;
@@ -217,10 +222,15 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
   });
   const raw = doc['parameters'] ?? {};
   if (!isRecord(raw)) throw new UsageError(`${file}: parameters must be a mapping`);
-  const known = ['lambda', 'k', 'topk', 'seed', ...PARAM_KEYS];
+  const known = ['lambda', 'k', 'topk', 'seed', ...PARAM_KEYS, 'exclude_keys'];
   refuseUnknown(`${file}: parameters`, raw, known);
   const params: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(raw)) {
+    // FusionBench's lists: tsv_m's alpha per task, the spectral methods' exclude_keys.
+    if (key === 'exclude_keys' || (key === 'alpha' && Array.isArray(v))) {
+      params[key] = fusionBenchList(file, key, v);
+      continue;
+    }
     const kind =
       key === 'rescale' && typeof v === 'string'
         ? 'string'
@@ -248,6 +258,13 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
   } catch (e) {
     throw new UsageError(`${file}: ${(e as Error).message}`);
   }
+}
+
+function fusionBenchList(file: string, key: string, v: unknown): unknown[] {
+  const kind = key === 'alpha' ? 'number' : 'string';
+  if (!Array.isArray(v) || v.some((x) => typeof x !== kind))
+    throw new UsageError(`${file}: parameters.${key} must be a list of ${kind}s`);
+  return v as unknown[];
 }
 
 /** A parameter's value: one number (or boolean, or EMR's rescale name) — mergekit's gradients and filters are not taken. */

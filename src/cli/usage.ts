@@ -26,13 +26,15 @@ https:// file on a server that answers range requests: only headers are read unt
                             or mergekit's: task_arithmetic, ties, dare_ties, dare_linear, breadcrumbs,
                             breadcrumbs_ties, della, della_linear, linear, model_stock, slerp (one
                             --task: the base to it), multislerp, nuslerp (two --task) (docs/merge.md)
+                            or FusionBench's spectral ones: tsv_m, iso_c, iso_cts (an SVD per 2-D weight)
   --lambda X                ta: scale of the summed task vectors (default 0.3); ties, mergekit's: (default 1)
   --topk X                  ties (paper): fraction of each task vector kept (default 0.2)
   --rescale MODE            EMR's rescalers: tensor-mean (the paper's, default) or global
   --param KEY=VALUE         mergekit's parameters, for every model: weight, density, gamma, epsilon,
                             normalize, rescale, int8_mask, filter_wise (true/false), t, eps,
                             normalize_weights, nuslerp_row_wise, nuslerp_flatten; ties with one
-                            is mergekit's
+                            is mergekit's; tsv_m: alpha; iso_c, iso_cts: scaling_factor; iso_cts:
+                            common_space_fraction
   --seed N                  dare_*, della*: the seed of the random drops (default 0)
   --budget MB               bytes held for chunks in flight (default 256)
   --spill-over MB           EMR's τ_uni and masks go to a scratch file past this (default RAM/4; 0: always)

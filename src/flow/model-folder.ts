@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import type { AnyMethodSpec } from '../merge/methods';
 import type { MergekitSpec } from '../merge/mergekit/spec';
+import { spectralRecipeParameters } from '../merge/spectral/spec';
 
 /** Small files a model folder needs to load and run, copied as they are (never executed). */
 const CARRIED = [
@@ -97,6 +98,8 @@ export function recipeMethod(spec: AnyMethodSpec): {
         },
       };
     }
+    case 'spectral':
+      return { merge_method: spec.name, parameters: spectralRecipeParameters(spec) };
     case 'emr':
       return { merge_method: 'emr', parameters: { rescale: spec.rescale } };
     case 'avg':

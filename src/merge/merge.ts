@@ -16,6 +16,8 @@ import {
 import type { AnyMethodSpec, MethodSpec } from './methods';
 import type { MergekitSpec } from './mergekit/spec';
 import { runMergekit } from './mergekit/run';
+import type { SpectralSpec } from './spectral/spec';
+import { runSpectral } from './spectral/run';
 import type { ModelSet } from './model-set';
 import { NonFiniteTally, type NonFiniteReport } from './non-finite';
 import {
@@ -106,10 +108,13 @@ export type MergedResult = MergedResultOf<Exclude<MethodSpec, { method: 'emr' }>
 /** A mergekit method's result (./mergekit): one merged model, like the baselines'. */
 export type MergekitResult = MergedResultOf<MergekitSpec>;
 
+/** A spectral method's result (./spectral): one merged model. */
+export type SpectralResult = MergedResultOf<SpectralSpec>;
+
 /** What the studio merges. */
 export type MergeResult = EmrResult | MergedResult;
 /** What the CLI merges: the studio's methods and mergekit's. */
-export type AnyMergeResult = MergeResult | MergekitResult;
+export type AnyMergeResult = MergeResult | MergekitResult | SpectralResult;
 
 export const isEmr = (r: AnyMergeResult): r is EmrResult => r.spec.method === 'emr';
 
@@ -176,6 +181,12 @@ export async function runMerge(
 ): Promise<MergekitResult>;
 export async function runMerge(
   set: ModelSet,
+  spec: SpectralSpec,
+  engine: MergeEngine,
+  options?: MergeOptions,
+): Promise<SpectralResult>;
+export async function runMerge(
+  set: ModelSet,
   spec: MethodSpec,
   engine: MergeEngine,
   options?: MergeOptions,
@@ -195,6 +206,8 @@ export async function runMerge(
   // mergekit's methods read each tensor whole (./mergekit/run); their generalized task arithmetic
   // mix runs on the engine's program for it (the GPU's), the rest on the CPU.
   if (spec.method === 'mergekit') return { spec, set, ...(await runMergekit(set, spec, options, engine)) };
+  // The spectral methods' SVDs need whole 2-D weights: read tensor by tensor, on the CPU (./spectral/run).
+  if (spec.method === 'spectral') return { spec, set, ...(await runSpectral(set, spec, options)) };
   const numTasks = set.tasks.length;
   const overlap = engine.overlap === true;
   const plan = planChunks(set.shared, numTasks, options.budgetBytes ?? DEFAULT_BUDGET_BYTES, overlap ? 3 : 2);

@@ -7,6 +7,13 @@ import {
   type MergekitParams,
   type MergekitSpec,
 } from './mergekit/spec';
+import {
+  describeSpectral,
+  isSpectralMethod,
+  spectralSpec,
+  type SpectralParams,
+  type SpectralSpec,
+} from './spectral/spec';
 
 export type RescaleMode = 'tensor-mean' | 'global';
 
@@ -16,8 +23,8 @@ export type MethodSpec =
   | { readonly method: 'ta'; readonly lambda: number }
   | { readonly method: 'ties'; readonly k: number; readonly lambda: number };
 
-/** A studio method's spec or a mergekit method's (the CLI takes both). */
-export type AnyMethodSpec = MethodSpec | MergekitSpec;
+/** A studio method's spec, a mergekit method's or a spectral one's (the CLI takes them all). */
+export type AnyMethodSpec = MethodSpec | MergekitSpec | SpectralSpec;
 
 /** The studio's methods (the EMR paper's table). */
 export type MethodName = 'emr' | 'avg' | 'ta' | 'ties';
@@ -60,6 +67,8 @@ export function anyMethodSpec(
     return mergekitSpec(name, params as MergekitParams);
   }
   if (name === 'emr' || name === 'avg' || name === 'ta') return methodSpec(name, params as MethodParams);
+  // FusionBench's spectral methods: tsv_m, iso_c, iso_cts (docs/merge.md#spectral).
+  if (isSpectralMethod(name)) return spectralSpec(name, params as SpectralParams);
   throw new RangeError(`unknown merge method "${name}"`);
 }
 
@@ -112,6 +121,8 @@ export function describeMethod(spec: AnyMethodSpec): string {
       return `${METHOD_TITLES.ties} (k = ${+(spec.k * 100).toPrecision(12)} %, λ = ${spec.lambda})`;
     case 'mergekit':
       return describeMergekit(spec);
+    case 'spectral':
+      return describeSpectral(spec);
   }
 }
 
