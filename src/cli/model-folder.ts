@@ -6,6 +6,7 @@ import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { AnyMethodSpec } from '../merge/methods';
+import { isPerTaskSpec, perTaskRecipe } from '../merge/pertask/spec';
 import { atomicOutput } from './files';
 import type { MergeJob } from './job';
 
@@ -67,6 +68,7 @@ export async function carryFolderFiles(from: string, out: string, signal?: Abort
 
 /** mergekit's names and parameters for a method spec. */
 function recipeMethod(spec: AnyMethodSpec): { merge_method: string; parameters?: Record<string, unknown> } {
+  if (isPerTaskSpec(spec)) return perTaskRecipe(spec);
   switch (spec.method) {
     case 'mergekit': {
       const d = spec.defaults;

@@ -16,6 +16,9 @@ import {
 import type { AnyMethodSpec, MethodSpec } from './methods';
 import type { MergekitSpec } from './mergekit/spec';
 import { runMergekit } from './mergekit/run';
+import type { PerTaskResult } from './pertask/result';
+import { runPerTask } from './pertask/run';
+import { isPerTaskSpec, type PerTaskSpec } from './pertask/spec';
 import type { ModelSet } from './model-set';
 import { NonFiniteTally, type NonFiniteReport } from './non-finite';
 import {
@@ -108,8 +111,8 @@ export type MergekitResult = MergedResultOf<MergekitSpec>;
 
 /** What the studio merges. */
 export type MergeResult = EmrResult | MergedResult;
-/** What the CLI merges: the studio's methods and mergekit's. */
-export type AnyMergeResult = MergeResult | MergekitResult;
+/** What the CLI merges: the studio's methods, mergekit's and the per-task ones (./pertask). */
+export type AnyMergeResult = MergeResult | MergekitResult | PerTaskResult;
 
 export const isEmr = (r: AnyMergeResult): r is EmrResult => r.spec.method === 'emr';
 
@@ -182,6 +185,12 @@ export async function runMerge(
 ): Promise<MergeResult>;
 export async function runMerge(
   set: ModelSet,
+  spec: PerTaskSpec,
+  engine: MergeEngine,
+  options?: MergeOptions,
+): Promise<PerTaskResult>;
+export async function runMerge(
+  set: ModelSet,
   spec: AnyMethodSpec,
   engine: MergeEngine,
   options?: MergeOptions,
@@ -194,6 +203,8 @@ export async function runMerge(
 ): Promise<AnyMergeResult> {
   // mergekit's methods read each tensor whole and run on the CPU under either engine (./mergekit/run).
   if (spec.method === 'mergekit') return { spec, set, ...(await runMergekit(set, spec, options)) };
+  // The per-task methods (TALL masks, Consensus, T-Switch) run on the CPU kernels of ./pertask.
+  if (isPerTaskSpec(spec)) return runPerTask(set, spec, options);
   const numTasks = set.tasks.length;
   const overlap = engine.overlap === true;
   const plan = planChunks(set.shared, numTasks, options.budgetBytes ?? DEFAULT_BUDGET_BYTES, overlap ? 3 : 2);

@@ -7,6 +7,7 @@ import {
   type MergekitParams,
   type MergekitSpec,
 } from './mergekit/spec';
+import { describePerTask, isPerTaskMethod, isPerTaskSpec, perTaskSpec, type PerTaskSpec } from './pertask/spec';
 
 export type RescaleMode = 'tensor-mean' | 'global';
 
@@ -16,8 +17,8 @@ export type MethodSpec =
   | { readonly method: 'ta'; readonly lambda: number }
   | { readonly method: 'ties'; readonly k: number; readonly lambda: number };
 
-/** A studio method's spec or a mergekit method's (the CLI takes both). */
-export type AnyMethodSpec = MethodSpec | MergekitSpec;
+/** A studio method's spec, a mergekit method's, or a per-task method's (./pertask; the CLI takes all). */
+export type AnyMethodSpec = MethodSpec | MergekitSpec | PerTaskSpec;
 
 /** The studio's methods (the EMR paper's table). */
 export type MethodName = 'emr' | 'avg' | 'ta' | 'ties';
@@ -54,6 +55,7 @@ export function anyMethodSpec(
     name === 'ties_paper' ||
     (name === 'ties' && (given.includes('k') || (!options.mergekit && given.every((k) => k === 'lambda'))));
   if (paperTies) return methodSpec('ties', params as MethodParams);
+  if (isPerTaskMethod(name)) return perTaskSpec(name, params);
   if (isMergekitMethod(name)) {
     if (typeof params['rescale'] === 'string')
       throw new RangeError(`${name}: rescale is true or false (tensor-mean and global are EMR's rescalers)`);
@@ -100,6 +102,7 @@ export function methodSpec(method: MethodName, params: MethodParams = {}): Metho
 }
 
 export function describeMethod(spec: AnyMethodSpec): string {
+  if (isPerTaskSpec(spec)) return describePerTask(spec);
   switch (spec.method) {
     case 'emr':
       return `${METHOD_TITLES.emr} (rescale: ${spec.rescale})`;
