@@ -7,7 +7,13 @@ import {
   type MergekitParams,
   type MergekitSpec,
 } from './mergekit/spec';
-import { describePerTask, isPerTaskMethod, isPerTaskSpec, perTaskSpec, type PerTaskSpec } from './pertask/spec';
+import {
+  describePerTask,
+  isPerTaskMethod,
+  isPerTaskSpec,
+  perTaskSpec,
+  type PerTaskSpec,
+} from './pertask/spec';
 
 export type RescaleMode = 'tensor-mean' | 'global';
 

@@ -122,7 +122,10 @@ function sharedTensorData(
         bytes = await engine.emrReconstruct(base, tau, mask, 0, result.lambdas[t] as number, dtype);
       } else if (isPerTaskResult(result)) {
         const base = widenToF32(await readBase(cache, shared, first, last), shared.base.dtype);
-        bytes = narrowFromF32(perTaskWeights(result.modulator, shared.name, shared.numel, t, first, base), dtype);
+        bytes = narrowFromF32(
+          perTaskWeights(result.modulator, shared.name, shared.numel, t, first, base),
+          dtype,
+        );
       } else {
         bytes = narrowFromF32((result.merged.get(shared.name) as Float32Array).subarray(first, last), dtype);
       }
