@@ -23,6 +23,7 @@ import {
   type MethodSpec,
 } from '../merge/methods';
 import { MERGEKIT_METHODS, type ModelParamsInput } from '../merge/mergekit/spec';
+import { DEFAULT_TALL_LAMBDA, PERTASK_METHODS } from '../merge/pertask/spec';
 
 export interface MergeJob {
   readonly base: string;
@@ -31,7 +32,9 @@ export interface MergeJob {
 }
 
 /** Every name `merge` takes: the studio's, the TIES paper's explicit name, mergekit's. */
-const MERGE_METHODS: readonly string[] = [...new Set([...METHOD_NAMES, 'ties_paper', ...MERGEKIT_METHODS])];
+const MERGE_METHODS: readonly string[] = [
+  ...new Set([...METHOD_NAMES, 'ties_paper', ...MERGEKIT_METHODS, ...PERTASK_METHODS]),
+];
 
 function mergeMethodName(name: string): string {
   if (!MERGE_METHODS.includes(name))
@@ -49,8 +52,10 @@ function anySpec(name: string, params: Record<string, unknown>, mergekit: boolea
 
 const MODEL_KEYS = ['weight', 'density', 'gamma', 'epsilon'];
 const BOOLEAN_KEYS = ['normalize', 'rescale', 'int8_mask', 'filter_wise'];
-/** `--param KEY=VALUE`: mergekit's parameters (one value for every model). */
-const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS];
+/** The per-task methods' (src/merge/pertask/spec.ts): tall_base is a name, the others numbers. */
+const PERTASK_KEYS = ['tall_base', 'tall_lambda', 'drop_ratio'];
+/** `--param KEY=VALUE`: mergekit's parameters (one value for every model) and the per-task methods'. */
+const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS, ...PERTASK_KEYS];
 
 export interface MethodFlags {
   readonly method?: string | undefined;
@@ -77,7 +82,8 @@ export function specFromFlags(f: MethodFlags): AnyMethodSpec {
       throw new UsageError(`--param: unknown key "${key}" (known: ${PARAM_KEYS.join(', ')})`);
     if (params[key] !== undefined) throw new UsageError(`--param ${key} is given twice (or with --${key})`);
     const value = p.slice(eq + 1);
-    if (!BOOLEAN_KEYS.includes(key)) params[key] = numberFlag(`param ${key}`, value);
+    if (key === 'tall_base') params[key] = value;
+    else if (!BOOLEAN_KEYS.includes(key)) params[key] = numberFlag(`param ${key}`, value);
     else if (value === 'true' || value === 'false') params[key] = value === 'true';
     else throw new UsageError(`--param ${key} wants true or false, got "${value}"`);
   }
@@ -186,7 +192,8 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
     refuseUnknown(`${file}: models[${i}]`, m, ['model', 'name', 'parameters']);
     const own = m['parameters'] ?? {};
     if (!isRecord(own)) throw new UsageError(`${file}: models[${i}].parameters must be a mapping`);
-    refuseUnknown(`${file}: models[${i}].parameters`, own, MODEL_KEYS);
+    // tall_mask's λ_t may be set per task (models[].parameters.lambda).
+    refuseUnknown(`${file}: models[${i}].parameters`, own, method === 'tall_mask' ? ['lambda'] : MODEL_KEYS);
     perModel[i] = Object.fromEntries(
       Object.keys(own).map((k) => [k, scalar(file, `models[${i}].parameters.${k}`, own[k], 'number')]),
     );
@@ -200,7 +207,7 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
   const params: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(raw)) {
     const kind =
-      key === 'rescale' && typeof v === 'string'
+      (key === 'rescale' && typeof v === 'string') || key === 'tall_base'
         ? 'string'
         : BOOLEAN_KEYS.includes(key)
           ? 'boolean'
@@ -214,7 +221,14 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
   }
   if (raw['k'] !== undefined && raw['topk'] !== undefined)
     throw new UsageError(`${file}: parameters: give k or topk, not both`);
-  if (perModel.some((p) => Object.keys(p).length)) {
+  if (method === 'tall_mask' && perModel.some((p) => p['lambda' as never] !== undefined)) {
+    if (params['lambda'] !== undefined)
+      throw new UsageError(`${file}: give lambda under parameters or per model, not both`);
+    // A task without its own λ_t takes the default (src/merge/pertask/spec.ts).
+    params['lambda'] = perModel.map(
+      (p) => (p as Record<string, number | undefined>)['lambda'] ?? DEFAULT_TALL_LAMBDA,
+    );
+  } else if (perModel.some((p) => Object.keys(p).length)) {
     if (!MERGEKIT_METHODS.includes(method as never) || params['k'] !== undefined)
       throw new UsageError(
         `${file}: models[].parameters: per-model parameters are not supported by ${method}; set them under the top-level parameters`,

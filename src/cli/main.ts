@@ -14,7 +14,7 @@ import type { OnnxCheckpoint } from '../formats/onnx';
 import { FormatError } from '../formats/errors';
 import { openSafetensors } from '../formats/safetensors';
 import type { Checkpoint } from '../formats/tensor';
-import { openBundle, writeBundle } from '../merge/bundle';
+import { writeBundle } from '../merge/bundle';
 import { createNodeCpuEngine } from '../merge/cpu/node-engine';
 import { FallbackEngine } from '../merge/fallback';
 import type { MergeEngine } from '../merge/engine';
@@ -60,6 +60,8 @@ import {
 import { scratchFile } from './scratch';
 import { progressBar } from './progress';
 import { helpFor, USAGE } from './usage';
+import { artefactFile, openAnyBundle, perTaskLine, perTaskSummary, writeArtefactFile } from './pertask';
+import { isPerTaskResult } from '../merge/pertask/result';
 
 class Interrupted extends Error {}
 
@@ -199,10 +201,11 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     process.stderr.write(
       `merge-studio: checked ${files.remote.files} remote files from their headers (${fmtBytes(headerBytes)} fetched) before reading any tensor\n`,
     );
-  const withBundle = job.method.method === 'emr' && !values['no-bundle'];
+  const withBundle = (job.method.method === 'emr' || !!artefactFile(job.method)) && !values['no-bundle'];
   // A task that came in as a Hugging Face folder goes out as one (model.safetensors, config, card).
   const folders = await Promise.all(job.tasks.map((t) => modelFolderOf(t.path)));
-  await refuseClobbering(mergeOutputs(set, outDir, { bundle: withBundle, shardBytes, folders }), [
+  const bundleOut = withBundle && (artefactFile(job.method) ?? true); // a per-task method's artefact
+  await refuseClobbering(mergeOutputs(set, outDir, { bundle: bundleOut, shardBytes, folders }), [
     ...setInputs(set),
     ...files.texts,
     ...(await folderInputs(folders)),
@@ -255,6 +258,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
       throw e;
     }
   }
+  if (isPerTaskResult(result) && withBundle) bundle = await writeArtefactFile(result, outDir, signal);
   const seconds = (performance.now() - started) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;
   const summary = {
@@ -270,7 +274,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
             lambdaNumerator: result.tasks[i]?.numerator,
             lambdaDenominator: result.tasks[i]?.denominator,
           }
-        : {}),
+        : perTaskSummary(result, i)),
       output: written[i]?.file,
     })),
     ...(result.spec.method === 'ties' && !isEmr(result) ? { ties: result.ties } : {}),
@@ -301,7 +305,7 @@ async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
   for (const [i, w] of written.entries()) {
     const lam = isEmr(result)
       ? `  λ = ${result.tasks[i]?.lambda.toFixed(4)}  mask density ${((result.tasks[i]?.density ?? 0) * 100).toFixed(1)} %`
-      : '';
+      : perTaskLine(result, i);
     lines.push(`  ${w.task.padEnd(16)} → ${w.file}${lam}`);
     if (set.tasks[i]?.checkpoint.format === 'pytorch')
       lines.push(
@@ -402,7 +406,7 @@ async function apply(argv: string[], signal: AbortSignal, files: OpenFiles): Pro
     throw new UsageError('apply needs --bundle FILE --base FILE --task NAME --out FILE');
   const bundle = await openSafetensors(await files.open(values.bundle));
   const base = await openPath(values.base, files);
-  const result = await openBundle(bundle, base);
+  const result = await openAnyBundle(bundle, base);
   await refuseClobbering(
     [{ path: values.out, what: `the model of task ${JSON.stringify(values.task)}` }],
     [...checkpointFiles(bundle), ...checkpointFiles(base)],

@@ -40,7 +40,8 @@ export function mergeOutputs(
     shardBytes,
     folders = [],
   }: {
-    bundle: boolean;
+    /** Whether a bundle is written: EMR's (true) or a per-task method's artefact (its file name). */
+    bundle: boolean | string;
     shardBytes: number;
     /** Per task, the Hugging Face folder it came from: it is written as `<out>/<task>/` (model-folder.ts). */
     folders?: readonly (string | undefined)[];
@@ -71,7 +72,7 @@ export function mergeOutputs(
       for (let k = 0; k < n; k++) add(shardName(stem, k, n));
     }
   });
-  if (bundle) out.push({ path: join(outDir, BUNDLE_FILE), what: 'the bundle' });
+  if (bundle) out.push({ path: join(outDir, bundle === true ? BUNDLE_FILE : bundle), what: 'the bundle' });
   return out;
 }
 
