@@ -62,6 +62,8 @@ import { progressBar } from './progress';
 import { helpFor, USAGE } from './usage';
 import { artefactFile, openAnyBundle, perTaskLine, perTaskSummary, writeArtefactFile } from './pertask';
 import { isPerTaskResult } from '../merge/pertask/result';
+import { isPerTaskMethod } from '../merge/pertask/spec';
+import { perTaskEvalMethods } from './pertask-eval';
 
 class Interrupted extends Error {}
 
@@ -459,7 +461,9 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
   const graphFlags = (values.graph ?? []).map((g) =>
     /^[^=/\\]+=/.test(g) ? parseTaskFlag(g) : { name: '*', path: g },
   );
-  const methods = (values.methods ?? 'avg,ta,ties,emr').split(',').map((m) => parseMethod(m.trim()));
+  const names = (values.methods ?? 'avg,ta,ties,emr').split(',').map((m) => m.trim());
+  const methods = names.filter((m) => !isPerTaskMethod(m)).map(parseMethod); // per-task: ./pertask-eval
+
   const lambda = numberFlag('lambda', values.lambda);
   const k = numberFlag('topk', values.topk);
   const set = await openSet({ base: values.base, tasks, method: buildSpec('emr', {}) }, files);
@@ -535,6 +539,10 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
         model: async (t) =>
           taskOnnx(graphOf(t), taskModel(await result(), t, engine), set.tasks[t]?.name ?? '', set.base),
       };
+    }),
+    ...perTaskEvalMethods(names.filter(isPerTaskMethod), {
+      ...{ set, engine, labeled, graphOf, signal, log: (l: string) => process.stderr.write(`${l}\n`) },
+      createSession: (model) => createSession(model, { provider: 'wasm' }),
     }),
   ];
   const report = await evaluateTable({

@@ -175,3 +175,30 @@ describe('merge-studio merge --method <per-task method>, then apply', () => {
     expect(bad.err).toMatch(/t_switch takes no parameter k/);
   });
 });
+
+describe('merge-studio eval with a per-task method (two digits-8 tasks)', () => {
+  const ZOO = 'public/zoo/digits-8';
+  const tasks = ['plain', 'inverted'];
+  it('picks TALL masks λ_t per task on the labeled sets, says which won, and keeps the accuracy', async () => {
+    const r = await runCli([
+      'eval',
+      '--base',
+      join(ZOO, 'base.onnx'),
+      ...tasks.flatMap((t) => ['--task', `${t}=${join(ZOO, `${t}.onnx`)}`]),
+      ...tasks.flatMap((t) => ['--eval', `${t}=${join(ZOO, 'eval', `${t}.safetensors`)}`]),
+      '--methods',
+      'tall_mask',
+      '--no-route',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(
+      /^merge-studio: tall_mask: λ_t chosen on the labeled sets from \{0\.2, 0\.3, 0\.4, 0\.5, 0\.6\}: plain 0\.[2-6], inverted 0\.[2-6]\n$/,
+    );
+    const table = JSON.parse(r.out) as { rows: { method: string; accuracy: number[] }[] };
+    const [individual, tall] = table.rows;
+    expect(tall?.method).toBe('TALL masks over Task Arithmetic (chosen on the labeled sets)');
+    // The paper's claim on its own benchmark (≈ 100 % of individual); on digits-8, within 5 %.
+    tall?.accuracy.forEach((a, t) => expect(a).toBeGreaterThan(0.95 * (individual?.accuracy[t] as number)));
+  }, 300_000);
+});
