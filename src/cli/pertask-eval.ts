@@ -61,8 +61,14 @@ async function chosenResult(method: PerTaskMethod, input: PerTaskEvalInput): Pro
     );
     return choice.result;
   }
-  const result = await runPerTask(set, spec, { signal });
-  if (spec.method === 't_switch') return result;
+  if (spec.method === 't_switch') return runPerTask(set, spec, { signal });
+  // Consensus counts the TALL masks the original selected on validation: choose their λ_t first.
+  const tallBase = spec.method === 'consensus_ties' ? 'ties' : 'task_arithmetic';
+  const tall = await chooseTallLambdas(set, { method: 'tall_mask', tallBase, lambda: 1 }, evaluate, {
+    signal,
+  });
+  log(`merge-studio: ${method}: its TALL masks' λ_t chosen on the labeled sets: ${tall.chosen.join(', ')}`);
+  const result = await runPerTask(set, { ...spec, tallLambda: tall.chosen }, { signal });
   // find_optimal_coef's metric: the mean of each task's accuracy over its individual model's.
   const individual: number[] = [];
   for (let t = 0; t < set.tasks.length; t++) {
