@@ -198,17 +198,14 @@ export function tSwitchTensor(
   }
   const tp = keepThreshold(pos, dropRatio);
   const tn = keepThreshold(neg, dropRatio);
+  tSwitchBits(base, task, n, tp, tn, keep, sign);
   let kept = 0;
   const dropped = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = tau[i] as number;
-    if ((x > 0 && x >= tp) || (x < 0 && -x >= tn)) {
-      setBit(keep, 0, i);
-      if (x < 0) setBit(sign, 0, i);
-      dropped[i] = x;
+  for (let i = 0; i < n; i++)
+    if (bitAt(keep, 0, i)) {
+      dropped[i] = tau[i] as number;
       kept++;
     }
-  }
   // torch.norm(τ', 2) / torch.norm(sign, 2); an all-zero τ' is skipped by the original (scale unused).
   const scale = kept ? fr(torchNorm2(dropped) / fr(Math.sqrt(kept))) : 0;
   return { keep, sign, scale, kept };
@@ -216,6 +213,31 @@ export function tSwitchTensor(
 
 const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
+
+/**
+ * process_matrix's element-wise pass, given the thresholds: τ = θ_t − θ₀ kept where τ > 0 and
+ * τ ≥ tp, or τ < 0 and −τ ≥ tn (0: keep every one of that sign); sign bit where kept and negative.
+ * Into `keep` and `sign` (zeroed first), bit i at word i >> 5. CPU twin of the GPU's binarise pass.
+ */
+export function tSwitchBits(
+  base: Float32Array,
+  task: Float32Array,
+  n: number,
+  tp: number,
+  tn: number,
+  keep: Uint32Array,
+  sign: Uint32Array,
+): void {
+  keep.fill(0, 0, Math.ceil(n / 32));
+  sign.fill(0, 0, Math.ceil(n / 32));
+  for (let i = 0; i < n; i++) {
+    const x = fr((task[i] as number) - (base[i] as number));
+    if ((x > 0 && x >= tp) || (x < 0 && -x >= tn)) {
+      setBit(keep, 0, i);
+      if (x < 0) setBit(sign, 0, i);
+    }
+  }
+}
 
 /** fma(a, a, c) rounded once to f32: a·a is exact in f64, the sum is rounded to odd, then to f32. */
 function fmaSquare32(a: number, c: number): number {
