@@ -13,7 +13,7 @@ import type { ModelSet } from '../merge/model-set';
 import type { PerTaskResult } from '../merge/pertask/result';
 import { runPerTask } from '../merge/pertask/run';
 import { chooseConsensusAlpha, chooseTallLambdas, type TaskEvaluator } from '../merge/pertask/select';
-import { describePerTask, perTaskSpec, type PerTaskMethod } from '../merge/pertask/spec';
+import { describePerTask, PERTASK_TITLES, perTaskSpec, type PerTaskMethod } from '../merge/pertask/spec';
 import { taskModel } from '../merge/task-model';
 
 export interface PerTaskEvalInput {
@@ -102,6 +102,10 @@ export function perTaskEvalMethods(methods: readonly PerTaskMethod[], input: Per
     return {
       label: method === 't_switch' ? title : title.replace(/ \(.*\)$/, ' (chosen on the labeled sets)'),
       emr: false,
+      // One model per task: routed like EMR's, each input to the task whose model is most confident.
+      ...(method === 'tall_mask' || method === 't_switch'
+        ? { routedLabel: `${PERTASK_TITLES[method]}, routed (no task id)` }
+        : {}),
       model: async (t) => modelOnnx(input, await (result ??= chosenResult(method, input)), t),
     };
   });
