@@ -106,6 +106,19 @@ describe('per-task artefacts', () => {
   });
 });
 
+describe('streaming', () => {
+  it('TALL masks and Consensus by chunks of 32 elements (a tiny budget): the same bits as one chunk a tensor', async () => {
+    const s = set();
+    for (const [method, params] of CASES.filter(([m]) => m !== 't_switch')) {
+      const spec = perTaskSpec(method, params);
+      const small = await runMerge(s, spec, engine, { budgetBytes: 1 });
+      const large = await runMerge(s, spec, engine);
+      expect(await models(small)).toEqual(await models(large));
+      expect(small.ties).toEqual(large.ties);
+    }
+  });
+});
+
 describe('choices made on labeled data', () => {
   it('TALL masks: each task gets the λ_t its evaluator prefers (the first best on ties)', async () => {
     const s = set();

@@ -2,17 +2,19 @@
 // like mergekit's methods: T-Switch's drop needs a tensor's whole task vector), on the CPU kernels
 // of ./kernels under either engine. TIES' thresholds are model-wide, as in the original (one
 // kthvalue over the flattened model): two radix-histogram passes find them exactly first.
-import { widenToF32 } from '../../formats/dtype';
+import { dtypeBytes, widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
 import { absHistogramChunk, nonFiniteCounts } from '../cpu/kernels';
 import type { ModelSet, SharedTensor } from '../model-set';
 import { NonFiniteTally } from '../non-finite';
-import { readChunk } from '../scheduler';
+import { DEFAULT_BUDGET_BYTES, planChunks, readChunk } from '../scheduler';
 import { bitAt, consensusMask, tallMask, tallMaskBit, taSum, tiesSum, tSwitchTensor } from './kernels';
 import type { PerTaskModulator, PerTaskResult, PerTaskTaskStats } from './result';
 import { lambdaOf, TALL_TIES_KEEP, type PerTaskSpec } from './spec';
 
 export interface PerTaskRunOptions {
+  /** Bytes for chunks in flight (TALL masks and Consensus stream by chunk; T-Switch reads whole tensors). */
+  readonly budgetBytes?: number | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?:
     | ((p: {
@@ -31,29 +33,37 @@ interface Widened {
   readonly bytes: number;
 }
 
-const storedBytes = (s: SharedTensor) => [s.base, ...s.tasks].reduce((a, e) => a + e.byteLength, 0);
-
-/** Every shared tensor read whole and widened, in order, with progress for `phase`. */
+/**
+ * The shared tensors widened, in order, with progress for `phase`: in chunks within the budget
+ * (starting on multiples of 32 elements, so mask words line up), or each tensor whole.
+ */
 async function* tensors(
   set: ModelSet,
   phase: 'histogram' | 'threshold' | 'merge',
   options: PerTaskRunOptions,
-): AsyncGenerator<{ index: number; tensor: SharedTensor } & Widened> {
-  const bytesTotal = set.shared.reduce((a, s) => a + storedBytes(s), 0);
+  whole = false,
+): AsyncGenerator<{ index: number; tensor: SharedTensor; start: number; numel: number } & Widened> {
+  const stored = (s: SharedTensor, numel: number) =>
+    numel * [s.base, ...s.tasks].reduce((a, e) => a + dtypeBytes(e.dtype), 0);
+  const bytesTotal = set.shared.reduce((a, s) => a + stored(s, s.numel), 0);
+  const plan = whole
+    ? set.shared.map((tensor, tensorIndex) => ({ tensor, tensorIndex, start: 0, numel: tensor.numel }))
+    : planChunks(set.shared, set.tasks.length, options.budgetBytes ?? DEFAULT_BUDGET_BYTES);
   let bytesDone = 0;
-  for (const [index, tensor] of set.shared.entries()) {
+  for (const p of plan) {
     options.signal?.throwIfAborted();
-    const input = await readChunk({ tensor, tensorIndex: index, start: 0, numel: tensor.numel });
+    const input = await readChunk(p);
     const base = widenToF32(input.base.bytes, input.base.dtype);
     const tasks = input.tasks.map((t) => widenToF32(t.bytes, t.dtype));
     const bytes = input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
-    yield { index, tensor, base, tasks, bytes };
-    bytesDone += storedBytes(tensor);
+    yield { index: p.tensorIndex, tensor: p.tensor, start: p.start, numel: p.numel, base, tasks, bytes };
+    bytesDone += stored(p.tensor, p.numel);
+    const finished = p.start + p.numel === p.tensor.numel;
     options.onProgress?.({
       phase,
       bytesDone,
       bytesTotal,
-      tensorsDone: index + 1,
+      tensorsDone: p.tensorIndex + (finished ? 1 : 0),
       tensorsTotal: set.shared.length,
     });
   }
@@ -68,14 +78,14 @@ async function tiesThresholds(set: ModelSet, keep: number, options: PerTaskRunOp
   if (rank < 1) return thresholds;
   const high = new Uint32Array(n * 65536);
   for await (const x of tensors(set, 'histogram', options))
-    absHistogramChunk(x.base, x.tasks, x.tensor.numel, 0, undefined, high);
+    absHistogramChunk(x.base, x.tasks, x.numel, 0, undefined, high);
   const prefix = new Uint32Array(n);
   const below = new Float64Array(n);
   for (let t = 0; t < n; t++)
     [prefix[t], below[t]] = findRank(high.subarray(t * 65536, (t + 1) * 65536), rank);
   const low = new Uint32Array(n * 65536);
   for await (const x of tensors(set, 'threshold', options))
-    absHistogramChunk(x.base, x.tasks, x.tensor.numel, 1, prefix, low);
+    absHistogramChunk(x.base, x.tasks, x.numel, 1, prefix, low);
   const bits = new Uint32Array(thresholds.buffer);
   for (let t = 0; t < n; t++) {
     const [bin] = findRank(low.subarray(t * 65536, (t + 1) * 65536), rank - (below[t] as number));
@@ -139,8 +149,9 @@ async function runMasked(
   let signSum = 0;
   let bytesRead = 0;
   for await (const x of tensors(set, 'merge', options)) {
-    const numel = x.tensor.numel;
-    const words = Math.ceil(numel / 32);
+    const { numel, start } = x;
+    const name = x.tensor.name;
+    const words = Math.ceil(x.tensor.numel / 32);
     let v: Float32Array;
     if (thresholds) {
       const r = tiesSum(x.base, x.tasks, numel, thresholds);
@@ -149,15 +160,22 @@ async function runMasked(
       for (const p of r.pending)
         pending.push({
           ...p,
-          name: x.tensor.name,
+          name,
+          index: start + p.index,
           w: [x.base[p.index] as number, ...x.tasks.map((a) => a[p.index] as number)],
         });
     } else v = taSum(x.base, x.tasks, numel);
-    const m = new Uint32Array(n * words);
-    for (let t = 0; t < n; t++)
-      tallMask(x.base, x.tasks[t] as Float32Array, v, numel, maskLambdas[t] as number, m, t * words);
-    tau.set(x.tensor.name, v);
-    masks.set(x.tensor.name, m);
+    if (!tau.has(name)) {
+      tau.set(name, new Float32Array(x.tensor.numel));
+      masks.set(name, new Uint32Array(n * words));
+    }
+    (tau.get(name) as Float32Array).set(v, start);
+    const m = masks.get(name) as Uint32Array;
+    const chunkMask = new Uint32Array(Math.ceil(numel / 32));
+    for (let t = 0; t < n; t++) {
+      tallMask(x.base, x.tasks[t] as Float32Array, v, numel, maskLambdas[t] as number, chunkMask, 0);
+      m.set(chunkMask, t * words + start / 32);
+    }
     nonFinite.add(x.index, nonFiniteCounts(x.base, x.tasks, numel));
     bytesRead += x.bytes;
   }
@@ -246,7 +264,8 @@ async function runTSwitch(
   const kept = new Array<number>(n).fill(0);
   const nonFinite = new NonFiniteTally(set);
   let bytesRead = 0;
-  for await (const x of tensors(set, 'merge', options)) {
+  // process_matrix's thresholds need a tensor's whole task vector: read whole.
+  for await (const x of tensors(set, 'merge', options, true)) {
     const numel = x.tensor.numel;
     const words = Math.ceil(numel / 32);
     const k = new Uint32Array(n * words);
