@@ -8,7 +8,7 @@ import { absHistogramChunk, nonFiniteCounts } from '../cpu/kernels';
 import type { ModelSet, SharedTensor } from '../model-set';
 import { NonFiniteTally } from '../non-finite';
 import { DEFAULT_BUDGET_BYTES, planChunks, readChunk } from '../scheduler';
-import { bitAt, consensusMask, tallMask, tallMaskBit, taSum, tiesSum, tSwitchTensor } from './kernels';
+import { consensusMask, tallMask, tallMaskBit, taSum, tiesSum, tSwitchTensor } from './kernels';
 import type { PerTaskModulator, PerTaskResult, PerTaskTaskStats } from './result';
 import { lambdaOf, TALL_TIES_KEEP, type PerTaskSpec } from './spec';
 
@@ -299,15 +299,4 @@ async function runTSwitch(
     bytesRead,
     nonFinite: nonFinite.report(),
   };
-}
-
-/** Whether bit i of mask j of a masked result's tensor is on (tests, inspection). */
-export function maskedBit(
-  m: Extract<PerTaskModulator, { kind: 'masked' }>,
-  name: TensorName,
-  numel: number,
-  j: number,
-  i: number,
-): number {
-  return bitAt(m.masks.get(name) as Uint32Array, j * Math.ceil(numel / 32), i);
 }

@@ -72,10 +72,9 @@ export async function chooseTallLambdas(
     ...base,
     spec: { ...spec, lambda: chosen },
     modulator: { ...m, masks },
-    tasks: base.tasks.map((x, t) => {
-      const from = winners.get(best[t] as number) as PerTaskResult;
-      return { ...(from.tasks[t] as PerTaskResult['tasks'][number]) };
-    }),
+    tasks: base.tasks.map((_, t) => ({
+      ...((winners.get(best[t] as number) as PerTaskResult).tasks[t] as PerTaskResult['tasks'][number]),
+    })),
   };
   return { result, chosen, scores, grid };
 }
