@@ -541,7 +541,12 @@ async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): 
       };
     }),
     ...perTaskEvalMethods(names.filter(isPerTaskMethod), {
-      ...{ set, engine, labeled, graphOf, signal, log: (l: string) => process.stderr.write(`${l}\n`) },
+      set,
+      engine,
+      labeled,
+      graphOf,
+      signal,
+      log: (l) => process.stderr.write(`${l}\n`),
       createSession: (model) => createSession(model, { provider: 'wasm' }),
     }),
   ];
