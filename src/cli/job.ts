@@ -26,6 +26,7 @@ import {
 import { MERGEKIT_METHODS, isMergekitMethod, type ModelParamsInput } from '../merge/mergekit/spec';
 import { SPECTRAL_METHODS } from '../merge/spectral/spec';
 import { mergekitRecipeJob, RecipeError } from './mergekit-recipe';
+import { DEFAULT_TALL_LAMBDA, PERTASK_METHODS } from '../merge/pertask/spec';
 
 export interface MergeJob {
   readonly base: string;
@@ -39,7 +40,7 @@ export interface MergeJob {
 
 /** Every name `merge` takes: the studio's, the TIES paper's explicit name, mergekit's. */
 const MERGE_METHODS: readonly string[] = [
-  ...new Set([...METHOD_NAMES, 'ties_paper', ...MERGEKIT_METHODS, ...SPECTRAL_METHODS]),
+  ...new Set([...METHOD_NAMES, 'ties_paper', ...MERGEKIT_METHODS, ...SPECTRAL_METHODS, ...PERTASK_METHODS]),
 ];
 
 function mergeMethodName(name: string): string {
@@ -68,8 +69,10 @@ const BOOLEAN_KEYS = [
 ];
 /** The spectral methods' numbers (FusionBench's names; docs/merge.md#spectral). */
 const SPECTRAL_KEYS = ['alpha', 'scaling_factor', 'common_space_fraction'];
-/** `--param KEY=VALUE`: mergekit's parameters (one value for every model), the spectral methods'. */
-const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS, 't', 'eps', ...SPECTRAL_KEYS];
+/** The per-task methods' (src/merge/pertask/spec.ts): tall_base is a name, the others numbers. */
+const PERTASK_KEYS = ['tall_base', 'tall_lambda', 'drop_ratio'];
+/** `--param KEY=VALUE`: mergekit's parameters (one value for every model), the spectral and per-task methods'. */
+const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS, 't', 'eps', ...SPECTRAL_KEYS, ...PERTASK_KEYS];
 
 export interface MethodFlags {
   readonly method?: string | undefined;
@@ -96,7 +99,8 @@ export function specFromFlags(f: MethodFlags): AnyMethodSpec {
       throw new UsageError(`--param: unknown key "${key}" (known: ${PARAM_KEYS.join(', ')})`);
     if (params[key] !== undefined) throw new UsageError(`--param ${key} is given twice (or with --${key})`);
     const value = p.slice(eq + 1);
-    if (!BOOLEAN_KEYS.includes(key)) params[key] = numberFlag(`param ${key}`, value);
+    if (key === 'tall_base') params[key] = value;
+    else if (!BOOLEAN_KEYS.includes(key)) params[key] = numberFlag(`param ${key}`, value);
     else if (value === 'true' || value === 'false') params[key] = value === 'true';
     else throw new UsageError(`--param ${key} wants true or false, got "${value}"`);
   }
@@ -213,7 +217,8 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
     refuseUnknown(`${file}: models[${i}]`, m, ['model', 'name', 'parameters']);
     const own = m['parameters'] ?? {};
     if (!isRecord(own)) throw new UsageError(`${file}: models[${i}].parameters must be a mapping`);
-    refuseUnknown(`${file}: models[${i}].parameters`, own, MODEL_KEYS);
+    // tall_mask's λ_t may be set per task (models[].parameters.lambda).
+    refuseUnknown(`${file}: models[${i}].parameters`, own, method === 'tall_mask' ? ['lambda'] : MODEL_KEYS);
     perModel[i] = Object.fromEntries(
       Object.keys(own).map((k) => [k, scalar(file, `models[${i}].parameters.${k}`, own[k], 'number')]),
     );
@@ -232,7 +237,7 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
       continue;
     }
     const kind =
-      key === 'rescale' && typeof v === 'string'
+      (key === 'rescale' && typeof v === 'string') || key === 'tall_base'
         ? 'string'
         : BOOLEAN_KEYS.includes(key)
           ? 'boolean'
@@ -246,7 +251,14 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
   }
   if (raw['k'] !== undefined && raw['topk'] !== undefined)
     throw new UsageError(`${file}: parameters: give k or topk, not both`);
-  if (perModel.some((p) => Object.keys(p).length)) {
+  if (method === 'tall_mask' && perModel.some((p) => p['lambda' as never] !== undefined)) {
+    if (params['lambda'] !== undefined)
+      throw new UsageError(`${file}: give lambda under parameters or per model, not both`);
+    // A task without its own λ_t takes the default (src/merge/pertask/spec.ts).
+    params['lambda'] = perModel.map(
+      (p) => (p as Record<string, number | undefined>)['lambda'] ?? DEFAULT_TALL_LAMBDA,
+    );
+  } else if (perModel.some((p) => Object.keys(p).length)) {
     if (!MERGEKIT_METHODS.includes(method as never) || params['k'] !== undefined)
       throw new UsageError(
         `${file}: models[].parameters: per-model parameters are not supported by ${method}; set them under the top-level parameters`,

@@ -38,7 +38,8 @@ export function mergeOutputs(
     shardBytes,
     folders = [],
   }: {
-    bundle: boolean;
+    /** Whether a bundle is written: EMR's (true) or a per-task method's artefact (its file name). */
+    bundle: boolean | string;
     shardBytes: number;
     /** Per task, the Hugging Face folder it came from: it is written as `<out>/<task>/` (model-folder.ts). */
     folders?: readonly (string | undefined)[];
@@ -64,7 +65,7 @@ export function mergeOutputs(
     }
     files.forEach(add);
   });
-  if (bundle) out.push({ path: join(outDir, BUNDLE_FILE), what: 'the bundle' });
+  if (bundle) out.push({ path: join(outDir, bundle === true ? BUNDLE_FILE : bundle), what: 'the bundle' });
   if (set.tasks.some((_, t) => folders[t] === undefined))
     out.push({ path: join(outDir, 'mergekit_config.yml'), what: "the merge's recipe" });
   return out;

@@ -45,7 +45,12 @@ export function mergeJson(s: MergeSummaryOf<AnyMethodSpec>, run: MergeRun): stri
             lambdaNumerator: t.numerator,
             lambdaDenominator: t.denominator,
           }
-        : {}),
+        : t.perTask
+          ? {
+              ...(t.perTask.lambda !== undefined ? { lambda: t.perTask.lambda } : {}),
+              density: t.perTask.density,
+            }
+          : {}),
       output: run.written[i]?.file,
     })),
     ...(s.ties ? { ties: s.ties } : {}),
@@ -78,7 +83,9 @@ export function mergeText(s: MergeSummaryOf<AnyMethodSpec>, run: MergeRun): stri
     const t = s.tasks[i];
     const lam = emr
       ? `  λ = ${t?.lambda.toFixed(4)}  mask density ${((t?.density ?? 0) * 100).toFixed(1)} %`
-      : '';
+      : t?.perTask
+        ? `${t.perTask.lambda !== undefined ? `  λ_t = ${t.perTask.lambda}` : ''}  changes ${(t.perTask.density * 100).toFixed(1)} % of the shared weights`
+        : '';
     lines.push(`  ${w.task.padEnd(16)} → ${w.file}${lam}`);
     if (t?.fromPytorch)
       lines.push(

@@ -27,26 +27,30 @@ https:// file on a server that answers range requests: only headers are read unt
                             breadcrumbs_ties, della, della_linear, linear, model_stock, slerp (one
                             --task: the base to it), multislerp, nuslerp (two --task) (docs/merge.md)
                             or FusionBench's spectral ones: tsv_m, iso_c, iso_cts (an SVD per 2-D weight)
+                            the per-task ones: tall_mask, consensus_ta, consensus_ties, t_switch
   --lambda X                ta: scale of the summed task vectors (default 0.3); ties, mergekit's: (default 1)
+                            tall_mask: the masks' λ_t (default 1); consensus_*: α (default 0.3)
   --topk X                  ties (paper): fraction of each task vector kept (default 0.2)
   --rescale MODE            EMR's rescalers: tensor-mean (the paper's, default) or global
   --param KEY=VALUE         mergekit's parameters, for every model: weight, density, gamma, epsilon,
                             normalize, rescale, int8_mask, filter_wise (true/false), t, eps,
                             normalize_weights, nuslerp_row_wise, nuslerp_flatten; ties with one
                             is mergekit's; tsv_m: alpha; iso_c, iso_cts: scaling_factor; iso_cts:
-                            common_space_fraction
+                            common_space_fraction; tall_base=task_arithmetic|ties (tall_mask), tall_lambda=X
+                            (consensus_*: the TALL masks' λ), drop_ratio=X (t_switch, default 0.6)
   --seed N                  dare_*, della*: the seed of the random drops (default 0)
   --budget MB               bytes held for chunks in flight (default 256)
   --spill-over MB           EMR's τ_uni and masks go to a scratch file past this (default RAM/4; 0: always)
   --shard-size GB           a task model larger than this is written as shards (default 5)
   --engine cpu|gpu          the engine (default: the GPU when there is a hardware adapter)
-  --no-bundle               EMR: no emr-bundle.safetensors
+  --no-bundle               EMR: no emr-bundle.safetensors; per-task methods: no METHOD-artefact.safetensors
   --json                    a summary as JSON on stdout
   CONFIG.yml                the merge in mergekit's vocabulary (merge_method, base_model, models)`,
   apply: `usage:
   merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
 
-Rebuilds one task's model from the base and an EMR bundle (emr-bundle.safetensors).`,
+Rebuilds one task's model from the base and an EMR bundle (emr-bundle.safetensors) or a per-task
+method's artefact (METHOD-artefact.safetensors).`,
   inspect: `usage:
   merge-studio inspect FILE [FILE ...]
 

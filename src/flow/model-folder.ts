@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import type { AnyMethodSpec } from '../merge/methods';
 import type { MergekitSpec } from '../merge/mergekit/spec';
+import { isPerTaskSpec, perTaskRecipe } from '../merge/pertask/spec';
 import { spectralRecipeParameters } from '../merge/spectral/spec';
 
 /** Small files a model folder needs to load and run, copied as they are (never executed). */
@@ -81,6 +82,7 @@ export function recipeMethod(spec: AnyMethodSpec): {
   merge_method: string;
   parameters?: Record<string, unknown>;
 } {
+  if (isPerTaskSpec(spec)) return perTaskRecipe(spec);
   switch (spec.method) {
     case 'mergekit': {
       const d = spec.defaults;

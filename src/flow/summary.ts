@@ -9,6 +9,7 @@ import { isEmr, type AnyMergeResult, type EmrResult } from '../merge/merge';
 import type { MethodSpec } from '../merge/methods';
 import type { ModelSet } from '../merge/model-set';
 import { nonFiniteSummary, type NonFiniteReport } from '../merge/non-finite';
+import { isPerTaskResult } from '../merge/pertask/result';
 import { maskOnes } from './mask-ones';
 import { taskLayout } from './write-task';
 
@@ -30,6 +31,8 @@ export interface TaskStats {
   readonly files: number;
   /** Its weights' bytes (what its export holds, less the file's header or graph). */
   readonly bytes: number;
+  /** A per-task method's (src/merge/pertask): the task's λ_t when it has one, and the share of the shared weights it changes. */
+  readonly perTask?: { readonly lambda?: number; readonly density: number };
 }
 
 export interface TensorStats {
@@ -112,6 +115,7 @@ export async function mergeSummary<R extends AnyMergeResult>(
           ? tensors.reduce((a, s) => a + (s.density[t] ?? 0) * s.numel, 0) / Math.max(1, shared)
           : Number.NaN;
     const layout = taskLayout(result, t, ctx.shardBytes);
+    const own = isPerTaskResult(result) ? result.tasks[t] : undefined;
     return {
       name: task.name,
       format: layout.format,
@@ -123,6 +127,9 @@ export async function mergeSummary<R extends AnyMergeResult>(
       density,
       files: layout.shards,
       bytes: checkpointBytes(task.checkpoint),
+      ...(own
+        ? { perTask: { ...(own.lambda !== undefined ? { lambda: own.lambda } : {}), density: own.density } }
+        : {}),
     };
   });
   const nonFinite = nonFiniteSummary(

@@ -57,3 +57,36 @@ describe('evaluateTable', () => {
     expect(runs).toBe(5); // stopped at the next batch, not at the end of the method
   });
 });
+
+describe('routed rows', () => {
+  it('routes a per-task method with a routed label, as EMR, and keeps EMR’s routing summary', async () => {
+    let progress: [number, number] = [0, 0];
+    const report = await evaluateTable({
+      tasks: ['a', 'b'],
+      methods: [
+        method('Individual', 1),
+        { ...method('EMR-Merging', 1), emr: true },
+        { ...method('TALL masks', 0), routedLabel: 'TALL masks, routed (no task id)' },
+        method('Consensus TA', 0),
+      ],
+      labeled: [set, set],
+      routed: true,
+      createSession: async (model) => session(model[0] === 1),
+      onProgress: (done, total) => (progress = [done, total]),
+    });
+    expect(report.rows.map((r) => r.method)).toEqual([
+      'Individual',
+      'EMR-Merging',
+      'EMR-Merging, routed (no task id)',
+      'TALL masks',
+      'TALL masks, routed (no task id)',
+      'Consensus TA',
+    ]);
+    // TALL's models answer class 0 with the same confidence everywhere: the router's tie goes to
+    // task a, right on half of a's labels, and b's inputs, sent to a's model, count as wrong
+    expect(report.rows[4]?.accuracy).toEqual([0.5, 0]);
+    expect(report.routing?.picked).toHaveLength(2);
+    expect(progress[0]).toBe(progress[1]); // the runs counted up front are the runs made
+    expect(progress[1]).toBe(4 * 8 + 2 * 8);
+  });
+});

@@ -13,6 +13,11 @@ export interface EvalMethod {
   readonly label: string;
   /** True for the EMR row: it also gets the routed row. */
   readonly emr: boolean;
+  /**
+   * A per-task method's routed row (TALL masks, T-Switch: one model per task, like EMR's): its
+   * label. The EMR row's is ROUTED_LABEL; the routing summary stays EMR's when both are present.
+   */
+  readonly routedLabel?: string;
   /** ONNX bytes of task t's model under this method. */
   model(t: number): Promise<Uint8Array>;
 }
@@ -48,8 +53,10 @@ export async function evaluateTable(input: EvalInput): Promise<EvalReport> {
   if (labeled.length !== n) throw new RangeError(`${labeled.length} labeled sets for ${n} tasks`);
   const counts = labeled.map((s) => s.labels.length);
   const totalSamples = counts.reduce((a, b) => a + b, 0);
-  const routed = input.routed === true && methods.some((m) => m.emr);
-  const total = methods.length * totalSamples + (routed ? (n - 1) * totalSamples : 0);
+  const routes = (m: EvalMethod) => m.emr || m.routedLabel !== undefined;
+  const routed = input.routed === true && methods.some(routes);
+  const total =
+    methods.length * totalSamples + (routed ? methods.filter(routes).length * (n - 1) * totalSamples : 0);
   let done = 0;
   const providers = new Set<ExecutionProvider>();
   const options = {
@@ -83,7 +90,7 @@ export async function evaluateTable(input: EvalInput): Promise<EvalReport> {
     // For the routed row: logits[t][s] = task t's EMR model on set s.
     const all: Map<number, { logits: Float32Array; classes: number }>[] = [];
     for (let t = 0; t < n; t++) {
-      const sets = method.emr && routed ? tasks.map((_, s) => s) : [t];
+      const sets = routes(method) && routed ? tasks.map((_, s) => s) : [t];
       const out = await run(method, t, sets);
       all.push(out);
       const own = out.get(t) as { logits: Float32Array; classes: number };
@@ -93,10 +100,10 @@ export async function evaluateTable(input: EvalInput): Promise<EvalReport> {
       );
     }
     rows.push({ method: method.label, accuracy });
-    if (method.emr && routed) {
+    if (routes(method) && routed) {
       const { row, summary } = routedRow(all, labeled);
-      rows.push({ method: ROUTED_LABEL, accuracy: row });
-      routing = summary;
+      rows.push({ method: method.routedLabel ?? ROUTED_LABEL, accuracy: row });
+      if (method.emr || !routing) routing = summary;
     }
     input.onRows?.({
       tasks: [...tasks],

@@ -171,18 +171,18 @@ function need(bundle: Checkpoint, file: string, key: string): TensorEntry {
 }
 
 /**
- * Rebuilds the merge result from a bundle and the base it was made from, so that ./task-model
- * gives every task's model exactly as the merge did. Task-specific tensors come from the bundle,
- * or, if it was written without them, from `taskFiles` (the tasks' own checkpoints by name).
+ * The model set a bundle's manifest describes over `base` (checked to be the base it was made
+ * from): each task as a checkpoint whose shared tensors are described only (their values come
+ * from the bundle's own tensors) and whose task-specific tensors are read from the bundle or the
+ * task's file. Shared with the per-task artefacts (./pertask/artefact), whose lists are the same.
  */
-export async function openBundle(
+export function bundleModelSet(
   bundle: Checkpoint,
   base: Checkpoint,
+  manifest: Pick<BundleManifest, 'shared' | 'tasks' | 'includesTaskSpecific'>,
   taskFiles: ReadonlyMap<string, Checkpoint> = new Map(),
-): Promise<EmrResult> {
+) {
   const file = bundle.files[0] ?? 'bundle';
-  const manifest = parseManifest(bundle, file);
-  const sharedNames = new Set(manifest.shared.map((s) => s.name));
   for (const s of manifest.shared) {
     const b = base.tensors.get(tensorName(s.name));
     if (!b || b.shape.join() !== s.shape.join() || b.dtype !== s.baseDtype) {
@@ -243,7 +243,23 @@ export async function openBundle(
       },
     };
   });
-  const set = buildModelSet(base, tasks);
+  return { set: buildModelSet(base, tasks), tasks };
+}
+
+/**
+ * Rebuilds the merge result from a bundle and the base it was made from, so that ./task-model
+ * gives every task's model exactly as the merge did. Task-specific tensors come from the bundle,
+ * or, if it was written without them, from `taskFiles` (the tasks' own checkpoints by name).
+ */
+export async function openBundle(
+  bundle: Checkpoint,
+  base: Checkpoint,
+  taskFiles: ReadonlyMap<string, Checkpoint> = new Map(),
+): Promise<EmrResult> {
+  const file = bundle.files[0] ?? 'bundle';
+  const manifest = parseManifest(bundle, file);
+  const sharedNames = new Set(manifest.shared.map((s) => s.name));
+  const { set, tasks } = bundleModelSet(bundle, base, manifest, taskFiles);
   const tauEntries = new Map<TensorName, TensorEntry>();
   const maskEntries = new Map<TensorName, TensorEntry[]>();
   for (const s of set.shared) {

@@ -18,6 +18,9 @@ import type { MergekitSpec } from './mergekit/spec';
 import { runMergekit } from './mergekit/run';
 import type { SpectralSpec } from './spectral/spec';
 import { runSpectral } from './spectral/run';
+import type { PerTaskResult } from './pertask/result';
+import { runPerTask } from './pertask/run';
+import { isPerTaskSpec, type PerTaskSpec } from './pertask/spec';
 import type { ModelSet } from './model-set';
 import { NonFiniteTally, type NonFiniteReport } from './non-finite';
 import {
@@ -113,8 +116,8 @@ export type SpectralResult = MergedResultOf<SpectralSpec>;
 
 /** What the studio merges. */
 export type MergeResult = EmrResult | MergedResult;
-/** What the CLI merges: the studio's methods and mergekit's. */
-export type AnyMergeResult = MergeResult | MergekitResult | SpectralResult;
+/** What the CLI merges: the studio's methods, mergekit's, the spectral and the per-task ones (./pertask). */
+export type AnyMergeResult = MergeResult | MergekitResult | SpectralResult | PerTaskResult;
 
 export const isEmr = (r: AnyMergeResult): r is EmrResult => r.spec.method === 'emr';
 
@@ -193,6 +196,12 @@ export async function runMerge(
 ): Promise<MergeResult>;
 export async function runMerge(
   set: ModelSet,
+  spec: PerTaskSpec,
+  engine: MergeEngine,
+  options?: MergeOptions,
+): Promise<PerTaskResult>;
+export async function runMerge(
+  set: ModelSet,
   spec: AnyMethodSpec,
   engine: MergeEngine,
   options?: MergeOptions,
@@ -208,6 +217,8 @@ export async function runMerge(
   if (spec.method === 'mergekit') return { spec, set, ...(await runMergekit(set, spec, options, engine)) };
   // The spectral methods' SVDs need whole 2-D weights: read tensor by tensor, on the CPU (./spectral/run).
   if (spec.method === 'spectral') return { spec, set, ...(await runSpectral(set, spec, options)) };
+  // The per-task methods (TALL masks, Consensus, T-Switch) run on the CPU kernels of ./pertask.
+  if (isPerTaskSpec(spec)) return runPerTask(set, spec, options);
   const numTasks = set.tasks.length;
   const overlap = engine.overlap === true;
   const plan = planChunks(set.shared, numTasks, options.budgetBytes ?? DEFAULT_BUDGET_BYTES, overlap ? 3 : 2);

@@ -14,6 +14,13 @@ import {
   type SpectralParams,
   type SpectralSpec,
 } from './spectral/spec';
+import {
+  describePerTask,
+  isPerTaskMethod,
+  isPerTaskSpec,
+  perTaskSpec,
+  type PerTaskSpec,
+} from './pertask/spec';
 
 export type RescaleMode = 'tensor-mean' | 'global';
 
@@ -23,8 +30,8 @@ export type MethodSpec =
   | { readonly method: 'ta'; readonly lambda: number }
   | { readonly method: 'ties'; readonly k: number; readonly lambda: number };
 
-/** A studio method's spec, a mergekit method's or a spectral one's (the CLI takes them all). */
-export type AnyMethodSpec = MethodSpec | MergekitSpec | SpectralSpec;
+/** A studio method's spec, a mergekit method's, a spectral one's or a per-task one's (./pertask; the CLI takes all). */
+export type AnyMethodSpec = MethodSpec | MergekitSpec | SpectralSpec | PerTaskSpec;
 
 /** The studio's methods (the EMR paper's table). */
 export type MethodName = 'emr' | 'avg' | 'ta' | 'ties';
@@ -61,6 +68,7 @@ export function anyMethodSpec(
     name === 'ties_paper' ||
     (name === 'ties' && (given.includes('k') || (!options.mergekit && given.every((k) => k === 'lambda'))));
   if (paperTies) return methodSpec('ties', params as MethodParams);
+  if (isPerTaskMethod(name)) return perTaskSpec(name, params);
   if (isMergekitMethod(name)) {
     if (typeof params['rescale'] === 'string')
       throw new RangeError(`${name}: rescale is true or false (tensor-mean and global are EMR's rescalers)`);
@@ -109,6 +117,7 @@ export function methodSpec(method: MethodName, params: MethodParams = {}): Metho
 }
 
 export function describeMethod(spec: AnyMethodSpec): string {
+  if (isPerTaskSpec(spec)) return describePerTask(spec);
   switch (spec.method) {
     case 'emr':
       return `${METHOD_TITLES.emr} (rescale: ${spec.rescale})`;

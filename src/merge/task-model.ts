@@ -1,11 +1,12 @@
 // A task's full model from a merge result: its shared tensors as the method made them (narrowed
 // to the task's own dtype) and its task-specific tensors passed through, in its own file order.
 // Tensors come out as chunk streams, so a writer never needs a whole model in memory.
-import { dtypeBytes, narrowFromF32, type DType, type MergeDType } from '../formats/dtype';
+import { dtypeBytes, narrowFromF32, widenToF32, type DType, type MergeDType } from '../formats/dtype';
 import type { TensorData, TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
 import type { MergeEngine, RawChunk } from './engine';
 import { isEmr, type AnyMergeResult } from './merge';
+import { isPerTaskResult, perTaskWeights } from './pertask/result';
 import type { SharedTensor } from './model-set';
 import { chunkElements, DEFAULT_BUDGET_BYTES } from './scheduler';
 
@@ -119,6 +120,12 @@ function sharedTensorData(
           result.values.mask(shared.name, t, first / 32, maskWords(last - first)),
         ]);
         bytes = await engine.emrReconstruct(base, tau, mask, 0, result.lambdas[t] as number, dtype);
+      } else if (isPerTaskResult(result)) {
+        const base = widenToF32(await readBase(cache, shared, first, last), shared.base.dtype);
+        bytes = narrowFromF32(
+          perTaskWeights(result.modulator, shared.name, shared.numel, t, first, base),
+          dtype,
+        );
       } else {
         bytes = narrowFromF32((result.merged.get(shared.name) as Float32Array).subarray(first, last), dtype);
       }

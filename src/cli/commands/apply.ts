@@ -1,13 +1,13 @@
-// merge-studio apply: one task's model from an EMR bundle and its base, written by the one writer.
+// merge-studio apply: one task's model from an EMR bundle (or a per-task method's artefact) and its base, written by the one writer.
 import { parseArgs } from 'node:util';
 import { openSafetensors } from '../../formats/safetensors';
-import { openBundle } from '../../merge/bundle';
 import { createNodeCpuEngine } from '../../merge/cpu/node-engine';
 import { taskIndex } from '../../merge/task-model';
 import { writeTaskModel } from '../../flow/write-task';
 import { atomicOutput, openPath, type OpenFiles } from '../files';
 import { UsageError } from '../job';
 import { checkpointFiles, refuseClobbering } from '../out-paths';
+import { openAnyBundle } from '../pertask';
 import { out } from '../print';
 
 export async function apply(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
@@ -24,7 +24,7 @@ export async function apply(argv: string[], signal: AbortSignal, files: OpenFile
     throw new UsageError('apply needs --bundle FILE --base FILE --task NAME --out FILE');
   const bundle = await openSafetensors(await files.open(values.bundle));
   const base = await openPath(values.base, files);
-  const result = await openBundle(bundle, base);
+  const result = await openAnyBundle(bundle, base);
   await refuseClobbering(
     [{ path: values.out, what: `the model of task ${JSON.stringify(values.task)}` }],
     [...checkpointFiles(bundle), ...checkpointFiles(base)],

@@ -11,7 +11,9 @@ import { ComparisonMerges, taskModelOnnx } from '../../flow/compare';
 import type { OpenFiles } from '../files';
 import { buildSpec, numberFlag, parseMethod, parseTaskFlag, UsageError } from '../job';
 import { openSet } from '../open-set';
-import { out } from '../print';
+import { isPerTaskMethod } from '../../merge/pertask/spec';
+import { perTaskEvalMethods } from '../pertask-eval';
+import { out, say } from '../print';
 import { openGraphs, openLabeled } from './eval-inputs';
 
 export async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
@@ -40,7 +42,8 @@ export async function evaluate(argv: string[], signal: AbortSignal, files: OpenF
     throw new UsageError(
       `eval needs a labeled set for every task: --eval ${missing[0]}=SET.safetensors (missing: ${missing.join(', ')})`,
     );
-  const methods = (values.methods ?? 'avg,ta,ties,emr').split(',').map((m) => parseMethod(m.trim()));
+  const names = (values.methods ?? 'avg,ta,ties,emr').split(',').map((m) => m.trim());
+  const methods = names.filter((m) => !isPerTaskMethod(m)).map(parseMethod); // per-task: ../pertask-eval
   const lambda = numberFlag('lambda', values.lambda);
   const k = numberFlag('topk', values.topk);
   const set = await openSet({ base: values.base, tasks }, files);
@@ -68,6 +71,15 @@ export async function evaluate(argv: string[], signal: AbortSignal, files: OpenF
         emr: method === 'emr',
         model: async (t) => taskModelOnnx(set, engine, t, graphOf(t), await comparisons.result(spec, signal)),
       };
+    }),
+    ...perTaskEvalMethods(names.filter(isPerTaskMethod), {
+      set,
+      engine,
+      labeled,
+      graphOf,
+      signal,
+      log: say,
+      createSession: (model) => createSession(model, { provider: 'wasm' }),
     }),
   ];
   const report = await evaluateTable({

@@ -17,6 +17,8 @@ import { fmtBytes, mergeJson, mergeText, out, say } from '../print';
 import { progressBar } from '../progress';
 import { scratchFile } from '../scratch';
 import { writeTaskFiles } from '../write-outputs';
+import { artefactFile, writeArtefactFile } from '../pertask';
+import { isPerTaskResult } from '../../merge/pertask/result';
 import { mergeArgs } from './merge-args';
 
 /**
@@ -36,10 +38,12 @@ export async function merge(argv: string[], signal: AbortSignal, files: OpenFile
     say(
       `checked ${files.remote.files} remote files from their headers (${fmtBytes(headerBytes)} fetched) before reading any tensor`,
     );
-  const withBundle = job.method.method === 'emr' && !flags.noBundle;
+  // EMR's bundle, or a per-task method's artefact (src/cli/pertask.ts), unless --no-bundle.
+  const withBundle = (job.method.method === 'emr' || !!artefactFile(job.method)) && !flags.noBundle;
+  const bundleOut = withBundle && (artefactFile(job.method) ?? true);
   // A task that came in as a Hugging Face folder goes out as one (model.safetensors, config, card).
   const folders = await Promise.all(job.tasks.map((t) => modelFolderOf(t.path)));
-  await refuseClobbering(mergeOutputs(set, outDir, { bundle: withBundle, shardBytes, folders }), [
+  await refuseClobbering(mergeOutputs(set, outDir, { bundle: bundleOut, shardBytes, folders }), [
     ...setInputs(set),
     ...files.texts,
     ...(await folderInputs(folders)),
@@ -88,6 +92,7 @@ export async function merge(argv: string[], signal: AbortSignal, files: OpenFile
       throw e;
     }
   }
+  if (isPerTaskResult(result) && withBundle) bundle = await writeArtefactFile(result, outDir, signal);
   const summary = await mergeSummary(result, {
     id: 1,
     engine: engine.description,

@@ -1,0 +1,98 @@
+// A per-task method's result: the shared part kept once and a per-task "modulator" that turns it
+// and the base into each task's weights — the shape EMR's τ_uni + mask + λ already has. Two kinds:
+//   masked  τ (f32) per shared tensor, M packed masks, and per task which mask and which α:
+//           θ_t = θ₀ + α_t·(τ ⊙ m_t) (TALL masks: one mask per task, α = 1; Consensus: one mask
+//           and one α for every task).
+//   switch  per task and tensor: keep bits, sign bits and one f32 scalar: θ_t = θ₀ + b·s (T-Switch).
+import type { TensorName } from '../../formats/tensor';
+import type { ModelSet } from '../model-set';
+import type { NonFiniteReport } from '../non-finite';
+import { maskedReconstruct, tSwitchReconstruct } from './kernels';
+import type { PerTaskSpec } from './spec';
+
+export interface MaskedModulator {
+  readonly kind: 'masked';
+  /** τ_MTL per shared tensor. */
+  readonly tau: ReadonlyMap<TensorName, Float32Array>;
+  /** Per shared tensor, the masks back to back (mask j at j·⌈numel/32⌉ words). */
+  readonly masks: ReadonlyMap<TensorName, Uint32Array>;
+  /** How many masks each tensor holds (N for TALL masks, 1 for Consensus). */
+  readonly maskCount: number;
+  /** Per task: its mask's index. */
+  readonly maskOf: readonly number[];
+  /** Per task: α (applied as an f32). */
+  readonly alphas: readonly number[];
+}
+
+export interface SwitchModulator {
+  readonly kind: 'switch';
+  /** Per shared tensor, the N tasks' keep bits back to back (task t at t·⌈numel/32⌉ words). */
+  readonly keep: ReadonlyMap<TensorName, Uint32Array>;
+  /** Likewise the sign bits (1: negative). */
+  readonly sign: ReadonlyMap<TensorName, Uint32Array>;
+  /** Per shared tensor, the N tasks' scalars. */
+  readonly scales: ReadonlyMap<TensorName, Float32Array>;
+}
+
+export type PerTaskModulator = MaskedModulator | SwitchModulator;
+
+export interface PerTaskTaskStats {
+  readonly task: string;
+  /** Fraction of the shared parameters that task's model changes from the base (its mask's ones). */
+  readonly density: number;
+  /** TALL masks / Consensus: the λ_t its mask was built with. */
+  readonly lambda?: number;
+}
+
+export interface PerTaskResult {
+  readonly spec: PerTaskSpec;
+  readonly set: ModelSet;
+  readonly modulator: PerTaskModulator;
+  readonly tasks: readonly PerTaskTaskStats[];
+  readonly bytesRead: number;
+  /** TIES-based τ_MTL: each task's |τ| threshold and the model-wide majority sign. */
+  readonly ties?: { readonly thresholds: readonly number[]; readonly majority: -1 | 0 | 1 };
+  readonly nonFinite?: NonFiniteReport;
+}
+
+export const isPerTaskResult = (r: { readonly spec: { readonly method: string } }): r is PerTaskResult =>
+  'modulator' in r;
+
+function need<V>(map: ReadonlyMap<TensorName, V>, name: TensorName): V {
+  const v = map.get(name);
+  if (v === undefined) throw new RangeError(`the per-task result has nothing for tensor ${name}`);
+  return v;
+}
+
+/**
+ * Task t's f32 weights for elements [first, last) of a shared tensor (`first` a multiple of 32),
+ * from the base's f32 values there.
+ */
+export function perTaskWeights(
+  m: PerTaskModulator,
+  name: TensorName,
+  numel: number,
+  t: number,
+  first: number,
+  base: Float32Array,
+): Float32Array<ArrayBuffer> {
+  const words = Math.ceil(numel / 32);
+  const last = first + base.length;
+  if (m.kind === 'masked') {
+    const j = m.maskOf[t] as number;
+    return maskedReconstruct(
+      base,
+      need(m.tau, name).subarray(first, last),
+      need(m.masks, name),
+      j * words + first / 32,
+      m.alphas[t] as number,
+    );
+  }
+  return tSwitchReconstruct(
+    base,
+    need(m.keep, name),
+    need(m.sign, name),
+    t * words + first / 32,
+    need(m.scales, name)[t] as number,
+  );
+}

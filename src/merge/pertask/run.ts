@@ -1,0 +1,302 @@
+// Runs a per-task method over a model set, one shared tensor at a time (read whole, widened to f32,
+// like mergekit's methods: T-Switch's drop needs a tensor's whole task vector), on the CPU kernels
+// of ./kernels under either engine. TIES' thresholds are model-wide, as in the original (one
+// kthvalue over the flattened model): two radix-histogram passes find them exactly first.
+import { dtypeBytes, widenToF32 } from '../../formats/dtype';
+import type { TensorName } from '../../formats/tensor';
+import { absHistogramChunk, nonFiniteCounts } from '../cpu/kernels';
+import type { ModelSet, SharedTensor } from '../model-set';
+import { NonFiniteTally } from '../non-finite';
+import { DEFAULT_BUDGET_BYTES, planChunks, readChunk } from '../scheduler';
+import { consensusMask, tallMask, tallMaskBit, taSum, tiesSum, tSwitchTensor } from './kernels';
+import type { PerTaskModulator, PerTaskResult, PerTaskTaskStats } from './result';
+import { lambdaOf, TALL_TIES_KEEP, type PerTaskSpec } from './spec';
+
+export interface PerTaskRunOptions {
+  /** Bytes for chunks in flight (TALL masks and Consensus stream by chunk; T-Switch reads whole tensors). */
+  readonly budgetBytes?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?:
+    | ((p: {
+        phase: 'histogram' | 'threshold' | 'merge';
+        bytesDone: number;
+        bytesTotal: number;
+        tensorsDone: number;
+        tensorsTotal: number;
+      }) => void)
+    | undefined;
+}
+
+interface Widened {
+  readonly base: Float32Array;
+  readonly tasks: readonly Float32Array[];
+  readonly bytes: number;
+}
+
+/**
+ * The shared tensors widened, in order, with progress for `phase`: in chunks within the budget
+ * (starting on multiples of 32 elements, so mask words line up), or each tensor whole.
+ */
+async function* tensors(
+  set: ModelSet,
+  phase: 'histogram' | 'threshold' | 'merge',
+  options: PerTaskRunOptions,
+  whole = false,
+): AsyncGenerator<{ index: number; tensor: SharedTensor; start: number; numel: number } & Widened> {
+  const stored = (s: SharedTensor, numel: number) =>
+    numel * [s.base, ...s.tasks].reduce((a, e) => a + dtypeBytes(e.dtype), 0);
+  const bytesTotal = set.shared.reduce((a, s) => a + stored(s, s.numel), 0);
+  const plan = whole
+    ? set.shared.map((tensor, tensorIndex) => ({ tensor, tensorIndex, start: 0, numel: tensor.numel }))
+    : planChunks(set.shared, set.tasks.length, options.budgetBytes ?? DEFAULT_BUDGET_BYTES);
+  let bytesDone = 0;
+  for (const p of plan) {
+    options.signal?.throwIfAborted();
+    const input = await readChunk(p);
+    const base = widenToF32(input.base.bytes, input.base.dtype);
+    const tasks = input.tasks.map((t) => widenToF32(t.bytes, t.dtype));
+    const bytes = input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
+    yield { index: p.tensorIndex, tensor: p.tensor, start: p.start, numel: p.numel, base, tasks, bytes };
+    bytesDone += stored(p.tensor, p.numel);
+    const finished = p.start + p.numel === p.tensor.numel;
+    options.onProgress?.({
+      phase,
+      bytesDone,
+      bytesTotal,
+      tensorsDone: p.tensorIndex + (finished ? 1 : 0),
+      tensorsTotal: set.shared.length,
+    });
+  }
+}
+
+/** topk_values_mask's per-task threshold over all shared elements: the (d − ⌊d·keep⌋)-th smallest |τ_t|. */
+async function tiesThresholds(set: ModelSet, keep: number, options: PerTaskRunOptions) {
+  const n = set.tasks.length;
+  const d = set.report.sharedParameters;
+  const rank = d - Math.floor(d * keep);
+  const thresholds = new Float32Array(n);
+  if (rank < 1) return thresholds;
+  const high = new Uint32Array(n * 65536);
+  for await (const x of tensors(set, 'histogram', options))
+    absHistogramChunk(x.base, x.tasks, x.numel, 0, undefined, high);
+  const prefix = new Uint32Array(n);
+  const below = new Float64Array(n);
+  for (let t = 0; t < n; t++)
+    [prefix[t], below[t]] = findRank(high.subarray(t * 65536, (t + 1) * 65536), rank);
+  const low = new Uint32Array(n * 65536);
+  for await (const x of tensors(set, 'threshold', options))
+    absHistogramChunk(x.base, x.tasks, x.numel, 1, prefix, low);
+  const bits = new Uint32Array(thresholds.buffer);
+  for (let t = 0; t < n; t++) {
+    const [bin] = findRank(low.subarray(t * 65536, (t + 1) * 65536), rank - (below[t] as number));
+    bits[t] = (((prefix[t] as number) << 16) | bin) >>> 0;
+  }
+  return thresholds;
+}
+
+function findRank(counts: Uint32Array, rank: number): [number, number] {
+  let seen = 0;
+  for (let bin = 0; bin < counts.length; bin++) {
+    const c = counts[bin] as number;
+    if (seen + c >= rank) return [bin, seen];
+    seen += c;
+  }
+  throw new Error(`rank ${rank} is past the ${seen} counted elements`);
+}
+
+function popcount(words: Uint32Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    let w = words[i] as number;
+    w = w - ((w >>> 1) & 0x55555555);
+    w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
+    n += Math.imul((w + (w >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+  }
+  return n;
+}
+
+export async function runPerTask(
+  set: ModelSet,
+  spec: PerTaskSpec,
+  options: PerTaskRunOptions = {},
+): Promise<PerTaskResult> {
+  return spec.method === 't_switch' ? runTSwitch(set, spec, options) : runMasked(set, spec, options);
+}
+
+async function runMasked(
+  set: ModelSet,
+  spec: Exclude<PerTaskSpec, { method: 't_switch' }>,
+  options: PerTaskRunOptions,
+): Promise<PerTaskResult> {
+  const n = set.tasks.length;
+  const useTies =
+    spec.method === 'consensus_ties' || (spec.method === 'tall_mask' && spec.tallBase === 'ties');
+  const maskLambdas = set.tasks.map((_, t) =>
+    lambdaOf(spec.method === 'tall_mask' ? spec.lambda : spec.tallLambda, t, n),
+  );
+  const thresholds = useTies ? await tiesThresholds(set, TALL_TIES_KEEP, options) : undefined;
+  const tau = new Map<TensorName, Float32Array>();
+  const masks = new Map<TensorName, Uint32Array>();
+  const nonFinite = new NonFiniteTally(set);
+  // Elements whose TIES sign waits for the majority, with the weights to redo their mask bits.
+  const pending: {
+    name: TensorName;
+    index: number;
+    ifPositive: number;
+    ifNotPositive: number;
+    w: number[];
+  }[] = [];
+  let signSum = 0;
+  let bytesRead = 0;
+  for await (const x of tensors(set, 'merge', options)) {
+    const { numel, start } = x;
+    const name = x.tensor.name;
+    const words = Math.ceil(x.tensor.numel / 32);
+    let v: Float32Array;
+    if (thresholds) {
+      const r = tiesSum(x.base, x.tasks, numel, thresholds);
+      v = r.tau;
+      signSum += r.signSum;
+      for (const p of r.pending)
+        pending.push({
+          ...p,
+          name,
+          index: start + p.index,
+          w: [x.base[p.index] as number, ...x.tasks.map((a) => a[p.index] as number)],
+        });
+    } else v = taSum(x.base, x.tasks, numel);
+    if (!tau.has(name)) {
+      tau.set(name, new Float32Array(x.tensor.numel));
+      masks.set(name, new Uint32Array(n * words));
+    }
+    (tau.get(name) as Float32Array).set(v, start);
+    const m = masks.get(name) as Uint32Array;
+    const chunkMask = new Uint32Array(Math.ceil(numel / 32));
+    for (let t = 0; t < n; t++) {
+      tallMask(x.base, x.tasks[t] as Float32Array, v, numel, maskLambdas[t] as number, chunkMask, 0);
+      m.set(chunkMask, t * words + start / 32);
+    }
+    nonFinite.add(x.index, nonFiniteCounts(x.base, x.tasks, numel));
+    bytesRead += x.bytes;
+  }
+  // resolve_zero_signs("majority"): the sign of the sum of every elected sign decides the zeros.
+  const majority = Math.sign(signSum) as -1 | 0 | 1;
+  const numelOf = new Map(set.shared.map((s) => [s.name, s.numel] as const));
+  for (const p of pending) {
+    const value = majority > 0 ? p.ifPositive : p.ifNotPositive;
+    (tau.get(p.name) as Float32Array)[p.index] = value;
+    const m = masks.get(p.name) as Uint32Array;
+    const words = Math.ceil((numelOf.get(p.name) as number) / 32);
+    for (let t = 0; t < n; t++) {
+      const on = tallMaskBit(
+        p.w[0] as number,
+        p.w[t + 1] as number,
+        value,
+        Math.fround(maskLambdas[t] as number),
+      );
+      const at = t * words + (p.index >>> 5);
+      const bit = 1 << (p.index & 31);
+      m[at] = (on ? (m[at] as number) | bit : (m[at] as number) & ~bit) >>> 0;
+    }
+  }
+  const d = set.report.sharedParameters;
+  let modulator: PerTaskModulator;
+  let tasks: PerTaskTaskStats[];
+  if (spec.method === 'tall_mask') {
+    modulator = {
+      kind: 'masked',
+      tau,
+      masks,
+      maskCount: n,
+      maskOf: set.tasks.map((_, t) => t),
+      alphas: set.tasks.map(() => 1),
+    };
+    tasks = set.tasks.map((task, t) => {
+      let ones = 0;
+      for (const s of set.shared) {
+        const words = Math.ceil(s.numel / 32);
+        ones += popcount(masks.get(s.name) as Uint32Array, t * words, (t + 1) * words);
+      }
+      return { task: task.name, lambda: maskLambdas[t] as number, density: d ? ones / d : 0 };
+    });
+  } else {
+    const consensus = new Map<TensorName, Uint32Array>();
+    let ones = 0;
+    for (const s of set.shared) {
+      const c = consensusMask(masks.get(s.name) as Uint32Array, n, s.numel, spec.k);
+      ones += popcount(c, 0, c.length);
+      consensus.set(s.name, c);
+    }
+    modulator = {
+      kind: 'masked',
+      tau,
+      masks: consensus,
+      maskCount: 1,
+      maskOf: set.tasks.map(() => 0),
+      alphas: set.tasks.map(() => spec.lambda),
+    };
+    tasks = set.tasks.map((task, t) => ({
+      task: task.name,
+      lambda: maskLambdas[t] as number,
+      density: d ? ones / d : 0,
+    }));
+  }
+  return {
+    spec,
+    set,
+    modulator,
+    tasks,
+    bytesRead,
+    ...(thresholds ? { ties: { thresholds: Array.from(thresholds), majority } } : {}),
+    nonFinite: nonFinite.report(),
+  };
+}
+
+async function runTSwitch(
+  set: ModelSet,
+  spec: Extract<PerTaskSpec, { method: 't_switch' }>,
+  options: PerTaskRunOptions,
+): Promise<PerTaskResult> {
+  const n = set.tasks.length;
+  const keep = new Map<TensorName, Uint32Array>();
+  const sign = new Map<TensorName, Uint32Array>();
+  const scales = new Map<TensorName, Float32Array>();
+  const kept = new Array<number>(n).fill(0);
+  const nonFinite = new NonFiniteTally(set);
+  let bytesRead = 0;
+  // process_matrix's thresholds need a tensor's whole task vector: read whole.
+  for await (const x of tensors(set, 'merge', options, true)) {
+    const numel = x.tensor.numel;
+    const words = Math.ceil(numel / 32);
+    const k = new Uint32Array(n * words);
+    const s = new Uint32Array(n * words);
+    const sc = new Float32Array(n);
+    for (let t = 0; t < n; t++) {
+      const r = tSwitchTensor(
+        x.base,
+        x.tasks[t] as Float32Array,
+        numel,
+        spec.dropRatio,
+        x.tensor.shape.length === 0,
+      );
+      k.set(r.keep, t * words);
+      s.set(r.sign, t * words);
+      sc[t] = r.scale;
+      kept[t] = (kept[t] as number) + r.kept;
+    }
+    keep.set(x.tensor.name, k);
+    sign.set(x.tensor.name, s);
+    scales.set(x.tensor.name, sc);
+    nonFinite.add(x.index, nonFiniteCounts(x.base, x.tasks, numel));
+    bytesRead += x.bytes;
+  }
+  const d = set.report.sharedParameters;
+  return {
+    spec,
+    set,
+    modulator: { kind: 'switch', keep, sign, scales },
+    tasks: set.tasks.map((task, t) => ({ task: task.name, density: d ? (kept[t] as number) / d : 0 })),
+    bytesRead,
+    nonFinite: nonFinite.report(),
+  };
+}
