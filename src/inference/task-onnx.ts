@@ -52,6 +52,10 @@ export class GraphMismatchError extends Error {
       `${graphFile} does not fit the weights of task ${task}: ${refused.length} graph initializer${refused.length === 1 ? '' : 's'} cannot be bound. ${lines.join('. ')}.` +
         (refused.some((r) => r.unbound)
           ? " A value the exporter computed from weights (BatchNorm folded into a Conv, a fused QKV weight, a slice of an embedding) cannot be filled from a task's weights."
+          : '') +
+        // torch.onnx.export in eval mode folds BatchNorm into the Conv before it; PRESERVE keeps it a node.
+        (refused.some((r) => r.unbound && /^onnx::Conv_\d+$/.test(r.initializer))
+          ? ' Export the base again with torch.onnx.export(..., training=torch.onnx.TrainingMode.PRESERVE): BatchNorm then stays a node of its own, with its weights under their names.'
           : ''),
     );
   }
