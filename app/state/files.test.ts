@@ -139,4 +139,15 @@ describe('files slice', () => {
       id3: 'A task needs a name.',
     });
   });
+
+  it('reports names that differ only in case: one file on a macOS or Windows disk', () => {
+    let s = ready(add(initialFiles, 'base.safetensors', 'a.safetensors', 'b.safetensors', 'c.safetensors'));
+    s = withTaskName(s, 'id1', 'SST2');
+    s = withTaskName(s, 'id2', 'sst2');
+    s = withTaskName(s, 'id3', 'mnli');
+    expect(Object.fromEntries(taskNameProblems(s))).toEqual({
+      id1: '"SST2" and "sst2" would be one file on a case-insensitive disk (macOS, Windows).',
+      id2: '"sst2" and "SST2" would be one file on a case-insensitive disk (macOS, Windows).',
+    });
+  });
 });

@@ -202,12 +202,26 @@ export function selectionOf(state: FilesState): Selection | undefined {
 export function taskNameProblems(state: FilesState): Map<string, string> {
   const problems = new Map<string, string>();
   const tasks = state.checkpoints.filter((c) => c.role === 'task' && c.status !== 'error');
-  const count = new Map<string, number>();
-  for (const t of tasks) count.set(t.taskName.trim(), (count.get(t.taskName.trim()) ?? 0) + 1);
+  // Names become file names: two that differ only in case are one file on macOS and Windows disks
+  // (src/merge/task-name.ts's taskNamesProblem, which the CLI applies, compares them the same way).
+  const key = (name: string) => name.normalize('NFC').toLowerCase();
+  const named = new Map<string, string[]>();
   for (const t of tasks) {
     const name = t.taskName.trim();
+    named.set(key(name), [...(named.get(key(name)) ?? []), name]);
+  }
+  for (const t of tasks) {
+    const name = t.taskName.trim();
+    const group = named.get(key(name)) ?? [];
+    const other = group.find((o) => o !== name);
     if (!name) problems.set(t.id, 'A task needs a name.');
-    else if ((count.get(name) ?? 0) > 1) problems.set(t.id, `Another task is also named "${name}".`);
+    else if (group.filter((o) => o === name).length > 1)
+      problems.set(t.id, `Another task is also named "${name}".`);
+    else if (other !== undefined)
+      problems.set(
+        t.id,
+        `"${name}" and "${other}" would be one file on a case-insensitive disk (macOS, Windows).`,
+      );
   }
   return problems;
 }
