@@ -18,6 +18,31 @@ afterAll(() => {
   simd.dispose();
 });
 
+/**
+ * Where two results differ, or undefined: typed arrays compared as bytes (vitest's deep equality
+ * walks 200 000 elements one by one, tens of seconds on a loaded machine), objects field by field.
+ */
+function firstDifference(a: unknown, b: unknown, path = 'result'): string | undefined {
+  if (ArrayBuffer.isView(a) && ArrayBuffer.isView(b)) {
+    const bytes = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    return a.constructor === b.constructor && bytes(a).equals(bytes(b)) ? undefined : `${path} differs`;
+  }
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      const d = firstDifference(
+        (a as Record<string, unknown>)[k],
+        (b as Record<string, unknown>)[k],
+        `${path}.${k}`,
+      );
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return Object.is(a, b) ? undefined : `${path}: ${String(a)} ≠ ${String(b)}`;
+}
+const expectSame = (a: unknown, b: unknown) => expect(firstDifference(a, b)).toBeUndefined();
+
 function chunk(numel: number, numTasks: number, seed: number): ChunkInput {
   let s = seed;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
@@ -42,24 +67,22 @@ describe('ParallelCpuEngine', () => {
   for (const numel of [MIN_PARALLEL_ELEMENTS - 1, MIN_PARALLEL_ELEMENTS + 33, 200_003]) {
     it(`equals the single-threaded engine (${numel} elements)`, async () => {
       const c = chunk(numel, 5, numel);
-      expect(await parallel.emr(c)).toEqual(await single.emr(c));
-      expect(await simd.emr(c)).toEqual(await single.emr(c));
-      expect(await parallel.average(c)).toEqual(await single.average(c));
-      expect(await parallel.taskArithmetic(c, 0.3)).toEqual(await single.taskArithmetic(c, 0.3));
+      expectSame(await parallel.emr(c), await single.emr(c));
+      expectSame(await simd.emr(c), await single.emr(c));
+      expectSame(await parallel.average(c), await single.average(c));
+      expectSame(await parallel.taskArithmetic(c, 0.3), await single.taskArithmetic(c, 0.3));
       const thresholds = new Float32Array([0.001, 0.002, 0.003, 0.004, 0.005]);
-      expect(await parallel.ties(c, thresholds, 1)).toEqual(await single.ties(c, thresholds, 1));
+      expectSame(await parallel.ties(c, thresholds, 1), await single.ties(c, thresholds, 1));
       const [a, b] = [new Uint32Array(5 * 65536), new Uint32Array(5 * 65536)];
       await parallel.absHistogram(c, 0, undefined, a);
       await single.absHistogram(c, 0, undefined, b);
-      expect(a).toEqual(b);
+      expectSame(a, b);
       const r = await single.emr(c);
       const words = Math.ceil(numel / 32);
       for (const dtype of ['F32', 'BF16'] as const) {
         const expected = await single.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype);
-        expect(await parallel.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype)).toEqual(
-          expected,
-        );
-        expect(await simd.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype)).toEqual(expected);
+        expectSame(await parallel.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype), expected);
+        expectSame(await simd.emrReconstruct(c.base, r.tauUni, r.masks, 2 * words, 0.7, dtype), expected);
       }
     }, 30_000);
   }
