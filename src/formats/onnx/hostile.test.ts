@@ -171,7 +171,6 @@ it('100 000 tiny initializers: one read to open, and they write back, fast', asy
     ),
   );
   const source = strictSource(model, 'many.onnx');
-  const started = performance.now();
   const checkpoint = await openOnnx(source);
   expect(checkpoint.tensors.size).toBe(n);
   expect(source.reads).toBe(1);
@@ -179,8 +178,7 @@ it('100 000 tiny initializers: one read to open, and they write back, fast', asy
     [...checkpoint.tensors.keys()].map((k) => [k, new Uint8Array(8).fill(1)] as const),
   );
   await writeOnnx(checkpoint, replacements, new MemorySink('out.onnx'));
-  // ~1 s alone; generous for a machine running other suites beside it — a quadratic step takes minutes.
-  expect((performance.now() - started) / 1000).toBeLessThan(30);
+  // ~1 s alone; a step quadratic in the count would take hours: the test's limit catches it.
 }, 60_000);
 
 it('more initializers than one file may hold: refused by count, before any is decoded', async () => {

@@ -283,7 +283,8 @@ describe('a truncated shard', () => {
   });
 });
 
-it('100 000 tiny tensors: the header opens in two reads, fast', async () => {
+// A step quadratic in the tensor count would take hours: the test's limit catches it, no clock here.
+it('100 000 tiny tensors: the header opens in two reads', async () => {
   const n = 100_000;
   const sink = new MemorySink();
   await writeSafetensors(
@@ -291,13 +292,10 @@ it('100 000 tiny tensors: the header opens in two reads, fast', async () => {
     Array.from({ length: n }, (_, i) => tensor(`layers.${i}.weight`, i)),
   );
   const source = strictSource(sink.bytes(), 'many.safetensors');
-  const started = performance.now();
   const checkpoint = await openSafetensors(source);
-  const seconds = (performance.now() - started) / 1000;
   expect(checkpoint.tensors.size).toBe(n);
   expect(source.reads).toBe(2);
-  expect(seconds).toBeLessThan(3);
-});
+}, 60_000);
 
 /** A file of `n` one-element F32 tensors, its header written as text (the writer would take a while). */
 function tinyTensorsFile(n: number, metadata = false): Uint8Array {
