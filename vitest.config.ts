@@ -42,6 +42,9 @@ export default mergeConfig(
             environment: 'node',
             include: ['src/**/*.test.ts', 'app/**/*.test.{ts,tsx}', 'scripts/**/*.test.ts'],
             exclude: ['**/*.gpu.test.ts', '**/*.browser.test.{ts,tsx}', 'node_modules/**'],
+            // vitest's default (5 s) is a clock: a test of 1–2 s alone took 5.2 s with both cores busy.
+            // The limit is only there to stop a hang.
+            testTimeout: 60_000,
           },
         },
         {
