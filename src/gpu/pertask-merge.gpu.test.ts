@@ -6,11 +6,13 @@
 // threshold ties, a 0-dim tensor, sizes around the mask words, F32/F16/BF16, a head per task), with
 // every pass sent to the GPU (perTaskMinElements 0) and the dispatches counted, so a runner that
 // stopped calling the engine fails; and with the default size rule, these small tensors stay on the
-// CPU twins (no dispatch) and give the same bytes.
+// CPU twins (no dispatch) and give the same bytes. A device lost during the merge, or before the
+// task models are written, finishes on the CPU (FallbackEngine) with the same bytes.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { MergeDType } from '../formats/dtype';
 import { MemorySink } from '../formats/sink';
 import { CpuEngine } from '../merge/cpu/engine';
+import { FallbackEngine } from '../merge/fallback';
 import type { MergeEngine } from '../merge/engine';
 import { runMerge } from '../merge/merge';
 import fixture from '../merge/pertask/__fixtures__/pertask.json' with { type: 'json' };
@@ -19,6 +21,7 @@ import { isPerTaskResult, type PerTaskResult } from '../merge/pertask/result';
 import { perTaskSpec, type PerTaskMethod } from '../merge/pertask/spec';
 import { makeSet, type Layer } from '../merge/testing/engine-suite';
 import { collectBytes, taskModel } from '../merge/task-model';
+import { acquireGpu } from './device';
 import { GpuEngine } from './engine';
 import { GpuRuntime } from './runtime/runtime';
 import { testGpu } from './testing/gpu';
@@ -44,9 +47,16 @@ function fixtureSet(dtype: MergeDType) {
 }
 
 /** Every task model's bytes and the artefact's. */
-async function outputs(spec: ReturnType<typeof perTaskSpec>, dtype: MergeDType, engine: MergeEngine) {
-  const result = await runMerge(fixtureSet(dtype), spec, engine);
+async function outputs(
+  spec: ReturnType<typeof perTaskSpec>,
+  dtype: MergeDType,
+  engine: MergeEngine,
+  hooks: { onProgress?: () => void; afterMerge?: () => void } = {},
+) {
+  const { onProgress } = hooks;
+  const result = await runMerge(fixtureSet(dtype), spec, engine, onProgress ? { onProgress } : {});
   if (!isPerTaskResult(result)) throw new Error('not a per-task result');
+  hooks.afterMerge?.();
   const models = await Promise.all(
     result.set.tasks.map((_, t) =>
       Promise.all(taskModel(result, t, engine).map(async (x) => Array.from(await collectBytes(x)))),
@@ -131,4 +141,33 @@ describe('per-task methods on the GPU engine equal the CPU engine bit for bit', 
       small.dispose();
     }
   });
+
+  for (const [when, method, params] of [
+    ['during the merge', 'tall_mask', { tall_base: 'ties', lambda: 0.4 }],
+    ['before the task models', 't_switch', { drop_ratio: 0.6 }],
+  ] as const)
+    it(`a device lost ${when} (${method}) finishes on the CPU with the same bytes`, async () => {
+      const spec = perTaskSpec(method, params);
+      const want = await outputs(spec, 'F32', cpu);
+      const own = await acquireGpu(); // a device of its own, to lose
+      const notices: string[] = [];
+      const engine = new FallbackEngine(
+        new GpuEngine(own, true, { perTaskMinElements: 0 }),
+        () => new CpuEngine(),
+        (why) => notices.push(why),
+      );
+      let merged = 0;
+      const lose = () => own.device.destroy();
+      const got = await outputs(
+        spec,
+        'F32',
+        engine,
+        when === 'during the merge'
+          ? { onProgress: () => void (++merged === 4 && lose()) }
+          : { afterMerge: lose },
+      );
+      expect(got).toEqual(want);
+      expect([notices.length, engine.kind]).toEqual([1, 'cpu']);
+      engine.dispose();
+    });
 });
