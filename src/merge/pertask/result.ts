@@ -65,8 +65,8 @@ function need<V>(map: ReadonlyMap<TensorName, V>, name: TensorName): V {
 }
 
 /**
- * What rebuilds task t's weights for elements [first, first + numel of `base`) of a shared tensor
- * (`first` a multiple of 32), from the base's stored bytes there: the input of the engine's
+ * What rebuilds task t's weights for elements [first, last) of a shared tensor of `numel` elements
+ * (`first` a multiple of 32), given the base's stored bytes there: the input of the engine's
  * reconstruction pass (../engine.ts; its CPU twin is ./passes perTaskReconstructPass).
  */
 export function perTaskReconstructInput(

@@ -8,7 +8,7 @@
 // radix-histogram passes find them exactly first.
 import { dtypeBytes, widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
-import type { ChunkInput, MergeEngine } from '../engine';
+import type { ChunkInput, MergeEngine, RawChunk } from '../engine';
 import { absHistogramChunk, nonFiniteCounts } from '../cpu/kernels';
 import type { ModelSet, SharedTensor } from '../model-set';
 import { NonFiniteTally } from '../non-finite';
@@ -329,7 +329,7 @@ async function runTSwitch(
       if (bitsOn && !scalar) {
         // Thresholds (a sort) and the scalar on the CPU, the bit pass between them on the engine.
         const { tau, tp, tn } = tSwitchThresholds(x.base, task, numel, spec.dropRatio);
-        const raw = { numel, base: x.raw.base, task: x.raw.tasks[t] as ChunkInput['base'] };
+        const raw = { numel, base: x.raw.base, task: x.raw.tasks[t] as RawChunk };
         const bits = await bitsOn({ ...raw, tp, tn });
         r = { ...bits, ...tSwitchScale(tau, bits.keep, numel) };
       } else r = tSwitchTensor(x.base, task, numel, spec.dropRatio, scalar);
