@@ -1,6 +1,7 @@
 // The WebGPU merge engine: the runtime (./runtime) and one program per kernel (./programs) — EMR's
 // fused elect/mask pass and reconstruction, averaging and Task Arithmetic, TIES's radix histogram
-// and trimmed election; each program's CPU twin (src/merge/cpu/kernels.ts, through CpuEngine) is
+// and trimmed election, mergekit's element-wise passes, the per-task methods' mask, binarise and
+// reconstruction passes; each program's CPU twin (src/merge/cpu/kernels.ts, through CpuEngine) is
 // what the tests hold it equal to, and what it hands a tile it cannot compute exactly.
 // Inputs go up in their stored dtype (f32/f16/bf16 words; the shaders decode them), the N task
 // chunks packed in one buffer, in tiles over two pooled buffer sets (tile k+1 uploaded while tile
@@ -17,9 +18,19 @@ import type {
   EmrChunkOut,
   LinearChunkOut,
   MergeEngine,
+  PerTaskReconstructInput,
   RawChunk,
+  TallMaskInput,
   TiesChunkOut,
+  TSwitchBitsInput,
 } from '../merge/engine';
+import {
+  perTaskReconstructPass,
+  reconstructNumel,
+  tallMaskPass,
+  tSwitchBitsPass,
+} from '../merge/pertask/passes';
+import { perTaskReconstructGpu, tallMaskGpu, tSwitchBitsGpu } from './programs/pertask';
 import type { Gpu } from './device';
 import type { MergeContext } from './programs/chunk';
 import type { GtaMixInput } from '../merge/mergekit/gta-mix';
@@ -48,7 +59,19 @@ export interface GpuEngineOptions {
    * forces the fallback, which gives the same bits (the tests and the benchmark compare them).
    */
   readonly subgroups?: boolean;
+  /**
+   * The per-task passes (tallMask, tSwitchBits, perTaskReconstruct) on fewer elements than this
+   * run on their CPU twins: an upload, a dispatch and a read-back cost more than the pass itself
+   * (default PERTASK_GPU_MIN_ELEMENTS; tests set 0 to send every call to the GPU).
+   */
+  readonly perTaskMinElements?: number;
 }
+
+/**
+ * Elements from which a per-task pass goes to the GPU: 64 Ki (256 KiB an f32 input), about where a
+ * dispatch and its read-back stop costing more than the CPU's compare or multiply-add per element.
+ */
+export const PERTASK_GPU_MIN_ELEMENTS = 1 << 16;
 
 export class GpuEngine implements MergeEngine {
   readonly kind = 'gpu' as const;
@@ -58,6 +81,7 @@ export class GpuEngine implements MergeEngine {
   /** Whether the kernels run their subgroups variants (the device has 'subgroups' and they are on). */
   readonly usesSubgroups: boolean;
   private readonly ctx: MergeContext;
+  private readonly perTaskMin: number;
 
   constructor(
     gpu: Gpu,
@@ -69,6 +93,7 @@ export class GpuEngine implements MergeEngine {
     const subgroups = options.subgroups ?? true;
     this.ctx = { rt, twin: new CpuEngine(), subgroups };
     this.usesSubgroups = subgroups && rt.features.has('subgroups');
+    this.perTaskMin = options.perTaskMinElements ?? PERTASK_GPU_MIN_ELEMENTS;
     this.description = `GPU: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''}`;
   }
 
@@ -118,6 +143,21 @@ export class GpuEngine implements MergeEngine {
 
   combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {
     return combine2(this.ctx, f, v0, v1);
+  }
+
+  tallMask(x: TallMaskInput): Promise<Uint32Array> {
+    if (x.numel < this.perTaskMin) return Promise.resolve(tallMaskPass(x));
+    return tallMaskGpu(this.ctx.rt, x);
+  }
+
+  tSwitchBits(x: TSwitchBitsInput): Promise<{ keep: Uint32Array; sign: Uint32Array }> {
+    if (x.numel < this.perTaskMin) return Promise.resolve(tSwitchBitsPass(x));
+    return tSwitchBitsGpu(this.ctx.rt, x);
+  }
+
+  perTaskReconstruct(x: PerTaskReconstructInput): Promise<Float32Array> {
+    if (reconstructNumel(x) < this.perTaskMin) return Promise.resolve(perTaskReconstructPass(x));
+    return perTaskReconstructGpu(this.ctx.rt, x);
   }
 
   /** The benchmark's view of the elect kernel alone, on resident buffers (programs/elect.ts). */

@@ -28,6 +28,43 @@ export interface EmrInputViews {
   readonly tasks: readonly Uint8Array[];
 }
 
+/** A per-task bit pass's inputs (pertask/passes.ts): the base and one task over `numel` elements. */
+export interface PerTaskBitsInput {
+  readonly numel: number;
+  readonly base: RawChunk;
+  readonly task: RawChunk;
+}
+
+/** TALL masks' mask pass: τ_MTL over the same elements (f32) and the task's λ_t. */
+export interface TallMaskInput extends PerTaskBitsInput {
+  readonly tau: Float32Array;
+  readonly lambda: number;
+}
+
+/** T-Switch's binarise pass, given process_matrix's thresholds for positive and negative τ. */
+export interface TSwitchBitsInput extends PerTaskBitsInput {
+  readonly tp: number;
+  readonly tn: number;
+}
+
+/** A per-task method's reconstruction of one task over a chunk; bits (and signs) start at word 0. */
+export type PerTaskReconstructInput =
+  | {
+      readonly mode: 'masked';
+      readonly base: RawChunk;
+      readonly tau: Float32Array;
+      readonly mask: Uint32Array;
+      readonly alpha: number;
+    }
+  | {
+      readonly mode: 'switch';
+      readonly base: RawChunk;
+      readonly numel: number;
+      readonly keep: Uint32Array;
+      readonly sign: Uint32Array;
+      readonly scale: number;
+    };
+
 export interface MergeEngine {
   /** 'cpu' or 'gpu', and a line for the user ("GPU: NVIDIA RTX 4090", "CPU: 8 threads"). */
   readonly kind: 'cpu' | 'gpu';
@@ -77,5 +114,14 @@ export interface MergeEngine {
   randomDrop?(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array>;
   /** mergekit slerp's element-wise step, a·v0 + b·v1 (÷ divide) (mergekit/slerp-mix `combine2`). */
   combine2?(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array>;
+  /**
+   * The per-task methods' element-wise passes (pertask/passes.ts): task t's TALL mask words,
+   * T-Switch's keep and sign words, and a task's f32 weights from a masked or binarised modulator.
+   * The runner hands them to a GPU engine only (the CPU engines compute them in place, on the
+   * values it has already widened); the CPU engine's are the twins.
+   */
+  tallMask?(x: TallMaskInput): Promise<Uint32Array>;
+  tSwitchBits?(x: TSwitchBitsInput): Promise<{ keep: Uint32Array; sign: Uint32Array }>;
+  perTaskReconstruct?(x: PerTaskReconstructInput): Promise<Float32Array>;
   dispose(): void;
 }

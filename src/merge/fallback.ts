@@ -3,7 +3,18 @@
 // fallback engine (the CPU). The chunk that failed is still in memory, so the merge goes on from
 // exactly there and nothing already computed is lost; `fellBack` says when and why.
 import type { MergeDType } from '../formats/dtype';
-import type { ChunkInput, EmrChunkOut, LinearChunkOut, MergeEngine, RawChunk, TiesChunkOut } from './engine';
+import type {
+  ChunkInput,
+  EmrChunkOut,
+  LinearChunkOut,
+  MergeEngine,
+  PerTaskReconstructInput,
+  RawChunk,
+  TallMaskInput,
+  TiesChunkOut,
+  TSwitchBitsInput,
+} from './engine';
+import { perTaskReconstructPass, tallMaskPass, tSwitchBitsPass } from './pertask/passes';
 import { gtaMix as gtaMixCpu, type GtaMixInput } from './mergekit/gta-mix';
 import { probabilityDrop, randomDrop as randomDropCpu } from './mergekit/sparsify';
 import { combine2 as combine2Cpu, type Combine2 } from './mergekit/slerp-mix';
@@ -106,6 +117,18 @@ export class FallbackEngine implements MergeEngine {
 
   ties(chunk: ChunkInput, thresholds: Float32Array, lambda: number): Promise<TiesChunkOut> {
     return this.run((e) => e.ties(chunk, thresholds, lambda));
+  }
+
+  tallMask(x: TallMaskInput): Promise<Uint32Array> {
+    return this.run((e) => (e.tallMask ? e.tallMask(x) : Promise.resolve(tallMaskPass(x))));
+  }
+  tSwitchBits(x: TSwitchBitsInput): Promise<{ keep: Uint32Array; sign: Uint32Array }> {
+    return this.run((e) => (e.tSwitchBits ? e.tSwitchBits(x) : Promise.resolve(tSwitchBitsPass(x))));
+  }
+  perTaskReconstruct(x: PerTaskReconstructInput): Promise<Float32Array> {
+    return this.run((e) =>
+      e.perTaskReconstruct ? e.perTaskReconstruct(x) : Promise.resolve(perTaskReconstructPass(x)),
+    );
   }
   dispose(): void {
     this.primary.dispose();

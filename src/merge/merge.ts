@@ -218,7 +218,7 @@ export async function runMerge(
   // The spectral methods' SVDs need whole 2-D weights: read tensor by tensor, on the CPU (./spectral/run).
   if (spec.method === 'spectral') return { spec, set, ...(await runSpectral(set, spec, options)) };
   // The per-task methods (TALL masks, Consensus, T-Switch) run on the CPU kernels of ./pertask.
-  if (isPerTaskSpec(spec)) return runPerTask(set, spec, options);
+  if (isPerTaskSpec(spec)) return runPerTask(set, spec, options, engine);
   const numTasks = set.tasks.length;
   const overlap = engine.overlap === true;
   const plan = planChunks(set.shared, numTasks, options.budgetBytes ?? DEFAULT_BUDGET_BYTES, overlap ? 3 : 2);

@@ -1,12 +1,13 @@
 // A task's full model from a merge result: its shared tensors as the method made them (narrowed
 // to the task's own dtype) and its task-specific tensors passed through, in its own file order.
 // Tensors come out as chunk streams, so a writer never needs a whole model in memory.
-import { dtypeBytes, narrowFromF32, widenToF32, type DType, type MergeDType } from '../formats/dtype';
+import { dtypeBytes, narrowFromF32, type DType, type MergeDType } from '../formats/dtype';
 import type { TensorData, TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
 import type { MergeEngine, RawChunk } from './engine';
 import { isEmr, type AnyMergeResult } from './merge';
-import { isPerTaskResult, perTaskWeights } from './pertask/result';
+import { perTaskReconstructPass } from './pertask/passes';
+import { isPerTaskResult, perTaskReconstructInput } from './pertask/result';
 import type { SharedTensor } from './model-set';
 import { chunkElements, DEFAULT_BUDGET_BYTES } from './scheduler';
 
@@ -121,11 +122,15 @@ function sharedTensorData(
         ]);
         bytes = await engine.emrReconstruct(base, tau, mask, 0, result.lambdas[t] as number, dtype);
       } else if (isPerTaskResult(result)) {
-        const base = widenToF32(await readBase(cache, shared, first, last), shared.base.dtype);
-        bytes = narrowFromF32(
-          perTaskWeights(result.modulator, shared.name, shared.numel, t, first, base),
-          dtype,
-        );
+        // On a GPU engine's program (it keeps small ranges on the CPU twin); the CPU engines' would
+        // be the same twin, so it runs here.
+        const base = { bytes: await readBase(cache, shared, first, last), dtype: shared.base.dtype };
+        const x = perTaskReconstructInput(result.modulator, shared.name, shared.numel, t, first, last, base);
+        const values =
+          engine.kind === 'gpu' && engine.perTaskReconstruct
+            ? await engine.perTaskReconstruct(x)
+            : perTaskReconstructPass(x);
+        bytes = narrowFromF32(values, dtype);
       } else {
         bytes = narrowFromF32((result.merged.get(shared.name) as Float32Array).subarray(first, last), dtype);
       }

@@ -1,13 +1,25 @@
 // The per-task methods' element-wise passes on the GPU (shaders/merge/pertask_bits.wgsl and
-// pertask_reconstruct.wgsl), each with its CPU twin in src/merge/pertask/kernels.ts: TALL mask
+// pertask_reconstruct.wgsl), each with its CPU twin in src/merge/pertask/kernels.ts (on chunks in
+// their stored dtype: src/merge/pertask/passes.ts), the GPU engine's per-task passes: TALL mask
 // construction, T-Switch's binarise (its thresholds found on the CPU, which sorts), and the masked /
 // binarised reconstruction. Tiled like the other programs; a tile with an input out of the exact
 // range (exact.wgsl), or a whole call with α or λ out of mul_rn's range, runs on the twin instead.
 import bitsWgsl from '../../../shaders/merge/pertask_bits.wgsl?raw';
 import reconstructWgsl from '../../../shaders/merge/pertask_reconstruct.wgsl?raw';
-import { dtypeBytes, widenToF32 } from '../../formats/dtype';
-import type { RawChunk } from '../../merge/engine';
-import { maskedReconstruct, tallMask, tSwitchBits, tSwitchReconstruct } from '../../merge/pertask/kernels';
+import { dtypeBytes } from '../../formats/dtype';
+import type {
+  PerTaskBitsInput,
+  PerTaskReconstructInput,
+  RawChunk,
+  TallMaskInput,
+  TSwitchBitsInput,
+} from '../../merge/engine';
+import {
+  perTaskReconstructPass,
+  reconstructNumel,
+  tallMaskPass,
+  tSwitchBitsPass,
+} from '../../merge/pertask/passes';
 import { input, output, uniform, type PassSpec } from '../runtime/pass';
 import type { GpuRuntime } from '../runtime/runtime';
 import { stitch } from '../runtime/tiles';
@@ -23,15 +35,6 @@ const slice = (c: RawChunk, start: number, end: number): RawChunk => ({
   dtype: c.dtype,
 });
 
-const widen = (c: RawChunk, n: number) => widenToF32(storedBytes(c, n), c.dtype);
-
-/** The bit passes' inputs: the base and one task chunk of `numel` elements. */
-export interface BitsInput {
-  readonly numel: number;
-  readonly base: RawChunk;
-  readonly task: RawChunk;
-}
-
 type BitsMode =
   | { readonly mode: 'tall'; readonly tau: Float32Array; readonly lambda: number }
   | {
@@ -40,7 +43,7 @@ type BitsMode =
       readonly tn: number;
     };
 
-function bitsPass(x: BitsInput, m: BitsMode): PassSpec {
+function bitsPass(x: PerTaskBitsInput, m: BitsMode): PassSpec {
   const n = x.numel;
   const words = Math.ceil(n / 32);
   const params = new ArrayBuffer(32);
@@ -71,23 +74,25 @@ function bitsPass(x: BitsInput, m: BitsMode): PassSpec {
   };
 }
 
-function bitsOnCpu(x: BitsInput, m: BitsMode): { a: Uint32Array; b: Uint32Array } {
-  const n = x.numel;
-  const a = new Uint32Array(Math.ceil(n / 32));
-  const b = new Uint32Array(a.length);
-  const base = widen(x.base, n);
-  const task = widen(x.task, n);
-  if (m.mode === 'tall') tallMask(base, task, m.tau, n, m.lambda, a, 0);
-  else tSwitchBits(base, task, n, m.tp, m.tn, a, b);
-  return { a, b };
+function bitsOnCpu(x: PerTaskBitsInput, m: BitsMode): { a: Uint32Array; b: Uint32Array } {
+  if (m.mode === 'tall') {
+    const a = tallMaskPass({ ...x, tau: m.tau, lambda: m.lambda });
+    return { a, b: new Uint32Array(a.length) };
+  }
+  const r = tSwitchBitsPass({ ...x, tp: m.tp, tn: m.tn });
+  return { a: r.keep, b: r.sign };
 }
 
-async function bits(rt: GpuRuntime, x: BitsInput, m: BitsMode): Promise<{ a: Uint32Array; b: Uint32Array }> {
+async function bits(
+  rt: GpuRuntime,
+  x: PerTaskBitsInput,
+  m: BitsMode,
+): Promise<{ a: Uint32Array; b: Uint32Array }> {
   const n = x.numel;
   if (n === 0) return { a: new Uint32Array(0), b: new Uint32Array(0) };
   if (m.mode === 'tall' && !lambdaInRange(m.lambda)) return bitsOnCpu(x, m);
   const tiles = await rt.tiles(n, rt.tileElements(4, TILE_UNIT), async (start, end, slot) => {
-    const tile: BitsInput = {
+    const tile: PerTaskBitsInput = {
       numel: end - start,
       base: slice(x.base, start, end),
       task: slice(x.task, start, end),
@@ -106,41 +111,21 @@ async function bits(rt: GpuRuntime, x: BitsInput, m: BitsMode): Promise<{ a: Uin
 }
 
 /** GPU twin of tallMask: task t's TALL mask words over a chunk. */
-export async function tallMaskGpu(
-  rt: GpuRuntime,
-  x: BitsInput & { readonly tau: Float32Array; readonly lambda: number },
-): Promise<Uint32Array> {
+export async function tallMaskGpu(rt: GpuRuntime, x: TallMaskInput): Promise<Uint32Array> {
   return (await bits(rt, x, { mode: 'tall', tau: x.tau, lambda: x.lambda })).a;
 }
 
 /** GPU twin of tSwitchBits: keep and sign words over a chunk, given process_matrix's thresholds. */
 export async function tSwitchBitsGpu(
   rt: GpuRuntime,
-  x: BitsInput & { readonly tp: number; readonly tn: number },
+  x: TSwitchBitsInput,
 ): Promise<{ keep: Uint32Array; sign: Uint32Array }> {
   const r = await bits(rt, x, { mode: 'switch', tp: x.tp, tn: x.tn });
   return { keep: r.a, sign: r.b };
 }
 
-/** The reconstruction's inputs; bits (and signs) start at word 0 of the chunk. */
-export type ReconstructInput =
-  | {
-      readonly mode: 'masked';
-      readonly base: RawChunk;
-      readonly tau: Float32Array;
-      readonly mask: Uint32Array;
-      readonly alpha: number;
-    }
-  | {
-      readonly mode: 'switch';
-      readonly base: RawChunk;
-      readonly numel: number;
-      readonly keep: Uint32Array;
-      readonly sign: Uint32Array;
-      readonly scale: number;
-    };
-
-const numelOf = (x: ReconstructInput) => (x.mode === 'masked' ? x.tau.length : x.numel);
+type ReconstructInput = PerTaskReconstructInput;
+const numelOf = reconstructNumel;
 
 function reconstructPass(x: ReconstructInput): PassSpec {
   const n = numelOf(x);
@@ -172,12 +157,7 @@ function reconstructPass(x: ReconstructInput): PassSpec {
   };
 }
 
-function reconstructOnCpu(x: ReconstructInput): Float32Array {
-  const base = widen(x.base, numelOf(x));
-  return x.mode === 'masked'
-    ? maskedReconstruct(base, x.tau, x.mask, 0, x.alpha)
-    : tSwitchReconstruct(base, x.keep, x.sign, 0, x.scale);
-}
+const reconstructOnCpu = perTaskReconstructPass;
 
 /** GPU twin of maskedReconstruct / tSwitchReconstruct: a task's f32 weights over a chunk. */
 export async function perTaskReconstructGpu(rt: GpuRuntime, x: ReconstructInput): Promise<Float32Array> {

@@ -2,7 +2,16 @@
 // through their WebAssembly SIMD twins (./wasm) where the runtime has WebAssembly SIMD, which give
 // the same bits (tested); `{ wasm: false }` keeps to the JavaScript kernels.
 import { narrowFromF32, widenToF32, type MergeDType } from '../../formats/dtype';
-import type { ChunkInput, EmrInputViews, MergeEngine, RawChunk } from '../engine';
+import type {
+  ChunkInput,
+  EmrInputViews,
+  MergeEngine,
+  PerTaskReconstructInput,
+  RawChunk,
+  TallMaskInput,
+  TSwitchBitsInput,
+} from '../engine';
+import { perTaskReconstructPass, tallMaskPass, tSwitchBitsPass } from '../pertask/passes';
 import * as k from './kernels';
 import { gtaMix, type GtaMixInput } from '../mergekit/gta-mix';
 import { probabilityDrop, randomDrop } from '../mergekit/sparsify';
@@ -106,6 +115,17 @@ export class CpuEngine implements MergeEngine {
   /** mergekit's GTA mix (../mergekit/gta-mix): the GPU program's CPU twin, and its fallback. */
   gtaMix(x: GtaMixInput): Promise<Float32Array> {
     return Promise.resolve(gtaMix(x));
+  }
+
+  /** The per-task passes (../pertask/passes): the GPU programs' CPU twins. */
+  tallMask(x: TallMaskInput): Promise<Uint32Array> {
+    return Promise.resolve(tallMaskPass(x));
+  }
+  tSwitchBits(x: TSwitchBitsInput): Promise<{ keep: Uint32Array; sign: Uint32Array }> {
+    return Promise.resolve(tSwitchBitsPass(x));
+  }
+  perTaskReconstruct(x: PerTaskReconstructInput): Promise<Float32Array> {
+    return Promise.resolve(perTaskReconstructPass(x));
   }
 
   dispose(): void {}

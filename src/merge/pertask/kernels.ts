@@ -176,16 +176,30 @@ export function tSwitchTensor(
   const words = Math.ceil(n / 32);
   const keep = new Uint32Array(words);
   const sign = new Uint32Array(words);
-  const tau = new Float32Array(n);
-  for (let i = 0; i < n; i++) tau[i] = (task[i] as number) - (base[i] as number);
   if (scalar) {
     if (n) setBit(keep, 0, 0);
-    return { keep, sign, scale: tau[0] ?? 0, kept: n ? 1 : 0 };
+    return { keep, sign, scale: n ? fr((task[0] as number) - (base[0] as number)) : 0, kept: n ? 1 : 0 };
   }
+  const { tau, tp, tn } = tSwitchThresholds(base, task, n, dropRatio);
+  tSwitchBits(base, task, n, tp, tn, keep, sign);
+  return { keep, sign, ...tSwitchScale(tau, keep, n) };
+}
+
+/**
+ * drop_elements_separately's first half for a tensor of dim ≥ 1: τ = θ_t − θ₀ (f32) and the
+ * thresholds of its positive and negative entries (process_matrix, which sorts: on the CPU).
+ */
+export function tSwitchThresholds(
+  base: Float32Array,
+  task: Float32Array,
+  n: number,
+  dropRatio: number,
+): { tau: Float32Array; tp: number; tn: number } {
+  const tau = new Float32Array(n);
   let np = 0;
   let nn = 0;
   for (let i = 0; i < n; i++) {
-    const x = tau[i] as number;
+    const x = (tau[i] = (task[i] as number) - (base[i] as number));
     np += +(x > 0);
     nn += +(x < 0);
   }
@@ -196,9 +210,15 @@ export function tSwitchTensor(
     if (x > 0) pos[p++] = x;
     else if (x < 0) neg[q++] = -x;
   }
-  const tp = keepThreshold(pos, dropRatio);
-  const tn = keepThreshold(neg, dropRatio);
-  tSwitchBits(base, task, n, tp, tn, keep, sign);
+  return { tau, tp: keepThreshold(pos, dropRatio), tn: keepThreshold(neg, dropRatio) };
+}
+
+/** binarize_matrix's scalar from τ and the keep bits of the bit pass (tSwitchBits), and their ones. */
+export function tSwitchScale(
+  tau: Float32Array,
+  keep: Uint32Array,
+  n: number,
+): { scale: number; kept: number } {
   let kept = 0;
   const dropped = new Float32Array(n);
   for (let i = 0; i < n; i++)
@@ -207,8 +227,7 @@ export function tSwitchTensor(
       kept++;
     }
   // torch.norm(τ', 2) / torch.norm(sign, 2); an all-zero τ' is skipped by the original (scale unused).
-  const scale = kept ? fr(torchNorm2(dropped) / fr(Math.sqrt(kept))) : 0;
-  return { keep, sign, scale, kept };
+  return { scale: kept ? fr(torchNorm2(dropped) / fr(Math.sqrt(kept))) : 0, kept };
 }
 
 const f64 = new Float64Array(1);

@@ -7,7 +7,7 @@
 import type { TensorName } from '../../formats/tensor';
 import type { ModelSet } from '../model-set';
 import type { NonFiniteReport } from '../non-finite';
-import { maskedReconstruct, tSwitchReconstruct } from './kernels';
+import type { PerTaskReconstructInput, RawChunk } from '../engine';
 import type { PerTaskSpec } from './spec';
 
 export interface MaskedModulator {
@@ -65,34 +65,35 @@ function need<V>(map: ReadonlyMap<TensorName, V>, name: TensorName): V {
 }
 
 /**
- * Task t's f32 weights for elements [first, last) of a shared tensor (`first` a multiple of 32),
- * from the base's f32 values there.
+ * What rebuilds task t's weights for elements [first, last) of a shared tensor of `numel` elements
+ * (`first` a multiple of 32), given the base's stored bytes there: the input of the engine's
+ * reconstruction pass (../engine.ts; its CPU twin is ./passes perTaskReconstructPass).
  */
-export function perTaskWeights(
+export function perTaskReconstructInput(
   m: PerTaskModulator,
   name: TensorName,
   numel: number,
   t: number,
   first: number,
-  base: Float32Array,
-): Float32Array<ArrayBuffer> {
-  const words = Math.ceil(numel / 32);
-  const last = first + base.length;
-  if (m.kind === 'masked') {
-    const j = m.maskOf[t] as number;
-    return maskedReconstruct(
+  last: number,
+  base: RawChunk,
+): PerTaskReconstructInput {
+  const at = Math.ceil(numel / 32) * (m.kind === 'masked' ? (m.maskOf[t] as number) : t);
+  const words = [at + first / 32, at + Math.ceil(last / 32)] as const;
+  if (m.kind === 'masked')
+    return {
+      mode: 'masked',
       base,
-      need(m.tau, name).subarray(first, last),
-      need(m.masks, name),
-      j * words + first / 32,
-      m.alphas[t] as number,
-    );
-  }
-  return tSwitchReconstruct(
+      tau: need(m.tau, name).subarray(first, last),
+      mask: need(m.masks, name).subarray(...words),
+      alpha: m.alphas[t] as number,
+    };
+  return {
+    mode: 'switch',
     base,
-    need(m.keep, name),
-    need(m.sign, name),
-    t * words + first / 32,
-    need(m.scales, name)[t] as number,
-  );
+    numel: last - first,
+    keep: need(m.keep, name).subarray(...words),
+    sign: need(m.sign, name).subarray(...words),
+    scale: need(m.scales, name)[t] as number,
+  };
 }

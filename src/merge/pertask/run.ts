@@ -1,14 +1,28 @@
-// Runs a per-task method over a model set, one shared tensor at a time (read whole, widened to f32,
-// like mergekit's methods: T-Switch's drop needs a tensor's whole task vector), on the CPU kernels
-// of ./kernels under either engine. TIES' thresholds are model-wide, as in the original (one
-// kthvalue over the flattened model): two radix-histogram passes find them exactly first.
+// Runs a per-task method over a model set, in chunks within the budget (TALL masks, Consensus) or
+// one shared tensor at a time (T-Switch: its drop needs a tensor's whole task vector), widened to
+// f32, on the CPU kernels of ./kernels — except the element-wise passes that a GPU engine has
+// programs for (../engine.ts: each task's TALL mask, T-Switch's keep/sign bits), which go to it with
+// the chunk in its stored dtype, bit-identical. τ_MTL's sums, the TIES fix-ups, the consensus
+// count, T-Switch's thresholds (a sort) and scalars (torch's norm) stay on the CPU. TIES'
+// thresholds are model-wide, as in the original (one kthvalue over the flattened model): two
+// radix-histogram passes find them exactly first.
 import { dtypeBytes, widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
+import type { ChunkInput, MergeEngine, RawChunk } from '../engine';
 import { absHistogramChunk, nonFiniteCounts } from '../cpu/kernels';
 import type { ModelSet, SharedTensor } from '../model-set';
 import { NonFiniteTally } from '../non-finite';
 import { DEFAULT_BUDGET_BYTES, planChunks, readChunk } from '../scheduler';
-import { consensusMask, tallMask, tallMaskBit, taSum, tiesSum, tSwitchTensor } from './kernels';
+import {
+  consensusMask,
+  tallMask,
+  tallMaskBit,
+  taSum,
+  tiesSum,
+  tSwitchScale,
+  tSwitchTensor,
+  tSwitchThresholds,
+} from './kernels';
 import type { PerTaskModulator, PerTaskResult, PerTaskTaskStats } from './result';
 import { lambdaOf, TALL_TIES_KEEP, type PerTaskSpec } from './spec';
 
@@ -31,7 +45,12 @@ interface Widened {
   readonly base: Float32Array;
   readonly tasks: readonly Float32Array[];
   readonly bytes: number;
+  /** The chunk as read, in its stored dtype (what an engine's pass takes). */
+  readonly raw: ChunkInput;
 }
+
+/** The engine's passes a per-task method can use: a GPU engine's programs (see runPerTask). */
+export type PerTaskEngine = Pick<MergeEngine, 'kind' | 'tallMask' | 'tSwitchBits'>;
 
 /**
  * The shared tensors widened, in order, with progress for `phase`: in chunks within the budget
@@ -56,7 +75,16 @@ async function* tensors(
     const base = widenToF32(input.base.bytes, input.base.dtype);
     const tasks = input.tasks.map((t) => widenToF32(t.bytes, t.dtype));
     const bytes = input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
-    yield { index: p.tensorIndex, tensor: p.tensor, start: p.start, numel: p.numel, base, tasks, bytes };
+    yield {
+      index: p.tensorIndex,
+      tensor: p.tensor,
+      start: p.start,
+      numel: p.numel,
+      base,
+      tasks,
+      bytes,
+      raw: input,
+    };
     bytesDone += stored(p.tensor, p.numel);
     const finished = p.start + p.numel === p.tensor.numel;
     options.onProgress?.({
@@ -115,18 +143,27 @@ function popcount(words: Uint32Array, from: number, to: number): number {
   return n;
 }
 
+/**
+ * A per-task method's result. The element-wise passes go to `engine` only when it is a GPU engine
+ * (its programs); the CPU engines would only widen again what this runner already holds in f32.
+ */
 export async function runPerTask(
   set: ModelSet,
   spec: PerTaskSpec,
   options: PerTaskRunOptions = {},
+  engine?: PerTaskEngine,
 ): Promise<PerTaskResult> {
-  return spec.method === 't_switch' ? runTSwitch(set, spec, options) : runMasked(set, spec, options);
+  const gpu = engine?.kind === 'gpu' ? engine : undefined;
+  return spec.method === 't_switch'
+    ? runTSwitch(set, spec, options, gpu)
+    : runMasked(set, spec, options, gpu);
 }
 
 async function runMasked(
   set: ModelSet,
   spec: Exclude<PerTaskSpec, { method: 't_switch' }>,
   options: PerTaskRunOptions,
+  gpu: PerTaskEngine | undefined,
 ): Promise<PerTaskResult> {
   const n = set.tasks.length;
   const useTies =
@@ -171,10 +208,22 @@ async function runMasked(
     }
     (tau.get(name) as Float32Array).set(v, start);
     const m = masks.get(name) as Uint32Array;
-    const chunkMask = new Uint32Array(Math.ceil(numel / 32));
-    for (let t = 0; t < n; t++) {
-      tallMask(x.base, x.tasks[t] as Float32Array, v, numel, maskLambdas[t] as number, chunkMask, 0);
-      m.set(chunkMask, t * words + start / 32);
+    const at = (t: number) => t * words + start / 32;
+    const tallMaskOn = gpu?.tallMask?.bind(gpu);
+    if (tallMaskOn) {
+      // The N tasks' passes issued together: a GPU engine uploads one while another computes.
+      const out = await Promise.all(
+        x.raw.tasks.map((task, t) =>
+          tallMaskOn({ numel, base: x.raw.base, task, tau: v, lambda: maskLambdas[t] as number }),
+        ),
+      );
+      out.forEach((words, t) => m.set(words, at(t)));
+    } else {
+      const chunkMask = new Uint32Array(Math.ceil(numel / 32));
+      for (let t = 0; t < n; t++) {
+        tallMask(x.base, x.tasks[t] as Float32Array, v, numel, maskLambdas[t] as number, chunkMask, 0);
+        m.set(chunkMask, at(t));
+      }
     }
     nonFinite.add(x.index, nonFiniteCounts(x.base, x.tasks, numel));
     bytesRead += x.bytes;
@@ -256,7 +305,9 @@ async function runTSwitch(
   set: ModelSet,
   spec: Extract<PerTaskSpec, { method: 't_switch' }>,
   options: PerTaskRunOptions,
+  gpu: PerTaskEngine | undefined,
 ): Promise<PerTaskResult> {
+  const bitsOn = gpu?.tSwitchBits?.bind(gpu);
   const n = set.tasks.length;
   const keep = new Map<TensorName, Uint32Array>();
   const sign = new Map<TensorName, Uint32Array>();
@@ -271,14 +322,17 @@ async function runTSwitch(
     const k = new Uint32Array(n * words);
     const s = new Uint32Array(n * words);
     const sc = new Float32Array(n);
+    const scalar = x.tensor.shape.length === 0;
     for (let t = 0; t < n; t++) {
-      const r = tSwitchTensor(
-        x.base,
-        x.tasks[t] as Float32Array,
-        numel,
-        spec.dropRatio,
-        x.tensor.shape.length === 0,
-      );
+      const task = x.tasks[t] as Float32Array;
+      let r: { keep: Uint32Array; sign: Uint32Array; scale: number; kept: number };
+      if (bitsOn && !scalar) {
+        // Thresholds (a sort) and the scalar on the CPU, the bit pass between them on the engine.
+        const { tau, tp, tn } = tSwitchThresholds(x.base, task, numel, spec.dropRatio);
+        const raw = { numel, base: x.raw.base, task: x.raw.tasks[t] as RawChunk };
+        const bits = await bitsOn({ ...raw, tp, tn });
+        r = { ...bits, ...tSwitchScale(tau, bits.keep, numel) };
+      } else r = tSwitchTensor(x.base, task, numel, spec.dropRatio, scalar);
       k.set(r.keep, t * words);
       s.set(r.sign, t * words);
       sc[t] = r.scale;
