@@ -1,62 +1,25 @@
-// Plan: the command line end to end on checkpoints written to a temp directory — merge by flags
-// and by mergekit-style YAML writes every task's model and the bundle, and they load back equal to
-// the in-process merge; apply rebuilds a task from the bundle byte for byte; inspect lists tensors
-// and the alignment; bad input gives one clear line and the documented exit code, and never a
-// file under a final name. Two runs go through the real bin (npx) to check the exit codes.
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// Plan: the merge command end to end on checkpoints written to a temp directory (./cli-fixtures) —
+// merge by flags and by mergekit-style YAML writes every task's model and the bundle, and they load
+// back equal to the in-process merge; apply rebuilds a task from the bundle byte for byte; bad input
+// gives one clear line and the documented exit code, and never a file under a final name. ONNX
+// tasks: ./cli-onnx.test.ts; eval: ./cli-eval.test.ts; inspect and the real bin (npx):
+// ./cli-inspect.test.ts.
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSink } from '../formats/node-files';
-import { writeOnnx, type OnnxCheckpoint } from '../formats/onnx';
-import { writeSafetensors } from '../formats/safetensors';
 import { CpuEngine } from '../merge/cpu/engine';
 import { runMerge } from '../merge/merge';
 import { methodSpec, type AnyMethodSpec } from '../merge/methods';
 import { mergekitSpec } from '../merge/mergekit/spec';
 import { buildModelSet } from '../merge/model-set';
 import { collectBytes, taskModel } from '../merge/task-model';
+import { cliInputs, writeModel } from './cli-fixtures';
 import { OpenFiles, openPath } from './files';
 import { runCli } from './testing';
 
 let dir: string;
-
-async function writeModel(path: string, tensors: { name: string; shape: number[]; values: Float32Array }[]) {
-  await writeSafetensors(
-    await fileSink(path),
-    tensors.map((t) => ({
-      name: t.name,
-      dtype: 'F32' as const,
-      shape: t.shape,
-      bytes: new Uint8Array(t.values.buffer),
-    })),
-  );
-}
-
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'merge-studio-cli-'));
-  let s = 7;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-  const w = Float32Array.from({ length: 100 }, rnd);
-  const b = Float32Array.from({ length: 10 }, rnd);
-  await writeModel(join(dir, 'base.safetensors'), [
-    { name: 'w', shape: [10, 10], values: w },
-    { name: 'b', shape: [10], values: b },
-    { name: 'head.weight', shape: [4, 10], values: new Float32Array(40) },
-  ]);
-  for (const [t, classes] of [
-    ['alpha', 3],
-    ['beta', 2],
-    ['gamma', 5],
-  ] as const) {
-    await writeModel(join(dir, `${t}.safetensors`), [
-      { name: 'w', shape: [10, 10], values: w.map((x) => x + rnd() * 0.05) },
-      { name: 'b', shape: [10], values: b.map((x) => x + rnd() * 0.05) },
-      { name: 'head.weight', shape: [classes, 10], values: Float32Array.from({ length: classes * 10 }, rnd) },
-    ]);
-  }
+  dir = await cliInputs();
 });
 
 afterAll(async () => {
@@ -319,122 +282,4 @@ describe('merge-studio merge', () => {
       (await runCli(['merge', '--out', 'y', '--base', 'b', '--task', 'a=b', '--lambda', 'abc'])).err,
     ).toContain('--lambda wants a number');
   });
-});
-
-describe('ONNX tasks', () => {
-  it('are written back as ONNX: same graph, merged initializers', async () => {
-    // A base and three tasks made from a torch-exported ONNX model by perturbing its initializers.
-    const files = new OpenFiles();
-    const fixture = await openPath('src/formats/onnx/__fixtures__/mlp.onnx', files);
-    const onnxDir = join(dir, 'onnx');
-    await mkdir(onnxDir, { recursive: true });
-    let s = 3;
-    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
-    for (const name of ['base', 'one', 'two', 'three']) {
-      const replacements = new Map();
-      for (const e of fixture.tensors.values()) {
-        if (e.dtype !== 'F32') continue;
-        const v = new Float32Array((await e.data.read(0, e.byteLength)).slice().buffer);
-        replacements.set(
-          e.name,
-          new Uint8Array(v.map((x) => (name === 'base' ? x : x + rnd() * 0.01)).buffer),
-        );
-      }
-      await writeOnnx(fixture as OnnxCheckpoint, replacements, await fileSink(join(onnxDir, `${name}.onnx`)));
-    }
-    await files.closeAll();
-    const out = join(dir, 'out-onnx');
-    const r = await runCli([
-      'merge',
-      '--engine',
-      'cpu',
-      '--base',
-      join(onnxDir, 'base.onnx'),
-      ...['one', 'two', 'three'].flatMap((t) => ['--task', `${t}=${join(onnxDir, `${t}.onnx`)}`]),
-      '--out',
-      out,
-    ]);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    expect((await readdir(out)).sort()).toEqual([
-      'emr-bundle.safetensors',
-      'one.onnx',
-      'three.onnx',
-      'two.onnx',
-    ]);
-    const check = new OpenFiles();
-    const base = await openPath(join(onnxDir, 'base.onnx'), check);
-    const tasks = await Promise.all(
-      ['one', 'two', 'three'].map(async (name) => ({
-        name,
-        checkpoint: await openPath(join(onnxDir, `${name}.onnx`), check),
-      })),
-    );
-    const engine = new CpuEngine();
-    const result = await runMerge(buildModelSet(base, tasks), methodSpec('emr'), engine);
-    const want = await Promise.all(
-      taskModel(result, 2, engine).map(async (x) => [x.name, Array.from(await collectBytes(x))]),
-    );
-    const got = await openPath(join(out, 'three.onnx'), check);
-    expect(got.format).toBe('onnx');
-    const gotValues = await Promise.all(
-      [...got.tensors.values()].map(async (e) => [e.name, Array.from(await e.data.read(0, e.byteLength))]),
-    );
-    expect(gotValues.sort()).toEqual(want.sort());
-    await check.closeAll();
-  });
-});
-
-describe('merge-studio eval', () => {
-  it('needs a labeled set per task and ONNX models', async () => {
-    const base = [
-      'eval',
-      '--base',
-      join(dir, 'base.safetensors'),
-      '--task',
-      `alpha=${join(dir, 'alpha.safetensors')}`,
-      '--task',
-      `beta=${join(dir, 'beta.safetensors')}`,
-    ];
-    const noSets = await runCli(base);
-    expect(noSets.code).toBe(2);
-    expect(noSets.err).toContain('--eval alpha=SET.safetensors (missing: alpha, beta)');
-    const withSets = await runCli([
-      ...base,
-      '--eval',
-      `alpha=${join(dir, 'alpha.safetensors')}`,
-      '--eval',
-      `beta=${join(dir, 'beta.safetensors')}`,
-    ]);
-    expect(withSets.code).toBe(2);
-    expect(withSets.err).toContain('give alpha as .onnx, or its graph with --graph alpha=FILE.onnx');
-  });
-});
-
-describe('merge-studio inspect', () => {
-  it('lists tensors and what would be merged', async () => {
-    const r = await runCli([
-      'inspect',
-      join(dir, 'base.safetensors'),
-      join(dir, 'alpha.safetensors'),
-      join(dir, 'beta.safetensors'),
-    ]);
-    expect(r.code).toBe(0);
-    expect(r.out).toMatch(/head\.weight\s+F32\s+\[4, 10\]/);
-    expect(r.out).toContain('2 tensors merged (110 parameters)');
-    expect(r.out).toContain('left out head.weight: shape-mismatch');
-  });
-});
-
-describe('the installed bin', () => {
-  const exec = promisify(execFile);
-  it('runs through npx with the documented exit codes', async () => {
-    const ok = await exec('npx', ['merge-studio', 'inspect', join(dir, 'alpha.safetensors')]);
-    expect(ok.stdout).toContain('3 tensors');
-    const bad = await exec('npx', ['merge-studio', 'inspect', join(dir, 'missing.safetensors')]).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect(bad).toMatchObject({ code: 1 });
-    expect((bad as { stderr: string }).stderr).toContain('missing.safetensors: file not found');
-  }, 30_000);
 });

@@ -1,0 +1,144 @@
+// The EMR pipeline: one elect pass over the chunks into τ_uni and the packed masks (in memory or
+// spilled), the per-tensor statistics, then each task's λ.
+import type { TensorName } from '../formats/tensor';
+import { pass } from './chunk-pass';
+import { maskWords } from './cpu/kernels';
+import type { EmrInputViews, MergeEngine } from './engine';
+import { memoryValues, spillValues, valuesBytes, type EmrValuesWriter } from './emr-values';
+import type { EmrResult, EmrTaskStats, MergeOptions } from './merge-result';
+import type { MethodSpec } from './methods';
+import type { ModelSet } from './model-set';
+import { NonFiniteTally } from './non-finite';
+import { canReadInto, type ChunkPlan } from './scheduler';
+
+export async function mergeEmr(
+  set: ModelSet,
+  spec: Extract<MethodSpec, { method: 'emr' }>,
+  engine: MergeEngine,
+  plan: readonly ChunkPlan[],
+  options: MergeOptions,
+  overlap: boolean,
+): Promise<EmrResult> {
+  const numTasks = set.tasks.length;
+  const tauUni = new Map<TensorName, Float32Array>();
+  const masks = new Map<TensorName, Uint32Array>();
+  const stats = set.shared.map((s) => ({
+    name: s.name,
+    numel: s.numel,
+    conflicts: 0,
+    maskOnes: new Array<number>(numTasks).fill(0),
+    sumAbsTau: new Array<number>(numTasks).fill(0),
+    sumAbsMasked: new Array<number>(numTasks).fill(0),
+  }));
+  const nonFinite = new NonFiniteTally(set);
+  const wholeBytes = valuesBytes(set.shared, numTasks);
+  let spill: EmrValuesWriter | undefined;
+  if (options.spill && wholeBytes > options.spill.overBytes)
+    spill = spillValues(await options.spill.open(wholeBytes), set.shared, numTasks);
+  else
+    for (const s of set.shared) {
+      tauUni.set(s.name, new Float32Array(s.numel));
+      masks.set(s.name, new Uint32Array(numTasks * maskWords(s.numel)));
+    }
+
+  const into = directInputs(set, engine, plan, overlap);
+  let bytesRead: number;
+  try {
+    bytesRead = await pass(
+      plan,
+      'merge',
+      options,
+      overlap,
+      (_p, input) => engine.emr(input),
+      async (p, r) => {
+        const tensorWords = maskWords(p.tensor.numel);
+        const chunkWords = maskWords(p.numel);
+        const st = stats[p.tensorIndex] as (typeof stats)[number];
+        st.conflicts += r.conflicts;
+        nonFinite.add(p.tensorIndex, r.nonFinite);
+        for (let t = 0; t < numTasks; t++) {
+          const words = r.masks.subarray(t * chunkWords, (t + 1) * chunkWords);
+          st.maskOnes[t] = (st.maskOnes[t] as number) + popcount(words);
+          st.sumAbsTau[t] = (st.sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
+          st.sumAbsMasked[t] = (st.sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
+        }
+        if (spill) return spill.put(p.tensor.name, p.start, r.tauUni, r.masks);
+        (tauUni.get(p.tensor.name) as Float32Array).set(r.tauUni, p.start);
+        const all = masks.get(p.tensor.name) as Uint32Array;
+        for (let t = 0; t < numTasks; t++)
+          all.set(r.masks.subarray(t * chunkWords, (t + 1) * chunkWords), t * tensorWords + p.start / 32);
+      },
+      into,
+    );
+  } catch (e) {
+    await spill?.abort().catch(() => {});
+    throw e;
+  }
+  const values = spill ? await spill.done() : memoryValues(tauUni, masks);
+
+  const sharedParameters = set.report.sharedParameters;
+  const tasks: EmrTaskStats[] = set.tasks.map((task, t) => {
+    let numerator = 0;
+    let denominator = 0;
+    let ones = 0;
+    for (const st of stats) {
+      const a = st.sumAbsTau[t] as number;
+      const m = st.sumAbsMasked[t] as number;
+      // tensor-mean: Σ_tensors mean(|τ_t|) / Σ_tensors mean(|M_t⊙τ_uni|), as the reference does.
+      numerator += spec.rescale === 'tensor-mean' ? (st.numel ? a / st.numel : 0) : a;
+      denominator += spec.rescale === 'tensor-mean' ? (st.numel ? m / st.numel : 0) : m;
+      ones += st.maskOnes[t] as number;
+    }
+    const lambdaDefaulted = denominator === 0;
+    return {
+      task: task.name,
+      lambda: lambdaDefaulted ? 1 : numerator / denominator,
+      numerator,
+      denominator,
+      lambdaDefaulted,
+      density: sharedParameters ? ones / sharedParameters : 0,
+    };
+  });
+  return {
+    spec,
+    set,
+    values,
+    tauUni,
+    masks,
+    lambdas: tasks.map((t) => t.lambda),
+    tasks,
+    tensors: stats,
+    bytesRead,
+    nonFinite: nonFinite.report(),
+  };
+}
+
+/**
+ * Reads straight into the engine's memory, two slots in turn, when it offers them (the CPU engine's
+ * WebAssembly kernels) and every input is F32 read in place (the CLI's files): no copy into the
+ * kernels, and no fresh array per read for the garbage collector. Not with an engine that overlaps
+ * calls (three chunks in flight would need three slots).
+ */
+function directInputs(
+  set: ModelSet,
+  engine: MergeEngine,
+  plan: readonly ChunkPlan[],
+  overlap: boolean,
+): ((index: number, p: ChunkPlan) => EmrInputViews) | undefined {
+  const first = plan[0];
+  if (overlap || !first || !engine.emrInputs || !canReadInto(set.shared)) return undefined;
+  const maxNumel = plan.reduce((m, p) => Math.max(m, p.numel), 0);
+  const numTasks = set.tasks.length;
+  if (!engine.emrInputs(0, first.numel, maxNumel, numTasks)) return undefined;
+  return (index, p) => engine.emrInputs?.((index % 2) as 0 | 1, p.numel, maxNumel, numTasks) as EmrInputViews;
+}
+
+function popcount(words: Uint32Array): number {
+  let n = 0;
+  for (let w of words) {
+    w = w - ((w >>> 1) & 0x55555555);
+    w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
+    n += (Math.imul((w + (w >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+  }
+  return n;
+}
