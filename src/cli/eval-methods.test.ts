@@ -87,6 +87,9 @@ describe('merge-studio eval --methods', () => {
     const unused = await runCli([...flags(TASKS), '--methods', 'emr,ta', '--param', 'density=0.5']);
     expect(unused.code).toBe(2);
     expect(unused.err).toContain('--param density: no method in --methods emr,ta takes density');
+    const chosen = await runCli([...flags(TASKS), '--methods', 'tall_mask', '--lambda', '0.3']);
+    expect(chosen.code).toBe(2);
+    expect(chosen.err).toContain("--lambda: no method in --methods tall_mask takes lambda (tall_mask's and");
   });
 
   it('merges each spec once: two mergekit methods are two merges', async () => {

@@ -49,9 +49,13 @@ export function evalSpecs(
     return spec;
   });
   const unused = given.filter((k) => !used.has(k));
-  if (unused.length)
+  if (unused.length) {
+    const chosen =
+      unused.some((k) => k === 'lambda' || k === 'tall_lambda') &&
+      names.some((n) => isPerTaskMethod(n) && n !== 't_switch');
     throw new UsageError(
-      `${unused.map((k) => flagOf(k, params[k])).join(', ')}: no method in --methods ${names.join(',')} takes ${unused.join(', ')}`,
+      `${unused.map((k) => flagOf(k, params[k])).join(', ')}: no method in --methods ${names.join(',')} takes ${unused.join(', ')}${chosen ? " (tall_mask's and consensus_*'s λ are chosen on the labeled sets)" : ''}`,
     );
+  }
   return specs;
 }
