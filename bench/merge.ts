@@ -1,6 +1,8 @@
 // npm run bench: the merge engine end to end on a synthetic set (N = 8 tasks of ~16.6 M f32
 // parameters, ~1 GB of task bytes with the base in all), for every method, beside a naive
-// all-in-memory run of the same EMR formulas and a plain read of the same bytes from page cache.
+// all-in-memory run of the same EMR formulas and a plain read of the same bytes from page cache;
+// then every method through the built command line beside EMR (./methods.ts; the spectral ones on
+// a set of BENCH_SPECTRAL_DEPTH blocks, default 1, for their SVDs).
 // Each measured run is its own process, so each peak RSS is that run's own. Then the installed
 // command line's own numbers: its start-up (`merge-studio --version` of the built CLI, dist-cli/,
 // median of several runs), and its end-to-end EMR (spawned, start-up included) as a ratio to the
@@ -12,11 +14,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeSyntheticSet } from '../src/merge/testing/synthetic';
 import { cliRuns, ioFloorSeconds, median, startupMs } from './cli';
+import { METHODS, methodRun, methodTable, SPECTRAL_METHODS, type MethodRun } from './methods';
 
 const exec = promisify(execFile);
 const numTasks = Number(process.env['BENCH_TASKS'] ?? 8);
 const depth = Number(process.env['BENCH_DEPTH'] ?? 9);
 const width = 384;
+// The spectral methods run on a set of this many blocks (an SVD per 2-D weight; docs/benchmarks.md).
+const spectralDepth = Number(process.env['BENCH_SPECTRAL_DEPTH'] ?? 1);
+// BENCH_METHODS=0: no per-method table; BENCH_METHODS_ONLY=1: only it.
+const methodsOnly = process.env['BENCH_METHODS_ONLY'] === '1';
 
 const dir = await mkdtemp(join(tmpdir(), 'merge-studio-bench-'));
 try {
@@ -47,7 +54,7 @@ try {
     `page-cache read of all inputs: ${readSeconds.toFixed(2)} s (${(totalBytes / 2 ** 30 / readSeconds).toFixed(1)} GiB/s)\n`,
   );
   // BENCH_CLI_ONLY=1: only the command line's numbers below (start-up, EMR against the I/O floor).
-  if (process.env['BENCH_CLI_ONLY'] !== '1') {
+  if (process.env['BENCH_CLI_ONLY'] !== '1' && !methodsOnly) {
     const rows: [string, { seconds: number; peakRss: number }][] = [];
     for (const method of ['emr', 'avg', 'ta', 'ties'])
       rows.push([`streaming ${method}`, await runOne('streaming', dir, method)]);
@@ -62,35 +69,65 @@ try {
     }
   }
 
-  // The command line as installed: built JavaScript (npm run bench builds it first), spawned.
-  // Three rounds of (CLI, floor) in turn, medians: the two see the same load.
-  const startup = await startupMs();
-  const cliTimes: number[] = [];
-  const floorTimes: number[] = [];
-  let outputs: number[] = [];
-  for (let round = 0; round < 3; round++) {
-    const { seconds, out } = await cliRuns(dir, set.base, set.tasks);
-    cliTimes.push(seconds);
-    outputs = await Promise.all((await readdir(out)).map(async (n) => (await stat(join(out, n))).size));
-    floorTimes.push(await ioFloorSeconds([set.base, ...set.tasks.map((t) => t.path)], outputs, dir));
+  // Every method through the built command line, beside EMR; the spectral ones on a smaller set.
+  if (process.env['BENCH_METHODS'] !== '0' && process.env['BENCH_CLI_ONLY'] !== '1') {
+    const runs: MethodRun[] = [];
+    for (const m of METHODS) {
+      runs.push(await methodRun(dir, set.base, set.tasks, m));
+      process.stderr.write(`${runs.at(-1)?.label}: ${runs.at(-1)?.seconds.toFixed(2)} s\n`);
+    }
+    console.log(
+      `\nevery method, merge-studio merge (built CLI, spawned, --engine cpu --no-bundle), this set:\n`,
+    );
+    console.log(methodTable(runs));
+    const small = join(dir, 'spectral');
+    const sub = await writeSyntheticSet({ dir: small, numTasks, width, depth: spectralDepth });
+    const spectral: MethodRun[] = [];
+    for (const m of SPECTRAL_METHODS) {
+      spectral.push(await methodRun(small, sub.base, sub.tasks, m));
+      process.stderr.write(`${spectral.at(-1)?.label}: ${spectral.at(-1)?.seconds.toFixed(2)} s\n`);
+    }
+    console.log(
+      `\nthe spectral methods on a set of depth ${spectralDepth} (base + ${numTasks} tasks × ${sub.parameters.toLocaleString('en')} parameters, ${mb(sub.bytesPerModel * (numTasks + 1))} MiB):\n`,
+    );
+    console.log(methodTable(spectral));
+    console.log(
+      `load average: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')}`,
+    );
   }
-  const [cliSeconds, floor] = [median(cliTimes), median(floorTimes)];
-  const outBytes = outputs.reduce((a, b) => a + b, 0);
-  const secs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
-  console.log(
-    `\nmerge-studio --version (built CLI, dist-cli/): ${startup.cli.toFixed(0)} ms median of ${startup.runs}, best ${startup.cliBest.toFixed(0)} ms (node -e 0: ${startup.bare.toFixed(0)} ms median, best ${startup.bareBest.toFixed(0)} ms)`,
-  );
-  console.log(
-    `I/O floor: read ${mb(totalBytes)} MiB of inputs from page cache + write ${mb(outBytes)} MiB of outputs (${outputs.length} files): ${floor.toFixed(2)} s (median of ${secs(floorTimes)})`,
-  );
-  console.log(
-    `merge-studio merge (EMR, --engine cpu, spawned, start-up included): ${cliSeconds.toFixed(2)} s (median of ${secs(cliTimes)}) = ${(cliSeconds / floor).toFixed(2)}× the I/O floor`,
-  );
-  console.log(
-    `load average at the end: ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(', ')}`,
-  );
+  if (!methodsOnly) {
+    // The command line as installed: built JavaScript (npm run bench builds it first), spawned.
+    // Three rounds of (CLI, floor) in turn, medians: the two see the same load.
+    const startup = await startupMs();
+    const cliTimes: number[] = [];
+    const floorTimes: number[] = [];
+    let outputs: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const { seconds, out } = await cliRuns(dir, set.base, set.tasks);
+      cliTimes.push(seconds);
+      outputs = await Promise.all((await readdir(out)).map(async (n) => (await stat(join(out, n))).size));
+      floorTimes.push(await ioFloorSeconds([set.base, ...set.tasks.map((t) => t.path)], outputs, dir));
+    }
+    const [cliSeconds, floor] = [median(cliTimes), median(floorTimes)];
+    const outBytes = outputs.reduce((a, b) => a + b, 0);
+    const secs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+    console.log(
+      `\nmerge-studio --version (built CLI, dist-cli/): ${startup.cli.toFixed(0)} ms median of ${startup.runs}, best ${startup.cliBest.toFixed(0)} ms (node -e 0: ${startup.bare.toFixed(0)} ms median, best ${startup.bareBest.toFixed(0)} ms)`,
+    );
+    console.log(
+      `I/O floor: read ${mb(totalBytes)} MiB of inputs from page cache + write ${mb(outBytes)} MiB of outputs (${outputs.length} files): ${floor.toFixed(2)} s (median of ${secs(floorTimes)})`,
+    );
+    console.log(
+      `merge-studio merge (EMR, --engine cpu, spawned, start-up included): ${cliSeconds.toFixed(2)} s (median of ${secs(cliTimes)}) = ${(cliSeconds / floor).toFixed(2)}× the I/O floor`,
+    );
+    console.log(
+      `load average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')}`,
+    );
+  }
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

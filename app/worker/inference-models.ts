@@ -90,8 +90,14 @@ export class TaskModels {
     const graph = this.graphOf(held, t);
     const name = held.result.set.tasks[t]?.name ?? String(t);
     if (!graph) throw new Error(`No ONNX graph for ${name}: add one for this task.`);
+    // The held result's own column is that result, whatever its parameters (label() says them).
     const from =
-      column === 'individual' ? 'individual' : await this.merges(held).result(methodSpec(column), signal);
+      column === 'individual'
+        ? 'individual'
+        : await this.merges(held).result(
+            column === held.result.spec.method ? held.result.spec : methodSpec(column),
+            signal,
+          );
     return taskModelOnnx(held.result.set, held.engine, t, graph.checkpoint, from);
   }
 

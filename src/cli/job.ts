@@ -14,15 +14,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { isRemote, remoteTaskName } from './remote';
 import { parse as parseYaml } from 'yaml';
-import {
-  anyMethodSpec,
-  METHOD_NAMES,
-  methodSpec,
-  type AnyMethodSpec,
-  type MethodName,
-  type MethodParams,
-  type MethodSpec,
-} from '../merge/methods';
+import { anyMethodSpec, METHOD_NAMES, type AnyMethodSpec } from '../merge/methods';
 import { MERGEKIT_METHODS, isMergekitMethod, type ModelParamsInput } from '../merge/mergekit/spec';
 import { SPECTRAL_METHODS } from '../merge/spectral/spec';
 import { mergekitRecipeJob, RecipeError } from './mergekit-recipe';
@@ -83,8 +75,11 @@ export interface MethodFlags {
   readonly param?: readonly string[] | undefined;
 }
 
-/** `merge`'s method flags: --method, --lambda, --topk, --rescale (EMR's), --seed, --param KEY=VALUE. */
-export function specFromFlags(f: MethodFlags): AnyMethodSpec {
+/**
+ * The method flags' parameters by their spec names (`--topk` is `k`), each `--param` checked against
+ * the keys any method takes and parsed to its type; undefined where a flag was not given.
+ */
+export function paramsFromFlags(f: Omit<MethodFlags, 'method'>): Record<string, unknown> {
   const params: Record<string, unknown> = {
     lambda: numberFlag('lambda', f.lambda),
     k: numberFlag('topk', f.topk),
@@ -104,26 +99,21 @@ export function specFromFlags(f: MethodFlags): AnyMethodSpec {
     else if (value === 'true' || value === 'false') params[key] = value === 'true';
     else throw new UsageError(`--param ${key} wants true or false, got "${value}"`);
   }
-  return anySpec(mergeMethodName(f.method ?? 'emr'), params, false);
+  return params;
+}
+
+/** `merge`'s method flags: --method, --lambda, --topk, --rescale (EMR's), --seed, --param KEY=VALUE. */
+export function specFromFlags(f: MethodFlags): AnyMethodSpec {
+  return methodByName(f.method ?? 'emr', paramsFromFlags(f));
+}
+
+/** A method by any name `merge --method` takes, with the given parameters (refused by name when it takes no such one). */
+export function methodByName(name: string, params: Record<string, unknown>): AnyMethodSpec {
+  return anySpec(mergeMethodName(name), params, false);
 }
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-}
-
-const METHOD_ALIASES: Record<string, MethodName> = {
-  emr: 'emr',
-  avg: 'avg',
-  linear: 'avg',
-  ta: 'ta',
-  task_arithmetic: 'ta',
-  ties: 'ties',
-};
-
-export function parseMethod(name: string): MethodName {
-  const m = Object.hasOwn(METHOD_ALIASES, name) ? METHOD_ALIASES[name] : undefined;
-  if (!m) throw new UsageError(`unknown merge method "${name}" (use one of ${METHOD_NAMES.join(', ')})`);
-  return m;
 }
 
 /** A task name from a file name: "vit-mnist.safetensors" → "vit-mnist"; HF's pytorch_model.bin → its folder. */
@@ -150,14 +140,6 @@ export function numberFlag(name: string, value: string | undefined): number | un
   const x = Number(value);
   if (!Number.isFinite(x)) throw new UsageError(`--${name} wants a number, got "${value}"`);
   return x;
-}
-
-export function buildSpec(method: MethodName, params: MethodParams): MethodSpec {
-  try {
-    return methodSpec(method, params);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
 }
 
 function refuseUnknown(where: string, obj: Record<string, unknown>, known: readonly string[]): void {

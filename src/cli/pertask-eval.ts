@@ -13,7 +13,7 @@ import type { ModelSet } from '../merge/model-set';
 import type { PerTaskResult } from '../merge/pertask/result';
 import { runPerTask } from '../merge/pertask/run';
 import { chooseConsensusAlpha, chooseTallLambdas, type TaskEvaluator } from '../merge/pertask/select';
-import { describePerTask, PERTASK_TITLES, perTaskSpec, type PerTaskMethod } from '../merge/pertask/spec';
+import { describePerTask, PERTASK_TITLES, type PerTaskSpec } from '../merge/pertask/spec';
 import { taskModel } from '../merge/task-model';
 
 export interface PerTaskEvalInput {
@@ -47,10 +47,10 @@ function evaluator(input: PerTaskEvalInput): TaskEvaluator {
 }
 
 /** The result a per-task method's row evaluates, its hyper-parameters chosen on the labeled sets. */
-async function chosenResult(method: PerTaskMethod, input: PerTaskEvalInput): Promise<PerTaskResult> {
+async function chosenResult(spec: PerTaskSpec, input: PerTaskEvalInput): Promise<PerTaskResult> {
   const { set, signal, log } = input;
   const names = set.tasks.map((t) => t.name);
-  const spec = perTaskSpec(method);
+  const method = spec.method;
   const evaluate = evaluator(input);
   if (spec.method === 'tall_mask') {
     const choice = await chooseTallLambdas(set, spec, evaluate, { signal });
@@ -95,10 +95,11 @@ async function chosenResult(method: PerTaskMethod, input: PerTaskEvalInput): Pro
 }
 
 /** One row per per-task method; the choice runs once, when the row's first model is asked for. */
-export function perTaskEvalMethods(methods: readonly PerTaskMethod[], input: PerTaskEvalInput): EvalMethod[] {
-  return methods.map((method) => {
+export function perTaskEvalMethods(specs: readonly PerTaskSpec[], input: PerTaskEvalInput): EvalMethod[] {
+  return specs.map((spec) => {
+    const method = spec.method;
     let result: Promise<PerTaskResult> | undefined;
-    const title = describePerTask(perTaskSpec(method));
+    const title = describePerTask(spec);
     return {
       label: method === 't_switch' ? title : title.replace(/ \(.*\)$/, ' (chosen on the labeled sets)'),
       emr: false,
@@ -106,7 +107,7 @@ export function perTaskEvalMethods(methods: readonly PerTaskMethod[], input: Per
       ...(method === 'tall_mask' || method === 't_switch'
         ? { routedLabel: `${PERTASK_TITLES[method]}, routed (no task id)` }
         : {}),
-      model: async (t) => modelOnnx(input, await (result ??= chosenResult(method, input)), t),
+      model: async (t) => modelOnnx(input, await (result ??= chosenResult(spec, input)), t),
     };
   });
 }

@@ -59,7 +59,8 @@ be merged and why the rest is not.`,
   eval: `usage:
   merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors|.jsonl|.csv [...]
                     [--graph [NAME=]GRAPH.onnx] [--tokenizer tokenizer.json] [--max-length N]
-                    [--methods avg,ta,ties,emr] [--lambda X] [--topk X] [--no-route] [--csv | --json]
+                    [--methods avg,ta,ties,emr] [--lambda X] [--topk X] [--rescale MODE]
+                    [--param KEY=VALUE ...] [--seed N] [--no-route] [--csv | --json]
 
 The accuracy table of each method on each task's labeled set, run by onnxruntime-web (wasm).
 
@@ -68,7 +69,11 @@ The accuracy table of each method on each task's labeled set, run by onnxruntime
   --graph [NAME=]GRAPH.onnx the ONNX graph that runs tasks given as safetensors (for one task or all)
   --tokenizer FILE          tokenizer.json for texts (default: the one beside the graph)
   --max-length N            tokens per text
-  --methods LIST            the rows to compute (default avg,ta,ties,emr)
+  --methods LIST            the rows to compute (default avg,ta,ties,emr): any name merge --method
+                            takes (merge --help); slerp wants one --task, nuslerp two
+  --lambda, --topk, --rescale, --param KEY=VALUE, --seed
+                            as merge's, each applied to the listed methods that take it (refused
+                            when none does); tall_mask's and consensus_*'s λ are chosen on the sets
   --no-route                no routed EMR row
   --csv | --json            the table as CSV or JSON (default: Markdown)`,
 };
@@ -83,7 +88,8 @@ export const USAGE = `usage:
   merge-studio apply --bundle FILE --base FILE --task NAME --out FILE
   merge-studio eval --base FILE --task NAME=MODEL --eval NAME=SET.safetensors|.jsonl|.csv [...]
                     [--graph [NAME=]GRAPH.onnx] [--tokenizer tokenizer.json] [--max-length N]
-                    [--methods avg,ta,ties,emr] [--lambda X] [--topk X] [--no-route] [--csv | --json]
+                    [--methods avg,ta,ties,emr] [--lambda X] [--topk X] [--rescale MODE]
+                    [--param KEY=VALUE ...] [--seed N] [--no-route] [--csv | --json]
   merge-studio inspect FILE [FILE ...]
   merge-studio <command> --help | --help | --version`;
 

@@ -10,7 +10,20 @@ import type { AnyMethodSpec } from '../merge/methods';
 import type { ModelSet } from '../merge/model-set';
 import { taskModel } from '../merge/task-model';
 
-/** Merges of one model set under other methods, each run once, on first use. */
+/**
+ * A spec's identity: its whole value (mergekit's methods all say `method: 'mergekit'`, and the same
+ * method with other parameters is another merge), keys sorted so the order they were set in does
+ * not matter.
+ */
+export function specKey(spec: AnyMethodSpec): string {
+  return JSON.stringify(spec, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** Merges of one model set under other methods (or parameters), each run once, on first use. */
 export class ComparisonMerges {
   private readonly results = new Map<string, Promise<AnyMergeResult>>();
 
@@ -24,15 +37,16 @@ export class ComparisonMerges {
   ) {}
 
   result(spec: AnyMethodSpec, signal?: AbortSignal): Promise<AnyMergeResult> {
-    if (this.own && this.own.spec.method === spec.method) return Promise.resolve(this.own);
+    const key = specKey(spec);
+    if (this.own && specKey(this.own.spec) === key) return Promise.resolve(this.own);
     if (!this.tasksAvailable)
       return Promise.reject(new Error(`${spec.method} needs the task files: this result came from a bundle`));
-    let result = this.results.get(spec.method);
+    let result = this.results.get(key);
     if (!result) {
       result = runMerge(this.set, spec, this.engine, signal ? { signal } : {});
-      this.results.set(spec.method, result);
+      this.results.set(key, result);
       // A failed (or cancelled) merge is made again when next asked for.
-      result.catch(() => this.results.delete(spec.method));
+      result.catch(() => this.results.delete(key));
     }
     return result;
   }

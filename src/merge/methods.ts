@@ -3,6 +3,7 @@
 import {
   describeMergekit,
   isMergekitMethod,
+  mergekitParameterNames,
   mergekitSpec,
   type MergekitParams,
   type MergekitSpec,
@@ -10,6 +11,7 @@ import {
 import {
   describeSpectral,
   isSpectralMethod,
+  spectralParameterNames,
   spectralSpec,
   type SpectralParams,
   type SpectralSpec,
@@ -18,6 +20,7 @@ import {
   describePerTask,
   isPerTaskMethod,
   isPerTaskSpec,
+  perTaskParameterNames,
   perTaskSpec,
   type PerTaskSpec,
 } from './pertask/spec';
@@ -78,6 +81,26 @@ export function anyMethodSpec(
   // FusionBench's spectral methods: tsv_m, iso_c, iso_cts (docs/merge.md#spectral).
   if (isSpectralMethod(name)) return spectralSpec(name, params as SpectralParams);
   throw new RangeError(`unknown merge method "${name}"`);
+}
+
+/**
+ * The parameter names a method takes by any name anyMethodSpec knows (`k` is `--topk`'s; `rescale`
+ * is EMR's mode for `emr` and mergekit's true/false for mergekit's methods). `ties` takes the
+ * paper's `k`/`lambda` and mergekit's parameters (one of which makes it mergekit's); unknown names
+ * take none.
+ */
+export function methodParameterNames(name: string): readonly string[] {
+  if (name === 'emr') return ['rescale'];
+  if (name === 'avg') return [];
+  if (name === 'ta') return ['lambda'];
+  if (name === 'ties_paper') return ['k', 'lambda'];
+  if (isPerTaskMethod(name)) return perTaskParameterNames(name);
+  if (isSpectralMethod(name)) return spectralParameterNames(name);
+  if (isMergekitMethod(name)) {
+    const { global, model } = mergekitParameterNames(name);
+    return [...new Set([...(name === 'ties' ? ['k'] : []), ...global, ...model])];
+  }
+  return [];
 }
 
 /** A method with its parameters filled in; refuses parameters the method does not take or bad values. */

@@ -6,15 +6,16 @@ import { parseArgs } from 'node:util';
 import { evaluateTable, type EvalMethod } from '../../inference/eval-table';
 import { tableToCsv, tableToMarkdown } from '../../inference/table';
 import { createNodeCpuEngine } from '../../merge/cpu/node-engine';
-import { describeMethod } from '../../merge/methods';
+import { describeMethod, minTasksFor } from '../../merge/methods';
 import { ComparisonMerges, taskModelOnnx } from '../../flow/compare';
 import type { OpenFiles } from '../files';
-import { buildSpec, numberFlag, parseMethod, parseTaskFlag, UsageError } from '../job';
+import { numberFlag, parseTaskFlag, UsageError } from '../job';
 import { openSet } from '../open-set';
-import { isPerTaskMethod } from '../../merge/pertask/spec';
+import { isPerTaskSpec } from '../../merge/pertask/spec';
 import { perTaskEvalMethods } from '../pertask-eval';
 import { out, say } from '../print';
 import { openGraphs, openLabeled } from './eval-inputs';
+import { evalSpecs } from './eval-specs';
 
 export async function evaluate(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
   const { values } = parseArgs({
@@ -29,6 +30,9 @@ export async function evaluate(argv: string[], signal: AbortSignal, files: OpenF
       methods: { type: 'string' },
       lambda: { type: 'string' },
       topk: { type: 'string' },
+      rescale: { type: 'string' },
+      seed: { type: 'string' },
+      param: { type: 'string', multiple: true },
       'no-route': { type: 'boolean' },
       csv: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -43,10 +47,10 @@ export async function evaluate(argv: string[], signal: AbortSignal, files: OpenF
       `eval needs a labeled set for every task: --eval ${missing[0]}=SET.safetensors (missing: ${missing.join(', ')})`,
     );
   const names = (values.methods ?? 'avg,ta,ties,emr').split(',').map((m) => m.trim());
-  const methods = names.filter((m) => !isPerTaskMethod(m)).map(parseMethod); // per-task: ../pertask-eval
-  const lambda = numberFlag('lambda', values.lambda);
-  const k = numberFlag('topk', values.topk);
-  const set = await openSet({ base: values.base, tasks }, files);
+  // Every name merge --method takes, parameters by merge's parser; refused before any file opens.
+  const specs = evalSpecs(names, values, tasks.length);
+  const minTasks = Math.min(2, ...specs.map(minTasksFor));
+  const set = await openSet({ base: values.base, tasks }, files, undefined, { minTasks });
   const graphOf = await openGraphs(values.graph ?? [], set, files);
   const maxLength = numberFlag('max-length', values['max-length']);
   if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0))
@@ -61,18 +65,20 @@ export async function evaluate(argv: string[], signal: AbortSignal, files: OpenF
       emr: false,
       model: (t) => taskModelOnnx(set, engine, t, graphOf(t), 'individual'),
     },
-    ...methods.map((method): EvalMethod => {
-      const spec = buildSpec(
-        method,
-        method === 'ta' || method === 'ties' ? { lambda, ...(method === 'ties' ? { k } : {}) } : {},
-      );
-      return {
-        label: describeMethod(spec),
-        emr: method === 'emr',
-        model: async (t) => taskModelOnnx(set, engine, t, graphOf(t), await comparisons.result(spec, signal)),
-      };
-    }),
-    ...perTaskEvalMethods(names.filter(isPerTaskMethod), {
+    // One merged model (or EMR's): merged once per spec, on first use; per-task rows: ../pertask-eval.
+    ...specs.flatMap((spec): EvalMethod[] =>
+      isPerTaskSpec(spec)
+        ? []
+        : [
+            {
+              label: describeMethod(spec),
+              emr: spec.method === 'emr',
+              model: async (t) =>
+                taskModelOnnx(set, engine, t, graphOf(t), await comparisons.result(spec, signal)),
+            },
+          ],
+    ),
+    ...perTaskEvalMethods(specs.filter(isPerTaskSpec), {
       set,
       engine,
       labeled,

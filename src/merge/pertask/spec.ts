@@ -77,6 +77,9 @@ const ALLOWED: Record<PerTaskMethod, readonly string[]> = {
   t_switch: ['drop_ratio'],
 };
 
+/** The parameters a per-task method takes (its YAML and `--param` names). */
+export const perTaskParameterNames = (method: PerTaskMethod): readonly string[] => ALLOWED[method];
+
 function lambdas(name: string, v: number | readonly number[] | undefined, fallback: number) {
   if (v === undefined) return fallback;
   const all = typeof v === 'number' ? [v] : v;
