@@ -18,15 +18,45 @@ export async function tiesThresholds(
   options: MergeOptions,
   overlap: boolean,
 ): Promise<Float32Array> {
-  const numTasks = set.tasks.length;
-  const d = set.report.sharedParameters;
-  const rank = d - Math.floor(d * k); // 1-based rank of the threshold among ascending |τ|
+  const histograms: HistogramPasses = {
+    high: async (high) => {
+      await pass(plan, 'histogram', options, overlap, (_p, input) =>
+        engine.absHistogram(input, 0, undefined, high),
+      );
+    },
+    low: async (prefix, low) => {
+      await pass(plan, 'threshold', options, overlap, (_p, input) =>
+        engine.absHistogram(input, 1, prefix, low),
+      );
+    },
+  };
+  return radixSelectThresholds(set.tasks.length, set.report.sharedParameters, k, histograms);
+}
+
+/** The two streaming passes a radix select reads: |τ_t|'s high 16 bits, then the low 16 under a prefix. */
+export interface HistogramPasses {
+  /** Fills `high` (N × 65 536 counts) with every task's |τ| bits' high halves. */
+  high(high: Uint32Array): Promise<void>;
+  /** Fills `low` with the low halves of the elements whose high half is task t's `prefix[t]`. */
+  low(prefix: Uint32Array, low: Uint32Array): Promise<void>;
+}
+
+/**
+ * Each task's threshold keeping its top `keep` of `d` elements by |τ|: the value of the
+ * (d − ⌊d·keep⌋)-th smallest |τ_t|, found exactly from the f32 bits — the high 16 bits' bin
+ * holding that rank, then the low 16 bits' within it (two passes, whatever the model's size).
+ */
+export async function radixSelectThresholds(
+  numTasks: number,
+  d: number,
+  keep: number,
+  histograms: HistogramPasses,
+): Promise<Float32Array> {
+  const rank = d - Math.floor(d * keep); // 1-based rank of the threshold among ascending |τ|
   const thresholds = new Float32Array(numTasks);
   if (rank < 1) return thresholds; // keep everything
   const high = new Uint32Array(numTasks * 65536);
-  await pass(plan, 'histogram', options, overlap, (_p, input) =>
-    engine.absHistogram(input, 0, undefined, high),
-  );
+  await histograms.high(high);
   const prefix = new Uint32Array(numTasks);
   const below = new Float64Array(numTasks); // elements in bins under the chosen one
   for (let t = 0; t < numTasks; t++) {
@@ -35,7 +65,7 @@ export async function tiesThresholds(
     below[t] = before;
   }
   const low = new Uint32Array(numTasks * 65536);
-  await pass(plan, 'threshold', options, overlap, (_p, input) => engine.absHistogram(input, 1, prefix, low));
+  await histograms.low(prefix, low);
   const bits = new Uint32Array(thresholds.buffer);
   for (let t = 0; t < numTasks; t++) {
     const [bin] = findRank(low.subarray(t * 65536, (t + 1) * 65536), rank - (below[t] as number));

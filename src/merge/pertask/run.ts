@@ -13,6 +13,7 @@ import { absHistogramChunk, nonFiniteCounts } from '../cpu/kernels';
 import type { ModelSet, SharedTensor } from '../model-set';
 import { NonFiniteTally } from '../non-finite';
 import { DEFAULT_BUDGET_BYTES, planChunks, readChunk } from '../scheduler';
+import { radixSelectThresholds } from '../ties-threshold';
 import {
   consensusMask,
   tallMask,
@@ -98,38 +99,17 @@ async function* tensors(
 }
 
 /** topk_values_mask's per-task threshold over all shared elements: the (d − ⌊d·keep⌋)-th smallest |τ_t|. */
-async function tiesThresholds(set: ModelSet, keep: number, options: PerTaskRunOptions) {
-  const n = set.tasks.length;
-  const d = set.report.sharedParameters;
-  const rank = d - Math.floor(d * keep);
-  const thresholds = new Float32Array(n);
-  if (rank < 1) return thresholds;
-  const high = new Uint32Array(n * 65536);
-  for await (const x of tensors(set, 'histogram', options))
-    absHistogramChunk(x.base, x.tasks, x.numel, 0, undefined, high);
-  const prefix = new Uint32Array(n);
-  const below = new Float64Array(n);
-  for (let t = 0; t < n; t++)
-    [prefix[t], below[t]] = findRank(high.subarray(t * 65536, (t + 1) * 65536), rank);
-  const low = new Uint32Array(n * 65536);
-  for await (const x of tensors(set, 'threshold', options))
-    absHistogramChunk(x.base, x.tasks, x.numel, 1, prefix, low);
-  const bits = new Uint32Array(thresholds.buffer);
-  for (let t = 0; t < n; t++) {
-    const [bin] = findRank(low.subarray(t * 65536, (t + 1) * 65536), rank - (below[t] as number));
-    bits[t] = (((prefix[t] as number) << 16) | bin) >>> 0;
-  }
-  return thresholds;
-}
-
-function findRank(counts: Uint32Array, rank: number): [number, number] {
-  let seen = 0;
-  for (let bin = 0; bin < counts.length; bin++) {
-    const c = counts[bin] as number;
-    if (seen + c >= rank) return [bin, seen];
-    seen += c;
-  }
-  throw new Error(`rank ${rank} is past the ${seen} counted elements`);
+function tiesThresholds(set: ModelSet, keep: number, options: PerTaskRunOptions): Promise<Float32Array> {
+  return radixSelectThresholds(set.tasks.length, set.report.sharedParameters, keep, {
+    high: async (high) => {
+      for await (const x of tensors(set, 'histogram', options))
+        absHistogramChunk(x.base, x.tasks, x.numel, 0, undefined, high);
+    },
+    low: async (prefix, low) => {
+      for await (const x of tensors(set, 'threshold', options))
+        absHistogramChunk(x.base, x.tasks, x.numel, 1, prefix, low);
+    },
+  });
 }
 
 function popcount(words: Uint32Array, from: number, to: number): number {
