@@ -89,6 +89,8 @@ const PROGRAMS: Record<PerTaskMethod, string[]> = {
   consensus_ta: ['pertask-bits-tall', 'pertask-reconstruct-masked'],
   consensus_ties: ['pertask-bits-tall', 'pertask-reconstruct-masked'],
   t_switch: ['pertask-bits-switch', 'pertask-reconstruct-switch'],
+  // No program: its SVD and low-rank products run on the CPU (src/gpu/programs/pertask.ts).
+  tsv_c: [],
 };
 
 describe('per-task methods on the GPU engine equal the CPU engine bit for bit', () => {
