@@ -1,7 +1,7 @@
-// Plan: `merge --method tall_mask|consensus_ta|consensus_ties|t_switch` end to end on checkpoints in
+// Plan: `merge --method tall_mask|consensus_ta|consensus_ties|t_switch|tsv_c` end to end on checkpoints in
 // a temp directory (a head of another shape per task): each writes every task's model equal to the
 // in-process merge, and its artefact; `apply` rebuilds each task from the artefact byte for byte.
-// Parameters come by flags (--lambda, --param tall_base/tall_lambda/drop_ratio) and by YAML (with
+// Parameters come by flags (--lambda, --param tall_base/tall_lambda/drop_ratio/sv_reduction) and by YAML (with
 // a λ_t per task); a parameter the method does not take is a usage error.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -91,10 +91,12 @@ describe('merge-studio merge --method <per-task method>, then apply', () => {
     ['consensus_ta', ['--param', 'tall_lambda=0.3', '--lambda', '0.5'], { tall_lambda: 0.3, lambda: 0.5 }],
     ['consensus_ties', [], {}],
     ['t_switch', ['--param', 'drop_ratio=0.5'], { drop_ratio: 0.5 }],
+    ['tsv_c', [], {}],
+    ['tsv_c', ['--param', 'sv_reduction=0.5'], { sv_reduction: 0.5 }],
   ];
   for (const [method, flags, params] of cases)
     it(`${method} ${flags.join(' ')}`, async () => {
-      const out = join(dir, `out-${method}`);
+      const out = join(dir, `out-${method}${flags.length}`);
       const r = await runCli([
         'merge',
         '--base',
