@@ -176,6 +176,40 @@ describe('merge-studio merge --method <per-task method>, then apply', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/t_switch takes no parameter k/);
   });
+
+  it('takes tsv_c sv_reduction from YAML and refuses one outside (0, 1]', async () => {
+    const yml = join(dir, 'tsvc.yml');
+    await writeFile(
+      yml,
+      [
+        'merge_method: tsv_c',
+        'base_model: base.safetensors',
+        'parameters: { sv_reduction: 0.25 }',
+        'models:',
+        ...TASKS.map((t) => `  - { model: ${t}.safetensors, name: ${t} }`),
+      ].join('\n'),
+    );
+    const out = join(dir, 'out-tsvc-yaml');
+    const r = await runCli(['merge', yml, '--engine', 'cpu', '--out', out, '--json']);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect((JSON.parse(r.out) as { method: unknown }).method).toEqual({ method: 'tsv_c', svReduction: 0.25 });
+    const want = await inProcess('tsv_c', { sv_reduction: 0.25 });
+    expect(await dataOf(join(out, 'gamma.safetensors'))).toEqual(want[2]);
+    const bad = await runCli([
+      'merge',
+      '--base',
+      join(dir, 'base.safetensors'),
+      ...taskFlags(),
+      '--method',
+      'tsv_c',
+      '--param',
+      'sv_reduction=2',
+      '--out',
+      join(dir, 'no'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/sv_reduction must be in \(0, 1\], got 2/);
+  });
 });
 
 describe('merge-studio eval with a per-task method (two digits-8 tasks)', () => {
