@@ -7,7 +7,7 @@
 // F32/F16/BF16, the default sv_reduction (1/N) and 0.5, 1, 0.1; a head per task passes through.
 // An SVD is not bit-exact across implementations, so each 2-D tensor of every task model must be
 // within TOLERANCE of ref64: |ours − ref64| ≤ 2⁻²⁰·(max|θ₀| + max|ref64 − θ₀|) of the tensor (16
-// f32 ulps of its scale; the original's own f32 result is within ~4), plus one ulp of the stored
+// f32 ulps of its scale; the original's own f32 result is within 4–11), plus one ulp of the stored
 // dtype for F16/BF16 (the narrowing). Where the original needs no SVD — the other tensors, and the
 // 2-D ones of rank 0 — the bits must be the original's exactly. The ranks kept must be the
 // original's int(min(m, n) · sv_reduction). And a task model read in small chunks (rows split
