@@ -45,8 +45,17 @@ export const METHODS: readonly (readonly string[])[] = [
   ['t_switch'],
 ];
 
-/** The spectral methods: an SVD per 2-D weight (N + 2 of them for tsv_m, N + 3 for iso_cts), so run on a smaller set. */
-export const SPECTRAL_METHODS: readonly (readonly string[])[] = [['emr'], ['tsv_m'], ['iso_c'], ['iso_cts']];
+/**
+ * The methods with an SVD per 2-D weight (N + 2 of them for tsv_m, N + 3 for iso_cts, N for the
+ * per-task tsv_c), so run on a smaller set.
+ */
+export const SPECTRAL_METHODS: readonly (readonly string[])[] = [
+  ['emr'],
+  ['tsv_m'],
+  ['iso_c'],
+  ['iso_cts'],
+  ['tsv_c'],
+];
 
 /** `merge-studio merge --method …` on the set, spawned; the outputs are deleted after. */
 export async function methodRun(

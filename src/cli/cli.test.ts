@@ -275,7 +275,7 @@ describe('merge-studio merge', () => {
     const proto = await runCli(['merge', '--base', 'x', '--out', 'y', '--method', 'constructor']);
     expect(proto.code).toBe(2);
     expect(proto.err.split('\n')[0]).toBe(
-      'merge-studio: unknown merge method "constructor" (use one of emr, avg, ta, ties, ties_paper, task_arithmetic, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear, model_stock, slerp, multislerp, nuslerp, tsv_m, iso_c, iso_cts, tall_mask, consensus_ta, consensus_ties, t_switch)',
+      'merge-studio: unknown merge method "constructor" (use one of emr, avg, ta, ties, ties_paper, task_arithmetic, dare_ties, dare_linear, breadcrumbs, breadcrumbs_ties, della, della_linear, linear, model_stock, slerp, multislerp, nuslerp, tsv_m, iso_c, iso_cts, tall_mask, consensus_ta, consensus_ties, t_switch, tsv_c)',
     );
     expect((await runCli(['frobnicate'])).code).toBe(2);
     expect(

@@ -62,7 +62,7 @@ const BOOLEAN_KEYS = [
 /** The spectral methods' numbers (FusionBench's names; docs/merge.md#spectral). */
 const SPECTRAL_KEYS = ['alpha', 'scaling_factor', 'common_space_fraction'];
 /** The per-task methods' (src/merge/pertask/spec.ts): tall_base is a name, the others numbers. */
-const PERTASK_KEYS = ['tall_base', 'tall_lambda', 'drop_ratio'];
+const PERTASK_KEYS = ['tall_base', 'tall_lambda', 'drop_ratio', 'sv_reduction'];
 /** `--param KEY=VALUE`: mergekit's parameters (one value for every model), the spectral and per-task methods'. */
 const PARAM_KEYS = [...MODEL_KEYS, ...BOOLEAN_KEYS, 't', 'eps', ...SPECTRAL_KEYS, ...PERTASK_KEYS];
 

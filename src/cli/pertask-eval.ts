@@ -1,8 +1,9 @@
-// `eval --methods …,tall_mask,consensus_ta,consensus_ties,t_switch`: the per-task methods' rows of
+// `eval --methods …,tall_mask,consensus_ta,consensus_ties,t_switch,tsv_c`: the per-task methods' rows of
 // the accuracy table. With labeled sets at hand the original code picks its hyper-parameters on
 // them, and so does this: TALL masks' λ_t per task from {0.2, …, 0.6}, Consensus' α from
 // {0.1, …, 1.0} on the mean normalized accuracy (src/merge/pertask/select.ts); a line on stderr
-// says what won. T-Switch has nothing to choose (its drop ratio is fixed by its script).
+// says what won. T-Switch and TSV-C have nothing to choose (the drop ratio is fixed by its script;
+// TSV-C's evaluation uses scaling 1.0 and sv_reduction 1/N, as the original's).
 import type { OnnxCheckpoint } from '../formats/onnx';
 import type { EvalMethod } from '../inference/eval-table';
 import { accuracy, type LabeledSet } from '../inference/evaluate';
@@ -61,7 +62,8 @@ async function chosenResult(spec: PerTaskSpec, input: PerTaskEvalInput): Promise
     );
     return choice.result;
   }
-  if (spec.method === 't_switch') return runPerTask(set, spec, { signal });
+  // T-Switch and TSV-C have nothing to choose (drop ratio and sv_reduction are fixed by their code).
+  if (spec.method === 't_switch' || spec.method === 'tsv_c') return runPerTask(set, spec, { signal });
   // Consensus counts the TALL masks the original selected on validation: choose their λ_t first.
   const tallBase = spec.method === 'consensus_ties' ? 'ties' : 'task_arithmetic';
   const tall = await chooseTallLambdas(set, { method: 'tall_mask', tallBase, lambda: 1 }, evaluate, {
@@ -101,10 +103,13 @@ export function perTaskEvalMethods(specs: readonly PerTaskSpec[], input: PerTask
     let result: Promise<PerTaskResult> | undefined;
     const title = describePerTask(spec);
     return {
-      label: method === 't_switch' ? title : title.replace(/ \(.*\)$/, ' (chosen on the labeled sets)'),
+      label:
+        method === 't_switch' || method === 'tsv_c'
+          ? title
+          : title.replace(/ \(.*\)$/, ' (chosen on the labeled sets)'),
       emr: false,
       // One model per task: routed like EMR's, each input to the task whose model is most confident.
-      ...(method === 'tall_mask' || method === 't_switch'
+      ...(method === 'tall_mask' || method === 't_switch' || method === 'tsv_c'
         ? { routedLabel: `${PERTASK_TITLES[method]}, routed (no task id)` }
         : {}),
       model: async (t) => modelOnnx(input, await (result ??= chosenResult(spec, input)), t),

@@ -2,7 +2,10 @@
 // the GPU engine and writes the same bytes as `--engine cpu` — every task model and the artefact —
 // with T-Switch's bit pass and the task models' reconstruction on the GPU's programs for the tensor
 // past the size rule (64 Ki elements; counted, so a CLI that stopped using them fails) and the small
-// one on the CPU twins. Runs where dawn.node does (gpu-node project).
+// one on the CPU twins. And `--method tsv_c --engine gpu`: TSV-C has no GPU program (its SVD and
+// low-rank products run on the CPU twins, docs/merge.md#tsv-c), yet it says it ran on the GPU
+// engine and writes the same bytes as --engine cpu, with no per-task dispatch. Runs where
+// dawn.node does (gpu-node project).
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +79,44 @@ describe('merge-studio merge --method t_switch on the GPU engine', () => {
     for (const f of files)
       expect(
         Buffer.compare(await readFile(join(dir, 'gpu', f)), await readFile(join(dir, 'cpu', f))),
+        f,
+      ).toBe(0);
+  });
+
+  it('tsv_c: runs its SVD and products on the CPU twins and writes the same bytes as --engine cpu', async () => {
+    const flags = [
+      'merge',
+      '--base',
+      join(dir, 'base.safetensors'),
+      ...TASKS.flatMap((t) => ['--task', `${t}=${join(dir, `${t}.safetensors`)}`]),
+      '--method',
+      'tsv_c',
+    ];
+    const programs: string[] = [];
+    const run = GpuRuntime.prototype.run;
+    const spy = vi.spyOn(GpuRuntime.prototype, 'run').mockImplementation(async function (
+      this: GpuRuntime,
+      spec,
+      slot,
+    ) {
+      programs.push(spec.program);
+      return run.call(this, spec, slot);
+    });
+    let gpu: Awaited<ReturnType<typeof runCli>>;
+    try {
+      gpu = await runCli([...flags, '--engine', 'gpu', '--out', join(dir, 'tsvc-gpu')]);
+    } finally {
+      spy.mockRestore();
+    }
+    const cpu = await runCli([...flags, '--engine', 'cpu', '--out', join(dir, 'tsvc-cpu')]);
+    expect([gpu.code, gpu.err, cpu.code, cpu.err], gpu.err).toEqual([0, '', 0, '']);
+    expect(gpu.out).toMatch(/TSV-C \(task singular vectors, compressed; rank fraction 1\/N\) on GPU: /);
+    expect(programs.filter((p) => p.startsWith('pertask-'))).toEqual([]);
+    const files = (await readdir(join(dir, 'tsvc-gpu'))).sort();
+    expect(files).toEqual([...TASKS.map((t) => `${t}.safetensors`), 'tsv_c-artefact.safetensors'].sort());
+    for (const f of files)
+      expect(
+        Buffer.compare(await readFile(join(dir, 'tsvc-gpu', f)), await readFile(join(dir, 'tsvc-cpu', f))),
         f,
       ).toBe(0);
   });

@@ -1,8 +1,10 @@
-// Plan: `merge --method tall_mask|consensus_ta|consensus_ties|t_switch` end to end on checkpoints in
-// a temp directory (a head of another shape per task): each writes every task's model equal to the
-// in-process merge, and its artefact; `apply` rebuilds each task from the artefact byte for byte.
-// Parameters come by flags (--lambda, --param tall_base/tall_lambda/drop_ratio) and by YAML (with
-// a λ_t per task); a parameter the method does not take is a usage error.
+// Plan: `merge --method tall_mask|consensus_ta|consensus_ties|t_switch|tsv_c` end to end on
+// checkpoints in a temp directory (a head of another shape per task): each writes every task's model
+// equal to the in-process merge, and its artefact; `apply` rebuilds each task from the artefact byte
+// for byte. Parameters come by flags (--lambda, --param tall_base/tall_lambda/drop_ratio/sv_reduction)
+// and by YAML (a λ_t per task; tsv_c's sv_reduction); a parameter the method does not take, or a
+// value out of range, is a usage error. `eval` on two digits-8 tasks: TALL masks' λ_t chosen on the
+// labeled sets; tsv_c's row as merged, beside its routed row.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,10 +93,12 @@ describe('merge-studio merge --method <per-task method>, then apply', () => {
     ['consensus_ta', ['--param', 'tall_lambda=0.3', '--lambda', '0.5'], { tall_lambda: 0.3, lambda: 0.5 }],
     ['consensus_ties', [], {}],
     ['t_switch', ['--param', 'drop_ratio=0.5'], { drop_ratio: 0.5 }],
+    ['tsv_c', [], {}],
+    ['tsv_c', ['--param', 'sv_reduction=0.5'], { sv_reduction: 0.5 }],
   ];
   for (const [method, flags, params] of cases)
     it(`${method} ${flags.join(' ')}`, async () => {
-      const out = join(dir, `out-${method}`);
+      const out = join(dir, `out-${method}${flags.length}`);
       const r = await runCli([
         'merge',
         '--base',
@@ -174,6 +178,40 @@ describe('merge-studio merge --method <per-task method>, then apply', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/t_switch takes no parameter k/);
   });
+
+  it('takes tsv_c sv_reduction from YAML and refuses one outside (0, 1]', async () => {
+    const yml = join(dir, 'tsvc.yml');
+    await writeFile(
+      yml,
+      [
+        'merge_method: tsv_c',
+        'base_model: base.safetensors',
+        'parameters: { sv_reduction: 0.25 }',
+        'models:',
+        ...TASKS.map((t) => `  - { model: ${t}.safetensors, name: ${t} }`),
+      ].join('\n'),
+    );
+    const out = join(dir, 'out-tsvc-yaml');
+    const r = await runCli(['merge', yml, '--engine', 'cpu', '--out', out, '--json']);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect((JSON.parse(r.out) as { method: unknown }).method).toEqual({ method: 'tsv_c', svReduction: 0.25 });
+    const want = await inProcess('tsv_c', { sv_reduction: 0.25 });
+    expect(await dataOf(join(out, 'gamma.safetensors'))).toEqual(want[2]);
+    const bad = await runCli([
+      'merge',
+      '--base',
+      join(dir, 'base.safetensors'),
+      ...taskFlags(),
+      '--method',
+      'tsv_c',
+      '--param',
+      'sv_reduction=2',
+      '--out',
+      join(dir, 'no'),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/sv_reduction must be in \(0, 1\], got 2/);
+  });
 });
 
 describe('merge-studio eval with a per-task method (two digits-8 tasks)', () => {
@@ -226,5 +264,29 @@ describe('merge-studio eval with a per-task method (two digits-8 tasks)', () => 
     expect(tall?.method).toBe('TALL masks over Task Arithmetic (chosen on the labeled sets)');
     // The paper's claim on its own benchmark (≈ 100 % of individual); on digits-8, within 5 %.
     tall?.accuracy.forEach((a, t) => expect(a).toBeGreaterThan(0.95 * (individual?.accuracy[t] as number)));
+  }, 300_000);
+
+  it('evaluates tsv_c as merged (nothing to choose) with its routed row', async () => {
+    const sets = await Promise.all(tasks.map(firstSamples));
+    const r = await runCli([
+      'eval',
+      '--base',
+      join(ZOO, 'base.onnx'),
+      ...tasks.flatMap((t) => ['--task', `${t}=${join(ZOO, `${t}.onnx`)}`]),
+      ...tasks.flatMap((t, i) => ['--eval', `${t}=${sets[i]}`]),
+      '--methods',
+      'tsv_c',
+      '--json',
+    ]);
+    expect([r.code, r.err]).toEqual([0, '']);
+    const table = JSON.parse(r.out) as { rows: { method: string; accuracy: number[] }[] };
+    expect(table.rows.map((x) => x.method)).toEqual([
+      'Individual',
+      'TSV-C (task singular vectors, compressed; rank fraction 1/N)',
+      'TSV-C (task singular vectors, compressed), routed (no task id)',
+    ]);
+    const [individual, tsvc] = table.rows;
+    // Rank 32 of 64 for two tasks: close to each task's own model (digits-8 at N = 8: 96.9 %).
+    tsvc?.accuracy.forEach((a, t) => expect(a).toBeGreaterThan(0.9 * (individual?.accuracy[t] as number)));
   }, 300_000);
 });

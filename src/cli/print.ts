@@ -84,7 +84,10 @@ export function mergeText(s: MergeSummaryOf<AnyMethodSpec>, run: MergeRun): stri
     const lam = emr
       ? `  λ = ${t?.lambda.toFixed(4)}  mask density ${((t?.density ?? 0) * 100).toFixed(1)} %`
       : t?.perTask
-        ? `${t.perTask.lambda !== undefined ? `  λ_t = ${t.perTask.lambda}` : ''}  changes ${(t.perTask.density * 100).toFixed(1)} % of the shared weights`
+        ? s.spec.method === 'tsv_c'
+          ? // TSV-C's density is what the task stores (src/merge/pertask/result.ts), not what changes.
+            `  stores ${(t.perTask.density * 100).toFixed(1)} % as many values as the shared weights (low-rank factors, own τ elsewhere)`
+          : `${t.perTask.lambda !== undefined ? `  λ_t = ${t.perTask.lambda}` : ''}  changes ${(t.perTask.density * 100).toFixed(1)} % of the shared weights`
         : '';
     lines.push(`  ${w.task.padEnd(16)} → ${w.file}${lam}`);
     if (t?.fromPytorch)

@@ -27,7 +27,7 @@ https:// file on a server that answers range requests: only headers are read unt
                             breadcrumbs_ties, della, della_linear, linear, model_stock, slerp (one
                             --task: the base to it), multislerp, nuslerp (two --task) (docs/merge.md)
                             or FusionBench's spectral ones: tsv_m, iso_c, iso_cts (an SVD per 2-D weight)
-                            the per-task ones: tall_mask, consensus_ta, consensus_ties, t_switch
+                            the per-task ones: tall_mask, consensus_ta, consensus_ties, t_switch, tsv_c
   --lambda X                ta: scale of the summed task vectors (default 0.3); ties, mergekit's: (default 1)
                             tall_mask: the masks' λ_t (default 1); consensus_*: α (default 0.3)
   --topk X                  ties (paper): fraction of each task vector kept (default 0.2)
@@ -37,7 +37,9 @@ https:// file on a server that answers range requests: only headers are read unt
                             normalize_weights, nuslerp_row_wise, nuslerp_flatten; ties with one
                             is mergekit's; tsv_m: alpha; iso_c, iso_cts: scaling_factor; iso_cts:
                             common_space_fraction; tall_base=task_arithmetic|ties (tall_mask), tall_lambda=X
-                            (consensus_*: the TALL masks' λ), drop_ratio=X (t_switch, default 0.6)
+                            (consensus_*: the TALL masks' λ), drop_ratio=X (t_switch, default 0.6),
+                            sv_reduction=X (tsv_c: the share of each 2-D τ's singular values kept,
+                            default 1/N)
   --seed N                  dare_*, della*: the seed of the random drops (default 0)
   --budget MB               bytes held for chunks in flight (default 256)
   --spill-over MB           EMR's τ_uni and masks go to a scratch file past this (default RAM/4; 0: always)

@@ -7,7 +7,8 @@
 // every pass sent to the GPU (perTaskMinElements 0) and the dispatches counted, so a runner that
 // stopped calling the engine fails; and with the default size rule, these small tensors stay on the
 // CPU twins (no dispatch) and give the same bytes. A device lost during the merge, or before the
-// task models are written, finishes on the CPU (FallbackEngine) with the same bytes.
+// task models are written, finishes on the CPU (FallbackEngine) with the same bytes. TSV-C (its own
+// fixture, __fixtures__/tsvc.json) has no program: on the GPU engine its twins run, the same bytes.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { MergeDType } from '../formats/dtype';
 import { MemorySink } from '../formats/sink';
@@ -16,6 +17,7 @@ import { FallbackEngine } from '../merge/fallback';
 import type { MergeEngine } from '../merge/engine';
 import { runMerge } from '../merge/merge';
 import fixture from '../merge/pertask/__fixtures__/pertask.json' with { type: 'json' };
+import tsvcFixture from '../merge/pertask/__fixtures__/tsvc.json' with { type: 'json' };
 import { writePerTaskArtefact } from '../merge/pertask/artefact';
 import { isPerTaskResult, type PerTaskResult } from '../merge/pertask/result';
 import { perTaskSpec, type PerTaskMethod } from '../merge/pertask/spec';
@@ -31,12 +33,11 @@ interface FixtureSet {
   tasks: Record<string, number[]>[];
 }
 
-const shapes = fixture.shapes as Record<string, number[]>;
-const sets = fixture.sets as Record<MergeDType, FixtureSet>;
 const f32 = (bits: number[]) => new Float32Array(Uint32Array.from(bits).buffer);
 
-function fixtureSet(dtype: MergeDType) {
-  const data = sets[dtype];
+function fixtureSet(dtype: MergeDType, from: { shapes: unknown; sets: unknown } = fixture) {
+  const shapes = from.shapes as Record<string, number[]>;
+  const data = (from.sets as Record<MergeDType, FixtureSet>)[dtype];
   const layers: Layer[] = Object.entries(shapes).map(([name, shape]) => ({
     name,
     shape,
@@ -52,9 +53,10 @@ async function outputs(
   dtype: MergeDType,
   engine: MergeEngine,
   hooks: { onProgress?: () => void; afterMerge?: () => void } = {},
+  set = () => fixtureSet(dtype),
 ) {
   const { onProgress } = hooks;
-  const result = await runMerge(fixtureSet(dtype), spec, engine, onProgress ? { onProgress } : {});
+  const result = await runMerge(set(), spec, engine, onProgress ? { onProgress } : {});
   if (!isPerTaskResult(result)) throw new Error('not a per-task result');
   hooks.afterMerge?.();
   const models = await Promise.all(
@@ -89,6 +91,8 @@ const PROGRAMS: Record<PerTaskMethod, string[]> = {
   consensus_ta: ['pertask-bits-tall', 'pertask-reconstruct-masked'],
   consensus_ties: ['pertask-bits-tall', 'pertask-reconstruct-masked'],
   t_switch: ['pertask-bits-switch', 'pertask-reconstruct-switch'],
+  // No program: its SVD and low-rank products run on the CPU (src/gpu/programs/pertask.ts).
+  tsv_c: [],
 };
 
 describe('per-task methods on the GPU engine equal the CPU engine bit for bit', () => {
@@ -119,6 +123,22 @@ describe('per-task methods on the GPU engine equal the CPU engine bit for bit', 
       for (const program of PROGRAMS[method]) expect(dispatches.kept.get(program)).toBeGreaterThan(0);
     });
   }
+
+  it('tsv_c on its fixture layers: the CPU twins compute it (no dispatch), the same bytes', async () => {
+    gpu ??= new GpuEngine(await testGpu(), false, { perTaskMinElements: 0 });
+    for (const c of tsvcFixture.cases) {
+      const spec = perTaskSpec('tsv_c', c.params);
+      const set = () => fixtureSet(c.dtype as MergeDType, tsvcFixture);
+      const want = await outputs(spec, c.dtype as MergeDType, cpu, {}, set);
+      const dispatches = countDispatches();
+      try {
+        expect(await outputs(spec, c.dtype as MergeDType, gpu, {}, set)).toEqual(want);
+      } finally {
+        dispatches.restore();
+      }
+      expect(dispatches.kept.size).toBe(0);
+    }
+  });
 
   it('with the default size rule, small tensors stay on the CPU twins (same bytes, no dispatch)', async () => {
     const small = new GpuEngine(await testGpu());

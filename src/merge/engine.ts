@@ -63,6 +63,25 @@ export type PerTaskReconstructInput =
       readonly keep: Uint32Array;
       readonly sign: Uint32Array;
       readonly scale: number;
+    }
+  | {
+      /** TSV-C, a 2-D tensor: elements [first, first + numel) of θ₀ + (u·diag(s))·v (pertask/lowrank). */
+      readonly mode: 'lowrank';
+      readonly base: RawChunk;
+      readonly first: number;
+      readonly numel: number;
+      readonly cols: number;
+      readonly rank: number;
+      /** The rows of u that the elements touch, from ⌊first / cols⌋ on (rank values a row). */
+      readonly u: Float32Array;
+      readonly s: Float32Array;
+      readonly vt: Float32Array;
+    }
+  | {
+      /** TSV-C, any other tensor: θ₀ + the task's own τ over the chunk. */
+      readonly mode: 'dense';
+      readonly base: RawChunk;
+      readonly tau: Float32Array;
     };
 
 export interface MergeEngine {

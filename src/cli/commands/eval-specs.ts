@@ -52,7 +52,7 @@ export function evalSpecs(
   if (unused.length) {
     const chosen =
       unused.some((k) => k === 'lambda' || k === 'tall_lambda') &&
-      names.some((n) => isPerTaskMethod(n) && n !== 't_switch');
+      names.some((n) => isPerTaskMethod(n) && n !== 't_switch' && n !== 'tsv_c');
     throw new UsageError(
       `${unused.map((k) => flagOf(k, params[k])).join(', ')}: no method in --methods ${names.join(',')} takes ${unused.join(', ')}${chosen ? " (tall_mask's and consensus_*'s λ are chosen on the labeled sets)" : ''}`,
     );

@@ -124,7 +124,8 @@ export async function tSwitchBitsGpu(
   return { keep: r.a, sign: r.b };
 }
 
-type ReconstructInput = PerTaskReconstructInput;
+/** The modes with a program (TSV-C's run on the CPU twin). */
+type ReconstructInput = Extract<PerTaskReconstructInput, { mode: 'masked' | 'switch' }>;
 const numelOf = reconstructNumel;
 
 function reconstructPass(x: ReconstructInput): PassSpec {
@@ -160,9 +161,14 @@ function reconstructPass(x: ReconstructInput): PassSpec {
 const reconstructOnCpu = perTaskReconstructPass;
 
 /** GPU twin of maskedReconstruct / tSwitchReconstruct: a task's f32 weights over a chunk. */
-export async function perTaskReconstructGpu(rt: GpuRuntime, x: ReconstructInput): Promise<Float32Array> {
+export async function perTaskReconstructGpu(
+  rt: GpuRuntime,
+  x: PerTaskReconstructInput,
+): Promise<Float32Array> {
   const n = numelOf(x);
   if (n === 0) return new Float32Array(0);
+  // TSV-C's low-rank products and own-τ sums have no program: the CPU twin computes them.
+  if (x.mode === 'lowrank' || x.mode === 'dense') return reconstructOnCpu(x);
   if (x.mode === 'masked' && !lambdaInRange(x.alpha)) return reconstructOnCpu(x);
   const tiles = await rt.tiles(n, rt.tileElements(4, TILE_UNIT), async (start, end, slot) => {
     const w0 = start / 32;

@@ -23,7 +23,8 @@ import { perTaskSpec, type PerTaskMethod } from './spec';
 const engine = new CpuEngine();
 
 function set(dtype: 'F32' | 'BF16' = 'F32') {
-  const layers = randomLayers(7, 3, [[5, 13], [70], [1]]);
+  // [1, 9]: TSV-C keeps int(1 · sv_reduction) = 0 components of it (zero-size factors).
+  const layers = randomLayers(7, 3, [[5, 13], [70], [1], [1, 9]]);
   layers.push({
     name: 'scale',
     shape: [],
@@ -57,6 +58,8 @@ const CASES: [PerTaskMethod, Record<string, unknown>][] = [
   ['consensus_ta', { k: 2, tall_lambda: 0.4, lambda: 0.5 }],
   ['consensus_ties', {}],
   ['t_switch', {}],
+  ['tsv_c', {}],
+  ['tsv_c', { sv_reduction: 0.5 }],
 ];
 
 describe('per-task artefacts', () => {
@@ -73,6 +76,24 @@ describe('per-task artefacts', () => {
         // one bit an element: masks/keep/sign tensors are ⌈numel/8⌉ bytes
         for (const [name, e] of bundle.tensors)
           if (/^(mask|keep|sign)\//.test(name)) expect(e.dtype).toBe('U8');
+        if (method === 'tsv_c') {
+          // compress_tv's f32 u[:, :k], s[:k], v[:k, :] per 2-D tensor (k = int(5 · 1/3) = 1, or
+          // int(5 · 0.5) = 2; int(1 · …) = 0), each task's own τ for the others.
+          const k = params['sv_reduction'] === 0.5 ? 2 : 1;
+          const shapes = Object.fromEntries(
+            [...bundle.tensors]
+              .filter(([name]) => name.includes('/task1/'))
+              .map(([name, e]) => [name, [e.dtype, ...e.shape]]),
+          );
+          expect(shapes).toMatchObject({
+            'u/task1/layers.0.weight': ['F32', 5, k],
+            's/task1/layers.0.weight': ['F32', k],
+            'v/task1/layers.0.weight': ['F32', k, 13],
+            'tau/task1/layers.1.weight': ['F32', 70],
+            'u/task1/layers.3.weight': ['F32', 1, 0],
+            'v/task1/layers.3.weight': ['F32', 0, 9],
+          });
+        }
       });
 
   it('refuses a missing tensor, a bad manifest, another version and the wrong base by name', async () => {

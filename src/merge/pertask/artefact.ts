@@ -4,6 +4,9 @@
 //   Consensus   tau/<tensor>, mask/consensus/<tensor>; α in the manifest
 //   T-Switch    keep/<task>/<tensor>, sign/<task>/<tensor> (U8 bits), scale/<task> (F32, one per
 //               shared tensor in manifest order)
+//   TSV-C       u/<task>/<tensor> (F32 rows×k), s/<task>/<tensor> (F32 k), v/<task>/<tensor>
+//               (F32 k×cols) per 2-D shared tensor, as compress_tv keeps them; tau/<task>/<tensor>
+//               (F32, the task's own τ) per other shared tensor
 //   every kind  task/<task>/<tensor>: the task-specific tensors (heads), as stored
 // The manifest in __metadata__ has the EMR bundle's shared and task lists. Layout and rules:
 // docs/bundle-format.md#per-task-artefacts.
@@ -13,8 +16,10 @@ import type { ByteSink } from '../../formats/sink';
 import { tensorName, type Checkpoint, type TensorEntry, type TensorName } from '../../formats/tensor';
 import { BundleError, bundleModelSet, taskTensorKey } from '../bundle';
 import { BUNDLE_VERSION, parseBundleManifest } from '../bundle-manifest';
-import type { PerTaskModulator, PerTaskResult } from './result';
-import { isPerTaskMethod, perTaskRecipe, perTaskSpec } from './spec';
+import type { LowRankTensor, PerTaskModulator, PerTaskResult } from './result';
+import { defaultSvReduction, isPerTaskMethod, perTaskRecipe, perTaskSpec } from './spec';
+import { tsvcRank } from './lowrank';
+import { isTsvcMatrix } from './tsvc';
 
 export const PERTASK_FORMAT = 'merge-studio/pertask';
 export const PERTASK_VERSION = '1';
@@ -87,7 +92,34 @@ function artefactTensors(result: PerTaskResult): ArtefactTensor[] {
         });
       }
   }
+  const f32Bytes = (a: Float32Array) => async () => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   set.tasks.forEach((task, t) => {
+    if (m.kind === 'lowrank')
+      for (const s of set.shared) {
+        const f = m.factors.get(s.name);
+        if (f) {
+          const { rows, cols, rank } = f;
+          for (const [kind, shape, a] of [
+            ['u', [rows, rank], f.u[t]],
+            ['s', [rank], f.s[t]],
+            ['v', [rank, cols], f.vt[t]],
+          ] as const)
+            out.push({
+              name: `${kind}/${task.name}/${s.name}`,
+              dtype: 'F32',
+              shape,
+              bytes: f32Bytes(a as Float32Array),
+            });
+        } else {
+          const tau = (m.dense.get(s.name) as Float32Array).subarray(t * s.numel, (t + 1) * s.numel);
+          out.push({
+            name: `tau/${task.name}/${s.name}`,
+            dtype: 'F32',
+            shape: s.shape,
+            bytes: f32Bytes(tau),
+          });
+        }
+      }
     if (m.kind === 'switch') {
       for (const [kind, map] of [
         ['keep', m.keep],
@@ -216,7 +248,27 @@ export async function openPerTaskArtefact(bundle: Checkpoint, base: Checkpoint):
   const { set } = bundleModelSet(bundle, base, lists);
   const n = set.tasks.length;
   let modulator: PerTaskModulator;
-  if (spec.method === 't_switch') {
+  if (spec.method === 'tsv_c') {
+    const svReduction = spec.svReduction ?? defaultSvReduction(n);
+    const factors = new Map<TensorName, LowRankTensor>();
+    const dense = new Map<TensorName, Float32Array>();
+    for (const s of set.shared) {
+      if (!isTsvcMatrix(s)) {
+        const all = new Float32Array(n * s.numel);
+        for (const [t, task] of set.tasks.entries())
+          all.set(await f32s(bundle, file, `tau/${task.name}/${s.name}`, s.numel), t * s.numel);
+        dense.set(s.name, all);
+        continue;
+      }
+      const [rows, cols] = s.shape as [number, number];
+      const rank = tsvcRank(rows, cols, svReduction);
+      const of = (kind: string, numel: number) =>
+        Promise.all(set.tasks.map((task) => f32s(bundle, file, `${kind}/${task.name}/${s.name}`, numel)));
+      const [u, sv, vt] = [await of('u', rows * rank), await of('s', rank), await of('v', rank * cols)];
+      factors.set(s.name, { rows, cols, rank, u, s: sv, vt });
+    }
+    modulator = { kind: 'lowrank', factors, dense };
+  } else if (spec.method === 't_switch') {
     const keep = new Map<TensorName, Uint32Array>();
     const sign = new Map<TensorName, Uint32Array>();
     const scales = new Map<TensorName, Float32Array>();

@@ -5,13 +5,14 @@
 import { dtypeBytes, widenToF32 } from '../../formats/dtype';
 import type { PerTaskReconstructInput, RawChunk, TallMaskInput, TSwitchBitsInput } from '../engine';
 import { maskedReconstruct, tallMask, tSwitchBits, tSwitchReconstruct } from './kernels';
+import { denseReconstruct, lowRankReconstruct } from './lowrank';
 
 /** The first `numel` elements of a chunk as f32. */
 const widen = (c: RawChunk, numel: number) =>
   widenToF32(c.bytes.subarray(0, numel * dtypeBytes(c.dtype)), c.dtype);
 
 export const reconstructNumel = (x: PerTaskReconstructInput): number =>
-  x.mode === 'masked' ? x.tau.length : x.numel;
+  x.mode === 'masked' || x.mode === 'dense' ? x.tau.length : x.numel;
 
 /** tallMask over a chunk: task t's mask words. */
 export function tallMaskPass(x: TallMaskInput): Uint32Array {
@@ -28,10 +29,17 @@ export function tSwitchBitsPass(x: TSwitchBitsInput): { keep: Uint32Array; sign:
   return { keep, sign };
 }
 
-/** maskedReconstruct / tSwitchReconstruct over a chunk: the task's f32 weights. */
+/** maskedReconstruct / tSwitchReconstruct / TSV-C's over a chunk: the task's f32 weights. */
 export function perTaskReconstructPass(x: PerTaskReconstructInput): Float32Array<ArrayBuffer> {
   const base = widen(x.base, reconstructNumel(x));
-  return x.mode === 'masked'
-    ? maskedReconstruct(base, x.tau, x.mask, 0, x.alpha)
-    : tSwitchReconstruct(base, x.keep, x.sign, 0, x.scale);
+  switch (x.mode) {
+    case 'masked':
+      return maskedReconstruct(base, x.tau, x.mask, 0, x.alpha);
+    case 'switch':
+      return tSwitchReconstruct(base, x.keep, x.sign, 0, x.scale);
+    case 'lowrank':
+      return lowRankReconstruct(base, x.first, x.cols, x.rank, x.u, x.s, x.vt);
+    case 'dense':
+      return denseReconstruct(base, x.tau);
+  }
 }

@@ -40,6 +40,8 @@ const REFERENCE: Record<PerTaskMethod, string> = {
     'tall_masks: ties_merging(reset_thresh=20, dis-sum), generate_task_masks, construct_consensus_mask, apply_to(α)',
   t_switch:
     'Binary-Task-Switch merge_vit.py: drop_elements_separately/process_matrix, binarize_matrix, load_task_vector',
+  // Its SVD is not bit-exact across implementations: ./tsvc-fixtures.test.ts, within a tolerance.
+  tsv_c: 'task_singular_vectors TSVC_utils.py: compress_tv, compute_svd_and_compress; eval.py evaluate',
 };
 
 describe("the per-task methods equal the original authors' code (torch) bit for bit", () => {

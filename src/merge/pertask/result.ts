@@ -4,6 +4,8 @@
 //           θ_t = θ₀ + α_t·(τ ⊙ m_t) (TALL masks: one mask per task, α = 1; Consensus: one mask
 //           and one α for every task).
 //   switch  per task and tensor: keep bits, sign bits and one f32 scalar: θ_t = θ₀ + b·s (T-Switch).
+//   lowrank per task and 2-D tensor: the f32 factors u, s, v of its τ's top singular components,
+//           θ_t = θ₀ + (u·diag(s))·v; per other tensor the task's own τ, θ_t = θ₀ + τ_t (TSV-C).
 import type { TensorName } from '../../formats/tensor';
 import type { ModelSet } from '../model-set';
 import type { NonFiniteReport } from '../non-finite';
@@ -34,11 +36,36 @@ export interface SwitchModulator {
   readonly scales: ReadonlyMap<TensorName, Float32Array>;
 }
 
-export type PerTaskModulator = MaskedModulator | SwitchModulator;
+/** One 2-D shared tensor's TSV-C factors: per task, as ./lowrank TsvcFactors. */
+export interface LowRankTensor {
+  readonly rows: number;
+  readonly cols: number;
+  /** k = int(min(rows, cols) · sv_reduction), the same for every task. */
+  readonly rank: number;
+  /** Per task (task order): u[:, :k] (rows×k), s[:k], v[:k, :] (k×cols), f32. */
+  readonly u: readonly Float32Array[];
+  readonly s: readonly Float32Array[];
+  readonly vt: readonly Float32Array[];
+  /** Per task: the share of Σσ² the kept components hold (absent for a reloaded artefact). */
+  readonly energy?: readonly number[];
+}
+
+export interface LowRankModulator {
+  readonly kind: 'lowrank';
+  /** The 2-D shared tensors. */
+  readonly factors: ReadonlyMap<TensorName, LowRankTensor>;
+  /** The other shared tensors: the N tasks' own τ back to back (task t at t·numel). */
+  readonly dense: ReadonlyMap<TensorName, Float32Array>;
+}
+
+export type PerTaskModulator = MaskedModulator | SwitchModulator | LowRankModulator;
 
 export interface PerTaskTaskStats {
   readonly task: string;
-  /** Fraction of the shared parameters that task's model changes from the base (its mask's ones). */
+  /**
+   * Fraction of the shared parameters that task's model changes from the base (its mask's ones);
+   * TSV-C: the f32 values it stores (factors and own τ) over the shared parameters.
+   */
   readonly density: number;
   /** TALL masks / Consensus: the λ_t its mask was built with. */
   readonly lambda?: number;
@@ -78,6 +105,27 @@ export function perTaskReconstructInput(
   last: number,
   base: RawChunk,
 ): PerTaskReconstructInput {
+  if (m.kind === 'lowrank') {
+    const f = m.factors.get(name);
+    if (!f) {
+      const tau = need(m.dense, name);
+      return { mode: 'dense', base, tau: tau.subarray(t * numel + first, t * numel + last) };
+    }
+    // The rows that elements [first, last) touch.
+    const r0 = Math.floor(first / f.cols);
+    const r1 = last > first ? Math.floor((last - 1) / f.cols) + 1 : r0;
+    return {
+      mode: 'lowrank',
+      base,
+      first,
+      numel: last - first,
+      cols: f.cols,
+      rank: f.rank,
+      u: (f.u[t] as Float32Array).subarray(r0 * f.rank, r1 * f.rank),
+      s: f.s[t] as Float32Array,
+      vt: f.vt[t] as Float32Array,
+    };
+  }
   const at = Math.ceil(numel / 32) * (m.kind === 'masked' ? (m.maskOf[t] as number) : t);
   const words = [at + first / 32, at + Math.ceil(last / 32)] as const;
   if (m.kind === 'masked')

@@ -1,4 +1,4 @@
-// Runs a per-task method over a model set, in chunks within the budget (TALL masks, Consensus) or
+// Runs a per-task method over a model set (TSV-C: ./tsvc), in chunks within the budget (TALL masks, Consensus) or
 // one shared tensor at a time (T-Switch: its drop needs a tensor's whole task vector), widened to
 // f32, on the CPU kernels of ./kernels — except the element-wise passes that a GPU engine has
 // programs for (../engine.ts: each task's TALL mask, T-Switch's keep/sign bits), which go to it with
@@ -26,6 +26,7 @@ import {
 } from './kernels';
 import type { PerTaskModulator, PerTaskResult, PerTaskTaskStats } from './result';
 import { lambdaOf, TALL_TIES_KEEP, type PerTaskSpec } from './spec';
+import { runTsvc } from './tsvc';
 
 export interface PerTaskRunOptions {
   /** Bytes for chunks in flight (TALL masks and Consensus stream by chunk; T-Switch reads whole tensors). */
@@ -134,6 +135,8 @@ export async function runPerTask(
   engine?: PerTaskEngine,
 ): Promise<PerTaskResult> {
   const gpu = engine?.kind === 'gpu' ? engine : undefined;
+  // TSV-C: SVDs, on the CPU whatever the engine (./tsvc).
+  if (spec.method === 'tsv_c') return runTsvc(set, spec, options);
   return spec.method === 't_switch'
     ? runTSwitch(set, spec, options, gpu)
     : runMasked(set, spec, options, gpu);
@@ -141,7 +144,7 @@ export async function runPerTask(
 
 async function runMasked(
   set: ModelSet,
-  spec: Exclude<PerTaskSpec, { method: 't_switch' }>,
+  spec: Exclude<PerTaskSpec, { method: 't_switch' | 'tsv_c' }>,
   options: PerTaskRunOptions,
   gpu: PerTaskEngine | undefined,
 ): Promise<PerTaskResult> {

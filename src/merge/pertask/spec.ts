@@ -6,6 +6,9 @@
 //   consensus_ties  where c keeps the weights that at least k tasks' TALL masks keep.
 //   t_switch        T-Switch (CVPR 2025; lfy-123/Binary-Task-Switch, merge_vit/merge_vit.py): each
 //                   task vector sparsified (drop ratio) and binarised to sign × one scalar per tensor.
+//   tsv_c           TSV-C (Gargiulo et al., CVPR 2025; AntoAndGar/task_singular_vectors,
+//                   src/utils/TSVC_utils.py compress_tv): each task's τ of every 2-D weight truncated
+//                   to its top ⌊rank · sv_reduction⌋ singular components; other tensors keep τ whole.
 
 export type TallBase = 'task_arithmetic' | 'ties';
 
@@ -25,7 +28,12 @@ export type PerTaskSpec =
       /** The scaling α of the one merged task vector. */
       readonly lambda: number;
     }
-  | { readonly method: 't_switch'; readonly dropRatio: number };
+  | { readonly method: 't_switch'; readonly dropRatio: number }
+  | {
+      readonly method: 'tsv_c';
+      /** compress_tv's sv_reduction: the fraction of each 2-D τ's singular values kept; undefined: 1/N. */
+      readonly svReduction: number | undefined;
+    };
 
 export type PerTaskMethod = PerTaskSpec['method'];
 
@@ -34,6 +42,7 @@ export const PERTASK_METHODS: readonly PerTaskMethod[] = [
   'consensus_ta',
   'consensus_ties',
   't_switch',
+  'tsv_c',
 ];
 
 export const PERTASK_TITLES: Record<PerTaskMethod, string> = {
@@ -41,6 +50,7 @@ export const PERTASK_TITLES: Record<PerTaskMethod, string> = {
   consensus_ta: 'Consensus TA',
   consensus_ties: 'Consensus TIES',
   t_switch: 'T-Switch',
+  tsv_c: 'TSV-C (task singular vectors, compressed)',
 };
 
 /** generate_task_masks' own default λ (the original otherwise picks λ_t from TALL_LAMBDA_GRID). */
@@ -55,6 +65,13 @@ export const DEFAULT_CONSENSUS_K = 2;
 export const DEFAULT_CONSENSUS_LAMBDA = 0.3;
 /** run_merge_vit.sh's --drop-ratio for merge_vit.py (its argparse default, 0.0, drops nothing). */
 export const DEFAULT_DROP_RATIO = 0.6;
+/**
+ * TSV-C's sv_reduction when none is given: aggregation.py calls compress_tv(task_vectors,
+ * 1 / len(config.DATASETS)), so the default is 1/N for N tasks (undefined here: N is the set's).
+ */
+export const DEFAULT_SV_REDUCTION: number | undefined = undefined;
+/** The default sv_reduction for a set of `numTasks` tasks: 1 / N, a float64 division as Python's. */
+export const defaultSvReduction = (numTasks: number): number => 1 / numTasks;
 
 export const isPerTaskMethod = (name: string): name is PerTaskMethod =>
   (PERTASK_METHODS as readonly string[]).includes(name);
@@ -68,6 +85,7 @@ export interface PerTaskParams {
   readonly tall_base?: string | undefined;
   readonly tall_lambda?: number | readonly number[] | undefined;
   readonly drop_ratio?: number | undefined;
+  readonly sv_reduction?: number | undefined;
 }
 
 const ALLOWED: Record<PerTaskMethod, readonly string[]> = {
@@ -75,6 +93,7 @@ const ALLOWED: Record<PerTaskMethod, readonly string[]> = {
   consensus_ta: ['k', 'lambda', 'tall_lambda'],
   consensus_ties: ['k', 'lambda', 'tall_lambda'],
   t_switch: ['drop_ratio'],
+  tsv_c: ['sv_reduction'],
 };
 
 /** The parameters a per-task method takes (its YAML and `--param` names). */
@@ -120,6 +139,13 @@ export function perTaskSpec(
         throw new RangeError(`drop_ratio must be in [0, 1] (or a percentage up to 100), got ${dropRatio}`);
       return { method, dropRatio };
     }
+    case 'tsv_c': {
+      const v = p.sv_reduction ?? DEFAULT_SV_REDUCTION;
+      // compute_svd_and_compress's docstring: 0 < sv_reduction <= 1.
+      if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 1))
+        throw new RangeError(`sv_reduction must be in (0, 1], got ${String(v)}`);
+      return { method, svReduction: v };
+    }
   }
 }
 
@@ -143,6 +169,8 @@ export function describePerTask(spec: PerTaskSpec): string {
       return `${title} (k = ${spec.k}, mask λ_t = ${fmt(spec.tallLambda)}, α = ${spec.lambda})`;
     case 't_switch':
       return `${title} (drop ratio ${spec.dropRatio})`;
+    case 'tsv_c':
+      return `${title.replace(/\)$/, '')}; ${spec.svReduction === undefined ? 'rank fraction 1/N' : `rank fraction ${spec.svReduction}`})`;
   }
 }
 
@@ -162,5 +190,10 @@ export function perTaskRecipe(spec: PerTaskSpec): {
       };
     case 't_switch':
       return { merge_method: spec.method, parameters: { drop_ratio: spec.dropRatio } };
+    case 'tsv_c':
+      return {
+        merge_method: spec.method,
+        parameters: spec.svReduction === undefined ? {} : { sv_reduction: spec.svReduction },
+      };
   }
 }
