@@ -4,7 +4,8 @@
 // of forty points at one size (where some must fall back to numbers and the key). The frontier is
 // a step line; labels lose their parameters.
 import { describe, expect, it } from 'vitest';
-import type { ParetoPoint, PointKind } from './pareto';
+import type { ParetoPoint } from './pareto';
+import { digits8 } from './testing/digits8-points';
 import {
   MARKER_RADIUS,
   paretoLayout,
@@ -13,43 +14,6 @@ import {
   type Box,
   type ParetoLayout,
 } from './pareto-layout';
-
-// docs/results.md's "Every method" table, 2026-12-03: label, normalized %, bytes per task.
-const DIGITS8: [string, number, number | null][] = [
-  ['Individual', 100.0, 544_032],
-  ['EMR-Merging (rescale: tensor-mean)', 94.0, 98_180],
-  ['EMR-Merging, routed (no task id)', 34.2, 98_180],
-  ['Weight averaging', 79.5, null],
-  ['Task Arithmetic (λ = 0.3)', 76.4, null],
-  ['TIES-Merging (k = 20 %, λ = 1)', 78.0, null],
-  ['Task Arithmetic (mergekit) (density = 1)', 30.3, null],
-  ['TIES (mergekit) (density = 1)', 80.5, null],
-  ['DARE TIES (density = 1)', 25.0, null],
-  ['Linear DARE (density = 1)', 30.3, null],
-  ['Model Breadcrumbs (density = 1)', 30.3, null],
-  ['Model Breadcrumbs with TIES (density = 1)', 25.0, null],
-  ['DELLA (density = 1)', 80.5, null],
-  ['Linear DELLA (density = 1)', 30.3, null],
-  ['Model Stock (filter_wise: false)', 76.5, null],
-  ['TSV-M (task singular vectors) (α = 1)', 81.4, null],
-  ['Iso-C (isotropic, common subspace) (scaling factor 1)', 81.4, null],
-  ['Iso-CTS (isotropic) (scaling factor 1, common space 0.8)', 83.5, null],
-  ['TALL masks over Task Arithmetic (chosen on the labeled sets)', 98.2, 98_166],
-  ['TALL masks, routed (no task id)', 37.3, 98_166],
-  ['Consensus TA (chosen on the labeled sets)', 80.1, 78_887],
-  ['Consensus TIES (chosen on the labeled sets)', 81.0, 78_888],
-  ['T-Switch (drop ratio 0.6)', 98.8, 52_053],
-  ['T-Switch, routed (no task id)', 38.3, 52_053],
-];
-
-const kindOf = (label: string, bytes: number | null, i: number): PointKind =>
-  i === 0 ? 'individual' : label.includes('routed') ? 'routed' : bytes === null ? 'single-model' : 'per-task';
-const digits8: ParetoPoint[] = DIGITS8.map(([label, accuracy, bytesPerTask], i) => ({
-  label,
-  accuracy,
-  bytesPerTask,
-  kind: kindOf(label, bytesPerTask, i),
-}));
 
 const overlaps = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 

@@ -118,6 +118,9 @@ function segmentsCross(a: Segment, b: Segment): boolean {
 
 /** Whether a segment touches a box: an end inside, or crossing one of its sides. */
 export function segmentHitsBox(s: Segment, b: Box): boolean {
+  // Most pairs are far apart: the segment's own bounding box settles them without the sides.
+  if (Math.max(s.x1, s.x2) <= b.x || Math.min(s.x1, s.x2) >= b.x + b.w) return false;
+  if (Math.max(s.y1, s.y2) <= b.y || Math.min(s.y1, s.y2) >= b.y + b.h) return false;
   const inside = (x: number, y: number) => x > b.x && x < b.x + b.w && y > b.y && y < b.y + b.h;
   if (inside(s.x1, s.y1) || inside(s.x2, s.y2)) return true;
   const { x, y, w, h } = b;
@@ -221,7 +224,7 @@ export function paretoLayout(input: LayoutInput): ParetoLayout {
     ];
     for (const [k, [x, y]] of beside.entries()) out.push({ box: { x, y, w, h }, cost: k });
     const step = Math.max(4, Math.round(lineHeight / 2));
-    for (const dx of [24, 40, 60, 90, 130, 180, 240, 320])
+    for (const dx of [24, 40, 60, 90, 130, 180, 240, 320, 420, 560])
       for (let dy = -plot.h; dy <= plot.h; dy += step)
         for (const side of [1, -1]) {
           const ax = m.x + side * dx;
@@ -234,16 +237,23 @@ export function paretoLayout(input: LayoutInput): ParetoLayout {
             x2: ax - side * 2,
             y2: ay,
           };
-          out.push({ box, leader, cost: 10 + len + (side < 0 ? 15 : 0) });
+          // Steep leaders cost more than long flat ones: a label far above or below its point
+          // reads as another point's.
+          out.push({ box, leader, cost: 10 + Math.hypot(dx, 2 * dy) + (side < 0 ? 15 : 0) });
         }
     return out.sort((a, b) => a.cost - b.cost);
   };
 
+  // The spots depend only on the marker and the label's size: worked out once for every pass.
+  const spotCache = new Map<string, ReturnType<typeof spots>>();
   const place = (group: number[], lines: string[], key?: number): boolean => {
     const m = markers[group[0] as number] as (typeof markers)[number];
     const w = Math.max(...lines.map((l) => textWidth(l, fontSize)));
     const h = lines.length * lineHeight;
-    for (const s of spots(m, w, h)) {
+    const cacheKey = `${group[0]}|${w}|${h}`;
+    const candidates = spotCache.get(cacheKey) ?? spots(m, w, h);
+    spotCache.set(cacheKey, candidates);
+    for (const s of candidates) {
       if (!fits(s.box, s.leader, group)) continue;
       placedBoxes.push(s.box);
       if (s.leader) leaders.push(s.leader);
@@ -276,15 +286,31 @@ export function paretoLayout(input: LayoutInput): ParetoLayout {
     }
     return { labels: [...labels], keyed: [...keyed], failed };
   };
-  // Greedy placement can box a label in with its neighbours' labels; the groups that found no spot
-  // go first in the next pass, and the pass with the fewest numbered labels is kept.
+  // Greedy placement can box a label in with its neighbours' labels, or send it far off on a long
+  // leader. Each further pass moves the worst-off groups (those that found no spot, else the one
+  // with the longest leader) to the front; the pass with the fewest numbered labels, then the
+  // shortest leaders, is kept.
+  const leaderLength = (ls: readonly LaidLabel[]) =>
+    ls.reduce(
+      (sum, l) => sum + (l.leader ? Math.hypot(l.leader.x2 - l.leader.x1, l.leader.y2 - l.leader.y1) : 0),
+      0,
+    );
+  const score = (p: ReturnType<typeof placeAll>) => p.keyed.length * 1e6 + leaderLength(p.labels);
   let best = placeAll(groups);
+  let last = best;
   let order = groups;
-  for (let round = 0; round < 4 && best.failed.length; round++) {
-    const failed = new Set(best.failed);
-    order = [...best.failed, ...order.filter((g) => !failed.has(g))];
-    const next = placeAll(order);
-    if (next.keyed.length < best.keyed.length) best = next;
+  for (let round = 0; round < 5; round++) {
+    let worst = last.failed;
+    if (!worst.length) {
+      const longest = [...last.labels].sort((p, q) => leaderLength([q]) - leaderLength([p]))[0];
+      const group = longest?.leader ? groups.find((g) => g[0] === longest.points[0]) : undefined;
+      if (!group || order[0] === group) break;
+      worst = [group];
+    }
+    const moved = new Set(worst);
+    order = [...worst, ...order.filter((g) => !moved.has(g))];
+    last = placeAll(order);
+    if (score(last) < score(best)) best = last;
   }
 
   // Under the plot: tick labels, the axis title, the legend (wrapped to the width), then the key.

@@ -4,7 +4,7 @@
 // with a reason; the axes give readable decade ticks and a % axis that reaches 100.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accuracyAxis, bytesAxis, formatBytes, paretoMap, type ParetoPoint } from './pareto';
+import { accuracyAxis, bytesAxis, formatBytes, paretoMap, paretoPoints, type ParetoPoint } from './pareto';
 
 const p = (label: string, accuracy: number | null, bytesPerTask: number | null): ParetoPoint => ({
   label,
@@ -72,6 +72,7 @@ describe('paretoMap', () => {
         p('inf', Number.POSITIVE_INFINITY, 100),
         p('zero bytes', 50, 0),
         p('nan bytes', 50, Number.NaN),
+        p('negative bytes', 50, -5),
         p('one model', 50, null),
         p('ok', 50, 100),
       ],
@@ -83,7 +84,8 @@ describe('paretoMap', () => {
       ['missing', 'no accuracy measured'],
       ['inf', 'accuracy is Infinity'],
       ['zero bytes', 'bytes per task is 0: a log axis needs a positive size'],
-      ['nan bytes', 'bytes per task is NaN: a log axis needs a positive size'],
+      ['nan bytes', 'bytes per task not known'],
+      ['negative bytes', 'bytes per task is -5: a log axis needs a positive size'],
       ['one model', 'one model for all tasks, but the model size is not known'],
     ]);
   });
@@ -151,6 +153,38 @@ describe('axes', () => {
     expect(accuracyAxis([95, 100.4])).toMatchObject({ lo: 90, hi: 110 });
     expect(accuracyAxis([0, 250]).ticks.map((t) => t.value)).toEqual([
       0, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 220, 240, 260,
+    ]);
+  });
+});
+
+describe('paretoPoints', () => {
+  it('turns the evaluation table into points: normalized %, kinds, storage as the caller knows it', () => {
+    const table = {
+      tasks: ['a', 'b'],
+      rows: [
+        { method: 'Individual', accuracy: [0.8, 0.5] },
+        { method: 'EMR-Merging', accuracy: [0.8, 0.25] },
+        { method: 'EMR-Merging, routed (no task id)', accuracy: [0.4, 0.25] },
+        { method: 'Weight averaging', accuracy: [0.4, 0.5] },
+        { method: 'Unknown', accuracy: [0.4, 0.5] },
+      ],
+    };
+    const bytes: Record<string, number | null> = {
+      Individual: 1000,
+      'EMR-Merging': 200,
+      'EMR-Merging, routed (no task id)': 200,
+      'Weight averaging': null,
+    };
+    const points = paretoPoints(table, (m) => bytes[m]);
+    expect(points.map((q) => [q.label, q.accuracy, q.bytesPerTask, q.kind])).toEqual([
+      ['Individual', 100, 1000, 'individual'],
+      ['EMR-Merging', 75, 200, 'per-task'],
+      ['EMR-Merging, routed (no task id)', 50, 200, 'routed'],
+      ['Weight averaging', 75, null, 'single-model'],
+      ['Unknown', 75, Number.NaN, 'per-task'],
+    ]);
+    expect(paretoMap(points, { tasks: 2, modelBytes: 1000 }).excluded).toEqual([
+      { point: points[4], reason: 'bytes per task not known' },
     ]);
   });
 });

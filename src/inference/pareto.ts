@@ -2,6 +2,7 @@
 // bytes per task. This file holds the numbers — the Pareto frontier and the chart's axes — with no
 // pixels; pareto-layout.ts places them on a canvas and pareto-svg.ts draws them, for the studio's
 // step 5 and for docs/results.md alike.
+import { normalized, type AccuracyTable } from './table';
 
 /** What a method keeps per task, which decides how its point is drawn. */
 export type PointKind = 'individual' | 'per-task' | 'routed' | 'single-model';
@@ -53,6 +54,36 @@ export interface MapOptions {
   readonly tasks: number;
 }
 
+/**
+ * The evaluation table's rows as points: the first row is the individual models (as everywhere in
+ * table.ts), a row whose label says "routed" is a routed row. `bytesPerTask` says what the caller
+ * knows of a row's storage — bytes, null for a single model, undefined when it does not know (the
+ * point is then left out, saying so).
+ */
+export function paretoPoints(
+  table: AccuracyTable,
+  bytesPerTask: (method: string) => number | null | undefined,
+): ParetoPoint[] {
+  const individual = table.rows[0];
+  return table.rows.map((row, i) => {
+    const bytes = bytesPerTask(row.method);
+    const kind: PointKind =
+      i === 0
+        ? 'individual'
+        : /\brouted\b/i.test(row.method)
+          ? 'routed'
+          : bytes === null
+            ? 'single-model'
+            : 'per-task';
+    return {
+      label: row.method,
+      accuracy: individual ? normalized(row, individual) * 100 : Number.NaN,
+      bytesPerTask: bytes === undefined ? Number.NaN : bytes,
+      kind,
+    };
+  });
+}
+
 /** Places every point and finds the frontier (fewest bytes, most accuracy). */
 export function paretoMap(input: readonly ParetoPoint[], options: MapOptions): ParetoMap {
   const excluded: ExcludedPoint[] = [];
@@ -97,6 +128,7 @@ function exclusion(p: ParetoPoint, options: MapOptions): string | undefined {
     if (!(options.tasks >= 1)) return 'one model for all tasks, but the number of tasks is not known';
     return undefined;
   }
+  if (Number.isNaN(p.bytesPerTask)) return 'bytes per task not known';
   if (!Number.isFinite(p.bytesPerTask) || p.bytesPerTask <= 0)
     return `bytes per task is ${p.bytesPerTask}: a log axis needs a positive size`;
   return undefined;
