@@ -104,14 +104,9 @@ export function paretoSvg(layout: ParetoLayout, options: SvgOptions): SvgNode {
       .filter((t) => t.label)
       .map((t) => text(t.x, bottom + 15, t.label, { 'text-anchor': 'middle' })),
     ...layout.yTicks.map((t) => text(plot.x - 6, t.y + 4, t.label, { 'text-anchor': 'end' })),
-    text(
-      plot.x + plot.w / 2,
-      bottom + 32,
-      'bytes stored per task (log scale; every method also needs the base)',
-      {
-        'text-anchor': 'middle',
-      },
-    ),
+    text(plot.x + plot.w / 2, bottom + 32, 'bytes stored per task (log scale)', {
+      'text-anchor': 'middle',
+    }),
     text(14, plot.y + plot.h / 2, 'normalized accuracy (%)', {
       'text-anchor': 'middle',
       transform: `rotate(-90 14 ${r1(plot.y + plot.h / 2)})`,

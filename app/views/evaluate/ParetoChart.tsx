@@ -71,8 +71,9 @@ export function ParetoChart({ points, tasks, modelBytes, width: fixed }: ParetoC
       <figure className="pareto-figure" ref={figureRef}>
         {svg}
         <figcaption className="muted small">
-          Higher is better, further left is smaller. Single models store one model for all {tasks} tasks and
-          sit at its size ÷ {tasks}; every method also needs the base model.
+          Higher is better, further left is smaller. A per-task method’s bytes are its artefact ÷ {tasks}: it
+          also needs the base model, not counted here. A single model stores one model for all {tasks} tasks
+          and sits at its size ÷ {tasks}; it needs nothing else.
           {map.excluded.length > 0 && (
             <span data-testid="pareto-excluded">
               {' '}
