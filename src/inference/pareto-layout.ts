@@ -225,7 +225,7 @@ export function paretoLayout(input: LayoutInput): ParetoLayout {
     for (const [k, [x, y]] of beside.entries()) out.push({ box: { x, y, w, h }, cost: k });
     const step = Math.max(4, Math.round(lineHeight / 2));
     for (const dx of [24, 40, 60, 90, 130, 180, 240, 320, 420, 560])
-      for (let dy = -plot.h; dy <= plot.h; dy += step)
+      for (let dy = -plot.h / 2; dy <= plot.h / 2; dy += step)
         for (const side of [1, -1]) {
           const ax = m.x + side * dx;
           const ay = m.y + dy;
@@ -311,6 +311,7 @@ export function paretoLayout(input: LayoutInput): ParetoLayout {
     order = [...worst, ...order.filter((g) => !moved.has(g))];
     last = placeAll(order);
     if (score(last) < score(best)) best = last;
+    else break; // a pass that does not help is not followed by more
   }
 
   // Under the plot: tick labels, the axis title, the legend (wrapped to the width), then the key.
