@@ -40,7 +40,12 @@ export default mergeConfig(
           test: {
             name: 'unit',
             environment: 'node',
-            include: ['src/**/*.test.ts', 'app/**/*.test.{ts,tsx}', 'scripts/**/*.test.ts'],
+            include: [
+              'src/**/*.test.ts',
+              'app/**/*.test.{ts,tsx}',
+              'scripts/**/*.test.ts',
+              'tools/**/*.test.ts',
+            ],
             exclude: ['**/*.gpu.test.ts', '**/*.browser.test.{ts,tsx}', 'node_modules/**'],
             // vitest's default (5 s) is a clock: a test of 1–2 s alone took 5.2 s with both cores busy.
             // The limit is only there to stop a hang.

@@ -90,3 +90,15 @@ export function ticks(scale: Scale): { value: number; at: number }[] {
     out.push({ value: 10 ** e, at: position(10 ** e, scale) });
   return out;
 }
+
+/**
+ * The Pareto chart's marker kinds (src/inference/pareto.ts): mid-tones of the two ramps above, so
+ * each reads on the light and the dark surface — per-task methods viridis's teal, single models
+ * the diverging red, the individual models its blue. The routed points are per-task ones, hollow.
+ */
+export const PARETO_PALETTE = {
+  'per-task': css(viridis(0.5)),
+  routed: css(viridis(0.5)),
+  'single-model': css(diverging(0.85)),
+  individual: css(diverging(-0.85)),
+} as const;
