@@ -14,7 +14,16 @@ import type { MergeEngine } from '../engine';
 import type { ModelSet } from '../model-set';
 import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
 import { readChunk } from '../scheduler';
-import { gtaMixInput, gtaMixInputWith, linearTensor, modelStockTensor } from './kernels';
+import {
+  gtaMixInput,
+  gtaMixInputWith,
+  linearMixInput,
+  modelStockInput,
+  type GtaSettings,
+  type TensorArgs,
+} from './kernels';
+import { linearMix } from './linear-mix';
+import { stockBlend } from './stock-blend';
 import { gtaMix } from './gta-mix';
 import { nonFiniteCounts } from '../cpu/kernels';
 import { resolveModel, specForTensor, type MergekitSpec } from './spec';
@@ -51,9 +60,9 @@ export async function runMergekit(
   spec: MergekitSpec,
   options: MergekitRunOptions = {},
   /** An engine with a program for the GTA mix (the GPU engine) runs it; else the CPU function. */
-  engine?: Pick<MergeEngine, 'gtaMix' | 'randomDrop' | 'combine2'>,
+  engine?: Programs,
 ): Promise<MergekitOutput> {
-  const mix = async (s: Parameters<typeof gtaMixInput>[0], a: Parameters<typeof gtaMixInput>[1]) => {
+  const mix = async (s: GtaSettings, a: TensorArgs) => {
     const drop = engine?.randomDrop?.bind(engine);
     const x = drop ? await gtaMixInputWith(s, a, drop) : gtaMixInput(s, a);
     return engine?.gtaMix ? engine.gtaMix(x) : gtaMix(x);
@@ -79,29 +88,7 @@ export async function runMergekit(
     const own = spec.settings ? specForTensor(spec, tensor.name, depthOf(tensor.name, numLayers)) : spec;
     const params = own === spec ? specParams : set.tasks.map((_, t) => resolveModel(own, t));
     const args = { name: tensor.name, shape: tensor.shape, base, tasks, params };
-    const out =
-      own.name === 'slerp' && engine?.combine2
-        ? await engine.combine2(
-            slerpFactors(own.t, base, tasks[0] as Float32Array),
-            base,
-            tasks[0] as Float32Array,
-          )
-        : own.name === 'slerp' || own.name === 'multislerp' || own.name === 'nuslerp'
-          ? slerpTensorOf(own, args)
-          : own.name === 'linear'
-            ? linearTensor(own.normalize, args)
-            : own.name === 'model_stock'
-              ? modelStockTensor(own.filterWise, args)
-              : await mix(
-                  {
-                    name: own.name,
-                    normalize: own.normalize,
-                    rescale: own.rescale,
-                    lambda: own.lambda,
-                    seed: own.seed,
-                  },
-                  args,
-                );
+    const out = await mergeTensor(own, args, engine, mix);
     merged.set(tensor.name, out);
     nonFinite.add(tensorIndex, nonFiniteCounts(base, tasks, tensor.numel));
     bytesRead += input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
@@ -115,6 +102,48 @@ export async function runMergekit(
     });
   }
   return { merged, bytesRead, nonFinite: nonFinite.report() };
+}
+
+/** The engine's optional programs for mergekit's element-wise steps (the GPU engine has them all). */
+type Programs = Pick<MergeEngine, 'gtaMix' | 'randomDrop' | 'combine2' | 'linearMix' | 'stockBlend'>;
+
+/** One tensor under its own settings: whole-tensor statistics here, element-wise steps on `engine`'s programs. */
+async function mergeTensor(
+  own: MergekitSpec,
+  args: TensorArgs,
+  engine: Programs | undefined,
+  mix: (s: GtaSettings, a: TensorArgs) => Promise<Float32Array>,
+): Promise<Float32Array> {
+  switch (own.name) {
+    case 'slerp': {
+      const [base, v1] = [args.base, args.tasks[0] as Float32Array];
+      return engine?.combine2
+        ? engine.combine2(slerpFactors(own.t, base, v1), base, v1)
+        : slerpTensorOf(own, args);
+    }
+    case 'multislerp':
+    case 'nuslerp':
+      return slerpTensorOf(own, args);
+    case 'linear': {
+      const x = linearMixInput(own.normalize, args);
+      return engine?.linearMix ? engine.linearMix(x) : linearMix(x);
+    }
+    case 'model_stock': {
+      const x = modelStockInput(own.filterWise, args);
+      return engine?.stockBlend ? engine.stockBlend(x) : stockBlend(x);
+    }
+    default:
+      return mix(
+        {
+          name: own.name,
+          normalize: own.normalize,
+          rescale: own.rescale,
+          lambda: own.lambda,
+          seed: own.seed,
+        },
+        args,
+      );
+  }
 }
 
 /** A recipe's single slice must take every layer: slices that cut or stack layers are not merged here. */
