@@ -1,8 +1,10 @@
-// Plan: slerp's element-wise step on the GPU (programs/combine2.ts) equals its CPU twin
-// (CpuEngine.combine2, mergekit/slerp-mix.ts) bit for bit and runs on the GPU — the twin is not
+// Plan: slerp's and nuslerp's element-wise step on the GPU (programs/combine2.ts) equals its CPU
+// twin (CpuEngine.combine2, mergekit/slerp-mix.ts) bit for bit and runs on the GPU — the twin is not
 // asked — on values where a fused multiply-add would round differently (counted, so the check
-// cannot pass vacuously), with ±0, tiled past a (forced small) binding; factors outside the exact
-// range and nuslerp's divisor go to the twin, a tile with NaN too.
+// cannot pass vacuously), with ±0, tiled past a (forced small) binding, with and without nuslerp's
+// divisor (sin θ, down to its 1e-8 floor, quotients that are ties); factors outside the exact
+// range and a divisor that is no normal f32 go to the twin, a tile with NaN or a quotient that
+// leaves the normal range too.
 import { describe, expect, it, vi } from 'vitest';
 import { CpuEngine } from '../merge/cpu/engine';
 import type { Combine2 } from '../merge/mergekit/slerp-mix';
@@ -35,6 +37,8 @@ describe("slerp's element-wise step on the GPU", () => {
         for (const f of [
           { a: fr(0.7), b: fr(0.3) },
           { a: fr(0.8123456), b: fr(-0.3333333) },
+          { a: fr(0.8123456), b: fr(-0.3333333), divide: fr(0.4794255) },
+          { a: fr(0.6180339), b: fr(0.3819661), divide: fr(1e-8) },
         ]) {
           const [v0, v1] = [vec(2048 * 2 + 31), vec(2048 * 2 + 31)];
           let fusedDiffers = 0;
@@ -50,12 +54,17 @@ describe("slerp's element-wise step on the GPU", () => {
       }
   });
 
-  it('hands factors out of range, a divisor and a NaN tile to the twin', async () => {
+  it('hands factors out of range, a subnormal divisor, a NaN tile and a quotient out of range to the twin', async () => {
     const gpu = new GpuEngine(withLimits(await testGpu(), { maxStorageBufferBindingSize: 4 * 2048 }));
     try {
       const [v0, v1] = [vec(3000), vec(3000)];
       await compare(gpu, { a: 1e-30, b: 1 }, v0, v1, 1);
-      await compare(gpu, { a: 0.5, b: 0.5, divide: fr(0.7) }, v0, v1, 1);
+      await compare(gpu, { a: 0.5, b: 0.5, divide: 1e-40 }, v0, v1, 1); // a subnormal divisor
+      await compare(gpu, { a: 0.5, b: 0.5, divide: fr(0.7) }, v0, v1, 0);
+      // A quotient past the normal range (2^63·2^20 / 2^-50: ∞ on the twin): that tile only.
+      const big = v0.slice();
+      big[10] = 2 ** 63;
+      await compare(gpu, { a: 2 ** 20, b: 0, divide: 2 ** -50 }, big, v1, 1);
       v1[2100] = NaN;
       await compare(gpu, { a: 0.5, b: 0.5 }, v0, v1, 1);
     } finally {

@@ -1,9 +1,9 @@
-// Plan: mergekit's methods through the GPU engine — the GTA family's mix, the drops, slerp's
-// combine, linear and model_stock's blend on their GPU programs (counted, with the size rule off),
-// the rest on the CPU (docs/merge.md#mergekit) — give the CPU engine's bits, for a method of each
-// kind (random drops, rank-based drops, consensus, linear, model_stock whole and per row, the SLERP
-// family) and for a recipe's per-tensor settings (a gradient over depth, a filter), from bf16 and
-// f16 inputs.
+// Plan: mergekit's methods through the GPU engine — the GTA family's mix, the drops, slerp's and
+// nuslerp's combine, linear and model_stock's blend on their GPU programs (counted, with the size
+// rule off), the rest on the CPU (docs/merge.md#mergekit) — give the CPU engine's bits, for a
+// method of each kind (random drops, rank-based drops, consensus, linear, model_stock whole and per
+// row, the SLERP family) and for a recipe's per-tensor settings (a gradient over depth, a filter),
+// from bf16 and f16 inputs.
 import { describe, expect, it, vi } from 'vitest';
 import { tensorName } from '../formats/tensor';
 import { CpuEngine } from '../merge/cpu/engine';
@@ -66,6 +66,11 @@ describe('mergekit methods on the GPU engine', () => {
           layers.map((l) => ({ ...l, tasks: l.tasks.slice(0, 2) })),
           mergekitSpec('nuslerp', { nuslerp_flatten: false }),
         ],
+        [layers.map((l) => ({ ...l, tasks: l.tasks.slice(0, 2) })), mergekitSpec('nuslerp', {})],
+        [
+          layers.map((l) => ({ ...l, tasks: l.tasks.slice(0, 2) })),
+          mergekitSpec('nuslerp', { use_base: false }),
+        ],
       ];
       for (const [ls, spec] of pairs) {
         const small = makeSet(ls, ls[0]?.tasks.length ?? 0, { dtype: 'BF16', minTasks: 1 });
@@ -73,9 +78,11 @@ describe('mergekit methods on the GPU engine', () => {
         for (const l of ls)
           expect(bits(g.merged.get(tensorName(l.name)))).toEqual(bits(c.merged.get(tensorName(l.name))));
       }
-      // Each of linear's and model_stock's tensors ran on its program (3 tensors × 2 specs × 2 dtypes).
+      // Each of linear's and model_stock's tensors ran on its program (3 tensors × 2 specs × 2 dtypes);
+      // slerp's (3) and nuslerp's tensors interpolated as one vector — all 3 flattened, twice, and
+      // the 1-D one of the row-wise run — on combine2.
       const count = (p: string) => programs.filter((x) => x === p).length;
-      expect([count('linear-mix'), count('stock-blend')]).toEqual([12, 12]);
+      expect([count('linear-mix'), count('stock-blend'), count('combine2')]).toEqual([12, 12, 10]);
     } finally {
       spy.mockRestore();
       gpu.dispose();

@@ -1,8 +1,9 @@
-// The element-wise step of mergekit's slerp and lerps, a·v0 + b·v1: GPU twin of `combine2` without
-// a divisor (CPU: src/merge/mergekit/slerp-mix.ts, CpuEngine.combine2). WGSL:
-// shaders/merge/combine2.wgsl. The factors come from the whole-tensor pass on the CPU
-// (slerp.ts `slerpFactors`); factors outside the exact range or a divisor (nuslerp's sin θ) send
-// the call to the twin, an input out of range (the kernel's flag) its tile.
+// The element-wise step of mergekit's slerp, nuslerp and lerps, a·v0 + b·v1 (÷ divide): GPU twin
+// of `combine2` (CPU: src/merge/mergekit/slerp-mix.ts, CpuEngine.combine2). WGSL:
+// shaders/merge/combine2.wgsl. The factors come from the whole-vector pass on the CPU (slerp.ts
+// `slerpFactors`, `nuslerpFactors`); factors outside the exact range or a divisor that is not a
+// normal f32 send the call to the twin, an input out of range or a quotient leaving the normal
+// range (the kernel's flag) its tile.
 import combine2Wgsl from '../../../shaders/merge/combine2.wgsl?raw';
 import type { Combine2 } from '../../merge/mergekit/slerp-mix';
 import { input, output, uniform, type PassSpec } from '../runtime/pass';
@@ -14,16 +15,16 @@ const code = mergeShader(combine2Wgsl);
 
 function combinePass(f: Combine2, v0: Float32Array, v1: Float32Array): PassSpec {
   const n = v0.length;
-  const params = new ArrayBuffer(16);
+  const params = new ArrayBuffer(32);
   return {
     program: 'combine2',
     label: 'slerp combine',
     code,
-    constants: { WORKGROUP_SIZE },
+    constants: { WORKGROUP_SIZE, DIVIDE: +(f.divide !== undefined) },
     workgroups: Math.ceil(n / WORKGROUP_SIZE),
     bindings: ([gx]) => {
       new Uint32Array(params, 0, 2).set([n, gx]);
-      new Float32Array(params, 8, 2).set([f.a, f.b]);
+      new Float32Array(params, 8, 3).set([f.a, f.b, f.divide ?? 1]);
       return [
         uniform('params', params),
         input('v0', v0),
@@ -35,6 +36,13 @@ function combinePass(f: Combine2, v0: Float32Array, v1: Float32Array): PassSpec 
   };
 }
 
+/** A divisor div_any_rn takes: none, or a normal f32 (the kernel checks each quotient). */
+function divisorInRange(d: number | undefined): boolean {
+  if (d === undefined) return true;
+  const x = Math.abs(Math.fround(d));
+  return x >= 2 ** -126 && x < Infinity;
+}
+
 export async function combine2(
   ctx: MergeContext,
   f: Combine2,
@@ -42,7 +50,7 @@ export async function combine2(
   v1: Float32Array,
 ): Promise<Float32Array> {
   const n = v0.length;
-  if (n === 0 || f.divide !== undefined || !lambdaInRange(f.a) || !lambdaInRange(f.b))
+  if (n === 0 || !divisorInRange(f.divide) || !lambdaInRange(f.a) || !lambdaInRange(f.b))
     return ctx.twin.combine2(f, v0, v1);
   const limit = ctx.rt.tileElements(4, 2048);
   const tiles = await ctx.rt.tiles(n, limit, async (start, end, slot) => {

@@ -29,7 +29,6 @@ import { nonFiniteCounts } from '../cpu/kernels';
 import { resolveModel, specForTensor, type MergekitSpec } from './spec';
 import { depthOf, layerCount } from './settings';
 import { slerpTensorOf, checkSlerpSet } from './slerp-run';
-import { slerpFactors } from './slerp';
 
 export class MergekitSetError extends RangeError {
   override readonly name = 'MergekitSetError';
@@ -115,15 +114,10 @@ async function mergeTensor(
   mix: (s: GtaSettings, a: TensorArgs) => Promise<Float32Array>,
 ): Promise<Float32Array> {
   switch (own.name) {
-    case 'slerp': {
-      const [base, v1] = [args.base, args.tasks[0] as Float32Array];
-      return engine?.combine2
-        ? engine.combine2(slerpFactors(own.t, base, v1), base, v1)
-        : slerpTensorOf(own, args);
-    }
+    case 'slerp':
     case 'multislerp':
     case 'nuslerp':
-      return slerpTensorOf(own, args);
+      return slerpTensorOf(own, args, engine?.combine2?.bind(engine));
     case 'linear': {
       const x = linearMixInput(own.normalize, args);
       return engine?.linearMix ? engine.linearMix(x) : linearMix(x);
