@@ -2,11 +2,13 @@
 // quantiles, L1 norms and DELLA's ranks need a tensor's whole task vectors, so each tensor is read
 // whole (the base and the N tasks, widened to f32) and merged by the CPU kernels of ./kernels —
 // memory bounded by the largest tensor (about (N + 2) · 8 bytes an element), never the model. The
-// result is one merged model, like the baselines'. The generalized task arithmetic methods'
-// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ), DARE's and DELLA's drops and
-// slerp's a·v0 + b·v1 run on the engine's programs when it has them (the GPU engine's,
-// bit-identical); the other sparsifications (top-k, ranks), the L1 rescale, linear, model_stock,
-// multislerp and nuslerp run on the CPU (docs/merge.md). A
+// result is one merged model, like the baselines'. The element-wise steps run on the engine's
+// programs when it has them (the GPU engine's, bit-identical): the GTA methods' end (./gta-mix:
+// consensus, weighted sums, normalize, λ), DARE's and DELLA's drops, slerp's a·v0 + b·v1 and
+// nuslerp's (÷ sin θ) where the tensor is one vector (./slerp-run), linear (./linear-mix) and
+// model_stock's blend once its t is known (./stock-blend). On the CPU under either engine: the
+// top-k and outlier masks and DELLA's ranks (their index-ordered tie-breaking), the L1 rescale,
+// model_stock's cosines, nuslerp per row and multislerp (docs/merge.md#mergekit, "On the GPU"). A
 // recipe's gradients and filters are resolved per tensor from its name and depth (./settings).
 import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
