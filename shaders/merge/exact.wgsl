@@ -156,3 +156,17 @@ fn product_ok(a: f32, b: f32) -> bool {
   let e = i32(biased_exponent(a)) + i32(biased_exponent(b)) - 127;
   return is_zero(a) || is_zero(b) || (e >= 2 && e <= 253);
 }
+
+// A per-row factor the kernels take (its product with an input in range stays normal): ±0 or
+// 2^-20 ≤ |f| < 2^21, on the bit pattern.
+fn factor_in_range(f: f32) -> bool {
+  let bits = bitcast<u32>(f);
+  let exponent = (bits >> 23u) & 0xffu;
+  return (bits & 0x7fffffffu) == 0u || (exponent >= 107u && exponent <= 147u);
+}
+
+// A divisor `div_any_rn` takes: a normal f32, on the bit pattern.
+fn normal_bits(bits: u32) -> bool {
+  let exponent = (bits >> 23u) & 0xffu;
+  return exponent >= 1u && exponent <= 254u;
+}

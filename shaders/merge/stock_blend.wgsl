@@ -5,7 +5,7 @@
 // Exactness (exact.wgsl): θ₀, θ_t in range (±0 or 2^-64 ≤ |x| < 2^64, multiples of 2^-87), so the
 // sum is 0 or at least 2^-87 (written +0 when zero, whatever the device made of 0 + (−0): the twin's
 // sum starts at +0) and m is 0 or at least 2^-94; the factors 2^-20 ≤ |f| < 2^21 or 0 (checked
-// here, per row: `factor_in_range`), so both products are normal or 0 and their sum is 0 or at
+// here, per row: exact.wgsl's `factor_in_range`), so both products are normal or 0 and their sum is 0 or at
 // least 2^-115 (two products that nearly cancel are both at least 2^-85). An input or a factor out
 // of range raises `out_of_range` and the host recomputes the tile with the CPU twin.
 //
@@ -37,13 +37,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> factors: array<vec2f>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out_of_range: atomic<u32>;
-
-// ±0 or 2^-20 ≤ |f| < 2^21, on the bit pattern.
-fn factor_in_range(f: f32) -> bool {
-  let bits = bitcast<u32>(f);
-  let exponent = (bits >> 23u) & 0xffu;
-  return (bits & 0x7fffffffu) == 0u || (exponent >= 107u && exponent <= 147u);
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {

@@ -69,6 +69,10 @@ describe('mergekit methods on the GPU engine', () => {
         [layers.map((l) => ({ ...l, tasks: l.tasks.slice(0, 2) })), mergekitSpec('nuslerp', {})],
         [
           layers.map((l) => ({ ...l, tasks: l.tasks.slice(0, 2) })),
+          mergekitSpec('nuslerp', { nuslerp_flatten: false, nuslerp_row_wise: true }),
+        ],
+        [
+          layers.map((l) => ({ ...l, tasks: l.tasks.slice(0, 2) })),
           mergekitSpec('nuslerp', { use_base: false }),
         ],
       ];
@@ -79,10 +83,10 @@ describe('mergekit methods on the GPU engine', () => {
           expect(bits(g.merged.get(tensorName(l.name)))).toEqual(bits(c.merged.get(tensorName(l.name))));
       }
       // Each of linear's and model_stock's tensors ran on its program (3 tensors × 2 specs × 2 dtypes);
-      // slerp's (3) and nuslerp's tensors interpolated as one vector — all 3 flattened, twice, and
-      // the 1-D one of the row-wise run — on combine2.
+      // combine2 ran slerp's 3 tensors, nuslerp's flattened ones (3, twice), its rows along the last
+      // dimension (3: the 1-D tensor as one vector) and, along dim 0 (on the CPU), its 1-D tensor.
       const count = (p: string) => programs.filter((x) => x === p).length;
-      expect([count('linear-mix'), count('stock-blend'), count('combine2')]).toEqual([12, 12, 10]);
+      expect([count('linear-mix'), count('stock-blend'), count('combine2')]).toEqual([12, 12, 13]);
     } finally {
       spy.mockRestore();
       gpu.dispose();

@@ -15,7 +15,7 @@ import { perTaskReconstructPass, tallMaskPass, tSwitchBitsPass } from '../pertas
 import * as k from './kernels';
 import { gtaMix, type GtaMixInput } from '../mergekit/gta-mix';
 import { probabilityDrop, randomDrop } from '../mergekit/sparsify';
-import { combine2, type Combine2 } from '../mergekit/slerp-mix';
+import { combine2, combineRows, type Combine2, type CombineRowsInput } from '../mergekit/slerp-mix';
 import { linearMix, type LinearMixInput } from '../mergekit/linear-mix';
 import { stockBlend, type StockBlendInput } from '../mergekit/stock-blend';
 import { wasmAvailable, WasmKernels } from './wasm/host';
@@ -117,6 +117,11 @@ export class CpuEngine implements MergeEngine {
   /** model_stock's blend (../mergekit/stock-blend): the GPU program's CPU twin. */
   stockBlend(x: StockBlendInput): Promise<Float32Array> {
     return Promise.resolve(stockBlend(x));
+  }
+
+  /** combine2 per row (../mergekit/slerp-mix): the GPU program's CPU twin. */
+  combineRows(x: CombineRowsInput): Promise<Float32Array> {
+    return Promise.resolve(combineRows(x));
   }
 
   /** DARE's drops, τ ⊙ Bernoulli(density) (../mergekit/sparsify): the GPU program's CPU twin. */

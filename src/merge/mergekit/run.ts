@@ -5,11 +5,12 @@
 // result is one merged model, like the baselines'. The element-wise steps run on the engine's
 // programs when it has them (the GPU engine's, bit-identical): the GTA methods' end (./gta-mix:
 // consensus, weighted sums, normalize, λ), DARE's and DELLA's drops, slerp's a·v0 + b·v1 and
-// nuslerp's (÷ sin θ) where the tensor is one vector (./slerp-run), linear (./linear-mix) and
+// nuslerp's (÷ sin θ) for one vector or per row (./slerp-run), linear (./linear-mix) and
 // model_stock's blend once its t is known (./stock-blend). On the CPU under either engine: the
 // top-k and outlier masks and DELLA's ranks (their index-ordered tie-breaking), the L1 rescale,
-// model_stock's cosines, nuslerp per row and multislerp (docs/merge.md#mergekit, "On the GPU"). A
-// recipe's gradients and filters are resolved per tensor from its name and depth (./settings).
+// model_stock's cosines, slerp's and nuslerp's factors, nuslerp along dim 0 and multislerp
+// (docs/merge.md#mergekit, "On the GPU"). A recipe's gradients and filters are resolved per
+// tensor from its name and depth (./settings).
 import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
 import type { MergeEngine } from '../engine';
@@ -106,7 +107,10 @@ export async function runMergekit(
 }
 
 /** The engine's optional programs for mergekit's element-wise steps (the GPU engine has them all). */
-type Programs = Pick<MergeEngine, 'gtaMix' | 'randomDrop' | 'combine2' | 'linearMix' | 'stockBlend'>;
+type Programs = Pick<
+  MergeEngine,
+  'gtaMix' | 'randomDrop' | 'combine2' | 'combineRows' | 'linearMix' | 'stockBlend'
+>;
 
 /** One tensor under its own settings: whole-tensor statistics here, element-wise steps on `engine`'s programs. */
 async function mergeTensor(
@@ -119,7 +123,7 @@ async function mergeTensor(
     case 'slerp':
     case 'multislerp':
     case 'nuslerp':
-      return slerpTensorOf(own, args, engine?.combine2?.bind(engine));
+      return slerpTensorOf(own, args, engine);
     case 'linear': {
       const x = linearMixInput(own.normalize, args);
       return engine?.linearMix ? engine.linearMix(x) : linearMix(x);

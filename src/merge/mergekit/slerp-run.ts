@@ -12,6 +12,7 @@ import {
   slerpFactors,
 } from './slerp';
 import { combine2, type Combine2 } from './slerp-mix';
+import type { MergeEngine } from '../engine';
 import type { MergekitSpec, ModelParams } from './spec';
 
 export class SlerpSetError extends RangeError {
@@ -30,19 +31,22 @@ export function checkSlerpSet(spec: MergekitSpec, numTasks: number): void {
     );
 }
 
-/** An engine's program for the element-wise step (MergeEngine.combine2); without, the CPU function. */
-export type CombineStep = (f: Combine2, v0: Float32Array, v1: Float32Array) => Promise<Float32Array>;
+/** An engine's programs for the element-wise steps; without them, the CPU functions. */
+export type SlerpSteps = Pick<MergeEngine, 'combine2' | 'combineRows'>;
 
 /**
- * One tensor of the SLERP family. slerp's a·v0 + b·v1, and nuslerp's (÷ sin θ) where the tensor is
- * one vector (`nuslerp_flatten`, the default, or a 1-D tensor), run on `combine`; nuslerp's rows
- * (one factor set per vector, here on the CPU) and multislerp's chain of whole-vector steps do not.
+ * One tensor of the SLERP family. slerp's a·v0 + b·v1 and nuslerp's (÷ sin θ) run on the engine's
+ * `combine2` where the tensor is one vector (`nuslerp_flatten`, the default, or a 1-D tensor), on
+ * its `combineRows` with one factor set per row along the last dimension; nuslerp's vectors along
+ * dim 0 (`nuslerp_row_wise`, strided) and multislerp's chain of whole-vector steps stay here.
  */
 export async function slerpTensorOf(
   spec: MergekitSpec,
   a: TensorArgs,
-  combine: CombineStep = (f, v0, v1) => Promise.resolve(combine2(f, v0, v1)),
+  steps?: SlerpSteps,
 ): Promise<Float32Array> {
+  const combine = (f: Combine2, v0: Float32Array, v1: Float32Array) =>
+    steps?.combine2 ? steps.combine2(f, v0, v1) : Promise.resolve(combine2(f, v0, v1));
   const weight = (t: number) => (a.params[t] as ModelParams).weight;
   const [v0, v1] = a.tasks as [Float32Array, Float32Array];
   switch (spec.name) {
@@ -60,10 +64,17 @@ export async function slerpTensorOf(
         }
       }
       const vectors = nuslerpVectors(n, a.shape, spec.rowWise, spec.flatten);
-      const r =
-        vectors.length === 1
-          ? await combine(nuslerpFactors(t, d0, d1, vectors[0] as number[]), d0, d1)
-          : nuslerpTensor(t, d0, d1, a.shape, spec.rowWise, spec.flatten);
+      let r: Float32Array;
+      if (vectors.length === 1) r = await combine(nuslerpFactors(t, d0, d1, vectors[0] as number[]), d0, d1);
+      else if (!spec.rowWise && steps?.combineRows) {
+        // Rows along the last dimension, contiguous: (a, b, sin θ or 1) per row, four floats a row.
+        const factors = new Float32Array(vectors.length * 4);
+        vectors.forEach((idx, k) => {
+          const f = nuslerpFactors(t, d0, d1, idx);
+          factors.set([f.a, f.b, f.divide ?? 1], k * 4);
+        });
+        r = await steps.combineRows({ v0: d0, v1: d1, row: (vectors[0] as number[]).length, factors });
+      } else r = nuslerpTensor(t, d0, d1, a.shape, spec.rowWise, spec.flatten);
       if (spec.useBase) for (let i = 0; i < n; i++) r[i] = (a.base[i] as number) + (r[i] as number);
       return r;
     }
