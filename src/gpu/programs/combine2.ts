@@ -3,7 +3,8 @@
 // shaders/merge/combine2.wgsl. The factors come from the whole-vector pass on the CPU (slerp.ts
 // `slerpFactors`, `nuslerpFactors`); factors outside the exact range or a divisor that is not a
 // normal f32 send the call to the twin, an input out of range or a quotient leaving the normal
-// range (the kernel's flag) its tile.
+// range (the kernel's flag) its tile. `combineRows` is the same kernel with one factor set per row
+// (nuslerp's vectors along the last dimension; twin `combineRows`), checked in the kernel per row.
 import combine2Wgsl from '../../../shaders/merge/combine2.wgsl?raw';
 import type { Combine2, CombineRowsInput } from '../../merge/mergekit/slerp-mix';
 import { input, output, uniform, type PassSpec } from '../runtime/pass';
