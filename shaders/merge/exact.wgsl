@@ -5,7 +5,9 @@
 // - a multiply feeding an add may be fused into one FMA by the driver (Tint emits no SPIR-V
 //   NoContraction, and a bitcast round trip is transparent to driver compilers), so each product
 //   that is then added goes through `mul_rn`, integer arithmetic no compiler can fuse;
-// - f32 division may be off by 2.5 ULP, so the means go through `div_rn`, exact as well;
+// - f32 division may be off by 2.5 ULP, so the means go through `div_rn` and the quotients by an
+//   arbitrary f32 through `div_any_rn`, exact as well (`quotient_ok` / `product_ok` check first
+//   that a quotient or a product stays normal);
 // - subnormals may be flushed (SwiftShader flushes them) and NaN/±∞ may be optimised away.
 // The last point is met by range: a kernel raises `out_of_range` on any input outside it, and the
 // host recomputes that chunk with the CPU twin. Inside the range none of them can arise: inputs
@@ -104,4 +106,67 @@ fn div_rn(a: f32, n: u32) -> f32 {
     1u << (shift - 1u),
     dividend % n != 0u,
   );
+}
+
+fn biased_exponent(x: f32) -> u32 {
+  return (bitcast<u32>(x) >> 23u) & 0xffu;
+}
+
+fn is_zero(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7fffffffu) == 0u;
+}
+
+// a / b rounded to nearest even, for normal (or zero) a and normal b whose quotient is normal
+// (the caller checks the exponents): the 24-bit significands divided bit by bit, 25 quotient bits
+// (24 kept and one to round by), the remainder says whether anything lies below them.
+fn div_any_rn(a: f32, b: f32) -> f32 {
+  let ua = bitcast<u32>(a);
+  let ub = bitcast<u32>(b);
+  let sign = (ua ^ ub) & 0x80000000u;
+  if ((ua & 0x7fffffffu) == 0u) {
+    return bitcast<f32>(sign);
+  }
+  var rem = (ua & 0x7fffffu) | 0x800000u;
+  let mb = (ub & 0x7fffffu) | 0x800000u;
+  var exponent = ((ua >> 23u) & 0xffu) + 127u - ((ub >> 23u) & 0xffu);
+  if (rem < mb) {
+    rem = rem << 1u;
+    exponent -= 1u;
+  }
+  var q = 0u;
+  for (var k = 0u; k < 25u; k++) {
+    let bit = rem >= mb;
+    if (bit) {
+      rem -= mb;
+    }
+    q = (q << 1u) | u32(bit);
+    rem = rem << 1u;
+  }
+  return round_pack(sign, exponent, q >> 1u, q & 1u, 1u, rem != 0u);
+}
+
+// The quotient a/b (b ≠ 0) or product a·b of normal-or-zero operands lands in the normal range
+// with a margin: its biased exponent is within [2, 253] (or an operand is 0).
+fn quotient_ok(a: f32, b: f32) -> bool {
+  let e = i32(biased_exponent(a)) - i32(biased_exponent(b)) + 127;
+  return is_zero(a) || (e >= 2 && e <= 253);
+}
+
+fn product_ok(a: f32, b: f32) -> bool {
+  let e = i32(biased_exponent(a)) + i32(biased_exponent(b)) - 127;
+  return is_zero(a) || is_zero(b) || (e >= 2 && e <= 253);
+}
+
+// A per-row factor the kernels take (its product with an input in range stays normal): ±0 or
+// 2^-20 ≤ |f| < 2^21, on the bit pattern.
+fn factor_in_range(f: f32) -> bool {
+  let bits = bitcast<u32>(f);
+  let exponent = (bits >> 23u) & 0xffu;
+  return (bits & 0x7fffffffu) == 0u || (exponent >= 107u && exponent <= 147u);
+}
+
+// A divisor `div_any_rn` takes: a normal f32, on the bit pattern.
+fn normal_bits(bits: u32) -> bool {
+  let exponent = (bits >> 23u) & 0xffu;
+  return exponent >= 1u && exponent <= 254u;
 }

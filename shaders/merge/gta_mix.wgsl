@@ -7,9 +7,9 @@
 //   NORMALIZE 1: m = m / d (`div_any_rn`); λ ≠ 1: m = λ·m (`mul_rn`); out = θ₀ + m.
 // Exactness (exact.wgsl): δ_t and θ₀ in range (±0 or 2^-64 ≤ |x| < 2^64, multiples of 2^-87), the
 // weights 2^-20 ≤ |w| ≤ 2^20 or 0 and λ likewise (checked on the host), so every sum is exact-
-// rounded and normal or 0; the quotient and the product are checked to land in the normal range
-// and m to be 0 or 2^-64 ≤ |m| < 2^64 before θ₀ + m — else `out_of_range` and the host recomputes
-// the tile with the CPU twin.
+// rounded and normal or 0; the quotient and the product (exact.wgsl's `div_any_rn`, `mul_rn`) are
+// checked to land in the normal range and m to be 0 or 2^-64 ≤ |m| < 2^64 before θ₀ + m — else
+// `out_of_range` and the host recomputes the tile with the CPU twin.
 //
 // Bindings (group 0):
 //   0  params: Params            uniform
@@ -39,55 +39,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> weights: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out_of_range: atomic<u32>;
-
-fn biased_exponent(x: f32) -> u32 {
-  return (bitcast<u32>(x) >> 23u) & 0xffu;
-}
-
-fn is_zero(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7fffffffu) == 0u;
-}
-
-// a / b rounded to nearest even, for normal (or zero) a and normal b whose quotient is normal
-// (the caller checks the exponents): the 24-bit significands divided bit by bit, 25 quotient bits
-// (24 kept and one to round by), the remainder says whether anything lies below them.
-fn div_any_rn(a: f32, b: f32) -> f32 {
-  let ua = bitcast<u32>(a);
-  let ub = bitcast<u32>(b);
-  let sign = (ua ^ ub) & 0x80000000u;
-  if ((ua & 0x7fffffffu) == 0u) {
-    return bitcast<f32>(sign);
-  }
-  var rem = (ua & 0x7fffffu) | 0x800000u;
-  let mb = (ub & 0x7fffffu) | 0x800000u;
-  var exponent = ((ua >> 23u) & 0xffu) + 127u - ((ub >> 23u) & 0xffu);
-  if (rem < mb) {
-    rem = rem << 1u;
-    exponent -= 1u;
-  }
-  var q = 0u;
-  for (var k = 0u; k < 25u; k++) {
-    let bit = rem >= mb;
-    if (bit) {
-      rem -= mb;
-    }
-    q = (q << 1u) | u32(bit);
-    rem = rem << 1u;
-  }
-  return round_pack(sign, exponent, q >> 1u, q & 1u, 1u, rem != 0u);
-}
-
-// The quotient a/b (b ≠ 0) or product a·b of normal-or-zero operands lands in the normal range
-// with a margin: its biased exponent is within [2, 253] (or an operand is 0).
-fn quotient_ok(a: f32, b: f32) -> bool {
-  let e = i32(biased_exponent(a)) - i32(biased_exponent(b)) + 127;
-  return is_zero(a) || (e >= 2 && e <= 253);
-}
-
-fn product_ok(a: f32, b: f32) -> bool {
-  let e = i32(biased_exponent(a)) + i32(biased_exponent(b)) - 127;
-  return is_zero(a) || is_zero(b) || (e >= 2 && e <= 253);
-}
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {

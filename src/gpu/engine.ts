@@ -37,8 +37,16 @@ import type { GtaMixInput } from '../merge/mergekit/gta-mix';
 import { elect, residentElect } from './programs/elect';
 import { gtaMix } from './programs/gta-mix';
 import { randomDrop } from './programs/random-drop';
-import { combine2 } from './programs/combine2';
-import type { Combine2 } from '../merge/mergekit/slerp-mix';
+import { combine2, combineRows } from './programs/combine2';
+import { linearMix } from './programs/linear-mix';
+import { stockBlend } from './programs/stock-blend';
+import { linearMix as linearMixCpu, type LinearMixInput } from '../merge/mergekit/linear-mix';
+import { stockBlend as stockBlendCpu, type StockBlendInput } from '../merge/mergekit/stock-blend';
+import {
+  combineRows as combineRowsCpu,
+  type Combine2,
+  type CombineRowsInput,
+} from '../merge/mergekit/slerp-mix';
 import { histogram } from './programs/histogram';
 import { linear } from './programs/linear';
 import { reconstruct, residentReconstruct, type ReconstructInput } from './programs/reconstruct';
@@ -65,6 +73,12 @@ export interface GpuEngineOptions {
    * (default PERTASK_GPU_MIN_ELEMENTS; tests set 0 to send every call to the GPU).
    */
   readonly perTaskMinElements?: number;
+  /**
+   * mergekit's `linear`, `model_stock` and per-row nuslerp steps (linearMix, stockBlend,
+   * combineRows) on fewer elements than this run on their CPU twins, for the same reason (default
+   * MERGEKIT_GPU_MIN_ELEMENTS; tests set 0 to send every call to the GPU).
+   */
+  readonly mergekitMinElements?: number;
 }
 
 /**
@@ -72,6 +86,13 @@ export interface GpuEngineOptions {
  * dispatch and its read-back stop costing more than the CPU's compare or multiply-add per element.
  */
 export const PERTASK_GPU_MIN_ELEMENTS = 1 << 16;
+
+/**
+ * Elements from which mergekit's `linear`, `model_stock` and per-row nuslerp steps go to the GPU:
+ * 64 Ki, as the per-task passes — one multiply-add or two per task and element, a pass the CPU
+ * runs as fast as it reads, so a small tensor's upload and read-back cost more than it.
+ */
+export const MERGEKIT_GPU_MIN_ELEMENTS = 1 << 16;
 
 export class GpuEngine implements MergeEngine {
   readonly kind = 'gpu' as const;
@@ -82,6 +103,7 @@ export class GpuEngine implements MergeEngine {
   readonly usesSubgroups: boolean;
   private readonly ctx: MergeContext;
   private readonly perTaskMin: number;
+  private readonly mergekitMin: number;
 
   constructor(
     gpu: Gpu,
@@ -94,6 +116,7 @@ export class GpuEngine implements MergeEngine {
     this.ctx = { rt, twin: new CpuEngine(), subgroups };
     this.usesSubgroups = subgroups && rt.features.has('subgroups');
     this.perTaskMin = options.perTaskMinElements ?? PERTASK_GPU_MIN_ELEMENTS;
+    this.mergekitMin = options.mergekitMinElements ?? MERGEKIT_GPU_MIN_ELEMENTS;
     this.description = `GPU: ${gpu.info.name}${gpu.info.isSoftware ? ' (software adapter)' : ''}`;
   }
 
@@ -143,6 +166,21 @@ export class GpuEngine implements MergeEngine {
 
   combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {
     return combine2(this.ctx, f, v0, v1);
+  }
+
+  combineRows(x: CombineRowsInput): Promise<Float32Array> {
+    if (x.v0.length < this.mergekitMin) return Promise.resolve(combineRowsCpu(x));
+    return combineRows(this.ctx, x);
+  }
+
+  linearMix(x: LinearMixInput): Promise<Float32Array> {
+    if ((x.tasks[0]?.length ?? 0) < this.mergekitMin) return Promise.resolve(linearMixCpu(x));
+    return linearMix(this.ctx, x);
+  }
+
+  stockBlend(x: StockBlendInput): Promise<Float32Array> {
+    if (x.base.length < this.mergekitMin) return Promise.resolve(stockBlendCpu(x));
+    return stockBlend(this.ctx, x);
   }
 
   tallMask(x: TallMaskInput): Promise<Uint32Array> {

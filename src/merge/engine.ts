@@ -5,7 +5,9 @@
 import type { MergeDType } from '../formats/dtype';
 import type { EmrChunkOut, LinearChunkOut, TiesChunkOut } from './cpu/kernels';
 import type { GtaMixInput } from './mergekit/gta-mix';
-import type { Combine2 } from './mergekit/slerp-mix';
+import type { Combine2, CombineRowsInput } from './mergekit/slerp-mix';
+import type { LinearMixInput } from './mergekit/linear-mix';
+import type { StockBlendInput } from './mergekit/stock-blend';
 
 export type { EmrChunkOut, LinearChunkOut, TiesChunkOut };
 
@@ -133,6 +135,12 @@ export interface MergeEngine {
   randomDrop?(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array>;
   /** mergekit slerp's element-wise step, a·v0 + b·v1 (÷ divide) (mergekit/slerp-mix `combine2`). */
   combine2?(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array>;
+  /** The same with one factor set per row: nuslerp's vectors (mergekit/slerp-mix `combineRows`). */
+  combineRows?(x: CombineRowsInput): Promise<Float32Array>;
+  /** mergekit `linear`: Σ_t w_t·θ_t (÷ Σ_t w_t) per element (mergekit/linear-mix `linearMix`). */
+  linearMix?(x: LinearMixInput): Promise<Float32Array>;
+  /** mergekit `model_stock`'s blend once t is known per row (mergekit/stock-blend `stockBlend`). */
+  stockBlend?(x: StockBlendInput): Promise<Float32Array>;
   /**
    * The per-task methods' element-wise passes (pertask/passes.ts): task t's TALL mask words,
    * T-Switch's keep and sign words, and a task's f32 weights from a masked or binarised modulator.

@@ -17,7 +17,14 @@ import type {
 import { perTaskReconstructPass, tallMaskPass, tSwitchBitsPass } from './pertask/passes';
 import { gtaMix as gtaMixCpu, type GtaMixInput } from './mergekit/gta-mix';
 import { probabilityDrop, randomDrop as randomDropCpu } from './mergekit/sparsify';
-import { combine2 as combine2Cpu, type Combine2 } from './mergekit/slerp-mix';
+import {
+  combine2 as combine2Cpu,
+  combineRows as combineRowsCpu,
+  type Combine2,
+  type CombineRowsInput,
+} from './mergekit/slerp-mix';
+import { linearMix as linearMixCpu, type LinearMixInput } from './mergekit/linear-mix';
+import { stockBlend as stockBlendCpu, type StockBlendInput } from './mergekit/stock-blend';
 
 export class FallbackEngine implements MergeEngine {
   private failed: string | undefined;
@@ -105,6 +112,18 @@ export class FallbackEngine implements MergeEngine {
 
   combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {
     return this.run((e) => (e.combine2 ? e.combine2(f, v0, v1) : Promise.resolve(combine2Cpu(f, v0, v1))));
+  }
+
+  combineRows(x: CombineRowsInput): Promise<Float32Array> {
+    return this.run((e) => (e.combineRows ? e.combineRows(x) : Promise.resolve(combineRowsCpu(x))));
+  }
+
+  linearMix(x: LinearMixInput): Promise<Float32Array> {
+    return this.run((e) => (e.linearMix ? e.linearMix(x) : Promise.resolve(linearMixCpu(x))));
+  }
+
+  stockBlend(x: StockBlendInput): Promise<Float32Array> {
+    return this.run((e) => (e.stockBlend ? e.stockBlend(x) : Promise.resolve(stockBlendCpu(x))));
   }
 
   randomDrop(tau: Float32Array, key: number, p: number | Float32Array): Promise<Float32Array> {

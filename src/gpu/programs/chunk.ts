@@ -129,3 +129,17 @@ export const reconstructTileElements = (rt: GpuRuntime) => rt.tileElements(4, TI
 
 /** The NaN/±∞ counts of a tile the kernels kept: none (every input they read was in range). */
 export const noneNonFinite = (numTasks: number) => new Uint32Array(1 + numTasks);
+
+/** N f32 arrays of one length as one `tasks` binding, array t at t·stride words (the f32 programs). */
+export function packedTasks(arrays: readonly Float32Array[]): { tasks: Binding; stride: number } {
+  const stride = Math.max(1, arrays[0]?.length ?? 0);
+  return {
+    tasks: {
+      name: 'tasks',
+      use: 'in',
+      bytes: stride * 4 * Math.max(1, arrays.length),
+      init: arrays.map((data, t) => ({ at: t * stride * 4, data })),
+    },
+    stride,
+  };
+}

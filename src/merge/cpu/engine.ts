@@ -15,7 +15,9 @@ import { perTaskReconstructPass, tallMaskPass, tSwitchBitsPass } from '../pertas
 import * as k from './kernels';
 import { gtaMix, type GtaMixInput } from '../mergekit/gta-mix';
 import { probabilityDrop, randomDrop } from '../mergekit/sparsify';
-import { combine2, type Combine2 } from '../mergekit/slerp-mix';
+import { combine2, combineRows, type Combine2, type CombineRowsInput } from '../mergekit/slerp-mix';
+import { linearMix, type LinearMixInput } from '../mergekit/linear-mix';
+import { stockBlend, type StockBlendInput } from '../mergekit/stock-blend';
 import { wasmAvailable, WasmKernels } from './wasm/host';
 
 /** f32 values of a chunk: a view when the bytes are aligned f32 (the kernels never write inputs). */
@@ -105,6 +107,21 @@ export class CpuEngine implements MergeEngine {
   /** a·v0 + b·v1 (÷ divide) (../mergekit/slerp-mix): the GPU program's CPU twin. */
   combine2(f: Combine2, v0: Float32Array, v1: Float32Array): Promise<Float32Array> {
     return Promise.resolve(combine2(f, v0, v1));
+  }
+
+  /** mergekit `linear` (../mergekit/linear-mix): the GPU program's CPU twin. */
+  linearMix(x: LinearMixInput): Promise<Float32Array> {
+    return Promise.resolve(linearMix(x));
+  }
+
+  /** model_stock's blend (../mergekit/stock-blend): the GPU program's CPU twin. */
+  stockBlend(x: StockBlendInput): Promise<Float32Array> {
+    return Promise.resolve(stockBlend(x));
+  }
+
+  /** combine2 per row (../mergekit/slerp-mix): the GPU program's CPU twin. */
+  combineRows(x: CombineRowsInput): Promise<Float32Array> {
+    return Promise.resolve(combineRows(x));
   }
 
   /** DARE's drops, τ ⊙ Bernoulli(density) (../mergekit/sparsify): the GPU program's CPU twin. */

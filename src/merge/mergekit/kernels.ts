@@ -4,6 +4,8 @@
 // mergekit/merge_methods/generalized_task_arithmetic.py) and `linear` (LinearMergeTask.execute).
 // Every operation rounds to f32 and sums over tasks go in task order.
 import { gtaMix, type GtaMixInput } from './gta-mix';
+import { linearMix, type LinearMixInput } from './linear-mix';
+import { stockBlend, type StockBlendInput } from './stock-blend';
 import { streamKey } from './rng';
 import { dellaProbabilities, rescaleMasked, sparsify } from './sparsify';
 import { GTA_METHODS, type GtaMethod, type ModelParams } from './spec';
@@ -107,26 +109,29 @@ function weigh(s: GtaSettings, a: TensorArgs, sparse: readonly Float32Array[]): 
 
 /** mergekit `linear`: Σ_t w_t·θ_t, divided by Σ_t w_t when `normalize` (the base takes no part). */
 export function linearTensor(normalize: boolean, a: TensorArgs): Float32Array {
-  const n = a.base.length;
-  const out = new Float32Array(n);
-  let total = 0;
-  a.tasks.forEach((task, t) => {
-    const w = fr((a.params[t] as ModelParams).weight);
-    total = fr(total + w);
-    for (let i = 0; i < n; i++) out[i] = (out[i] as number) + fr(w * (task[i] as number));
-  });
-  if (normalize) for (let i = 0; i < n; i++) out[i] = (out[i] as number) / total;
-  return out;
+  return linearMix(linearMixInput(normalize, a));
+}
+
+/** linear's element-wise input (./linear-mix): the tasks themselves and their weights. */
+export function linearMixInput(normalize: boolean, a: TensorArgs): LinearMixInput {
+  return { tasks: a.tasks, weights: a.params.map((p) => p.weight), normalize };
 }
 
 /**
  * mergekit `model_stock` (ModelStockMergeTask.execute): per vector — the whole tensor, or with
  * `filterWise` each row along the last dimension (a 1-D tensor is one row) — cos θ is the mean over
  * task pairs of the cosine between their offsets θ_t − θ₀ (norm product clamped to ≥ 1e-6, cosine
- * to [−1, 1]); t = N·cos θ / (1 + (N − 1)·cos θ); the merge is t·mean_t θ_t + (1 − t)·θ₀. Dot
- * products and norms accumulate in f64 and are rounded once (torch reduces in f32).
+ * to [−1, 1]); t = N·cos θ / (1 + (N − 1)·cos θ); the merge is t·mean_t θ_t + (1 − t)·θ₀ (./stock-blend).
  */
 export function modelStockTensor(filterWise: boolean, a: TensorArgs): Float32Array {
+  return stockBlend(modelStockInput(filterWise, a));
+}
+
+/**
+ * model_stock's t per row, from the cosines: the whole-vector part, on the CPU under either engine.
+ * Dot products and norms accumulate in f64 and are rounded once (torch reduces in f32).
+ */
+export function modelStockInput(filterWise: boolean, a: TensorArgs): StockBlendInput {
   const n = a.base.length;
   const numTasks = a.tasks.length;
   const row = filterWise && a.shape.length >= 1 ? (a.shape[a.shape.length - 1] as number) : n;
@@ -135,11 +140,8 @@ export function modelStockTensor(filterWise: boolean, a: TensorArgs): Float32Arr
     for (let i = 0; i < n; i++) o[i] = (task[i] as number) - (a.base[i] as number);
     return o;
   });
-  const avg = new Float32Array(n);
-  for (const task of a.tasks) for (let i = 0; i < n; i++) avg[i] = (avg[i] as number) + (task[i] as number);
-  for (let i = 0; i < n; i++) avg[i] = (avg[i] as number) / numTasks;
-  const out = new Float32Array(n);
-  for (let start = 0; start < n; start += row) {
+  const t = new Float32Array(row > 0 ? Math.ceil(n / row) : 0);
+  for (let r = 0, start = 0; start < n; r++, start += row) {
     const end = start + row;
     const dot = (x: Float32Array, y: Float32Array) => {
       let s = 0;
@@ -158,9 +160,7 @@ export function modelStockTensor(filterWise: boolean, a: TensorArgs): Float32Arr
         pairs++;
       }
     const cos = fr(sum / pairs);
-    const t = fr(fr(numTasks * cos) / fr(1 + fr((numTasks - 1) * cos)));
-    const rest = fr(1 - t);
-    for (let i = start; i < end; i++) out[i] = fr(t * (avg[i] as number)) + fr(rest * (a.base[i] as number));
+    t[r] = fr(fr(numTasks * cos) / fr(1 + fr((numTasks - 1) * cos)));
   }
-  return out;
+  return { base: a.base, tasks: a.tasks, row, t };
 }

@@ -2,25 +2,36 @@
 // quantiles, L1 norms and DELLA's ranks need a tensor's whole task vectors, so each tensor is read
 // whole (the base and the N tasks, widened to f32) and merged by the CPU kernels of ./kernels —
 // memory bounded by the largest tensor (about (N + 2) · 8 bytes an element), never the model. The
-// result is one merged model, like the baselines'. The generalized task arithmetic methods'
-// element-wise end (./gta-mix: consensus, weighted sums, normalize, λ), DARE's and DELLA's drops and
-// slerp's a·v0 + b·v1 run on the engine's programs when it has them (the GPU engine's,
-// bit-identical); the other sparsifications (top-k, ranks), the L1 rescale, linear, model_stock,
-// multislerp and nuslerp run on the CPU (docs/merge.md). A
-// recipe's gradients and filters are resolved per tensor from its name and depth (./settings).
+// result is one merged model, like the baselines'. The element-wise steps run on the engine's
+// programs when it has them (the GPU engine's, bit-identical): the GTA methods' end (./gta-mix:
+// consensus, weighted sums, normalize, λ), DARE's and DELLA's drops, slerp's a·v0 + b·v1 and
+// nuslerp's (÷ sin θ) for one vector or per row (./slerp-run), linear (./linear-mix) and
+// model_stock's blend once its t is known (./stock-blend). On the CPU under either engine: the
+// top-k and outlier masks and DELLA's ranks (their index-ordered tie-breaking), the L1 rescale,
+// model_stock's cosines, slerp's and nuslerp's factors, nuslerp along dim 0 and multislerp
+// (docs/merge.md#mergekit, "On the GPU"). A recipe's gradients and filters are resolved per
+// tensor from its name and depth (./settings).
 import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
 import type { MergeEngine } from '../engine';
 import type { ModelSet } from '../model-set';
 import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
 import { readChunk } from '../scheduler';
-import { gtaMixInput, gtaMixInputWith, linearTensor, modelStockTensor } from './kernels';
+import {
+  gtaMixInput,
+  gtaMixInputWith,
+  linearMixInput,
+  modelStockInput,
+  type GtaSettings,
+  type TensorArgs,
+} from './kernels';
+import { linearMix } from './linear-mix';
+import { stockBlend } from './stock-blend';
 import { gtaMix } from './gta-mix';
 import { nonFiniteCounts } from '../cpu/kernels';
 import { resolveModel, specForTensor, type MergekitSpec } from './spec';
 import { depthOf, layerCount } from './settings';
 import { slerpTensorOf, checkSlerpSet } from './slerp-run';
-import { slerpFactors } from './slerp';
 
 export class MergekitSetError extends RangeError {
   override readonly name = 'MergekitSetError';
@@ -51,9 +62,9 @@ export async function runMergekit(
   spec: MergekitSpec,
   options: MergekitRunOptions = {},
   /** An engine with a program for the GTA mix (the GPU engine) runs it; else the CPU function. */
-  engine?: Pick<MergeEngine, 'gtaMix' | 'randomDrop' | 'combine2'>,
+  engine?: Programs,
 ): Promise<MergekitOutput> {
-  const mix = async (s: Parameters<typeof gtaMixInput>[0], a: Parameters<typeof gtaMixInput>[1]) => {
+  const mix = async (s: GtaSettings, a: TensorArgs) => {
     const drop = engine?.randomDrop?.bind(engine);
     const x = drop ? await gtaMixInputWith(s, a, drop) : gtaMixInput(s, a);
     return engine?.gtaMix ? engine.gtaMix(x) : gtaMix(x);
@@ -79,29 +90,7 @@ export async function runMergekit(
     const own = spec.settings ? specForTensor(spec, tensor.name, depthOf(tensor.name, numLayers)) : spec;
     const params = own === spec ? specParams : set.tasks.map((_, t) => resolveModel(own, t));
     const args = { name: tensor.name, shape: tensor.shape, base, tasks, params };
-    const out =
-      own.name === 'slerp' && engine?.combine2
-        ? await engine.combine2(
-            slerpFactors(own.t, base, tasks[0] as Float32Array),
-            base,
-            tasks[0] as Float32Array,
-          )
-        : own.name === 'slerp' || own.name === 'multislerp' || own.name === 'nuslerp'
-          ? slerpTensorOf(own, args)
-          : own.name === 'linear'
-            ? linearTensor(own.normalize, args)
-            : own.name === 'model_stock'
-              ? modelStockTensor(own.filterWise, args)
-              : await mix(
-                  {
-                    name: own.name,
-                    normalize: own.normalize,
-                    rescale: own.rescale,
-                    lambda: own.lambda,
-                    seed: own.seed,
-                  },
-                  args,
-                );
+    const out = await mergeTensor(own, args, engine, mix);
     merged.set(tensor.name, out);
     nonFinite.add(tensorIndex, nonFiniteCounts(base, tasks, tensor.numel));
     bytesRead += input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
@@ -115,6 +104,46 @@ export async function runMergekit(
     });
   }
   return { merged, bytesRead, nonFinite: nonFinite.report() };
+}
+
+/** The engine's optional programs for mergekit's element-wise steps (the GPU engine has them all). */
+type Programs = Pick<
+  MergeEngine,
+  'gtaMix' | 'randomDrop' | 'combine2' | 'combineRows' | 'linearMix' | 'stockBlend'
+>;
+
+/** One tensor under its own settings: whole-tensor statistics here, element-wise steps on `engine`'s programs. */
+async function mergeTensor(
+  own: MergekitSpec,
+  args: TensorArgs,
+  engine: Programs | undefined,
+  mix: (s: GtaSettings, a: TensorArgs) => Promise<Float32Array>,
+): Promise<Float32Array> {
+  switch (own.name) {
+    case 'slerp':
+    case 'multislerp':
+    case 'nuslerp':
+      return slerpTensorOf(own, args, engine);
+    case 'linear': {
+      const x = linearMixInput(own.normalize, args);
+      return engine?.linearMix ? engine.linearMix(x) : linearMix(x);
+    }
+    case 'model_stock': {
+      const x = modelStockInput(own.filterWise, args);
+      return engine?.stockBlend ? engine.stockBlend(x) : stockBlend(x);
+    }
+    default:
+      return mix(
+        {
+          name: own.name,
+          normalize: own.normalize,
+          rescale: own.rescale,
+          lambda: own.lambda,
+          seed: own.seed,
+        },
+        args,
+      );
+  }
 }
 
 /** A recipe's single slice must take every layer: slices that cut or stack layers are not merged here. */
