@@ -33,6 +33,8 @@ export const DIGITS8: [string, number, number | null][] = [
   ['Consensus TIES (chosen on the labeled sets)', 81.0, 78888],
   ['T-Switch (drop ratio 0.6)', 98.8, 52053],
   ['T-Switch, routed (no task id)', 38.3, 52053],
+  ['TSV-C (task singular vectors, compressed; rank fraction 1/N)', 96.9, 132429],
+  ['TSV-C (task singular vectors, compressed), routed (no task id)', 35.4, 132429],
 ];
 
 export const kindOf = (label: string, bytes: number | null, i: number): PointKind =>
