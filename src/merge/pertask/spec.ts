@@ -7,6 +7,8 @@
 //   t_switch        T-Switch (CVPR 2025; lfy-123/Binary-Task-Switch, merge_vit/merge_vit.py): each
 //                   task vector sparsified (drop ratio) and binarised to sign × one scalar per tensor.
 
+import { NON_NEGATIVE, rangeProblem, type Range } from '../param-range';
+
 export type TallBase = 'task_arithmetic' | 'ties';
 
 export type PerTaskSpec =
@@ -56,6 +58,13 @@ export const DEFAULT_CONSENSUS_LAMBDA = 0.3;
 /** run_merge_vit.sh's --drop-ratio for merge_vit.py (its argparse default, 0.0, drops nothing). */
 export const DEFAULT_DROP_RATIO = 0.6;
 
+/** λ_t and the consensus masks' λ_t: any finite number ≥ 0. */
+export const TALL_LAMBDA_RANGE: Range = NON_NEGATIVE;
+/** prun_thre_k: a whole number of tasks. */
+export const CONSENSUS_K_RANGE: Range = { min: 0, integer: true };
+/** process_matrix reads a drop ratio above 1 as a percentage. */
+export const DROP_RATIO_RANGE: Range = { min: 0, max: 100 };
+
 export const isPerTaskMethod = (name: string): name is PerTaskMethod =>
   (PERTASK_METHODS as readonly string[]).includes(name);
 
@@ -83,7 +92,7 @@ export const perTaskParameterNames = (method: PerTaskMethod): readonly string[] 
 function lambdas(name: string, v: number | readonly number[] | undefined, fallback: number) {
   if (v === undefined) return fallback;
   const all = typeof v === 'number' ? [v] : v;
-  if (!all.length || all.some((x) => typeof x !== 'number' || !Number.isFinite(x) || x < 0))
+  if (!all.length || all.some((x) => rangeProblem(x, TALL_LAMBDA_RANGE) !== undefined))
     throw new RangeError(`${name} must be a finite number ≥ 0 (or one per task), got ${String(v)}`);
   return typeof v === 'number' ? v : [...v];
 }
@@ -106,7 +115,7 @@ export function perTaskSpec(
     case 'consensus_ta':
     case 'consensus_ties': {
       const k = p.k ?? DEFAULT_CONSENSUS_K;
-      if (!Number.isInteger(k) || k < 0)
+      if (rangeProblem(k, CONSENSUS_K_RANGE) !== undefined)
         throw new RangeError(`k (the fewest tasks that keep a weight) must be a whole number ≥ 0, got ${k}`);
       const lambda = p.lambda ?? DEFAULT_CONSENSUS_LAMBDA;
       if (typeof lambda !== 'number' || !Number.isFinite(lambda))
@@ -116,7 +125,7 @@ export function perTaskSpec(
     case 't_switch': {
       const dropRatio = p.drop_ratio ?? DEFAULT_DROP_RATIO;
       // process_matrix reads k > 1 as a percentage.
-      if (!(dropRatio >= 0 && dropRatio <= 100))
+      if (rangeProblem(dropRatio, DROP_RATIO_RANGE) !== undefined)
         throw new RangeError(`drop_ratio must be in [0, 1] (or a percentage up to 100), got ${dropRatio}`);
       return { method, dropRatio };
     }
