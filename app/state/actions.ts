@@ -239,7 +239,13 @@ export async function openBundle(bundleId: string): Promise<void> {
 export function exportName(what: ExportWhat): string {
   const result = mergeStore.getState().result;
   if (what.kind === 'bundle') return 'emr-bundle.safetensors';
-  if (what.kind === 'zip') return `merge-studio-${result?.spec.method ?? 'merge'}.zip`;
+  if (what.kind === 'zip') {
+    // mergekit's and the spectral methods by their own names (merge-studio-dare_ties.zip)
+    const spec = result?.spec;
+    const name =
+      spec && (spec.method === 'mergekit' || spec.method === 'spectral') ? spec.name : spec?.method;
+    return `merge-studio-${name ?? 'merge'}.zip`;
+  }
   const task = result?.tasks[what.task];
   // shards, or a Hugging Face folder's files, downloaded together
   if (task && (task.files > 1 || task.folder)) return `${task.name}.zip`;

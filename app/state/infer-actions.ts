@@ -335,7 +335,7 @@ export async function cancelEvaluation(): Promise<void> {
 
 export function toggleColumn(column: Column, on: boolean): void {
   inferStore.setState((s) => {
-    const order: Column[] = ['individual', 'avg', 'ta', 'ties', 'emr'];
+    const order: Column[] = ['individual', 'avg', 'ta', 'ties', 'emr', 'merged'];
     const set = new Set(s.evaluation.columns);
     if (on) set.add(column);
     else set.delete(column);

@@ -5,8 +5,9 @@
 import type { OnnxCheckpoint } from '../../src/formats/onnx';
 import type { ExecutionProvider, Feed, ModelSession } from '../../src/inference/ort';
 import type { MergeEngine } from '../../src/merge/engine';
-import type { MergeResult } from '../../src/merge/merge';
+import type { AnyMergeResult } from '../../src/merge/merge';
 import { describeMethod, methodSpec } from '../../src/merge/methods';
+import { METHOD_TABLE, methodNameOf } from '../../src/merge/method-params';
 import { ComparisonMerges, graphFor, taskModelOnnx } from '../../src/flow/compare';
 import type { GivenGraph, InferenceInputs } from './inference-inputs';
 import { inferenceDevice } from './inference-device';
@@ -15,7 +16,7 @@ import type { Column } from './protocol';
 /** The merge result on screen, as inference sees it. */
 export interface HeldResult {
   readonly id: number;
-  readonly result: MergeResult;
+  readonly result: AnyMergeResult;
   readonly engine: MergeEngine;
   readonly source: 'merge' | 'bundle';
 }
@@ -45,9 +46,24 @@ export type RunInput =
  * so a result restored from a bundle has only its own method.
  */
 export function columnsOf(held: Pick<HeldResult, 'result' | 'source'>): Column[] {
-  const own = held.result.spec.method;
+  const own = ownColumn(held);
   if (held.source !== 'merge') return [own];
   return ['individual', own, ...(['emr', 'avg', 'ta', 'ties'] as const).filter((m) => m !== own)];
+}
+
+/** The held result's column: its method's when it is one of the paper's four, else `merged`. */
+export function ownColumn(held: Pick<HeldResult, 'result'>): Column {
+  const m = held.result.spec.method;
+  return m === 'emr' || m === 'avg' || m === 'ta' || m === 'ties' ? m : 'merged';
+}
+
+/**
+ * The column whose task models route an input with no task id: the held result's own when it has a
+ * model per task (EMR, TALL masks, T-Switch), else EMR's when the task files are at hand.
+ */
+export function routingColumn(held: Pick<HeldResult, 'result' | 'source'>): Column {
+  if (METHOD_TABLE[methodNameOf(held.result.spec)].output === 'per-task') return ownColumn(held);
+  return columnsOf(held).includes('emr') ? 'emr' : ownColumn(held);
 }
 
 export class TaskModels {
@@ -62,7 +78,8 @@ export class TaskModels {
 
   label(held: HeldResult | undefined, column: Column): string {
     if (column === 'individual') return 'Individual';
-    if (held && held.result.spec.method === column) return describeMethod(held.result.spec);
+    if (held && ownColumn(held) === column) return describeMethod(held.result.spec);
+    if (column === 'merged') throw new Error('no merge of another method is held');
     return describeMethod(methodSpec(column));
   }
 
@@ -95,7 +112,7 @@ export class TaskModels {
       column === 'individual'
         ? 'individual'
         : await this.merges(held).result(
-            column === held.result.spec.method ? held.result.spec : methodSpec(column),
+            column === ownColumn(held) || column === 'merged' ? held.result.spec : methodSpec(column),
             signal,
           );
     return taskModelOnnx(held.result.set, held.engine, t, graph.checkpoint, from);

@@ -3,8 +3,8 @@
 // and the settings a merge runs under. Only a finished merge replaces the result on screen.
 import type { MergeEngine } from '../../src/merge/engine';
 import { openBundle } from '../../src/merge/bundle';
-import { isEmr, runMerge, type MergeResult } from '../../src/merge/merge';
-import type { MethodSpec } from '../../src/merge/methods';
+import { isEmr, runMerge, type AnyMergeResult } from '../../src/merge/merge';
+import type { AnyMethodSpec } from '../../src/merge/methods';
 import { DEFAULT_SHARD_BYTES } from '../../src/merge/sharded';
 import { SwitchingLoraKernel } from '../../src/peft/kernel';
 import { acquireGpu } from '../../src/gpu/device';
@@ -19,7 +19,7 @@ import type { RecentKeeper } from './recent-keeper';
 import { canSpill, opfsScratch, removeStaleScratch } from './scratch';
 
 export interface Held {
-  readonly result: MergeResult;
+  readonly result: AnyMergeResult;
   readonly engine: MergeEngine;
   readonly summary: MergeSummary;
 }
@@ -57,7 +57,7 @@ export class MergeHost {
 
   async merge(
     selection: Selection,
-    spec: MethodSpec,
+    spec: AnyMethodSpec,
     engineKind: EngineKind,
     onProgress: (p: ProgressUpdate) => void,
   ): Promise<MergeOutcome> {
@@ -138,7 +138,7 @@ export class MergeHost {
   }
 
   private async summary(
-    result: MergeResult,
+    result: AnyMergeResult,
     engine: string,
     seconds: number,
     source: 'merge' | 'bundle',

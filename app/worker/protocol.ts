@@ -1,7 +1,7 @@
 // What crosses between the page and the studio worker: plain, structured-cloneable summaries.
 // The worker keeps the heavy things (opened checkpoints, τ_uni, masks); the page gets these.
 import type { LeftOutReason } from '../../src/merge/model-set';
-import type { MethodSpec } from '../../src/merge/methods';
+import type { AnyMethodSpec, MethodSpec } from '../../src/merge/methods';
 import type { NonFiniteReport } from '../../src/merge/non-finite';
 import type { LabeledSet } from '../../src/inference/evaluate';
 import type { TextRows } from '../../src/inference/labeled-text';
@@ -156,7 +156,12 @@ export type ExportWhat =
   { readonly kind: 'bundle' } | { readonly kind: 'task'; readonly task: number } | { readonly kind: 'zip' };
 
 /** A column of the inference and evaluation views: the individual fine-tune, or a merge method. */
-export type Column = 'individual' | MethodSpec['method'];
+/**
+ * A model column: the individual fine-tunes, one of the EMR paper's four methods (the held result
+ * when it is one, else merged on demand with its defaults), or `merged`: the held result when its
+ * method is another (mergekit's, a spectral or a per-task one; src/merge/method-params.ts).
+ */
+export type Column = 'individual' | MethodSpec['method'] | 'merged';
 
 export interface InferenceTaskSetup {
   readonly name: string;
@@ -338,7 +343,7 @@ export interface StudioCalls {
   merge: {
     args: [
       selection: Selection,
-      spec: MethodSpec,
+      spec: AnyMethodSpec,
       engine: EngineKind,
       onProgress: (p: ProgressUpdate) => void,
     ];

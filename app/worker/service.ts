@@ -7,7 +7,7 @@ import { releaseProxy } from 'comlink';
 import type { EvalReport } from '../../src/inference/eval-table';
 import type { LabeledSet } from '../../src/inference/evaluate';
 import type { TextRows } from '../../src/inference/labeled-text';
-import type { MethodSpec } from '../../src/merge/methods';
+import type { AnyMethodSpec } from '../../src/merge/methods';
 import { DEFAULT_SHARD_BYTES } from '../../src/merge/sharded';
 import { exportHeld } from './export';
 import { InferenceHost } from './inference';
@@ -134,7 +134,7 @@ export class StudioService implements StudioApi {
 
   async merge(
     selection: Selection,
-    spec: MethodSpec,
+    spec: AnyMethodSpec,
     engineKind: EngineKind,
     onProgress: (p: ProgressUpdate) => void,
   ): Promise<MergeOutcome> {

@@ -120,6 +120,8 @@ const COLUMN_LABELS: Record<Column, string> = {
   ta: 'Task Arithmetic',
   ties: 'TIES-Merging',
   emr: 'EMR-Merging',
+  // The held merge of another method: its label comes from the setup (the method and its parameters).
+  merged: 'This merge',
 };
 
 export function EvalPanel() {
@@ -170,7 +172,9 @@ export function EvalPanel() {
                     checked={evaluation.columns.includes(c)}
                     onChange={(e) => toggleColumn(c, e.target.checked)}
                   />{' '}
-                  {COLUMN_LABELS[c]}
+                  {c === 'merged'
+                    ? (setup.columns.find((x) => x.column === c)?.label ?? COLUMN_LABELS[c])
+                    : COLUMN_LABELS[c]}
                 </label>
               ))}
             <label>

@@ -3,7 +3,7 @@ import { useStore } from 'zustand';
 import { describeMethod } from '../../../src/merge/methods';
 import { cancelMerge, startMerge } from '../../state/actions';
 import { filesStore, selectionOf, taskNameProblems } from '../../state/files';
-import { mergeStore, paramErrors } from '../../state/merge';
+import { mergeStore, paramsInvalid } from '../../state/merge';
 import { useMergeStale } from '../useStale';
 import { formatBytes, formatSeconds } from '../../lib/format';
 import { EngineSelect } from './EngineSelect';
@@ -26,8 +26,8 @@ export function MergePanel() {
   const running = useStore(mergeStore, (s) => s.running);
   const notice = useStore(mergeStore, (s) => s.notice);
   const result = useStore(mergeStore, (s) => s.result);
-  const paramsInvalid = useStore(mergeStore, (s) => Object.keys(paramErrors(s)).length > 0);
-  const blocker = useBlocker() ?? (paramsInvalid ? 'Fix the method’s parameters first.' : undefined);
+  const invalid = useStore(mergeStore, paramsInvalid);
+  const blocker = useBlocker() ?? (invalid ? 'Fix the method’s parameters first.' : undefined);
   // The result on screen was made from other files, names or parameters than those now.
   const stale = useMergeStale();
   return (
