@@ -238,7 +238,11 @@ export async function openBundle(bundleId: string): Promise<void> {
 /** The file name an export is offered under (computed here: the picker must open at once). */
 export function exportName(what: ExportWhat): string {
   const result = mergeStore.getState().result;
-  if (what.kind === 'bundle') return 'emr-bundle.safetensors';
+  if (what.kind === 'bundle')
+    // the CLI's names: emr-bundle.safetensors, or METHOD-artefact.safetensors for a per-task method
+    return result && result.spec.method !== 'emr'
+      ? `${result.spec.method}-artefact.safetensors`
+      : 'emr-bundle.safetensors';
   if (what.kind === 'zip') {
     // mergekit's and the spectral methods by their own names (merge-studio-dare_ties.zip)
     const spec = result?.spec;
