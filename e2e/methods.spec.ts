@@ -3,7 +3,7 @@
 // on the demo, and each task's exported model (and TALL's artefact) is byte for byte the file
 // `merge-studio merge --method M` writes for the same inputs; an out-of-range value is refused as
 // typed; the form fits the page at 800, 1000 and 1400 px (no horizontal overflow), with a clean
-// console throughout.
+// console throughout. Merging a second method keeps the first: the switcher brings it back.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -95,6 +95,14 @@ test('every method is offered; per-task and mergekit exports equal the CLI’s b
   await studio.mergeAndWait();
   await expect(studio.merge.result).toContainText('DARE TIES (density = 0.5');
   expect(await exported(studio, 'rotated')).toEqual(await (await dareCli)('rotated'));
+
+  // Both results are kept (one per method); the switcher puts TALL masks back on screen.
+  const switcher = page.getByTestId('result-switcher');
+  await expect(switcher.locator('option')).toHaveCount(2);
+  await switcher.selectOption({ label: 'TALL masks over Task Arithmetic (λ_t = 1)' });
+  await expect(studio.merge.result).toContainText('TALL masks over Task Arithmetic');
+  await expect(studio.inspect.rescalers.locator('tbody tr td[data-density]')).toHaveCount(8);
+  expect(await exported(studio, 'plain')).toEqual(await fromCli('plain'));
   expect(errors).toEqual([]);
 });
 

@@ -24,11 +24,20 @@ export interface MergeState {
   readonly engine: EngineKind | undefined;
   readonly running: boolean;
   readonly progress: ProgressUpdate | undefined;
-  /** The last merge that did not finish, in words (cancelled or failed). */
-  readonly notice: { readonly kind: 'cancelled' | 'error'; readonly message: string } | undefined;
+  /** The last merge that did not finish (cancelled or failed), or the results let go, in words. */
+  readonly notice: { readonly kind: 'cancelled' | 'error' | 'dropped'; readonly message: string } | undefined;
+  /** The result on screen (one of kept). */
   readonly result: MergeSummary | undefined;
+  /** The results kept, one per method, oldest first (./kept.ts). */
+  readonly kept: readonly KeptResult[];
   /** ui1: what the result was made from (stale.ts mergeInputs), to tell when it is out of date. */
   readonly resultInputs: string | undefined;
+}
+
+export interface KeptResult {
+  readonly summary: MergeSummary;
+  /** What it was made from (stale.ts mergeInputs). */
+  readonly inputs: string;
 }
 
 export const initialMerge: MergeState = {
@@ -39,6 +48,7 @@ export const initialMerge: MergeState = {
   progress: undefined,
   notice: undefined,
   result: undefined,
+  kept: [],
   resultInputs: undefined,
 };
 

@@ -98,7 +98,8 @@ export type { MergeSummary, StorageSummary, TaskStats, TensorStats };
 export type { NonFiniteReport };
 
 export type MergeOutcome =
-  | { readonly ok: true; readonly summary: MergeSummary }
+  // dropped: the kept results (summary ids) let go to stay within the memory budget, or replaced
+  | { readonly ok: true; readonly summary: MergeSummary; readonly dropped?: readonly number[] }
   | { readonly ok: false; readonly cancelled: boolean; readonly message: string };
 
 export type ViewMode = 'mask' | 'sign' | 'agreement' | 'other-mask';
@@ -156,11 +157,7 @@ export type ExportWhat =
   { readonly kind: 'bundle' } | { readonly kind: 'task'; readonly task: number } | { readonly kind: 'zip' };
 
 /** A column of the inference and evaluation views: the individual fine-tune, or a merge method. */
-/**
- * A model column: the individual fine-tunes, one of the EMR paper's four methods (the held result
- * when it is one, else merged on demand with its defaults), or `merged`: the held result when its
- * method is another (mergekit's, a spectral or a per-task one; src/merge/method-params.ts).
- */
+/** Individual, one of the EMR paper's four, or `merged`: the held result of any other method. */
 export type Column = 'individual' | MethodSpec['method'] | 'merged';
 
 export interface InferenceTaskSetup {
@@ -351,6 +348,7 @@ export interface StudioCalls {
   };
   cancel: { args: []; result: void };
   openBundle: { args: [bundleId: string, baseId: string]; result: MergeOutcome };
+  chooseResult: { args: [id: number]; result: MergeSummary | undefined };
   // Recent merges
   recentMerges: { args: []; result: { merges: RecentMerge[]; problem?: string } };
   recentBundle: { args: [id: string]; result: File };

@@ -31,6 +31,7 @@ import type {
   MaskImage,
   MaskImageRequest,
   MergeOutcome,
+  MergeSummary,
   OpenOutcome,
   PathedFile,
   ProgressUpdate,
@@ -152,6 +153,10 @@ export class StudioService implements StudioApi {
   /** Restores a merge result from an EMR bundle and the base it was made from. */
   openBundle(bundleId: string, baseId: string): Promise<MergeOutcome> {
     return this.merging.openBundle(bundleId, baseId);
+  }
+
+  chooseResult(id: number): MergeSummary | undefined {
+    return this.merging.choose(id);
   }
 
   // Recent merges

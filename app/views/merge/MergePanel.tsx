@@ -9,6 +9,7 @@ import { formatBytes, formatSeconds } from '../../lib/format';
 import { EngineSelect } from './EngineSelect';
 import { MergeProgress } from './MergeProgress';
 import { MethodForm } from './MethodForm';
+import { ResultSwitcher } from './ResultSwitcher';
 
 function useBlocker(): string | undefined {
   return useStore(filesStore, (s) => {
@@ -67,6 +68,7 @@ export function MergePanel() {
           {result.bytesRead > 0 ? ` (${formatBytes(result.bytesRead)} read)` : ''}.
         </p>
       )}
+      <ResultSwitcher />
       {result && stale && (
         <p className="stale-mark" data-testid="merge-stale" role="status">
           Out of date — merge again: the files, task names or method changed since this result was made.
