@@ -3,7 +3,8 @@
 // on the demo, and each task's exported model (and TALL's artefact) is byte for byte the file
 // `merge-studio merge --method M` writes for the same inputs; an out-of-range value is refused as
 // typed; the form fits the page at 800, 1000 and 1400 px (no horizontal overflow), with a clean
-// console throughout. Merging a second method keeps the first: the switcher brings it back.
+// console throughout. Merging a second method keeps the first: the switcher brings it back, and
+// Evaluate offers a row for each.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,11 @@ test('every method is offered; per-task and mergekit exports equal the CLI’s b
   await expect(studio.merge.result).toContainText('TALL masks over Task Arithmetic');
   await expect(studio.inspect.rescalers.locator('tbody tr td[data-density]')).toHaveCount(8);
   expect(await exported(studio, 'plain')).toEqual(await fromCli('plain'));
+  // Evaluate offers a row for each method merged (both kept), beside the paper's four.
+  const rows = studio.evaluation.root.locator('.toolbar');
+  await expect(rows.getByRole('checkbox', { name: /^TALL masks over Task Arithmetic/ })).toBeChecked();
+  await expect(rows.getByRole('checkbox', { name: /^DARE TIES \(density = 0\.5/ })).toBeChecked();
+  await expect(rows.getByRole('checkbox', { name: 'EMR-Merging', exact: true })).toBeChecked();
   expect(errors).toEqual([]);
 });
 

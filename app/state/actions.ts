@@ -324,7 +324,7 @@ export async function clearAll(): Promise<void> {
     {
       ...initialInfer,
       provider,
-      evaluation: { ...initialInfer.evaluation, columns: evaluation.columns, routed: evaluation.routed },
+      evaluation: { ...initialInfer.evaluation, off: evaluation.off, routed: evaluation.routed },
     },
     true,
   );

@@ -14,6 +14,7 @@ import { METHOD_TABLE, methodNameOf } from '../../src/merge/method-params';
 import { CancellableJob, errorMessage } from './cancellable';
 import { InferenceInputs } from './inference-inputs';
 import {
+  resultOf,
   routingColumn,
   ortSessions,
   TaskModels,
@@ -201,14 +202,13 @@ export class InferenceHost {
     return this.evaluating.run(async (signal) => {
       const methods: EvalMethod[] = req.columns.map((column) => {
         const label = this.models.label(held, column);
-        // A per-task method's own column gets its routed row too, as EMR's does.
-        const routes = column === 'merged' && routingColumn(held) === 'merged';
+        // A per-task method's column (held or kept) gets its routed row too, as EMR's does.
+        const spec = column === 'emr' ? undefined : resultOf(held, column)?.result.spec;
+        const info = spec && METHOD_TABLE[methodNameOf(spec)];
         return {
           label,
           emr: column === 'emr',
-          ...(routes
-            ? { routedLabel: `${METHOD_TABLE[methodNameOf(held.result.spec)].title}, routed (no task id)` }
-            : {}),
+          ...(info?.output === 'per-task' ? { routedLabel: `${info.title}, routed (no task id)` } : {}),
           model: (t) => this.models.modelBytes(held, column, t, signal),
         };
       });

@@ -137,6 +137,11 @@ export class MergeHost {
     for (const h of all) this.release(h, undefined);
   }
 
+  /** The results kept besides the one on screen, oldest first. */
+  others(): readonly Held[] {
+    return this.kept.filter((h) => h !== this.held);
+  }
+
   /** Puts a kept result on screen (the switcher); undefined when it is no longer kept. */
   choose(id: number): MergeSummary | undefined {
     const h = this.kept.find((k) => k.summary.id === id);

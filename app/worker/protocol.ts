@@ -157,8 +157,8 @@ export type ExportWhat =
   { readonly kind: 'bundle' } | { readonly kind: 'task'; readonly task: number } | { readonly kind: 'zip' };
 
 /** A column of the inference and evaluation views: the individual fine-tune, or a merge method. */
-/** Individual, one of the EMR paper's four, or `merged`: the held result of any other method. */
-export type Column = 'individual' | MethodSpec['method'] | 'merged';
+/** Individual, the paper's four, `merged` (the held result of another method), or another kept result. */
+export type Column = 'individual' | MethodSpec['method'] | 'merged' | `kept:${number}`;
 
 export interface InferenceTaskSetup {
   readonly name: string;

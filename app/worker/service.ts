@@ -12,7 +12,7 @@ import { DEFAULT_SHARD_BYTES } from '../../src/merge/sharded';
 import { exportHeld } from './export';
 import { InferenceHost } from './inference';
 import { histograms, maskImage } from './inspect';
-import { MergeHost, PROGRESS_EVERY_MS } from './merging';
+import { MergeHost, PROGRESS_EVERY_MS, type Held } from './merging';
 import { OpenedFiles } from './opened-files';
 import type { RemoteRequest } from './remote';
 import type {
@@ -59,10 +59,14 @@ export class StudioService implements StudioApi {
   private readonly inference = new InferenceHost({
     checkpoint: (id) => this.files.checkpoint(id),
     held: () => {
+      const as = (h: Held) => ({
+        id: h.summary.id,
+        result: h.result,
+        engine: h.engine,
+        source: h.summary.source,
+      });
       const held = this.merging.held;
-      return (
-        held && { id: held.summary.id, result: held.result, engine: held.engine, source: held.summary.source }
-      );
+      return held && { ...as(held), others: this.merging.others().map(as) };
     },
   });
 
