@@ -4,6 +4,8 @@
 // finished merge changes the results.
 import type { MergeEngine } from '../../src/merge/engine';
 import { openBundle } from '../../src/merge/bundle';
+import { isPerTaskArtefact, openPerTaskArtefact } from '../../src/merge/pertask/artefact';
+import { isPerTaskResult } from '../../src/merge/pertask/result';
 import { isEmr, runMerge, type AnyMergeResult } from '../../src/merge/merge';
 import type { AnyMethodSpec } from '../../src/merge/methods';
 import { DEFAULT_SHARD_BYTES } from '../../src/merge/sharded';
@@ -95,7 +97,7 @@ export class MergeHost {
         const summary = await this.summary(result, engine.description, seconds, 'merge', built.adapterBytes);
         const dropped = this.replace({ result, engine, summary });
         // Recent merges keep bundles that fit in memory; a spilled (LLM-sized) one would double the disk used.
-        if (isEmr(result) && result.values.location === 'memory')
+        if ((isEmr(result) && result.values.location === 'memory') || isPerTaskResult(result))
           this.recent.keep(result, this.files.record(selection.baseId));
         return { ok: true as const, summary, ...(dropped.length ? { dropped } : {}) };
       },
@@ -109,7 +111,7 @@ export class MergeHost {
     this.merging.cancel();
   }
 
-  /** Restores a merge result from an EMR bundle and the base it was made from. */
+  /** Restores a merge result from an EMR bundle (or a per-task artefact) and the base it was made from. */
   async openBundle(bundleId: string, baseId: string): Promise<MergeOutcome> {
     const bundle = this.files.checkpoint(bundleId);
     const base = this.files.checkpoint(baseId);
@@ -117,7 +119,10 @@ export class MergeHost {
       return { ok: false, cancelled: false, message: 'Add the bundle and its base model.' };
     try {
       const started = performance.now();
-      const result = await openBundle(bundle, base);
+      // EMR's bundle, or a per-task method's artefact (docs/bundle-format.md)
+      const result = isPerTaskArtefact(bundle)
+        ? await openPerTaskArtefact(bundle, base)
+        : await openBundle(bundle, base);
       const engine = await createEngine('cpu');
       const seconds = (performance.now() - started) / 1000;
       const summary = await this.summary(result, engine.description, seconds, 'bundle');
