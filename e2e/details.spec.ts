@@ -98,7 +98,7 @@ test('baseline merge: TIES k in %, checked as typed; a clean console; export siz
   await studio.load.loadDemo.click();
   await expect(studio.load.checkpoints).toHaveCount(9);
   await studio.merge.engine.selectOption('cpu');
-  await studio.merge.method.selectOption('ties');
+  await studio.merge.method.selectOption('ties_paper');
 
   const merge = studio.merge;
   const k = merge.root.getByLabel('k, share of |τ| kept (%)');

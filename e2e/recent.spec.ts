@@ -61,3 +61,37 @@ test('recent merges: a text-demo merge is restored with the text demo', async ({
   await expect(studio.merge.result).toContainText('Restored from a bundle', { timeout: 60_000 });
   expect(await studio.inspect.lambdas()).toEqual(lambdas);
 });
+
+test('recent merges: a per-task method’s artefact is kept and restored like a bundle', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const studio = new StudioPage(page);
+  await studio.open();
+  await studio.load.loadDemo.click();
+  await page.getByTestId('checkpoint').nth(8).waitFor();
+  await studio.merge.engine.selectOption('cpu');
+  await studio.merge.method.selectOption('t_switch');
+  await studio.mergeAndWait();
+  const densities = await studio.inspect.rescalers
+    .locator('td[data-density]')
+    .evaluateAll((tds) => tds.map((td) => td.getAttribute('data-density')));
+  const recent = page.getByTestId('recent-merges');
+  await expect(recent).toContainText('Recent merges (1, kept in this browser)');
+
+  await page.reload();
+  await page.waitForFunction(() => window.__studio !== undefined);
+  await recent.getByText('Recent merges').click();
+  await expect(recent.locator('li')).toContainText('T-Switch (drop ratio 0.6)');
+  await recent.getByRole('button', { name: 'Restore' }).click();
+  await expect(studio.merge.result).toContainText('Restored from a bundle: T-Switch', { timeout: 60_000 });
+  // The artefact rebuilds what the merge made: the same per-task densities, and step 4 runs its models.
+  expect(
+    await studio.inspect.rescalers
+      .locator('td[data-density]')
+      .evaluateAll((tds) => tds.map((td) => td.getAttribute('data-density'))),
+  ).toEqual(densities);
+  await expect(studio.infer.column('merged').locator('.top-classes li')).toHaveCount(3, { timeout: 90_000 });
+  await recent.getByRole('button', { name: /^Delete the merge/ }).click();
+  await expect(recent.locator('li')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});

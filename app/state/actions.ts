@@ -26,6 +26,7 @@ import { initialInfer, inferStore } from './infer';
 import { attachTokenizer, cancelEvaluation, forgetDemoAssets } from './infer-actions';
 import { initialInspect, inspectStore } from './inspect';
 import { defaultEngine, initialMerge, mergeStore, specOf } from './merge';
+import { keepResult } from './kept';
 import { mergeInputs } from './stale';
 import { capabilities, exportRoute } from '../platform/capabilities';
 
@@ -177,25 +178,8 @@ export async function startMerge(): Promise<void> {
     )
     // The worker died (StudioWorkerDiedError): the result on screen stays; Merge again retries.
     .catch((e: unknown) => ({ ok: false as const, cancelled: false, message: errorText(e) }));
-  if (outcome.ok) {
-    mergeStore.setState({
-      running: false,
-      progress: undefined,
-      result: outcome.summary,
-      resultInputs: inputs,
-    });
-    const inspect = inspectStore.getState();
-    const names = new Set(outcome.summary.tensors.map((t) => t.name));
-    // Keep the viewer on the same tensor when the new result has it; else pick the largest.
-    if (!inspect.tensor || !names.has(inspect.tensor)) {
-      const largest = [...outcome.summary.tensors].sort((a, b) => b.numel - a.numel)[0];
-      inspectStore.setState({
-        tensor: largest?.name,
-        task: 0,
-        otherTask: Math.min(1, outcome.summary.tasks.length - 1),
-      });
-    }
-  } else {
+  if (outcome.ok) keepResult(outcome.summary, inputs, outcome.dropped);
+  else {
     mergeStore.setState({
       running: false,
       progress: undefined,
@@ -224,22 +208,25 @@ export async function openBundle(bundleId: string): Promise<void> {
   const inputs = mergeInputs(filesStore.getState(), mergeStore.getState(), 'bundle');
   mergeStore.setState({ running: true, notice: undefined });
   const outcome = await studioWorker().openBundle(bundleId, selection.baseId);
-  if (outcome.ok) {
-    mergeStore.setState({ running: false, result: outcome.summary, resultInputs: inputs });
-    const largest = [...outcome.summary.tensors].sort((a, b) => b.numel - a.numel)[0];
-    inspectStore.setState({
-      tensor: largest?.name,
-      task: 0,
-      otherTask: Math.min(1, outcome.summary.tasks.length - 1),
-    });
-  } else mergeStore.setState({ running: false, notice: { kind: 'error', message: outcome.message } });
+  if (outcome.ok) keepResult(outcome.summary, inputs, outcome.dropped);
+  else mergeStore.setState({ running: false, notice: { kind: 'error', message: outcome.message } });
 }
 
 /** The file name an export is offered under (computed here: the picker must open at once). */
 export function exportName(what: ExportWhat): string {
   const result = mergeStore.getState().result;
-  if (what.kind === 'bundle') return 'emr-bundle.safetensors';
-  if (what.kind === 'zip') return `merge-studio-${result?.spec.method ?? 'merge'}.zip`;
+  if (what.kind === 'bundle')
+    // the CLI's names: emr-bundle.safetensors, or METHOD-artefact.safetensors for a per-task method
+    return result && result.spec.method !== 'emr'
+      ? `${result.spec.method}-artefact.safetensors`
+      : 'emr-bundle.safetensors';
+  if (what.kind === 'zip') {
+    // mergekit's and the spectral methods by their own names (merge-studio-dare_ties.zip)
+    const spec = result?.spec;
+    const name =
+      spec && (spec.method === 'mergekit' || spec.method === 'spectral') ? spec.name : spec?.method;
+    return `merge-studio-${name ?? 'merge'}.zip`;
+  }
   const task = result?.tasks[what.task];
   // shards, or a Hugging Face folder's files, downloaded together
   if (task && (task.files > 1 || task.folder)) return `${task.name}.zip`;
@@ -328,6 +315,7 @@ export async function clearAll(): Promise<void> {
     progress: undefined,
     notice: undefined,
     result: undefined,
+    kept: [],
     resultInputs: undefined,
   }));
   inspectStore.setState(initialInspect, true);
@@ -336,7 +324,7 @@ export async function clearAll(): Promise<void> {
     {
       ...initialInfer,
       provider,
-      evaluation: { ...initialInfer.evaluation, columns: evaluation.columns, routed: evaluation.routed },
+      evaluation: { ...initialInfer.evaluation, off: evaluation.off, routed: evaluation.routed },
     },
     true,
   );

@@ -266,8 +266,10 @@ export async function startEvaluation(): Promise<void> {
   const state = inferStore.getState();
   const setup = state.setup;
   if (!setup || state.evaluation.running) return;
-  const available = new Set(setup.columns.map((c) => c.column));
-  const columns = state.evaluation.columns.filter((c) => available.has(c));
+  const columns = evalColumns(
+    setup.columns.map((c) => c.column),
+    state.evaluation.off,
+  );
   const req: EvalRequest = {
     columns,
     routed: state.evaluation.routed,
@@ -333,13 +335,19 @@ export async function cancelEvaluation(): Promise<void> {
   await studioWorker().cancelEvaluate();
 }
 
+/** The paper's table order (as the CLI's), then the held and the kept results of other methods. */
+const PAPER_ORDER: readonly Column[] = ['individual', 'avg', 'ta', 'ties', 'emr'];
+
+/** The columns an evaluation runs, in the table's order: every one offered that is not unticked. */
+export function evalColumns(available: readonly Column[], off: readonly Column[]): Column[] {
+  const on = (c: Column) => available.includes(c) && !off.includes(c);
+  return [...PAPER_ORDER.filter(on), ...available.filter((c) => !PAPER_ORDER.includes(c) && on(c))];
+}
+
 export function toggleColumn(column: Column, on: boolean): void {
   inferStore.setState((s) => {
-    const order: Column[] = ['individual', 'avg', 'ta', 'ties', 'emr'];
-    const set = new Set(s.evaluation.columns);
-    if (on) set.add(column);
-    else set.delete(column);
-    return { evaluation: { ...s.evaluation, columns: order.filter((c) => set.has(c)) } };
+    const off = s.evaluation.off.filter((c) => c !== column);
+    return { evaluation: { ...s.evaluation, off: on ? off : [...off, column] } };
   });
 }
 

@@ -57,7 +57,8 @@ export interface InferState {
   readonly attachMessage:
     { readonly ok: boolean; readonly text: string; readonly lines?: readonly AttachLine[] } | undefined;
   readonly evaluation: {
-    readonly columns: readonly Column[];
+    /** The columns the user unticked: every other column the setup offers is evaluated. */
+    readonly off: readonly Column[];
     readonly routed: boolean;
     readonly running: boolean;
     /** Model runs done of all; `at` (ms, Date.now) when the count was taken, for the time estimate. */
@@ -88,7 +89,7 @@ export const initialInfer: InferState = {
   textEdited: false,
   attachMessage: undefined,
   evaluation: {
-    columns: ['individual', 'avg', 'ta', 'ties', 'emr'],
+    off: [],
     routed: true,
     running: false,
     progress: undefined,

@@ -1,91 +1,90 @@
 // The merge slice: the method and its parameters, the engine, a running merge's progress, and
 // the last finished result (kept while a new merge runs, and after one is cancelled or fails).
 import { createStore } from 'zustand/vanilla';
-import { methodSpec, type MethodName, type MethodSpec, type RescaleMode } from '../../src/merge/methods';
+import {
+  formProblems,
+  formSpec,
+  type AnyMethodName,
+  type FormProblems,
+  type ParamValue,
+} from '../../src/merge/method-params';
+import type { AnyMethodSpec } from '../../src/merge/methods';
 import type { EngineKind, MergeSummary, ProgressUpdate } from '../worker/protocol';
 
 export interface MergeState {
-  readonly method: MethodName;
-  readonly taLambda: number;
-  readonly tiesLambda: number;
-  readonly tiesK: number;
-  readonly rescale: RescaleMode;
+  /** A name of the method table (src/merge/method-params.ts). */
+  readonly method: AnyMethodName;
+  /**
+   * The values typed, per method and parameter (numbers in the spec's unit, NaN for an empty field;
+   * a per-task list as its text); a value not typed is the table's default. Kept per method, so
+   * switching methods and back keeps what was typed.
+   */
+  readonly params: { readonly [M in AnyMethodName]?: Readonly<Record<string, ParamValue>> };
   /** The user's pick; undefined follows the default (see defaultEngine). */
   readonly engine: EngineKind | undefined;
   readonly running: boolean;
   readonly progress: ProgressUpdate | undefined;
-  /** The last merge that did not finish, in words (cancelled or failed). */
-  readonly notice: { readonly kind: 'cancelled' | 'error'; readonly message: string } | undefined;
+  /** The last merge that did not finish (cancelled or failed), or the results let go, in words. */
+  readonly notice: { readonly kind: 'cancelled' | 'error' | 'dropped'; readonly message: string } | undefined;
+  /** The result on screen (one of kept). */
   readonly result: MergeSummary | undefined;
+  /** The results kept, one per method, oldest first (./kept.ts). */
+  readonly kept: readonly KeptResult[];
   /** ui1: what the result was made from (stale.ts mergeInputs), to tell when it is out of date. */
   readonly resultInputs: string | undefined;
 }
 
+export interface KeptResult {
+  readonly summary: MergeSummary;
+  /** What it was made from (stale.ts mergeInputs). */
+  readonly inputs: string;
+}
+
 export const initialMerge: MergeState = {
   method: 'emr',
-  taLambda: 0.3,
-  tiesLambda: 1,
-  tiesK: 0.2,
-  rescale: 'tensor-mean',
+  params: {},
   engine: undefined,
   running: false,
   progress: undefined,
   notice: undefined,
   result: undefined,
+  kept: [],
   resultInputs: undefined,
 };
 
 export const mergeStore = createStore<MergeState>(() => initialMerge);
 
-/** The method spec of the form, or the reason it is not valid. */
-export function specOf(s: MergeState): { spec: MethodSpec } | { error: string } {
+/** The values typed for the chosen method (the defaults for what was not typed). */
+export const valuesOf = (s: Pick<MergeState, 'method' | 'params'>): Readonly<Record<string, ParamValue>> =>
+  s.params[s.method] ?? {};
+
+/** Sets one parameter of the chosen method, as typed. */
+export function setParam(name: string, value: ParamValue): void {
+  mergeStore.setState((s) => ({ params: { ...s.params, [s.method]: { ...valuesOf(s), [name]: value } } }));
+}
+
+/** The method spec of the form (by the CLI's parser), or the reason it is not valid. */
+export function specOf(s: MergeState): { spec: AnyMethodSpec } | { error: string } {
   try {
-    switch (s.method) {
-      case 'emr':
-        return { spec: methodSpec('emr', { rescale: s.rescale }) };
-      case 'avg':
-        return { spec: methodSpec('avg') };
-      case 'ta':
-        return { spec: methodSpec('ta', { lambda: s.taLambda }) };
-      case 'ties':
-        return { spec: methodSpec('ties', { k: s.tiesK, lambda: s.tiesLambda }) };
-    }
+    return { spec: formSpec(s.method, valuesOf(s)) };
   } catch (e) {
     return { error: (e as Error).message };
   }
 }
 
-/** The method form's number fields. */
-export type ParamField = 'taLambda' | 'tiesK' | 'tiesLambda';
-
 /**
  * What is wrong with each parameter the chosen method takes, in the unit the form shows it in
- * (TIES's k as a percentage of |τ| kept), so the form can say so as the user types.
+ * (TIES's k as a percentage of |τ| kept), and what only the parameters together get wrong, so the
+ * form can say so as the user types.
  */
-export function paramErrors(s: MergeState): Partial<Record<ParamField, string>> {
-  const out: Partial<Record<ParamField, string>> = {};
-  const lambda = (x: number) =>
-    Number.isNaN(x)
-      ? 'Enter a number for λ.'
-      : !(x > 0 && Number.isFinite(x))
-        ? 'λ must be above 0.'
-        : undefined;
-  const put = (field: ParamField, error: string | undefined) => {
-    if (error) out[field] = error;
-  };
-  if (s.method === 'ta') put('taLambda', lambda(s.taLambda));
-  if (s.method === 'ties') {
-    put(
-      'tiesK',
-      Number.isNaN(s.tiesK)
-        ? 'Enter the share of |τ| to keep, in %.'
-        : !(s.tiesK > 0 && s.tiesK <= 1)
-          ? 'k must be above 0 % and at most 100 %.'
-          : undefined,
-    );
-    put('tiesLambda', lambda(s.tiesLambda));
-  }
-  return out;
+export function paramErrors(s: MergeState): FormProblems {
+  return formProblems(s.method, valuesOf(s));
+}
+
+/** Whether Merge must wait for the parameters. */
+export function paramsInvalid(s: MergeState): boolean {
+  const p = paramErrors(s);
+  return Object.keys(p.params).length > 0 || p.method !== undefined;
 }
 
 export interface EngineDefault {

@@ -60,6 +60,8 @@ const CALLS: { readonly [K in StudioMethod]: CallKind<K> } = {
   remoteFetched: 'without-result',
   maskImage: 'needs-result',
   histograms: 'needs-result',
+  // After a worker restart only the last result is made again: choosing another then finds none.
+  chooseResult: 'needs-result',
   export: 'needs-result',
   inferenceSetup: 'needs-result',
   sample: 'needs-result',

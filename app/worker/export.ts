@@ -1,9 +1,11 @@
-// Exports of the result on screen: the EMR bundle, a task's model (by the one writer,
+// Exports of the result on screen: the EMR bundle (or a per-task method's artefact), a task's model (by the one writer,
 // src/flow/write-task.ts: its format, sharded when large), or everything in one zip — to a file the
 // user picked, a folder (a sharded model's files), or a download. A failed export drops what it wrote.
 import type { ByteSink } from '../../src/formats/sink';
 import { writeBundle } from '../../src/merge/bundle';
 import { isEmr } from '../../src/merge/merge';
+import { writePerTaskArtefact } from '../../src/merge/pertask/artefact';
+import { isPerTaskResult } from '../../src/merge/pertask/result';
 import { taskLayout, writeTaskModel } from '../../src/flow/write-task';
 import { errorMessage } from './cancellable';
 import { downloadSink, type DownloadSink } from './download-sink';
@@ -80,8 +82,10 @@ class ExportWriter {
 
   async bundle(sink: ByteSink): Promise<void> {
     const { result } = this.held;
-    if (!isEmr(result)) throw new Error('the bundle holds an EMR merge; this result is a baseline');
-    await writeBundle(result, sink);
+    // A per-task method's artefact is its bundle (docs/bundle-format.md), as the CLI writes it.
+    if (isPerTaskResult(result)) await writePerTaskArtefact(result, sink);
+    else if (isEmr(result)) await writeBundle(result, sink);
+    else throw new Error('the bundle holds an EMR or a per-task merge; this method made one model');
   }
 
   /** A task's model through sinks by file name: one file, or the shards and their index. */
@@ -105,6 +109,8 @@ class ExportWriter {
     const zip = zipWriter(sink);
     const { result } = this.held;
     if (isEmr(result)) await this.bundle(zip.file('emr-bundle.safetensors'));
+    else if (isPerTaskResult(result))
+      await this.bundle(zip.file(`${result.spec.method}-artefact.safetensors`));
     for (let t = 0; t < result.set.tasks.length; t++) {
       const folder = this.isSharded(t) ? `${result.set.tasks[t]?.name ?? t}/` : '';
       await this.task(t, async (file) => zip.file(folder + file));

@@ -5,8 +5,9 @@
 import type { OnnxCheckpoint } from '../../src/formats/onnx';
 import type { ExecutionProvider, Feed, ModelSession } from '../../src/inference/ort';
 import type { MergeEngine } from '../../src/merge/engine';
-import type { MergeResult } from '../../src/merge/merge';
-import { describeMethod, methodSpec } from '../../src/merge/methods';
+import type { AnyMergeResult } from '../../src/merge/merge';
+import { describeMethod, methodSpec, type MethodSpec } from '../../src/merge/methods';
+import { METHOD_TABLE, methodNameOf } from '../../src/merge/method-params';
 import { ComparisonMerges, graphFor, taskModelOnnx } from '../../src/flow/compare';
 import type { GivenGraph, InferenceInputs } from './inference-inputs';
 import { inferenceDevice } from './inference-device';
@@ -15,9 +16,11 @@ import type { Column } from './protocol';
 /** The merge result on screen, as inference sees it. */
 export interface HeldResult {
   readonly id: number;
-  readonly result: MergeResult;
+  readonly result: AnyMergeResult;
   readonly engine: MergeEngine;
   readonly source: 'merge' | 'bundle';
+  /** The other results kept (one per method, ./kept-results.ts): each gets its own column. */
+  readonly others?: readonly HeldResult[];
 }
 
 export type SessionFactory = (model: Uint8Array, provider: ExecutionProvider) => Promise<ModelSession>;
@@ -44,10 +47,52 @@ export type RunInput =
  * The columns a result offers: the individual models and the other methods need the task files,
  * so a result restored from a bundle has only its own method.
  */
-export function columnsOf(held: Pick<HeldResult, 'result' | 'source'>): Column[] {
-  const own = held.result.spec.method;
+export function columnsOf(held: Pick<HeldResult, 'result' | 'source' | 'others'>): Column[] {
+  const own = ownColumn(held);
   if (held.source !== 'merge') return [own];
-  return ['individual', own, ...(['emr', 'avg', 'ta', 'ties'] as const).filter((m) => m !== own)];
+  return [
+    'individual',
+    own,
+    ...(['emr', 'avg', 'ta', 'ties'] as const).filter((m) => m !== own),
+    // The other methods merged and kept (not the paper's four: their columns read them, below).
+    ...comparable(held)
+      .filter((o) => ownColumn(o) === 'merged')
+      .map((o): Column => `kept:${o.id}`),
+  ];
+}
+
+/** The other kept results merged from the same tasks, in the same order (their models fit the graphs). */
+function comparable(held: Pick<HeldResult, 'result' | 'others'>): readonly HeldResult[] {
+  const names = held.result.set.tasks.map((t) => t.name).join('\n');
+  return (held.others ?? []).filter((o) => o.result.set.tasks.map((t) => t.name).join('\n') === names);
+}
+
+/**
+ * The result a column reads, when it is one at hand: the held one, another kept one (a `kept:`
+ * column, or a paper method's column when that method was merged and kept); undefined for the
+ * individual models and for a paper method merged on demand with its defaults.
+ */
+export function resultOf(held: HeldResult, column: Column): HeldResult | undefined {
+  if (column === 'individual') return undefined;
+  if (column === ownColumn(held)) return held;
+  const others = comparable(held);
+  if (column.startsWith('kept:')) return others.find((o) => `kept:${o.id}` === column);
+  return others.find((o) => ownColumn(o) === column);
+}
+
+/** The held result's column: its method's when it is one of the paper's four, else `merged`. */
+export function ownColumn(held: Pick<HeldResult, 'result'>): Column {
+  const m = held.result.spec.method;
+  return m === 'emr' || m === 'avg' || m === 'ta' || m === 'ties' ? m : 'merged';
+}
+
+/**
+ * The column whose task models route an input with no task id: the held result's own when it has a
+ * model per task (EMR, TALL masks, T-Switch), else EMR's when the task files are at hand.
+ */
+export function routingColumn(held: Pick<HeldResult, 'result' | 'source'>): Column {
+  if (METHOD_TABLE[methodNameOf(held.result.spec)].output === 'per-task') return ownColumn(held);
+  return columnsOf(held).includes('emr') ? 'emr' : ownColumn(held);
 }
 
 export class TaskModels {
@@ -62,8 +107,10 @@ export class TaskModels {
 
   label(held: HeldResult | undefined, column: Column): string {
     if (column === 'individual') return 'Individual';
-    if (held && held.result.spec.method === column) return describeMethod(held.result.spec);
-    return describeMethod(methodSpec(column));
+    const kept = held && resultOf(held, column);
+    if (kept) return describeMethod(kept.result.spec);
+    if (column === 'merged' || column.startsWith('kept:')) throw new Error(`no result for ${column}`);
+    return describeMethod(methodSpec(column as MethodSpec['method']));
   }
 
   /** The graph that runs task t: one given for it or for every task, else its own ONNX file. */
@@ -90,14 +137,15 @@ export class TaskModels {
     const graph = this.graphOf(held, t);
     const name = held.result.set.tasks[t]?.name ?? String(t);
     if (!graph) throw new Error(`No ONNX graph for ${name}: add one for this task.`);
-    // The held result's own column is that result, whatever its parameters (label() says them).
+    // A result at hand (the held one, another kept one) is that result, whatever its parameters
+    // (label() says them); a paper method not kept is merged on demand with its defaults.
+    const kept = resultOf(held, column);
+    if (kept) return taskModelOnnx(kept.result.set, kept.engine, t, graph.checkpoint, kept.result);
+    if (column === 'merged' || column.startsWith('kept:')) throw new Error(`no result for ${column}`);
     const from =
       column === 'individual'
         ? 'individual'
-        : await this.merges(held).result(
-            column === held.result.spec.method ? held.result.spec : methodSpec(column),
-            signal,
-          );
+        : await this.merges(held).result(methodSpec(column as MethodSpec['method']), signal);
     return taskModelOnnx(held.result.set, held.engine, t, graph.checkpoint, from);
   }
 

@@ -10,10 +10,12 @@ import type { TextRows } from '../../src/inference/labeled-text';
 import type { Feed } from '../../src/inference/ort';
 import { encodeBatch } from '../../src/inference/text-inputs';
 import { routeSample } from '../../src/inference/route';
+import { METHOD_TABLE, methodNameOf } from '../../src/merge/method-params';
 import { CancellableJob, errorMessage } from './cancellable';
 import { InferenceInputs } from './inference-inputs';
 import {
-  columnsOf,
+  resultOf,
+  routingColumn,
   ortSessions,
   TaskModels,
   type HeldResult,
@@ -138,7 +140,7 @@ export class InferenceHost {
       let routing: Routing | undefined;
       if (req.task === 'auto') {
         // Every task's model under the routing column (EMR when there is one) sees the input.
-        const via: Column = columnsOf(held).includes('emr') ? 'emr' : held.result.spec.method;
+        const via: Column = routingColumn(held);
         const outs: Float32Array[] = [];
         for (let t = 0; t < held.result.set.tasks.length; t++)
           outs.push((await this.models.run(held, via, t, this.runInput(held, t, req), req.provider)).values);
@@ -198,11 +200,18 @@ export class InferenceHost {
       return { ok: false, cancelled: false, message: errorMessage(e) };
     }
     return this.evaluating.run(async (signal) => {
-      const methods: EvalMethod[] = req.columns.map((column) => ({
-        label: this.models.label(held, column),
-        emr: column === 'emr',
-        model: (t) => this.models.modelBytes(held, column, t, signal),
-      }));
+      const methods: EvalMethod[] = req.columns.map((column) => {
+        const label = this.models.label(held, column);
+        // A per-task method's column (held or kept) gets its routed row too, as EMR's does.
+        const spec = column === 'emr' ? undefined : resultOf(held, column)?.result.spec;
+        const info = spec && METHOD_TABLE[methodNameOf(spec)];
+        return {
+          label,
+          emr: column === 'emr',
+          ...(info?.output === 'per-task' ? { routedLabel: `${info.title}, routed (no task id)` } : {}),
+          model: (t) => this.models.modelBytes(held, column, t, signal),
+        };
+      });
       const report = await evaluateTable({
         tasks,
         methods,

@@ -1,10 +1,13 @@
-// Merging in the studio worker: the merge result on screen (with its engine and summary), a merge
-// run on the chosen engine with LoRA on the same device (src/flow/engine.ts), a bundle restored,
-// and the settings a merge runs under. Only a finished merge replaces the result on screen.
+// Merging in the studio worker: the merge results kept (one per method, ./kept-results.ts) and the
+// one on screen (with its engine and summary), a merge run on the chosen engine with LoRA on the
+// same device (src/flow/engine.ts), a bundle restored, and the settings a merge runs under. Only a
+// finished merge changes the results.
 import type { MergeEngine } from '../../src/merge/engine';
 import { openBundle } from '../../src/merge/bundle';
-import { isEmr, runMerge, type MergeResult } from '../../src/merge/merge';
-import type { MethodSpec } from '../../src/merge/methods';
+import { isPerTaskArtefact, openPerTaskArtefact } from '../../src/merge/pertask/artefact';
+import { isPerTaskResult } from '../../src/merge/pertask/result';
+import { isEmr, runMerge, type AnyMergeResult } from '../../src/merge/merge';
+import type { AnyMethodSpec } from '../../src/merge/methods';
 import { DEFAULT_SHARD_BYTES } from '../../src/merge/sharded';
 import { SwitchingLoraKernel } from '../../src/peft/kernel';
 import { acquireGpu } from '../../src/gpu/device';
@@ -15,11 +18,12 @@ import { CancellableJob, errorMessage } from './cancellable';
 import { createEngine } from './engine-choice';
 import type { OpenedFiles } from './opened-files';
 import type { EngineKind, MergeOutcome, MergeSummary, ProgressUpdate, Selection } from './protocol';
+import { keepWithin } from './kept-results';
 import type { RecentKeeper } from './recent-keeper';
 import { canSpill, opfsScratch, removeStaleScratch } from './scratch';
 
 export interface Held {
-  readonly result: MergeResult;
+  readonly result: AnyMergeResult;
   readonly engine: MergeEngine;
   readonly summary: MergeSummary;
 }
@@ -28,7 +32,10 @@ export interface Held {
 export const PROGRESS_EVERY_MS = 80;
 
 export class MergeHost {
+  /** The result on screen: the one Inspect, Try, Evaluate and Export read. */
   held: Held | undefined;
+  /** Every result kept, one per method, oldest first (the one on screen among them). */
+  private kept: Held[] = [];
   private readonly merging = new CancellableJob();
   /** Summary ids: from the clock, so a worker started after one died never repeats the last id. */
   private merges = Date.now();
@@ -57,7 +64,7 @@ export class MergeHost {
 
   async merge(
     selection: Selection,
-    spec: MethodSpec,
+    spec: AnyMethodSpec,
     engineKind: EngineKind,
     onProgress: (p: ProgressUpdate) => void,
   ): Promise<MergeOutcome> {
@@ -88,11 +95,11 @@ export class MergeHost {
         const seconds = (performance.now() - started) / 1000;
         this.files.folders.bind(result, selection);
         const summary = await this.summary(result, engine.description, seconds, 'merge', built.adapterBytes);
-        this.replace({ result, engine, summary });
+        const dropped = this.replace({ result, engine, summary });
         // Recent merges keep bundles that fit in memory; a spilled (LLM-sized) one would double the disk used.
-        if (isEmr(result) && result.values.location === 'memory')
+        if ((isEmr(result) && result.values.location === 'memory') || isPerTaskResult(result))
           this.recent.keep(result, this.files.record(selection.baseId));
-        return { ok: true as const, summary };
+        return { ok: true as const, summary, ...(dropped.length ? { dropped } : {}) };
       },
       'Merge cancelled; the previous result is kept.',
       () => engine.dispose(),
@@ -104,7 +111,7 @@ export class MergeHost {
     this.merging.cancel();
   }
 
-  /** Restores a merge result from an EMR bundle and the base it was made from. */
+  /** Restores a merge result from an EMR bundle (or a per-task artefact) and the base it was made from. */
   async openBundle(bundleId: string, baseId: string): Promise<MergeOutcome> {
     const bundle = this.files.checkpoint(bundleId);
     const base = this.files.checkpoint(baseId);
@@ -112,33 +119,47 @@ export class MergeHost {
       return { ok: false, cancelled: false, message: 'Add the bundle and its base model.' };
     try {
       const started = performance.now();
-      const result = await openBundle(bundle, base);
+      // EMR's bundle, or a per-task method's artefact (docs/bundle-format.md)
+      const result = isPerTaskArtefact(bundle)
+        ? await openPerTaskArtefact(bundle, base)
+        : await openBundle(bundle, base);
       const engine = await createEngine('cpu');
       const seconds = (performance.now() - started) / 1000;
       const summary = await this.summary(result, engine.description, seconds, 'bundle');
-      this.replace({ result, engine, summary });
-      return { ok: true, summary };
+      const dropped = this.replace({ result, engine, summary });
+      return { ok: true, summary, ...(dropped.length ? { dropped } : {}) };
     } catch (e) {
       return { ok: false, cancelled: false, message: errorMessage(e) };
     }
   }
 
-  /** Clear all: a merge under way stops and the result on screen goes. */
+  /** Clear all: a merge under way stops and every result goes. */
   clear(): void {
     this.merging.cancel();
-    const previous = this.held;
+    const all = this.kept;
+    this.kept = [];
     this.held = undefined;
-    if (previous) {
-      previous.engine.dispose();
-      if (isEmr(previous.result)) {
-        const values = previous.result.values;
-        this.recent.afterSaves(() => values.release());
-      }
+    for (const h of all) this.release(h, undefined);
+  }
+
+  /** The results kept besides the one on screen, oldest first. */
+  others(): readonly Held[] {
+    return this.kept.filter((h) => h !== this.held);
+  }
+
+  /** Puts a kept result on screen (the switcher); undefined when it is no longer kept. */
+  choose(id: number): MergeSummary | undefined {
+    const h = this.kept.find((k) => k.summary.id === id);
+    if (!h) return undefined;
+    if (h !== this.held) {
+      this.held = h;
+      this.onReplaced();
     }
+    return h.summary;
   }
 
   private async summary(
-    result: MergeResult,
+    result: AnyMergeResult,
     engine: string,
     seconds: number,
     source: 'merge' | 'bundle',
@@ -160,15 +181,26 @@ export class MergeHost {
     };
   }
 
-  private replace(next: Held): void {
-    const previous = this.held;
-    if (previous && previous.engine !== next.engine) previous.engine.dispose();
-    // A spilled result's scratch file goes once nothing reads it (recent merges may be saving it).
-    if (previous && isEmr(previous.result) && previous.result !== next.result) {
+  /**
+   * Keeps `next` and puts it on screen: it replaces the result of the same method, and the oldest
+   * go while the results kept pass the memory budget (spillOverBytes). Returns the summary ids let go.
+   */
+  private replace(next: Held): number[] {
+    const { keep, drop } = keepWithin(this.kept, next, this.spillOverBytes);
+    this.kept = keep;
+    this.held = next;
+    for (const h of drop) this.release(h, next);
+    this.onReplaced();
+    return drop.map((h) => h.summary.id);
+  }
+
+  /** Lets a result go: its engine, and a spilled result's scratch file once nothing reads it. */
+  private release(previous: Held, next: Held | undefined): void {
+    if (previous.engine !== next?.engine) previous.engine.dispose();
+    if (isEmr(previous.result) && previous.result !== next?.result) {
       const values = previous.result.values;
+      // (recent merges may be saving it)
       this.recent.afterSaves(() => values.release());
     }
-    this.held = next;
-    this.onReplaced();
   }
 }

@@ -5,7 +5,7 @@
 // README.md of src/flow/model-folder.ts, the CLI's own. The service keeps the side files of each
 // opened folder here and binds them to a merge result, so an export knows what each task was.
 import type { ByteSink } from '../../src/formats/sink';
-import type { MergeResult } from '../../src/merge/merge';
+import type { AnyMergeResult } from '../../src/merge/merge';
 import {
   isCarriedFile,
   isCarriedName,
@@ -36,7 +36,7 @@ export class ModelFolders {
   private readonly paths = new Map<string, string>();
   /** The carried files of each opened checkpoint that is a model folder. */
   private readonly folders = new Map<string, readonly FolderFile[]>();
-  private readonly bound = new WeakMap<MergeResult, Bound>();
+  private readonly bound = new WeakMap<AnyMergeResult, Bound>();
 
   /**
    * Records what checkpoint `id` came in as, and returns the companions its reader opens: a model
@@ -70,7 +70,7 @@ export class ModelFolders {
 
   /** Ties a finished merge to the files it was made from (tasks matched by their unique names). */
   bind(
-    result: MergeResult,
+    result: AnyMergeResult,
     selection: { baseId: string; tasks: readonly { id: string; name: string }[] },
   ): void {
     const ids = new Map(selection.tasks.map((t) => [t.name, t.id] as const));
@@ -89,7 +89,7 @@ export class ModelFolders {
   }
 
   /** Did task `t` of this result come in as a Hugging Face model folder? */
-  isFolder(result: MergeResult, t: number): boolean {
+  isFolder(result: AnyMergeResult, t: number): boolean {
     return this.bound.get(result)?.folders[t] !== undefined;
   }
 
@@ -98,7 +98,7 @@ export class ModelFolders {
    * by `weights("model")`, the carried files, the model card. False when it is not a folder task.
    */
   async write(
-    result: MergeResult,
+    result: AnyMergeResult,
     t: number,
     weights: (stem: string) => Promise<void>,
     sinkFor: (file: string) => Promise<ByteSink>,

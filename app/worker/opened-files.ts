@@ -5,6 +5,7 @@ import { openCheckpoint } from '../../src/formats/open';
 import { blobSource } from '../../src/formats/source';
 import type { Checkpoint } from '../../src/formats/tensor';
 import { BUNDLE_FORMAT } from '../../src/merge/bundle';
+import { isPerTaskArtefact } from '../../src/merge/pertask/artefact';
 import type { ModelSet } from '../../src/merge/model-set';
 import type { LoraKernel } from '../../src/peft/kernel';
 import { parsePeftConfig, type PeftConfig } from '../../src/peft/lora';
@@ -162,7 +163,7 @@ function summarize(checkpoint: Checkpoint, bytes: number, peft?: PeftConfig): Ch
     parameters,
     dtypes,
     bytes,
-    isBundle: checkpoint.metadata.get('format') === BUNDLE_FORMAT,
+    isBundle: checkpoint.metadata.get('format') === BUNDLE_FORMAT || isPerTaskArtefact(checkpoint),
     ...(peft ? { peft: { type: peft.peftType, r: peft.r, alpha: peft.loraAlpha } } : {}),
   };
 }

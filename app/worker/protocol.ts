@@ -1,7 +1,7 @@
 // What crosses between the page and the studio worker: plain, structured-cloneable summaries.
 // The worker keeps the heavy things (opened checkpoints, τ_uni, masks); the page gets these.
 import type { LeftOutReason } from '../../src/merge/model-set';
-import type { MethodSpec } from '../../src/merge/methods';
+import type { AnyMethodSpec, MethodSpec } from '../../src/merge/methods';
 import type { NonFiniteReport } from '../../src/merge/non-finite';
 import type { LabeledSet } from '../../src/inference/evaluate';
 import type { TextRows } from '../../src/inference/labeled-text';
@@ -98,7 +98,8 @@ export type { MergeSummary, StorageSummary, TaskStats, TensorStats };
 export type { NonFiniteReport };
 
 export type MergeOutcome =
-  | { readonly ok: true; readonly summary: MergeSummary }
+  // dropped: the kept results (summary ids) let go to stay within the memory budget, or replaced
+  | { readonly ok: true; readonly summary: MergeSummary; readonly dropped?: readonly number[] }
   | { readonly ok: false; readonly cancelled: boolean; readonly message: string };
 
 export type ViewMode = 'mask' | 'sign' | 'agreement' | 'other-mask';
@@ -156,7 +157,8 @@ export type ExportWhat =
   { readonly kind: 'bundle' } | { readonly kind: 'task'; readonly task: number } | { readonly kind: 'zip' };
 
 /** A column of the inference and evaluation views: the individual fine-tune, or a merge method. */
-export type Column = 'individual' | MethodSpec['method'];
+/** Individual, the paper's four, `merged` (the held result of another method), or another kept result. */
+export type Column = 'individual' | MethodSpec['method'] | 'merged' | `kept:${number}`;
 
 export interface InferenceTaskSetup {
   readonly name: string;
@@ -338,7 +340,7 @@ export interface StudioCalls {
   merge: {
     args: [
       selection: Selection,
-      spec: MethodSpec,
+      spec: AnyMethodSpec,
       engine: EngineKind,
       onProgress: (p: ProgressUpdate) => void,
     ];
@@ -346,6 +348,7 @@ export interface StudioCalls {
   };
   cancel: { args: []; result: void };
   openBundle: { args: [bundleId: string, baseId: string]; result: MergeOutcome };
+  chooseResult: { args: [id: number]; result: MergeSummary | undefined };
   // Recent merges
   recentMerges: { args: []; result: { merges: RecentMerge[]; problem?: string } };
   recentBundle: { args: [id: string]; result: File };

@@ -3,6 +3,7 @@
 // save failed, if it did. Saves run one after another on one chain, which also orders the release
 // of a replaced result's values after any save still reading them.
 import type { EmrResult } from '../../src/merge/merge';
+import type { PerTaskResult } from '../../src/merge/pertask/result';
 import { errorMessage } from './cancellable';
 import type { RecentMerge } from './protocol';
 import { RecentMerges } from './recent';
@@ -36,8 +37,8 @@ export class RecentKeeper {
     return this.recent.remove(id);
   }
 
-  /** Saves a finished EMR merge, in the background (the result shows at once). */
-  keep(result: EmrResult, base: { file: string; bytes: number }): void {
+  /** Saves a finished EMR or per-task merge, in the background (the result shows at once). */
+  keep(result: EmrResult | PerTaskResult, base: { file: string; bytes: number }): void {
     this.saving = this.saving
       .then(() => this.recent.save(result, base, this.origin, this.zoo))
       .then(

@@ -4,6 +4,8 @@
 // one needs its base model again, as opening any bundle does.
 import { writeBundle } from '../../src/merge/bundle';
 import type { EmrResult } from '../../src/merge/merge';
+import { writePerTaskArtefact } from '../../src/merge/pertask/artefact';
+import { isPerTaskResult, type PerTaskResult } from '../../src/merge/pertask/result';
 import { describeMethod } from '../../src/merge/methods';
 import type { RecentMerge } from './protocol';
 import { fileHandleSink } from './sinks';
@@ -52,9 +54,12 @@ export class RecentMerges {
     return out.sort((a, b) => b.savedAt.localeCompare(a.savedAt));
   }
 
-  /** Writes the bundle of a finished EMR merge; returns its description, or undefined where OPFS is missing. */
+  /**
+   * Writes the bundle of a finished EMR merge (or a per-task method's artefact); returns its
+   * description, or undefined where OPFS is missing.
+   */
   async save(
-    result: EmrResult,
+    result: EmrResult | PerTaskResult,
     base: { readonly file: string; readonly bytes: number },
     origin: 'demo' | 'user',
     zoo?: string,
@@ -68,7 +73,8 @@ export class RecentMerges {
     try {
       const sink = await fileHandleSink(partial);
       try {
-        await writeBundle(result, sink);
+        if (isPerTaskResult(result)) await writePerTaskArtefact(result, sink);
+        else await writeBundle(result, sink);
       } catch (e) {
         await sink.abort().catch(() => {});
         await dir.removeEntry(`${id}.partial`).catch(() => {});

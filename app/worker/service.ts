@@ -7,12 +7,12 @@ import { releaseProxy } from 'comlink';
 import type { EvalReport } from '../../src/inference/eval-table';
 import type { LabeledSet } from '../../src/inference/evaluate';
 import type { TextRows } from '../../src/inference/labeled-text';
-import type { MethodSpec } from '../../src/merge/methods';
+import type { AnyMethodSpec } from '../../src/merge/methods';
 import { DEFAULT_SHARD_BYTES } from '../../src/merge/sharded';
 import { exportHeld } from './export';
 import { InferenceHost } from './inference';
 import { histograms, maskImage } from './inspect';
-import { MergeHost, PROGRESS_EVERY_MS } from './merging';
+import { MergeHost, PROGRESS_EVERY_MS, type Held } from './merging';
 import { OpenedFiles } from './opened-files';
 import type { RemoteRequest } from './remote';
 import type {
@@ -31,6 +31,7 @@ import type {
   MaskImage,
   MaskImageRequest,
   MergeOutcome,
+  MergeSummary,
   OpenOutcome,
   PathedFile,
   ProgressUpdate,
@@ -58,10 +59,14 @@ export class StudioService implements StudioApi {
   private readonly inference = new InferenceHost({
     checkpoint: (id) => this.files.checkpoint(id),
     held: () => {
+      const as = (h: Held) => ({
+        id: h.summary.id,
+        result: h.result,
+        engine: h.engine,
+        source: h.summary.source,
+      });
       const held = this.merging.held;
-      return (
-        held && { id: held.summary.id, result: held.result, engine: held.engine, source: held.summary.source }
-      );
+      return held && { ...as(held), others: this.merging.others().map(as) };
     },
   });
 
@@ -134,7 +139,7 @@ export class StudioService implements StudioApi {
 
   async merge(
     selection: Selection,
-    spec: MethodSpec,
+    spec: AnyMethodSpec,
     engineKind: EngineKind,
     onProgress: (p: ProgressUpdate) => void,
   ): Promise<MergeOutcome> {
@@ -152,6 +157,10 @@ export class StudioService implements StudioApi {
   /** Restores a merge result from an EMR bundle and the base it was made from. */
   openBundle(bundleId: string, baseId: string): Promise<MergeOutcome> {
     return this.merging.openBundle(bundleId, baseId);
+  }
+
+  chooseResult(id: number): MergeSummary | undefined {
+    return this.merging.choose(id);
   }
 
   // Recent merges

@@ -8,6 +8,8 @@ import { writeBundle } from '../merge/bundle';
 import { CpuEngine } from '../merge/cpu/engine';
 import { isEmr, runMerge } from '../merge/merge';
 import { methodSpec } from '../merge/methods';
+import { writePerTaskArtefact } from '../merge/pertask/artefact';
+import { perTaskSpec } from '../merge/pertask/spec';
 import { memoryCheckpoint } from '../merge/testing/memory-checkpoint';
 import { checkedModelSet, checkTasks, TaskRefusedError } from './checks';
 import { mergeSummary } from './summary';
@@ -85,5 +87,27 @@ describe('src/flow', () => {
     ]);
     expect(summary.tasks[0]?.density).toBeCloseTo(result.tasks[0]?.density ?? NaN, 12);
     expect(summary.tensors.map((t) => t.name).sort()).toEqual(['b', 'w']);
+  });
+
+  it('gives a per-task method’s artefact size as its bundle bytes, as its writer counts it; the paper’s one-model methods none', async () => {
+    const base = weights('base.safetensors', 1);
+    const set = checkedModelSet(base, [
+      { name: 'a', checkpoint: weights('a.safetensors', 2) },
+      { name: 'b', checkpoint: weights('b.safetensors', 3) },
+    ]);
+    const engine = new CpuEngine();
+    const ctx = { id: 1, engine: 'cpu', seconds: 0, source: 'merge' as const, shardBytes: 1e9 };
+    // Consensus makes one model but stores it as its artefact too (one merged τ over the base).
+    for (const method of ['tall_mask', 't_switch', 'consensus_ta'] as const) {
+      const result = await runMerge(set, perTaskSpec(method), engine);
+      const sink = new MemorySink('artefact.safetensors');
+      await writePerTaskArtefact(result, sink);
+      const summary = await mergeSummary(result, ctx);
+      expect(summary.storage.bundleBytes).toBe(sink.bytes().byteLength);
+      expect(summary.storage.bundleBytes).toBeGreaterThan(0);
+      expect(summary.tasks.map((t) => t.perTask?.density)).toEqual([expect.any(Number), expect.any(Number)]);
+    }
+    const one = await mergeSummary(await runMerge(set, methodSpec('ta'), engine), ctx);
+    expect(one.storage.bundleBytes).toBe(0);
   });
 });

@@ -6,9 +6,10 @@ import { bundleFileBytes } from '../merge/bundle';
 import { maskWords } from '../merge/cpu/kernels';
 import { valuesBytes } from '../merge/emr-values';
 import { isEmr, type AnyMergeResult, type EmrResult } from '../merge/merge';
-import type { MethodSpec } from '../merge/methods';
+import type { AnyMethodSpec } from '../merge/methods';
 import type { ModelSet } from '../merge/model-set';
 import { nonFiniteSummary, type NonFiniteReport } from '../merge/non-finite';
+import { writePerTaskArtefact } from '../merge/pertask/artefact';
 import { isPerTaskResult } from '../merge/pertask/result';
 import { maskOnes } from './mask-ones';
 import { taskLayout } from './write-task';
@@ -55,7 +56,10 @@ export interface StorageSummary {
   readonly taskModelsBytes: number;
   /** The base model (needed beside the bundle). */
   readonly baseBytes: number;
-  /** The bundle file's size on disk (header and manifest included); 0 for a baseline. */
+  /**
+   * The bundle file's size on disk (header and manifest included): EMR's bundle, or a per-task
+   * method's artefact (src/merge/pertask/artefact.ts); 0 for a method that makes one model.
+   */
   readonly bundleBytes: number;
   /** When the tasks came as PEFT adapters: their files' bytes, all together. */
   readonly adapterBytes?: number;
@@ -82,7 +86,7 @@ export interface MergeSummaryOf<S> {
 }
 
 /** What the studio merges and shows. */
-export type MergeSummary = MergeSummaryOf<MethodSpec>;
+export type MergeSummary = MergeSummaryOf<AnyMethodSpec>;
 
 export interface SummaryContext {
   readonly id: number;
@@ -151,7 +155,7 @@ export async function mergeSummary<R extends AnyMergeResult>(
       taskModelsBytes: set.tasks.reduce((a, t) => a + checkpointBytes(t.checkpoint), 0),
       baseBytes: checkpointBytes(set.base),
       // The bundle file's size on disk, by the writer's own header code (src/merge/bundle.ts).
-      bundleBytes: emr ? bundleFileBytes(emr) : 0,
+      bundleBytes: emr ? bundleFileBytes(emr) : isPerTaskResult(result) ? await artefactBytes(result) : 0,
       ...(ctx.adapterBytes === undefined ? {} : { adapterBytes: ctx.adapterBytes }),
     },
     ...(nonFinite ? { nonFinite } : {}),
@@ -160,6 +164,18 @@ export async function mergeSummary<R extends AnyMergeResult>(
       : {}),
     ...(ties && result.spec.method === 'ties' ? { ties } : {}),
   };
+}
+
+/**
+ * A per-task artefact's size on disk, by its own writer into a sink that only counts (the writer
+ * has no separate size function, and a second formula could drift from it).
+ */
+function artefactBytes(result: Parameters<typeof writePerTaskArtefact>[0]): Promise<number> {
+  return writePerTaskArtefact(result, {
+    name: 'artefact',
+    write: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  });
 }
 
 /** Per shared tensor: conflict rate and mask densities (EMR), from the merge's stats or the masks. */

@@ -25,7 +25,20 @@ import {
   type PerTaskSpec,
 } from './pertask/spec';
 
+import { checkRange, POSITIVE, type Range } from './param-range';
+
 export type RescaleMode = 'tensor-mean' | 'global';
+
+// The studio's defaults (the EMR paper's table: TA's λ = 0.3, TIES keeps 20 % of |τ| at λ = 1) and
+// ranges, named once for methodSpec and the studio's form (./method-params).
+export const DEFAULT_RESCALE: RescaleMode = 'tensor-mean';
+export const DEFAULT_TA_LAMBDA = 0.3;
+export const DEFAULT_TIES_K = 0.2;
+export const DEFAULT_TIES_LAMBDA = 1;
+/** TA's and TIES's λ: above 0 (0 gives the base model back; the form has always refused it). */
+export const PAPER_LAMBDA_RANGE: Range = POSITIVE;
+/** TIES's k, the fraction of |τ| kept. */
+export const TIES_K_RANGE: Range = { min: 0, minExclusive: true, max: 1 };
 
 export type MethodSpec =
   | { readonly method: 'emr'; readonly rescale: RescaleMode }
@@ -116,12 +129,11 @@ export function methodSpec(method: MethodName, params: MethodParams = {}): Metho
   };
   const extra = given.filter((k) => !allowed[method].includes(k));
   if (extra.length) throw new RangeError(`${method} takes no parameter ${extra.join(', ')}`);
-  const lambda = params.lambda;
-  if (lambda !== undefined && !Number.isFinite(lambda))
-    throw new RangeError(`lambda must be a finite number, got ${lambda}`);
+  const lambda =
+    params.lambda === undefined ? undefined : checkRange('lambda', PAPER_LAMBDA_RANGE, params.lambda);
   switch (method) {
     case 'emr': {
-      const rescale = params.rescale ?? 'tensor-mean';
+      const rescale = params.rescale ?? DEFAULT_RESCALE;
       if (rescale !== 'tensor-mean' && rescale !== 'global')
         throw new RangeError(`rescale must be tensor-mean or global, got ${String(rescale)}`);
       return { method, rescale };
@@ -129,12 +141,10 @@ export function methodSpec(method: MethodName, params: MethodParams = {}): Metho
     case 'avg':
       return { method };
     case 'ta':
-      return { method, lambda: lambda ?? 0.3 };
+      return { method, lambda: lambda ?? DEFAULT_TA_LAMBDA };
     case 'ties': {
-      const k = params.k ?? 0.2;
-      if (!(k > 0 && k <= 1))
-        throw new RangeError(`k (the fraction of |τ| kept) must be in (0, 1], got ${k}`);
-      return { method, k, lambda: lambda ?? 1 };
+      const k = checkRange('k (the fraction of |τ| kept)', TIES_K_RANGE, params.k ?? DEFAULT_TIES_K);
+      return { method, k, lambda: lambda ?? DEFAULT_TIES_LAMBDA };
     }
   }
 }

@@ -7,7 +7,7 @@ import { inferStore, secondsLeft } from '../../state/infer';
 import { evalInputs, evalStaleness } from '../../state/stale';
 import { useMergeStale } from '../useStale';
 import { formatSeconds } from '../../lib/format';
-import { cancelEvaluation, startEvaluation, toggleColumn } from '../../state/infer-actions';
+import { cancelEvaluation, evalColumns, startEvaluation, toggleColumn } from '../../state/infer-actions';
 import { mergeStore } from '../../state/merge';
 import { gpuStore } from '../../gpu/store';
 import { currentProvider } from '../../state/provider';
@@ -114,7 +114,7 @@ function RoutingPicks({ report }: { report: EvalReport }) {
   );
 }
 
-const COLUMN_LABELS: Record<Column, string> = {
+const COLUMN_LABELS: Partial<Record<Column, string>> = {
   individual: 'Individual',
   avg: 'Weight averaging',
   ta: 'Task Arithmetic',
@@ -131,7 +131,6 @@ export function EvalPanel() {
     gpu,
   );
   const evaluation = useStore(inferStore, (s) => s.evaluation);
-  const available = new Set(setup?.columns.map((c) => c.column));
   // A graph that takes text needs the tokenizer too (its labeled texts are tokenized in the worker).
   const ready =
     setup?.tasks.every((t) => t.graph && !t.graphProblem && t.labeled && (!t.text || setup.tokenizer)) ??
@@ -156,23 +155,28 @@ export function EvalPanel() {
       ) : (
         <>
           <p className="muted">
-            Accuracy of every task's model on its labeled set, laid out like the paper's tables. The other
-            methods are merged with their default parameters; the routed row runs every input through every
-            task's EMR model and picks the task whose answer is most confident (lowest normalized entropy).
+            Accuracy of every task's model on its labeled set, laid out like the paper's tables: a row for
+            each method you merged (the results kept, one per method) and the paper's methods you did not
+            merge, with their default parameters; the routed rows run every input through every task's model
+            of EMR (or of a per-task method) and pick the task whose answer is most confident (lowest
+            normalized entropy).
           </p>
           <div className="toolbar">
-            {(Object.keys(COLUMN_LABELS) as Column[])
-              .filter((c) => available.has(c))
-              .map((c) => (
-                <label key={c}>
-                  <input
-                    type="checkbox"
-                    checked={evaluation.columns.includes(c)}
-                    onChange={(e) => toggleColumn(c, e.target.checked)}
-                  />{' '}
-                  {COLUMN_LABELS[c]}
-                </label>
-              ))}
+            {evalColumns(
+              setup.columns.map((c) => c.column),
+              [],
+            ).map((c) => (
+              <label key={c}>
+                <input
+                  type="checkbox"
+                  checked={!evaluation.off.includes(c)}
+                  onChange={(e) => toggleColumn(c, e.target.checked)}
+                />{' '}
+                {c in COLUMN_LABELS
+                  ? COLUMN_LABELS[c as keyof typeof COLUMN_LABELS]
+                  : (setup.columns.find((x) => x.column === c)?.label ?? c)}
+              </label>
+            ))}
             <label>
               <input
                 type="checkbox"

@@ -1,6 +1,7 @@
 // Step 6: take the result home — the bundle, any task's model in its own format, or all in a zip.
 // Each row says what it is, the file it makes and about how large it is.
 import { useStore } from 'zustand';
+import { describeMethod } from '../../../src/merge/methods';
 import { capabilities } from '../../platform/capabilities';
 import { exportName, exportResult } from '../../state/actions';
 import { exportsStore } from '../../state/exports';
@@ -48,7 +49,8 @@ export function ExportPanel() {
   const result = useStore(mergeStore, (s) => s.result);
   const caps = capabilities();
   const emr = result?.spec.method === 'emr';
-  const bundleBytes = emr ? (result?.storage.bundleBytes ?? 0) : 0;
+  // EMR's bundle, or a per-task method's artefact (0 bytes: a method that made one model).
+  const bundleBytes = result?.storage.bundleBytes ?? 0;
   const allBytes = (result?.tasks ?? []).reduce((a, t) => a + t.bytes, bundleBytes);
   return (
     <section className="panel" aria-labelledby="export-title" id="export">
@@ -67,12 +69,12 @@ export function ExportPanel() {
                 : 'Files download as they are made (a sharded model or a Hugging Face folder as one .zip).'}
           </p>
           <ul className="exports">
-            {emr && (
+            {bundleBytes > 0 && (
               <ExportButton
                 what={{ kind: 'bundle' }}
-                label="EMR bundle"
+                label={emr ? 'EMR bundle' : `${describeMethod(result.spec)} artefact`}
                 keyName="bundle"
-                bytes={result.storage.bundleBytes}
+                bytes={bundleBytes}
               />
             )}
             {result.tasks.map((t, i) => (

@@ -25,7 +25,7 @@ export function InspectPanel() {
           <NonFinite result={result} />
           <div className="two-columns">
             <Rescalers result={result} />
-            {result.spec.method === 'emr' && <Storage result={result} />}
+            {result.storage.bundleBytes > 0 && <Storage result={result} />}
           </div>
           {result.spec.method === 'emr' ? (
             <>
@@ -35,7 +35,9 @@ export function InspectPanel() {
             </>
           ) : (
             <p className="muted">
-              Masks and rescalers belong to EMR-Merging; this baseline made one merged model for all tasks.
+              {result.tasks.some((t) => t.perTask)
+                ? 'The mask heatmap and viewer read EMR’s masks; above, each task’s mask density and the artefact’s size.'
+                : 'Masks and rescalers belong to EMR-Merging; this method made one merged model for all tasks.'}
             </p>
           )}
         </div>

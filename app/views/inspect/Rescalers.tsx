@@ -2,15 +2,26 @@
 // docs/architecture.md#emr-semantics).
 import type { MergeSummary } from '../../worker/protocol';
 import { percent } from '../../lib/format';
+import { describeMethod } from '../../../src/merge/methods';
 
 const num = (x: number) => (Number.isFinite(x) ? x.toPrecision(6) : '—');
 
 export function Rescalers({ result }: { result: MergeSummary }) {
   const emr = result.spec.method === 'emr';
+  // A per-task method (TALL masks, Consensus, T-Switch): each task's λₜ where it has one, and the
+  // share of the shared weights its mask keeps.
+  const perTask = result.tasks.some((t) => t.perTask !== undefined);
+  const hasLambda = result.tasks.some((t) => t.perTask?.lambda !== undefined);
   const fromBundle = result.source === 'bundle';
   return (
     <section className="card" aria-labelledby="rescalers-title">
       <h3 id="rescalers-title">{emr ? 'Rescalers λₜ' : 'Tasks'}</h3>
+      {perTask && (
+        <p className="muted">
+          {describeMethod(result.spec)}: per task, the share of the shared weights its mask keeps
+          {hasLambda ? ' and its λₜ' : ''}.
+        </p>
+      )}
       {emr && (
         <p className="muted">
           λₜ = Σ mean|τₜ| ⁄ Σ mean|Mₜ ⊙ τ_uni| over the shared tensors
@@ -27,6 +38,8 @@ export function Rescalers({ result }: { result: MergeSummary }) {
               {emr && <th scope="col">Σ mean|τₜ|</th>}
               {emr && <th scope="col">Σ mean|Mₜ⊙τ_uni|</th>}
               {emr && <th scope="col">Mask density</th>}
+              {hasLambda && <th scope="col">λₜ</th>}
+              {perTask && <th scope="col">Mask density</th>}
               <th scope="col">Format</th>
             </tr>
           </thead>
@@ -52,6 +65,10 @@ export function Rescalers({ result }: { result: MergeSummary }) {
                 {emr && <td>{num(t.numerator)}</td>}
                 {emr && <td>{num(t.denominator)}</td>}
                 {emr && <td>{Number.isFinite(t.density) ? percent(t.density) : '—'}</td>}
+                {hasLambda && <td>{t.perTask?.lambda ?? '—'}</td>}
+                {perTask && (
+                  <td data-density={t.perTask?.density}>{t.perTask ? percent(t.perTask.density) : '—'}</td>
+                )}
                 <td>{t.format}</td>
               </tr>
             ))}

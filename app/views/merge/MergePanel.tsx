@@ -3,12 +3,13 @@ import { useStore } from 'zustand';
 import { describeMethod } from '../../../src/merge/methods';
 import { cancelMerge, startMerge } from '../../state/actions';
 import { filesStore, selectionOf, taskNameProblems } from '../../state/files';
-import { mergeStore, paramErrors } from '../../state/merge';
+import { mergeStore, paramsInvalid } from '../../state/merge';
 import { useMergeStale } from '../useStale';
 import { formatBytes, formatSeconds } from '../../lib/format';
 import { EngineSelect } from './EngineSelect';
 import { MergeProgress } from './MergeProgress';
 import { MethodForm } from './MethodForm';
+import { ResultSwitcher } from './ResultSwitcher';
 
 function useBlocker(): string | undefined {
   return useStore(filesStore, (s) => {
@@ -26,8 +27,8 @@ export function MergePanel() {
   const running = useStore(mergeStore, (s) => s.running);
   const notice = useStore(mergeStore, (s) => s.notice);
   const result = useStore(mergeStore, (s) => s.result);
-  const paramsInvalid = useStore(mergeStore, (s) => Object.keys(paramErrors(s)).length > 0);
-  const blocker = useBlocker() ?? (paramsInvalid ? 'Fix the method’s parameters first.' : undefined);
+  const invalid = useStore(mergeStore, paramsInvalid);
+  const blocker = useBlocker() ?? (invalid ? 'Fix the method’s parameters first.' : undefined);
   // The result on screen was made from other files, names or parameters than those now.
   const stale = useMergeStale();
   return (
@@ -67,6 +68,7 @@ export function MergePanel() {
           {result.bytesRead > 0 ? ` (${formatBytes(result.bytesRead)} read)` : ''}.
         </p>
       )}
+      <ResultSwitcher />
       {result && stale && (
         <p className="stale-mark" data-testid="merge-stale" role="status">
           Out of date — merge again: the files, task names or method changed since this result was made.

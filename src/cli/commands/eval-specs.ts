@@ -6,7 +6,7 @@ import { checkSlerpSet } from '../../merge/mergekit/slerp-run';
 import { isPerTaskMethod } from '../../merge/pertask/spec';
 import { methodByName, paramsFromFlags, UsageError, type MethodFlags } from '../job';
 
-/** What a method takes in eval: the per-task methods' λ is chosen on the labeled sets (../pertask-eval). */
+/** What a method takes in eval: the per-task methods' λ is chosen on the labeled sets (src/flow/pertask-eval.ts). */
 function evalParameterNames(name: string, params: Record<string, unknown>): readonly string[] {
   const names = methodParameterNames(name).filter(
     (k) => !(isPerTaskMethod(name) && name !== 't_switch' && (k === 'lambda' || k === 'tall_lambda')),

@@ -12,7 +12,7 @@ import type { OpenFiles } from '../files';
 import { numberFlag, parseTaskFlag, UsageError } from '../job';
 import { openSet } from '../open-set';
 import { isPerTaskSpec } from '../../merge/pertask/spec';
-import { perTaskEvalMethods } from '../pertask-eval';
+import { perTaskEvalMethods } from '../../flow/pertask-eval';
 import { out, say } from '../print';
 import { openGraphs, openLabeled } from './eval-inputs';
 import { evalSpecs } from './eval-specs';
@@ -65,7 +65,7 @@ export async function evaluate(argv: string[], signal: AbortSignal, files: OpenF
       emr: false,
       model: (t) => taskModelOnnx(set, engine, t, graphOf(t), 'individual'),
     },
-    // One merged model (or EMR's): merged once per spec, on first use; per-task rows: ../pertask-eval.
+    // One merged model (or EMR's): merged once per spec, on first use; per-task rows: src/flow/pertask-eval.ts.
     ...specs.flatMap((spec): EvalMethod[] =>
       isPerTaskSpec(spec)
         ? []

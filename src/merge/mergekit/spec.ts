@@ -4,7 +4,33 @@
 // defaults of `normalize` and `rescale`; `linear` is a weighted mean of the task models.
 
 import type { MergeDType } from '../../formats/dtype';
+import { checkRange, FINITE, NON_NEGATIVE, rangeProblem, UNIT, type Range } from '../param-range';
 import { evaluateSetting, type RecipeSettings } from './settings';
+
+// mergekit's defaults (merge_methods/*.py) and the ranges it accepts, named once: the spec below
+// and the studio's form (../method-params) read them.
+/** `weight` (mergekit requires one; a recipe without weighs every model 1 here). */
+export const DEFAULT_WEIGHT = 1;
+export const DEFAULT_DENSITY = 1;
+export const DEFAULT_GAMMA = 0.01;
+export const DEFAULT_EPSILON = 0.15;
+export const DEFAULT_MERGEKIT_LAMBDA = 1;
+export const DEFAULT_SEED = 0;
+/** slerp's t when none is given (mergekit requires t; the studio's form starts here). */
+export const DEFAULT_T = 0.5;
+export const DEFAULT_EPS = 1e-8;
+export const DENSITY_RANGE: Range = UNIT;
+export const GAMMA_RANGE: Range = UNIT;
+export const EPSILON_RANGE: Range = { min: 0, max: 1, maxExclusive: true };
+export const SEED_RANGE: Range = { min: 0, max: 2 ** 32, maxExclusive: true, integer: true };
+export const EPS_RANGE: Range = NON_NEGATIVE;
+/** The per-model parameters' ranges (weight: any finite number). */
+export const MODEL_PARAM_RANGES: Readonly<Record<keyof ModelParams, Range>> = {
+  weight: FINITE,
+  density: DENSITY_RANGE,
+  gamma: GAMMA_RANGE,
+  epsilon: EPSILON_RANGE,
+};
 
 export type Sparsification = 'magnitude' | 'random' | 'magnitude_outliers' | 'della_magprune';
 
@@ -168,11 +194,7 @@ function checkModel(name: MergekitMethod, p: ModelParamsInput, where: string): v
   for (const [k, v] of Object.entries(p)) {
     if (v === undefined) continue;
     if (!model.includes(k)) throw new MergekitParamError(`${where}${name} takes no parameter ${k}`);
-    if (!Number.isFinite(v)) throw new MergekitParamError(`${where}${k} must be a finite number, got ${v}`);
-    if ((k === 'density' || k === 'gamma') && !(v >= 0 && v <= 1))
-      throw new MergekitParamError(`${where}${k} must be in [0, 1], got ${v}`);
-    if (k === 'epsilon' && !(v >= 0 && v < 1))
-      throw new MergekitParamError(`${where}epsilon must be in [0, 1), got ${v}`);
+    checkRange(`${where}${k}`, MODEL_PARAM_RANGES[k as keyof ModelParams], v, MergekitParamError);
   }
 }
 
@@ -201,17 +223,15 @@ export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}):
   const defaults = { weight, density, gamma, epsilon };
   checkModel(name, defaults, '');
   models?.forEach((m, i) => checkModel(name, m, `models[${i}]: `));
-  const lambda = params.lambda ?? 1;
-  if (!Number.isFinite(lambda)) throw new MergekitParamError(`lambda must be a finite number, got ${lambda}`);
-  const seed = params.seed ?? 0;
-  if (!(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32))
+  const lambda = checkRange('lambda', FINITE, params.lambda ?? DEFAULT_MERGEKIT_LAMBDA, MergekitParamError);
+  const seed = params.seed ?? DEFAULT_SEED;
+  if (rangeProblem(seed, SEED_RANGE) !== undefined)
     throw new MergekitParamError(`seed must be an integer in [0, 2^32), got ${seed}`);
   const gta = isGta(name) ? GTA_METHODS[name] : undefined;
   const t = params.t;
   if (name === 'slerp' && (t === undefined || !Number.isFinite(t)))
     throw new MergekitParamError(`slerp needs t, a finite number (0: the base model, 1: the other)`);
-  const eps = params.eps ?? 1e-8;
-  if (!(eps >= 0 && Number.isFinite(eps))) throw new MergekitParamError(`eps must be ≥ 0, got ${eps}`);
+  const eps = checkRange('eps', EPS_RANGE, params.eps ?? DEFAULT_EPS, MergekitParamError);
   const spec: MergekitSpec = {
     method: 'mergekit',
     name,
@@ -221,7 +241,7 @@ export function mergekitSpec(name: MergekitMethod, params: MergekitParams = {}):
     int8Mask: params.int8_mask ?? false,
     seed,
     filterWise: params.filter_wise ?? false,
-    t: t ?? 0.5,
+    t: t ?? DEFAULT_T,
     normalizeWeights: params.normalize_weights ?? true,
     eps,
     rowWise: params.nuslerp_row_wise ?? false,
@@ -242,10 +262,10 @@ export function resolveModel(spec: MergekitSpec, task: number): ModelParams {
   const pick = (k: keyof ModelParams, fallback: number) => own[k] ?? spec.defaults[k] ?? fallback;
   const p: ModelParams = {
     // mergekit requires `weight`; a recipe without one weighs every model 1 here (docs/merge.md).
-    weight: pick('weight', 1),
-    density: pick('density', 1),
-    gamma: pick('gamma', 0.01),
-    epsilon: pick('epsilon', 0.15),
+    weight: pick('weight', DEFAULT_WEIGHT),
+    density: pick('density', DEFAULT_DENSITY),
+    gamma: pick('gamma', DEFAULT_GAMMA),
+    epsilon: pick('epsilon', DEFAULT_EPSILON),
   };
   if (
     isGta(spec.name) &&

@@ -10,6 +10,8 @@
 //                   src/utils/TSVC_utils.py compress_tv): each task's τ of every 2-D weight truncated
 //                   to its top ⌊rank · sv_reduction⌋ singular components; other tensors keep τ whole.
 
+import { NON_NEGATIVE, rangeProblem, type Range } from '../param-range';
+
 export type TallBase = 'task_arithmetic' | 'ties';
 
 export type PerTaskSpec =
@@ -73,6 +75,15 @@ export const DEFAULT_SV_REDUCTION: number | undefined = undefined;
 /** The default sv_reduction for a set of `numTasks` tasks: 1 / N, a float64 division as Python's. */
 export const defaultSvReduction = (numTasks: number): number => 1 / numTasks;
 
+/** λ_t and the consensus masks' λ_t: any finite number ≥ 0. */
+export const TALL_LAMBDA_RANGE: Range = NON_NEGATIVE;
+/** prun_thre_k: a whole number of tasks. */
+export const CONSENSUS_K_RANGE: Range = { min: 0, integer: true };
+/** process_matrix reads a drop ratio above 1 as a percentage. */
+export const DROP_RATIO_RANGE: Range = { min: 0, max: 100 };
+/** compute_svd_and_compress's docstring: 0 < sv_reduction ≤ 1. */
+export const SV_REDUCTION_RANGE: Range = { min: 0, minExclusive: true, max: 1 };
+
 export const isPerTaskMethod = (name: string): name is PerTaskMethod =>
   (PERTASK_METHODS as readonly string[]).includes(name);
 
@@ -102,7 +113,7 @@ export const perTaskParameterNames = (method: PerTaskMethod): readonly string[] 
 function lambdas(name: string, v: number | readonly number[] | undefined, fallback: number) {
   if (v === undefined) return fallback;
   const all = typeof v === 'number' ? [v] : v;
-  if (!all.length || all.some((x) => typeof x !== 'number' || !Number.isFinite(x) || x < 0))
+  if (!all.length || all.some((x) => rangeProblem(x, TALL_LAMBDA_RANGE) !== undefined))
     throw new RangeError(`${name} must be a finite number ≥ 0 (or one per task), got ${String(v)}`);
   return typeof v === 'number' ? v : [...v];
 }
@@ -125,7 +136,7 @@ export function perTaskSpec(
     case 'consensus_ta':
     case 'consensus_ties': {
       const k = p.k ?? DEFAULT_CONSENSUS_K;
-      if (!Number.isInteger(k) || k < 0)
+      if (rangeProblem(k, CONSENSUS_K_RANGE) !== undefined)
         throw new RangeError(`k (the fewest tasks that keep a weight) must be a whole number ≥ 0, got ${k}`);
       const lambda = p.lambda ?? DEFAULT_CONSENSUS_LAMBDA;
       if (typeof lambda !== 'number' || !Number.isFinite(lambda))
@@ -135,14 +146,14 @@ export function perTaskSpec(
     case 't_switch': {
       const dropRatio = p.drop_ratio ?? DEFAULT_DROP_RATIO;
       // process_matrix reads k > 1 as a percentage.
-      if (!(dropRatio >= 0 && dropRatio <= 100))
+      if (rangeProblem(dropRatio, DROP_RATIO_RANGE) !== undefined)
         throw new RangeError(`drop_ratio must be in [0, 1] (or a percentage up to 100), got ${dropRatio}`);
       return { method, dropRatio };
     }
     case 'tsv_c': {
       const v = p.sv_reduction ?? DEFAULT_SV_REDUCTION;
       // compute_svd_and_compress's docstring: 0 < sv_reduction <= 1.
-      if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= 1))
+      if (v !== undefined && (typeof v !== 'number' || rangeProblem(v, SV_REDUCTION_RANGE) !== undefined))
         throw new RangeError(`sv_reduction must be in (0, 1], got ${String(v)}`);
       return { method, svReduction: v };
     }

@@ -3,6 +3,8 @@
 // Names and parameters as FusionBench's configs give them (config/method/task_singular_vector/
 // TaskSingularVectorMerging.yaml, config/method/isotropic_merging/iso_c.yaml, iso_cts.yaml).
 
+import { checkRange, FINITE, UNIT, type Range } from '../param-range';
+
 export type SpectralMethod = 'tsv_m' | 'iso_c' | 'iso_cts';
 
 export const SPECTRAL_METHODS: readonly SpectralMethod[] = ['tsv_m', 'iso_c', 'iso_cts'];
@@ -39,6 +41,12 @@ export interface SpectralParams {
   readonly exclude_keys?: readonly string[] | undefined;
 }
 
+/** FusionBench's defaults (the configs above), named once for the spec and the studio's form. */
+export const DEFAULT_ALPHA = 1;
+export const DEFAULT_SCALING_FACTOR = 1;
+export const DEFAULT_COMMON_SPACE_FRACTION = 0.8;
+export const COMMON_SPACE_FRACTION_RANGE: Range = UNIT;
+
 export class SpectralParamError extends RangeError {
   override readonly name = 'SpectralParamError';
 }
@@ -50,11 +58,7 @@ export function spectralParameterNames(name: SpectralMethod): string[] {
   return ['scaling_factor', 'common_space_fraction', 'exclude_keys'];
 }
 
-const finite = (k: string, v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new SpectralParamError(`${k} must be a finite number, got ${String(v)}`);
-  return v;
-};
+const finite = (k: string, v: unknown): number => checkRange(k, FINITE, v, SpectralParamError);
 
 /** A spectral method's spec: refuses parameters it does not take and values out of range. */
 export function spectralSpec(name: SpectralMethod, params: SpectralParams = {}): SpectralSpec {
@@ -64,12 +68,15 @@ export function spectralSpec(name: SpectralMethod, params: SpectralParams = {}):
       throw new SpectralParamError(`${name} takes no parameter ${k}`);
   const alpha = Array.isArray(params.alpha)
     ? params.alpha.map((a, i) => finite(`alpha[${i}]`, a))
-    : finite('alpha', params.alpha ?? 1);
+    : finite('alpha', params.alpha ?? DEFAULT_ALPHA);
   if (Array.isArray(alpha) && alpha.length === 0) throw new SpectralParamError('alpha: an empty list');
-  const scalingFactor = finite('scaling_factor', params.scaling_factor ?? 1);
-  const commonSpaceFraction = finite('common_space_fraction', params.common_space_fraction ?? 0.8);
-  if (!(commonSpaceFraction >= 0 && commonSpaceFraction <= 1))
-    throw new SpectralParamError(`common_space_fraction must be in [0, 1], got ${commonSpaceFraction}`);
+  const scalingFactor = finite('scaling_factor', params.scaling_factor ?? DEFAULT_SCALING_FACTOR);
+  const commonSpaceFraction = checkRange(
+    'common_space_fraction',
+    COMMON_SPACE_FRACTION_RANGE,
+    params.common_space_fraction ?? DEFAULT_COMMON_SPACE_FRACTION,
+    SpectralParamError,
+  );
   const excludeKeys = params.exclude_keys ?? [];
   if (!Array.isArray(excludeKeys) || excludeKeys.some((k) => typeof k !== 'string'))
     throw new SpectralParamError('exclude_keys must be a list of tensor names');

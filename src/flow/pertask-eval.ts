@@ -1,9 +1,10 @@
-// `eval --methods …,tall_mask,consensus_ta,consensus_ties,t_switch,tsv_c`: the per-task methods' rows of
-// the accuracy table. With labeled sets at hand the original code picks its hyper-parameters on
-// them, and so does this: TALL masks' λ_t per task from {0.2, …, 0.6}, Consensus' α from
-// {0.1, …, 1.0} on the mean normalized accuracy (src/merge/pertask/select.ts); a line on stderr
-// says what won. T-Switch and TSV-C have nothing to choose (the drop ratio is fixed by its script;
-// TSV-C's evaluation uses scaling 1.0 and sv_reduction 1/N, as the original's).
+// The per-task methods' rows of the accuracy table (`eval --methods …,tall_mask,consensus_ta,
+// consensus_ties,t_switch,tsv_c`), in the product flow so every surface reads one home. With labeled
+// sets at hand the original code picks its hyper-parameters on them, and so does this: TALL masks'
+// λ_t per task from {0.2, …, 0.6}, Consensus' α from {0.1, …, 1.0} on the mean normalized accuracy
+// (src/merge/pertask/select.ts); a line through `log` (the CLI's stderr) says what won. T-Switch and
+// TSV-C have nothing to choose (the drop ratio is fixed by its script; TSV-C's evaluation uses
+// scaling 1.0 and sv_reduction 1/N, as the original's).
 import type { OnnxCheckpoint } from '../formats/onnx';
 import type { EvalMethod } from '../inference/eval-table';
 import { accuracy, type LabeledSet } from '../inference/evaluate';
