@@ -10,7 +10,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { writeSafetensors } from '../src/formats/safetensors';
 import { MemorySink } from '../src/formats/sink';
 import { tensorName } from '../src/formats/tensor';
-import type { AccuracyTable } from '../src/inference/table';
+import { normalized, ROUTER_ROW, type AccuracyTable } from '../src/inference/table';
 import { cliEvalTable } from './support/cli';
 import { StudioPage } from './pages/studio';
 import { openFile } from './support/checkpoints';
@@ -191,6 +191,20 @@ for (const provider of ['webgpu', 'wasm'] as const) {
     if (full) {
       expect(await studio.evaluation.picked()).toEqual(cli.routing?.picked);
       await studio.screenshot('12-evaluate', studio.evaluation.root);
+      // The accuracy-vs-storage map: a point per row but the router's, at the table's normalized
+      // accuracy; EMR's bytes are its bundle over the 8 tasks, the one-model methods' one model ÷ 8.
+      const pareto = await studio.evaluation.paretoRows();
+      const rows = cli.rows.filter((r) => r.method !== ROUTER_ROW);
+      expect(Object.keys(pareto)).toEqual(rows.map((r) => r.method));
+      for (const row of rows)
+        expect(pareto[row.method]?.[0], row.method).toBe(
+          Number((100 * normalized(row, cli.rows[0] as (typeof cli.rows)[number])).toFixed(1)),
+        );
+      const emr = pareto['EMR-Merging (rescale: tensor-mean)'];
+      const individual = pareto['Individual'];
+      expect(emr?.[2] && individual?.[2]).toBe(true); // both on the frontier
+      expect(emr?.[1]).toBeLessThan((individual?.[1] ?? 0) / 2);
+      expect(pareto['Weight averaging']?.[1]).toBeCloseTo((individual?.[1] ?? 0) / 8, -1);
       const download = page.waitForEvent('download');
       await studio.evaluation.root.getByRole('button', { name: 'Download CSV' }).click();
       const csv = await readFile(await (await download).path(), 'utf8');

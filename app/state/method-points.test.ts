@@ -7,7 +7,7 @@ import type { MergeSummary } from '../../src/flow/summary';
 import { ROUTER_ROW } from '../../src/inference/table';
 import { anyMethodSpec } from '../../src/merge/methods';
 import { evalColumns } from './infer-actions';
-import { methodPoints } from './method-points';
+import { methodPoints, paretoProps } from './method-points';
 
 const summary = (spec: MergeSummary['spec'], bundleBytes: number): MergeSummary => ({
   id: 1,
@@ -64,6 +64,26 @@ describe('evaluation points', () => {
         perTask: false,
       },
     ]);
+  });
+
+  it('hands the chart each point’s kind, a one-model method as one model for all tasks', () => {
+    const tall = summary(anyMethodSpec('tall_mask', {}), 300);
+    const points = [
+      { label: 'Individual', normalizedPercent: 100, bytesPerTask: 400, perTask: true },
+      { label: 'Task Arithmetic (λ = 0.3)', normalizedPercent: 50, bytesPerTask: 200, perTask: false },
+      { label: 'TALL masks over Task Arithmetic', normalizedPercent: 100, bytesPerTask: 150, perTask: true },
+      { label: 'TALL masks, routed (no task id)', normalizedPercent: 75, bytesPerTask: 150, perTask: true },
+    ];
+    expect(paretoProps(points, tall)).toEqual({
+      tasks: 2,
+      modelBytes: 400,
+      points: [
+        { label: 'Individual', accuracy: 100, bytesPerTask: 400, kind: 'individual' },
+        { label: 'Task Arithmetic (λ = 0.3)', accuracy: 50, bytesPerTask: null, kind: 'single-model' },
+        { label: 'TALL masks over Task Arithmetic', accuracy: 100, bytesPerTask: 150, kind: 'per-task' },
+        { label: 'TALL masks, routed (no task id)', accuracy: 75, bytesPerTask: 150, kind: 'routed' },
+      ],
+    });
   });
 
   it('runs every offered column not unticked, the paper’s first in the CLI’s order', () => {

@@ -7,6 +7,7 @@ import { METHOD_TABLE, methodNameOf } from '../../src/merge/method-params';
 import { describeMethod } from '../../src/merge/methods';
 import { normalized, ROUTER_ROW } from '../../src/inference/table';
 import type { EvalReport } from '../../src/inference/eval-table';
+import type { ParetoPoint, PointKind } from '../../src/inference/pareto';
 import type { MergeSummary } from '../worker/protocol';
 
 export interface MethodPoint {
@@ -62,3 +63,35 @@ export function methodPoints(
 }
 
 const ROUTED = ', routed (no task id)';
+
+/**
+ * The chart's props (app/views/evaluate/ParetoChart.tsx) from the points: a one-model method is
+ * handed over as one model for every task (bytes null) with the shown result's model size, so the
+ * chart places it at that size ÷ N and marks it as amortised, not as a measured artefact.
+ */
+export function paretoProps(
+  points: readonly MethodPoint[],
+  shown: MergeSummary,
+): { points: ParetoPoint[]; tasks: number; modelBytes: number } {
+  const tasks = Math.max(1, shown.tasks.length);
+  return {
+    tasks,
+    modelBytes: shown.storage.taskModelsBytes / tasks,
+    points: points.map((p) => {
+      const kind: PointKind =
+        p.label === 'Individual'
+          ? 'individual'
+          : p.label.endsWith(ROUTED)
+            ? 'routed'
+            : p.perTask
+              ? 'per-task'
+              : 'single-model';
+      return {
+        label: p.label,
+        accuracy: p.normalizedPercent,
+        bytesPerTask: kind === 'single-model' ? null : p.bytesPerTask,
+        kind,
+      };
+    }),
+  };
+}

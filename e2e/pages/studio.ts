@@ -155,6 +155,16 @@ export class EvalPanel {
     const cells = await this.table.locator('tr.router-row td[data-picked]').all();
     return Promise.all(cells.map(async (c) => Number(await c.getAttribute('data-picked'))));
   }
+  /** The accuracy-vs-storage chart's data table: method → [normalized %, bytes per task, on the frontier]. */
+  async paretoRows(): Promise<Record<string, [number, number, boolean]>> {
+    const out: Record<string, [number, number, boolean]> = {};
+    for (const row of await this.page.getByTestId('pareto-data').locator('tbody tr').all()) {
+      const label = (await row.locator('th').textContent()) ?? '';
+      const [accuracy, bytes, frontier] = await row.locator('td').allTextContents();
+      out[label] = [Number(accuracy), Number.parseFloat(bytes ?? ''), frontier === 'yes'];
+    }
+    return out;
+  }
   /** The table as the page shows it: method → per-task accuracies (exact values from data attributes). */
   async cells(): Promise<Record<string, number[]>> {
     const out: Record<string, number[]> = {};

@@ -13,6 +13,8 @@ import { gpuStore } from '../../gpu/store';
 import { currentProvider } from '../../state/provider';
 import type { Column } from '../../worker/protocol';
 import { AccuracyChart } from './AccuracyChart';
+import { ParetoChart } from './ParetoChart';
+import { methodPoints, paretoProps } from '../../state/method-points';
 
 const pct = (x: number) => (x * 100).toFixed(1);
 
@@ -124,6 +126,7 @@ const COLUMN_LABELS: Partial<Record<Column, string>> = {
 
 export function EvalPanel() {
   const result = useStore(mergeStore, (s) => s.result);
+  const kept = useStore(mergeStore, (s) => s.kept);
   const setup = useStore(inferStore, (s) => s.setup);
   const gpu = useStore(gpuStore);
   const provider = currentProvider(
@@ -261,6 +264,16 @@ export function EvalPanel() {
               <Table report={report} />
               <RoutingPicks report={report} />
               <AccuracyChart report={report} />
+              <ParetoChart
+                {...paretoProps(
+                  methodPoints(
+                    report,
+                    result,
+                    kept.map((k) => k.summary),
+                  ),
+                  result,
+                )}
+              />
               <div className="toolbar">
                 <button
                   type="button"
