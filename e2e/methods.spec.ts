@@ -112,6 +112,27 @@ test('every method is offered; per-task and mergekit exports equal the CLI’s b
   expect(errors).toEqual([]);
 });
 
+test('TSV-C in the studio: its task models and low-rank artefact equal the CLI’s bytes', async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors = consoleErrors(page);
+  const studio = new StudioPage(page);
+  await studio.open();
+  await studio.load.loadDemo.click();
+  await expect(studio.load.checkpoints).toHaveCount(9);
+  await studio.merge.engine.selectOption('cpu');
+  const cli = cliMerge(['--method', 'tsv_c']);
+  await studio.merge.method.selectOption('tsv_c');
+  // sv_reduction left empty: 1/N, as the CLI without --param.
+  await expect(studio.merge.root.getByLabel('rank fraction kept')).toHaveValue('');
+  await studio.mergeAndWait();
+  await expect(studio.merge.result).toContainText('TSV-C');
+  const fromCli = await cli;
+  for (const task of ['mirrored', 'shifted'])
+    expect(await exported(studio, task)).toEqual(await fromCli(task));
+  expect(await exported(studio, /artefact/)).toEqual(await fromCli('tsv_c-artefact.safetensors'));
+  expect(errors).toEqual([]);
+});
+
 test('the method form fits the page at 800, 1000 and 1400 px', async ({ page }) => {
   const errors = consoleErrors(page);
   const studio = new StudioPage(page);
