@@ -126,6 +126,14 @@ test('TSV-C in the studio: its task models and low-rank artefact equal the CLIâ€
   await expect(studio.merge.root.getByLabel('rank fraction kept')).toHaveValue('');
   await studio.mergeAndWait();
   await expect(studio.merge.result).toContainText('TSV-C');
+  // Inspect: rank and energy kept per 2-D weight (digits-8's are at most 64 wide: 8 of 64 for N = 8).
+  const lowRank = page.getByTestId('lowrank');
+  await expect(lowRank.locator('tbody tr').first()).toBeVisible();
+  for (const row of await lowRank.locator('tbody tr').all()) {
+    const [shape, rank] = await row.locator('td').allTextContents();
+    const dims = (shape ?? '').replace(/[[\]]/g, '').split(' Ã— ').map(Number);
+    expect(rank).toBe(`${Math.floor(Math.min(...dims) / 8)} of ${Math.min(...dims)}`);
+  }
   const fromCli = await cli;
   for (const task of ['mirrored', 'shifted'])
     expect(await exported(studio, task)).toEqual(await fromCli(task));

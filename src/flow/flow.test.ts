@@ -110,4 +110,22 @@ describe('src/flow', () => {
     const one = await mergeSummary(await runMerge(set, methodSpec('ta'), engine), ctx);
     expect(one.storage.bundleBytes).toBe(0);
   });
+
+  it('gives TSV-C’s rank and energy kept per compressed tensor (Inspect’s table), none for the others', async () => {
+    const base = weights('base.safetensors', 1);
+    const set = checkedModelSet(base, [
+      { name: 'a', checkpoint: weights('a.safetensors', 2) },
+      { name: 'b', checkpoint: weights('b.safetensors', 3) },
+    ]);
+    const ctx = { id: 1, engine: 'cpu', seconds: 0, source: 'merge' as const, shardBytes: 1e9 };
+    const summary = await mergeSummary(await runMerge(set, perTaskSpec('tsv_c'), new CpuEngine()), ctx);
+    const byName = new Map(summary.tensors.map((t) => [t.name, t.lowRank] as const));
+    // 8×8 over two tasks: int(8 · 1/2) = 4 components; 'b' (1-D) is kept whole, with no entry.
+    expect(byName.get('w')?.rank).toBe(4);
+    expect(byName.get('w')?.energy).toHaveLength(2);
+    for (const e of byName.get('w')?.energy ?? []) expect(e > 0.5 && e <= 1, `energy ${e}`).toBe(true);
+    expect(byName.get('b')).toBeUndefined();
+    const other = await mergeSummary(await runMerge(set, perTaskSpec('tall_mask'), new CpuEngine()), ctx);
+    expect(other.tensors.every((t) => t.lowRank === undefined)).toBe(true);
+  });
 });

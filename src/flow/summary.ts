@@ -49,6 +49,11 @@ export interface TensorStats {
    * adapt it: τ = 0, so its mask is empty by construction, not by disagreement). Absent when none.
    */
   readonly untouched?: readonly boolean[];
+  /**
+   * TSV-C (a 2-D tensor it compresses): the singular components kept of min(rows, cols), and per
+   * task the share of its τ's Σσ² they hold (absent for a result reloaded from its artefact).
+   */
+  readonly lowRank?: { readonly rank: number; readonly energy?: readonly number[] };
 }
 
 export interface StorageSummary {
@@ -108,7 +113,7 @@ export async function mergeSummary<R extends AnyMergeResult>(
 ): Promise<MergeSummaryOf<R['spec']>> {
   const { set } = result;
   const emr = isEmr(result) ? result : undefined;
-  const tensors = await tensorStats(set, emr);
+  const tensors = await tensorStats(set, emr, lowRankOf(result));
   const shared = set.report.sharedParameters;
   const tasks = set.tasks.map((task, t): TaskStats => {
     const e = emr?.tasks[t];
@@ -179,7 +184,20 @@ function artefactBytes(result: Parameters<typeof writePerTaskArtefact>[0]): Prom
 }
 
 /** Per shared tensor: conflict rate and mask densities (EMR), from the merge's stats or the masks. */
-async function tensorStats(set: ModelSet, emr: EmrResult | undefined): Promise<TensorStats[]> {
+/** TSV-C's rank and energy kept per compressed tensor, by name. */
+function lowRankOf(result: AnyMergeResult): ReadonlyMap<string, NonNullable<TensorStats['lowRank']>> {
+  const m = isPerTaskResult(result) ? result.modulator : undefined;
+  if (m?.kind !== 'lowrank') return new Map();
+  return new Map(
+    [...m.factors].map(([name, f]) => [name, { rank: f.rank, ...(f.energy ? { energy: f.energy } : {}) }]),
+  );
+}
+
+async function tensorStats(
+  set: ModelSet,
+  emr: EmrResult | undefined,
+  lowRank: ReadonlyMap<string, NonNullable<TensorStats['lowRank']>>,
+): Promise<TensorStats[]> {
   const stats = new Map((emr?.tensors ?? []).map((s) => [s.name, s] as const));
   const onesOf = async (s: ModelSet['shared'][number]): Promise<readonly number[]> => {
     const st = stats.get(s.name);
@@ -198,6 +216,7 @@ async function tensorStats(set: ModelSet, emr: EmrResult | undefined): Promise<T
     const ones = await onesOf(s);
     // A LoRA task's tensor its adapter leaves alone is the base's own entry (src/peft/lora.ts).
     const untouched = s.tasks.map((e) => e === s.base);
+    const lr = lowRank.get(s.name);
     tensors.push({
       name: s.name,
       shape: s.shape,
@@ -205,6 +224,7 @@ async function tensorStats(set: ModelSet, emr: EmrResult | undefined): Promise<T
       conflictRate: st ? st.conflicts / Math.max(1, s.numel) : Number.NaN,
       density: ones.map((n) => n / Math.max(1, s.numel)),
       ...(untouched.some(Boolean) ? { untouched } : {}),
+      ...(lr ? { lowRank: lr } : {}),
     });
   }
   return tensors;

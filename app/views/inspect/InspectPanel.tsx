@@ -3,6 +3,7 @@ import { useStore } from 'zustand';
 import { mergeStore } from '../../state/merge';
 import { Charts } from './Charts';
 import { Heatmap } from './Heatmap';
+import { LowRank } from './LowRank';
 import { MaskViewer } from './MaskViewer';
 import { NonFinite } from './NonFinite';
 import { Rescalers } from './Rescalers';
@@ -34,11 +35,16 @@ export function InspectPanel() {
               <Charts result={result} />
             </>
           ) : (
-            <p className="muted">
-              {result.tasks.some((t) => t.perTask)
-                ? 'The mask heatmap and viewer read EMR’s masks; above, each task’s mask density and the artefact’s size.'
-                : 'Masks and rescalers belong to EMR-Merging; this method made one merged model for all tasks.'}
-            </p>
+            <>
+              <LowRank result={result} />
+              <p className="muted">
+                {result.spec.method === 'tsv_c'
+                  ? 'The mask heatmap and viewer read EMR’s masks; TSV-C keeps low-rank factors, above, per layer.'
+                  : result.tasks.some((t) => t.perTask)
+                    ? 'The mask heatmap and viewer read EMR’s masks; above, each task’s mask density and the artefact’s size.'
+                    : 'Masks and rescalers belong to EMR-Merging; this method made one merged model for all tasks.'}
+              </p>
+            </>
           )}
         </div>
       )}

@@ -12,13 +12,18 @@ export function Rescalers({ result }: { result: MergeSummary }) {
   // share of the shared weights its mask keeps.
   const perTask = result.tasks.some((t) => t.perTask !== undefined);
   const hasLambda = result.tasks.some((t) => t.perTask?.lambda !== undefined);
+  // TSV-C keeps low-rank factors, not a mask: its "density" is the values it stores per task.
+  const lowRank = result.spec.method === 'tsv_c';
   const fromBundle = result.source === 'bundle';
   return (
     <section className="card" aria-labelledby="rescalers-title">
       <h3 id="rescalers-title">{emr ? 'Rescalers λₜ' : 'Tasks'}</h3>
       {perTask && (
         <p className="muted">
-          {describeMethod(result.spec)}: per task, the share of the shared weights its mask keeps
+          {describeMethod(result.spec)}: per task,{' '}
+          {lowRank
+            ? 'the values it stores (factors and own task vectors) over the shared weights'
+            : 'the share of the shared weights its mask keeps'}
           {hasLambda ? ' and its λₜ' : ''}.
         </p>
       )}
@@ -39,7 +44,7 @@ export function Rescalers({ result }: { result: MergeSummary }) {
               {emr && <th scope="col">Σ mean|Mₜ⊙τ_uni|</th>}
               {emr && <th scope="col">Mask density</th>}
               {hasLambda && <th scope="col">λₜ</th>}
-              {perTask && <th scope="col">Mask density</th>}
+              {perTask && <th scope="col">{lowRank ? 'Stored' : 'Mask density'}</th>}
               <th scope="col">Format</th>
             </tr>
           </thead>

@@ -45,7 +45,7 @@ export function Storage({ result }: { result: MergeSummary }) {
         </p>
       )}
       <p data-testid="bytes-per-task">
-        Per task: <strong>{formatBytes(bundleBytes / Math.max(1, result.tasks.length))}</strong> of {what}
+        Per task: <strong>{formatBytes(bundleBytes / Math.max(1, result.tasks.length))}</strong> of {what}{' '}
         (each task’s full model: {formatBytes(taskModelsBytes / Math.max(1, result.tasks.length))}).
       </p>
     </section>
