@@ -7,6 +7,7 @@ import { isEmr } from '../../src/merge/merge';
 import { writePerTaskArtefact } from '../../src/merge/pertask/artefact';
 import { isPerTaskResult } from '../../src/merge/pertask/result';
 import { taskLayout, writeTaskModel } from '../../src/flow/write-task';
+import { RECIPE_FILE } from '../../src/flow/model-folder';
 import { errorMessage } from './cancellable';
 import { downloadSink, type DownloadSink } from './download-sink';
 import type { Held } from './merging';
@@ -104,13 +105,22 @@ class ExportWriter {
     await weights();
   }
 
-  /** The bundle and every task, one zip; a sharded task's files go in a folder named after it. */
+  /**
+   * The bundle and every task, one zip — the files of the CLI's `--out` folder: a sharded task's
+   * files in a folder named after it, and a mergekit method's recipe as `mergekit_config.yml`.
+   */
   async zip(sink: ByteSink): Promise<void> {
     const zip = zipWriter(sink);
     const { result } = this.held;
     if (isEmr(result)) await this.bundle(zip.file('emr-bundle.safetensors'));
     else if (isPerTaskResult(result))
       await this.bundle(zip.file(`${result.spec.method}-artefact.safetensors`));
+    const recipe = this.folders.recipe(result);
+    if (recipe !== undefined) {
+      const file = zip.file(RECIPE_FILE);
+      await file.write(new TextEncoder().encode(recipe));
+      await file.close();
+    }
     for (let t = 0; t < result.set.tasks.length; t++) {
       const folder = this.isSharded(t) ? `${result.set.tasks[t]?.name ?? t}/` : '';
       await this.task(t, async (file) => zip.file(folder + file));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/testing';
-import { methodSpec } from '../../src/merge/methods';
+import { anyMethodSpec, methodSpec, type AnyMethodSpec } from '../../src/merge/methods';
 import { groupFiles } from '../load/grouping';
 import { StudioService, type PathedFile } from './service';
 
@@ -33,7 +33,11 @@ afterAll(async () => {
 });
 
 /** The CLI's output folder for the task, file name → bytes. */
-async function cliFolder(out: string, shardGb?: string): Promise<Map<string, Uint8Array>> {
+async function cliFolder(
+  out: string,
+  shardGb?: string,
+  extra: readonly string[] = [],
+): Promise<Map<string, Uint8Array>> {
   const r = await runCli([
     'merge',
     '--engine',
@@ -47,6 +51,7 @@ async function cliFolder(out: string, shardGb?: string): Promise<Map<string, Uin
     '--out',
     out,
     ...(shardGb ? ['--shard-size', shardGb] : []),
+    ...extra,
   ]);
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
@@ -56,7 +61,7 @@ async function cliFolder(out: string, shardGb?: string): Promise<Map<string, Uin
   );
 }
 
-async function studio(shardBytes?: number): Promise<StudioService> {
+async function studio(shardBytes?: number, spec: AnyMethodSpec = methodSpec('emr')): Promise<StudioService> {
   const s = new StudioService();
   s.setShardBytes(shardBytes);
   const file = async (path: string, from: string): Promise<PathedFile> => ({
@@ -78,7 +83,7 @@ async function studio(shardBytes?: number): Promise<StudioService> {
     if (!opened.ok) throw new Error(opened.message);
   }
   const selection = { baseId: 'base', tasks: ['my-bert', 'task_b'].map((id) => ({ id, name: id })) };
-  const merged = await s.merge(selection, methodSpec('emr'), 'cpu', () => {});
+  const merged = await s.merge(selection, spec, 'cpu', () => {});
   if (!merged.ok) throw new Error(merged.message);
   expect(merged.summary.tasks.map((t) => t.folder)).toEqual([true, undefined]);
   return s;
@@ -132,5 +137,19 @@ describe('Hugging Face folders exported by the studio', () => {
       [...cli.keys()].filter((n) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(n)).length,
     ).toBeGreaterThan(1);
     same(cli, unzipSync(await exported(await studio(2000), { kind: 'task', task: 0 })));
+  });
+
+  it('a mergekit method’s zip carries its recipe, mergekit_config.yml, as the CLI writes it', async () => {
+    const out = join(dir, 'cli-ties');
+    await cliFolder(out, undefined, ['--method', 'ties', '--param', 'density=0.5']);
+    const cli = await readFile(join(out, 'mergekit_config.yml'));
+    const spec = anyMethodSpec('ties', { density: 0.5 }, { mergekit: true });
+    const all = unzipSync(await exported(await studio(undefined, spec), { kind: 'zip' }));
+    expect(new TextDecoder().decode(all['mergekit_config.yml'])).toBe(new TextDecoder().decode(cli));
+    expect(new TextDecoder().decode(cli)).toContain('merge_method: ties');
+    // EMR has no mergekit recipe: its zip has none.
+    expect(Object.keys(unzipSync(await exported(await studio(), { kind: 'zip' })))).not.toContain(
+      'mergekit_config.yml',
+    );
   });
 });

@@ -11,6 +11,7 @@ import {
   isCarriedName,
   MODEL_CONFIG,
   MODEL_FILES,
+  mergekitRecipe,
   modelCard,
   modelName,
   type CardRecipe,
@@ -86,6 +87,15 @@ export class ModelFolders {
       },
       folders: taskIds.map((id) => (id === undefined ? undefined : this.folders.get(id))),
     });
+  }
+
+  /**
+   * `mergekit_config.yml` for a result of a mergekit method — the recipe the merge amounts to, with
+   * the models named as the CLI names them (src/flow/model-folder.ts) — or undefined.
+   */
+  recipe(result: AnyMergeResult): string | undefined {
+    const bound = this.bound.get(result);
+    return bound && mergekitRecipe(bound.recipe);
   }
 
   /** Did task `t` of this result come in as a Hugging Face model folder? */

@@ -88,7 +88,11 @@ export function ExportPanel() {
             ))}
             <ExportButton
               what={{ kind: 'zip' }}
-              label="Everything as one .zip"
+              label={
+                result.spec.method === 'mergekit'
+                  ? 'Everything as one .zip (with the recipe, mergekit_config.yml)'
+                  : 'Everything as one .zip'
+              }
               keyName="zip"
               bytes={allBytes}
               note="≤"
