@@ -67,6 +67,9 @@ const CALLS: { readonly [K in StudioMethod]: CallKind<K> } = {
   sample: 'needs-result',
   infer: 'needs-result',
   evaluate: 'needs-result',
+  // A worker made again holds the merge again, at its defaults: the page keeps what it was told.
+  chooseLambdas: 'needs-result',
+  cancelChoose: 'without-result',
 };
 
 const isMethod = (name: string): name is StudioMethod => Object.hasOwn(CALLS, name);

@@ -7,7 +7,9 @@ import type { Checkpoint } from '../../src/formats/tensor';
 import { evaluateTable, type EvalMethod, type EvalReport } from '../../src/inference/eval-table';
 import type { LabeledSet } from '../../src/inference/evaluate';
 import type { TextRows } from '../../src/inference/labeled-text';
-import type { Feed } from '../../src/inference/ort';
+import type { ExecutionProvider, Feed } from '../../src/inference/ort';
+import type { OnnxCheckpoint } from '../../src/formats/onnx';
+import type { ChoiceInputs } from './choose-lambda';
 import { encodeBatch } from '../../src/inference/text-inputs';
 import { routeSample } from '../../src/inference/route';
 import { METHOD_TABLE, methodNameOf } from '../../src/merge/method-params';
@@ -176,6 +178,35 @@ export class InferenceHost {
     }
   }
 
+  /** Every task's labeled set for its graph, or why there is none. */
+  private labeledFor(held: HeldResult): LabeledSet[] | string {
+    const tasks = held.result.set.tasks.map((t) => t.name);
+    const { labeled: sets, textSets } = this.inputs;
+    const missing = tasks.filter((name) => !sets.has(name) && !textSets.has(name));
+    if (missing.length) return `Add a labeled set for ${missing.join(', ')}.`;
+    const noGraph = tasks.filter((_, t) => !this.models.graphOf(held, t));
+    if (noGraph.length) return `Add an ONNX graph for ${noGraph.join(', ')}.`;
+    try {
+      return tasks.map((name, t) => this.inputs.labeledOf(name, this.models.graphOf(held, t)) as LabeledSet);
+    } catch (e) {
+      return errorMessage(e);
+    }
+  }
+
+  /**
+   * What choosing λ on the labeled sets (./choose-lambda.ts) needs for a result: the labeled sets,
+   * the graphs and the evaluation's own sessions; or why it cannot run.
+   */
+  choiceInputs(held: HeldResult, provider: ExecutionProvider): ChoiceInputs | string {
+    const labeled = this.labeledFor(held);
+    if (typeof labeled === 'string') return labeled;
+    return {
+      labeled,
+      graphOf: (t) => this.models.graphOf(held, t)?.checkpoint as OnnxCheckpoint,
+      createSession: (model) => this.models.session(model, provider),
+    };
+  }
+
   async evaluate(
     req: EvalRequest,
     onProgress: (done: number, total: number) => void,
@@ -184,21 +215,9 @@ export class InferenceHost {
     const held = this.ctx.held();
     if (!held) return { ok: false, cancelled: false, message: 'Merge first.' };
     const tasks = held.result.set.tasks.map((t) => t.name);
-    const { labeled: sets, textSets } = this.inputs;
-    const missing = tasks.filter((name) => !sets.has(name) && !textSets.has(name));
-    if (missing.length)
-      return { ok: false, cancelled: false, message: `Add a labeled set for ${missing.join(', ')}.` };
-    const noGraph = tasks.filter((_, t) => !this.models.graphOf(held, t));
-    if (noGraph.length)
-      return { ok: false, cancelled: false, message: `Add an ONNX graph for ${noGraph.join(', ')}.` };
-    let labeled: LabeledSet[];
-    try {
-      labeled = tasks.map(
-        (name, t) => this.inputs.labeledOf(name, this.models.graphOf(held, t)) as LabeledSet,
-      );
-    } catch (e) {
-      return { ok: false, cancelled: false, message: errorMessage(e) };
-    }
+    const textSets = this.inputs.textSets;
+    const labeled = this.labeledFor(held);
+    if (typeof labeled === 'string') return { ok: false, cancelled: false, message: labeled };
     return this.evaluating.run(async (signal) => {
       const methods: EvalMethod[] = req.columns.map((column) => {
         const label = this.models.label(held, column);

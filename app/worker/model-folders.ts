@@ -89,6 +89,12 @@ export class ModelFolders {
     });
   }
 
+  /** A result made from a bound one (its λ chosen on the labeled sets): the same files, its own method. */
+  carry(from: AnyMergeResult, to: AnyMergeResult): void {
+    const bound = this.bound.get(from);
+    if (bound) this.bound.set(to, { ...bound, recipe: { ...bound.recipe, method: to.spec } });
+  }
+
   /**
    * `mergekit_config.yml` for a result of a mergekit method — the recipe the merge amounts to, with
    * the models named as the CLI names them (src/flow/model-folder.ts) — or undefined.

@@ -44,6 +44,12 @@ import type {
   TextOptions,
 } from './protocol';
 import { RecentKeeper } from './recent-keeper';
+import { mergeSummary } from '../../src/flow/summary';
+import type { AnyMergeResult } from '../../src/merge/merge';
+import { CancellableJob } from './cancellable';
+import { canChoose, choiceTotal, chooseFor } from './choose-lambda';
+import type { ChooseOutcome, ChooseProgress, ChooseRequest, ChosenResult } from './choose-protocol';
+import { ChosenResults } from './chosen-results';
 
 export type { PathedFile } from './protocol';
 
@@ -56,19 +62,34 @@ export class StudioService implements StudioApi {
   private readonly merging: MergeHost = new MergeHost(this.files, this.recent, () => {
     void this.inference.dropSessions();
   });
+  /** Results whose λ was chosen on the labeled sets, standing in for their kept ones (./chosen-results.ts). */
+  private readonly chosen = new ChosenResults();
+  private readonly choosing = new CancellableJob();
   private readonly inference = new InferenceHost({
     checkpoint: (id) => this.files.checkpoint(id),
     held: () => {
-      const as = (h: Held) => ({
-        id: h.summary.id,
-        result: h.result,
-        engine: h.engine,
-        source: h.summary.source,
-      });
-      const held = this.merging.held;
-      return held && { ...as(held), others: this.merging.others().map(as) };
+      const held = this.screen();
+      return held && { ...heldResult(held), others: this.others().map(heldResult) };
     },
   });
+
+  /** The result on screen as every room reads it: a kept one, or the one chosen in its place. */
+  private screen(): Held | undefined {
+    const held = this.merging.held;
+    this.chosen.keepOnly([...(held ? [held] : []), ...this.merging.others()].map((h) => h.summary.id));
+    return this.chosen.read(held);
+  }
+
+  /** The other kept results, each as chosen when it was. */
+  private others(): Held[] {
+    return this.merging.others().map((h) => this.chosen.read(h));
+  }
+
+  /** A merge outcome with the ids let go as the page knows them. */
+  private pageIds(outcome: MergeOutcome): MergeOutcome {
+    if (!outcome.ok || !outcome.dropped) return outcome;
+    return { ...outcome, dropped: outcome.dropped.map((id) => this.chosen.pageId(id)) };
+  }
 
   // Settings
 
@@ -113,6 +134,8 @@ export class StudioService implements StudioApi {
    */
   async clearAll(): Promise<void> {
     this.merging.clear();
+    this.chosen.clear();
+    this.choosing.cancel();
     this.inference.cancel();
     this.files.clear();
     await this.inference.clear();
@@ -144,7 +167,7 @@ export class StudioService implements StudioApi {
     onProgress: (p: ProgressUpdate) => void,
   ): Promise<MergeOutcome> {
     try {
-      return await this.merging.merge(selection, spec, engineKind, onProgress);
+      return this.pageIds(await this.merging.merge(selection, spec, engineKind, onProgress));
     } finally {
       release(onProgress);
     }
@@ -155,12 +178,12 @@ export class StudioService implements StudioApi {
   }
 
   /** Restores a merge result from an EMR bundle and the base it was made from. */
-  openBundle(bundleId: string, baseId: string): Promise<MergeOutcome> {
-    return this.merging.openBundle(bundleId, baseId);
+  async openBundle(bundleId: string, baseId: string): Promise<MergeOutcome> {
+    return this.pageIds(await this.merging.openBundle(bundleId, baseId));
   }
 
   chooseResult(id: number): MergeSummary | undefined {
-    return this.merging.choose(id);
+    return this.merging.choose(this.chosen.keptId(id)) && this.screen()?.summary;
   }
 
   // Recent merges
@@ -181,15 +204,15 @@ export class StudioService implements StudioApi {
   // Inspect and export, on the result on screen
 
   maskImage(req: MaskImageRequest): Promise<MaskImage | undefined> {
-    return maskImage(this.merging.held, req);
+    return maskImage(this.screen(), req);
   }
 
   histograms(): Promise<Histogram | undefined> {
-    return histograms(this.merging.held);
+    return histograms(this.screen());
   }
 
   export(what: ExportWhat, target: ExportTarget): Promise<ExportOutcome> {
-    return exportHeld(this.merging.held, this.merging.shardBytes, this.files.folders, what, target);
+    return exportHeld(this.screen(), this.merging.shardBytes, this.files.folders, what, target);
   }
 
   // Per-task inference and evaluation (./inference.ts), on the result on screen
@@ -261,6 +284,103 @@ export class StudioService implements StudioApi {
   cancelEvaluate(): void {
     this.inference.cancel();
   }
+
+  /**
+   * TALL masks' λ_t / Consensus' α chosen on the labeled sets for the kept results asked for
+   * (./choose-lambda.ts); the chosen results stand in for them once every one is chosen.
+   */
+  async chooseLambdas(req: ChooseRequest, onProgress: (p: ChooseProgress) => void): Promise<ChooseOutcome> {
+    try {
+      return await this.choose(req, onProgress);
+    } finally {
+      release(onProgress);
+    }
+  }
+
+  cancelChoose(): void {
+    this.choosing.cancel();
+  }
+
+  private async choose(req: ChooseRequest, onProgress: (p: ChooseProgress) => void): Promise<ChooseOutcome> {
+    const screen = this.screen();
+    if (!screen) return { ok: false, cancelled: false, message: 'Merge first.' };
+    const kept = [...(this.merging.held ? [this.merging.held] : []), ...this.merging.others()];
+    const names = (h: Held) => h.result.set.tasks.map((t) => t.name).join('\n');
+    const targets: Held[] = [];
+    for (const id of req.ids) {
+      const h = kept.find((k) => k.summary.id === this.chosen.keptId(id));
+      if (!h || !canChoose(this.chosen.read(h)) || names(h) !== names(screen))
+        return {
+          ok: false,
+          cancelled: false,
+          message: 'That result has nothing left to choose: merge it again.',
+        };
+      targets.push(h);
+    }
+    const inputs = this.inference.choiceInputs(heldResult(screen), req.provider);
+    if (typeof inputs === 'string') return { ok: false, cancelled: false, message: inputs };
+    const total = choiceTotal(targets);
+    let lastSent = 0;
+    return this.choosing.run(async (signal) => {
+      const made: { kept: Held; held: Held; chosen: ChosenResult }[] = [];
+      let before = 0;
+      for (const h of targets) {
+        const choice = await chooseFor(h, inputs, signal, (done) => {
+          const now = performance.now();
+          if (now - lastSent < PROGRESS_EVERY_MS && before + done < total) return;
+          lastSent = now;
+          void Promise.resolve(onProgress({ done: before + done, total, id: h.summary.id })).catch(() => {});
+        });
+        before += choiceTotal([h]);
+        const summary = await chosenSummary(h, choice.result, this.chosen.newId(), this.merging.shardBytes);
+        this.files.folders.carry(h.result, choice.result);
+        made.push({
+          kept: h,
+          held: { result: choice.result, engine: h.engine, summary },
+          chosen: {
+            replaces: this.chosen.pageId(h.summary.id),
+            summary,
+            lines: choice.lines,
+            ...(choice.tallLambda ? { tallLambda: choice.tallLambda } : {}),
+            ...(choice.alpha ? { alpha: choice.alpha } : {}),
+          },
+        });
+      }
+      for (const m of made) this.chosen.set(m.kept.summary.id, m.held);
+      await this.inference.dropSessions();
+      return { ok: true as const, chosen: made.map((m) => m.chosen) };
+    }, 'Choosing λ cancelled; the kept results are as they were.');
+  }
+}
+
+/** A result as inference reads it. */
+const heldResult = (h: Held) => ({
+  id: h.summary.id,
+  result: h.result,
+  engine: h.engine,
+  source: h.summary.source,
+});
+
+/** The summary of a result chosen for a kept one: its own numbers, the kept one's engine, time and files. */
+async function chosenSummary(
+  kept: Held,
+  result: AnyMergeResult,
+  id: number,
+  shardBytes: number,
+): Promise<MergeSummary> {
+  const { engine, seconds, storage } = kept.summary;
+  const summary = await mergeSummary(result, {
+    id,
+    engine,
+    seconds,
+    source: 'merge',
+    shardBytes,
+    ...(storage.adapterBytes === undefined ? {} : { adapterBytes: storage.adapterBytes }),
+  });
+  return {
+    ...summary,
+    tasks: summary.tasks.map((s, t) => (kept.summary.tasks[t]?.folder ? { ...s, folder: true } : s)),
+  };
 }
 
 /** Compile-time: the service's public methods are exactly the API's calls (none left unlisted). */
