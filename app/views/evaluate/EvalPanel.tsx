@@ -15,6 +15,8 @@ import type { Column } from '../../worker/protocol';
 import { AccuracyChart } from './AccuracyChart';
 import { ParetoChart } from './ParetoChart';
 import { methodPoints, paretoProps } from '../../state/method-points';
+import { chooseStore } from '../../state/choose';
+import { ChoosePanel } from './ChoosePanel';
 
 const pct = (x: number) => (x * 100).toFixed(1);
 
@@ -134,6 +136,7 @@ export function EvalPanel() {
     gpu,
   );
   const evaluation = useStore(inferStore, (s) => s.evaluation);
+  const choosing = useStore(chooseStore, (s) => s.running);
   // A graph that takes text needs the tokenizer too (its labeled texts are tokenized in the worker).
   const ready =
     setup?.tasks.every((t) => t.graph && !t.graphProblem && t.labeled && (!t.text || setup.tokenizer)) ??
@@ -164,6 +167,7 @@ export function EvalPanel() {
             of EMR (or of a per-task method) and pick the task whose answer is most confident (lowest
             normalized entropy).
           </p>
+          <ChoosePanel ready={ready} evaluating={evaluation.running} />
           <div className="toolbar">
             {evalColumns(
               setup.columns.map((c) => c.column),
@@ -193,7 +197,7 @@ export function EvalPanel() {
             <button
               type="button"
               className="primary"
-              disabled={!ready || evaluation.running}
+              disabled={!ready || evaluation.running || choosing}
               onClick={() => void startEvaluation()}
             >
               Evaluate on {provider === 'webgpu' ? 'WebGPU' : 'wasm'}
