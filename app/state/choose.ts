@@ -44,11 +44,14 @@ const taskNames = (s: MergeSummary) => s.tasks.map((t) => t.name).join('\n');
 export function choosableResults(
   kept: readonly KeptResult[],
   screen: MergeSummary | undefined,
+  chosen: ChooseState['chosen'] = chooseStore.getState().chosen,
 ): KeptResult[] {
   if (!screen) return [];
+  // A result chosen once is not chosen again (its α may have come out at the default).
   return kept.filter(
     (k) =>
       k.summary.source === 'merge' &&
+      !(k.summary.id in chosen) &&
       choiceFor(k.summary.spec) !== undefined &&
       taskNames(k.summary) === taskNames(screen),
   );

@@ -308,8 +308,9 @@ export class StudioService implements StudioApi {
     const names = (h: Held) => h.result.set.tasks.map((t) => t.name).join('\n');
     const targets: Held[] = [];
     for (const id of req.ids) {
+      // (a result chosen once is not chosen again: its α may have come out at the default)
       const h = kept.find((k) => k.summary.id === this.chosen.keptId(id));
-      if (!h || !canChoose(this.chosen.read(h)) || names(h) !== names(screen))
+      if (!h || this.chosen.read(h) !== h || !canChoose(h) || names(h) !== names(screen))
         return {
           ok: false,
           cancelled: false,

@@ -32,7 +32,7 @@ function Values({
   const spec = summary.spec;
   if (!isPerTaskSpec(spec) || spec.method === 't_switch' || spec.method === 'tsv_c') return null;
   const names = summary.tasks.map((t) => t.name);
-  const open = choiceFor(spec);
+  const open = chosen ? undefined : choiceFor(spec);
   const tall = spec.method === 'tall_mask' ? spec.lambda : spec.tallLambda;
   const symbol = spec.method === 'tall_mask' ? 'λ_t' : 'mask λ_t';
   const lines: { key: string; text: string; state: string }[] = [];
@@ -94,7 +94,7 @@ export function ChoosePanel({ ready, evaluating }: { ready: boolean; evaluating:
     (k) => k.summary.spec.method === 'tall_mask' || k.summary.spec.method.startsWith('consensus_'),
   );
   if (!shown.length) return null;
-  const open = choosableResults(kept, screen);
+  const open = choosableResults(kept, screen, state.chosen);
   const { progress } = state;
   const left = state.running ? secondsLeft(progress, state.startedAt, progress?.at ?? 0) : undefined;
   return (
@@ -119,6 +119,11 @@ export function ChoosePanel({ ready, evaluating }: { ready: boolean; evaluating:
         >
           Choose λ on labeled sets
         </button>
+        {!open.length && !state.running && (
+          <span className="muted small" data-testid="choose-none">
+            Nothing left to choose: every λ here is chosen or set.
+          </span>
+        )}
         {state.running && (
           <button type="button" onClick={() => void cancelChoosing()}>
             Cancel
