@@ -46,8 +46,7 @@ describe('ParetoChart', () => {
   });
 
   it('repeats the data in a hidden table and says what it left out', () => {
-    const table =
-      /<table data-testid="pareto-data">(.*?)<\/table>/.exec(html)?.[1] ?? '';
+    const table = /<table data-testid="pareto-data">(.*?)<\/table>/.exec(html)?.[1] ?? '';
     expect(count(table, /<tr>/g)).toBe(1 + 4);
     expect(table).toContain(
       '<th scope="row">Weight averaging</th><td>79.5</td><td>68004 (one 544 KB model ÷ 8 tasks)</td><td>no</td>',
