@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { describeMethod } from '../../src/merge/methods';
 import { perTaskSpec, TALL_LAMBDA_GRID } from '../../src/merge/pertask/spec';
 import { CONSENSUS_ALPHA_GRID } from '../../src/merge/pertask/select';
-import type { ChooseProgress } from './choose-protocol';
+import type { LambdaProgress } from './choose-protocol';
 import type { MergeSummary } from './protocol';
 import { StudioService, type PathedFile } from './service';
 
@@ -44,7 +44,7 @@ describe('choosing λ on the labeled sets in the studio worker', () => {
   it('chooses what is at its default, keeps what is set, and the chosen results stand in for the kept ones', async () => {
     const tall = await merged('tall_mask');
     const consensus = await merged('consensus_ta', { lambda: 0.5 });
-    const progress: ChooseProgress[] = [];
+    const progress: LambdaProgress[] = [];
     const outcome = await service.chooseLambdas({ ids: [tall.id, consensus.id], provider: 'wasm' }, (p) =>
       progress.push(p),
     );

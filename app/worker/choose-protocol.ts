@@ -3,14 +3,14 @@
 import type { MergeSummary } from '../../src/flow/summary';
 import type { ExecutionProvider } from '../../src/inference/ort';
 
-export interface ChooseRequest {
+export interface LambdaRequest {
   /** The kept results to choose for (summary ids the page knows); each must be eligible (choiceFor). */
   readonly ids: readonly number[];
   readonly provider: ExecutionProvider;
 }
 
 /** Task models scored of all, over every result chosen for; which result is being chosen for. */
-export interface ChooseProgress {
+export interface LambdaProgress {
   readonly done: number;
   readonly total: number;
   readonly id: number;
@@ -27,15 +27,15 @@ export interface ChosenResult {
   readonly alpha?: { readonly grid: readonly number[]; readonly chosen: number };
 }
 
-export type ChooseOutcome =
+export type LambdaOutcome =
   | { readonly ok: true; readonly chosen: readonly ChosenResult[] }
   | { readonly ok: false; readonly cancelled: boolean; readonly message: string };
 
 /** The calls of the page↔worker API (./protocol.ts StudioCalls) for choosing λ. */
-export interface ChooseCalls {
+export interface LambdaCalls {
   chooseLambdas: {
-    args: [req: ChooseRequest, onProgress: (p: ChooseProgress) => void];
-    result: ChooseOutcome;
+    args: [req: LambdaRequest, onProgress: (p: LambdaProgress) => void];
+    result: LambdaOutcome;
   };
   cancelChoose: { args: []; result: void };
 }

@@ -9,7 +9,7 @@ import type { MergeSummary, StorageSummary, TaskStats, TensorStats } from '../..
 import type { EvalReport } from '../../src/inference/eval-table';
 import type { ExecutionProvider, Feed } from '../../src/inference/ort';
 import type { RemoteAbout, RemoteRequest } from './remote';
-import type { ChooseCalls } from './choose-protocol';
+import type { LambdaCalls } from './choose-protocol';
 
 export type EngineKind = 'cpu' | 'gpu';
 
@@ -323,7 +323,7 @@ export type RemoteOutcome =
  * the page's client (app/worker/client.ts) classifies every call of it, so a call added here must be
  * handled on both sides before the project compiles. Callbacks cross as comlink proxies.
  */
-export interface StudioCalls extends ChooseCalls {
+export interface StudioCalls extends LambdaCalls {
   // Settings (replayed in a fresh worker)
   setOrigin: { args: [origin: 'demo' | 'user', zoo?: string]; result: void };
   setBudget: { args: [bytes: number | undefined]; result: void };

@@ -48,7 +48,7 @@ import { mergeSummary } from '../../src/flow/summary';
 import type { AnyMergeResult } from '../../src/merge/merge';
 import { CancellableJob } from './cancellable';
 import { canChoose, choiceTotal, chooseFor } from './choose-lambda';
-import type { ChooseOutcome, ChooseProgress, ChooseRequest, ChosenResult } from './choose-protocol';
+import type { LambdaOutcome, LambdaProgress, LambdaRequest, ChosenResult } from './choose-protocol';
 import { ChosenResults } from './chosen-results';
 
 export type { PathedFile } from './protocol';
@@ -289,7 +289,7 @@ export class StudioService implements StudioApi {
    * TALL masks' λ_t / Consensus' α chosen on the labeled sets for the kept results asked for
    * (./choose-lambda.ts); the chosen results stand in for them once every one is chosen.
    */
-  async chooseLambdas(req: ChooseRequest, onProgress: (p: ChooseProgress) => void): Promise<ChooseOutcome> {
+  async chooseLambdas(req: LambdaRequest, onProgress: (p: LambdaProgress) => void): Promise<LambdaOutcome> {
     try {
       return await this.choose(req, onProgress);
     } finally {
@@ -301,7 +301,7 @@ export class StudioService implements StudioApi {
     this.choosing.cancel();
   }
 
-  private async choose(req: ChooseRequest, onProgress: (p: ChooseProgress) => void): Promise<ChooseOutcome> {
+  private async choose(req: LambdaRequest, onProgress: (p: LambdaProgress) => void): Promise<LambdaOutcome> {
     const screen = this.screen();
     if (!screen) return { ok: false, cancelled: false, message: 'Merge first.' };
     const kept = [...(this.merging.held ? [this.merging.held] : []), ...this.merging.others()];
