@@ -20,10 +20,14 @@ const ZOO = 'public/zoo/digits-8';
 /** `merge-studio merge` on the digits-8 demo's files; the task models' bytes by task name. */
 const outs: string[] = [];
 
-async function cliMerge(args: readonly string[]): Promise<(task: string) => Promise<Buffer>> {
+async function cliMerge(
+  args: readonly string[],
+  only?: readonly string[],
+): Promise<(task: string) => Promise<Buffer>> {
   const manifest = JSON.parse(await readFile(join(ZOO, 'manifest.json'), 'utf8')) as {
     tasks: { id: string; safetensors: string }[];
   };
+  if (only) manifest.tasks = manifest.tasks.filter((t) => only.includes(t.id));
   const out = await mkdtemp(join(tmpdir(), 'methods-e2e-'));
   await promisify(execFile)(
     process.execPath,
@@ -138,6 +142,33 @@ test('TSV-C in the studio: its task models and low-rank artefact equal the CLIâ€
   for (const task of ['mirrored', 'shifted'])
     expect(await exported(studio, task)).toEqual(await fromCli(task));
   expect(await exported(studio, /artefact/)).toEqual(await fromCli('tsv_c-artefact.safetensors'));
+  expect(errors).toEqual([]);
+});
+
+test('SLERP merges the base and one task; with more it says why before Merge', async ({ page }) => {
+  test.setTimeout(300_000);
+  const errors = consoleErrors(page);
+  const studio = new StudioPage(page);
+  await studio.open();
+  await studio.load.loadDemo.click();
+  await expect(studio.load.checkpoints).toHaveCount(9);
+  await studio.merge.engine.selectOption('cpu');
+  const cli = cliMerge(['--method', 'slerp', '--param', 't=0.3'], ['parity']);
+  await studio.merge.method.selectOption('slerp');
+  await studio.merge.root.getByLabel('t', { exact: true }).fill('0.3');
+  // Eight tasks: refused before Merge, in the merge's own words.
+  await expect(studio.merge.root).toContainText('exactly one other; the set has 8 other models');
+  await expect(studio.merge.mergeButton).toBeDisabled();
+  for (const task of ['plain', 'rotated', 'mirrored', 'inverted', 'ge5', 'noisy', 'shifted'])
+    await studio.load.role(`${task}.safetensors`).selectOption('ignore');
+  await expect(page.getByTestId('one-task')).toBeVisible();
+  await studio.mergeAndWait();
+  await expect(studio.merge.result).toContainText('SLERP');
+  expect(await exported(studio, 'parity')).toEqual(await (await cli)('parity'));
+  // EMR, chosen again, needs a second task and says so.
+  await studio.merge.method.selectOption('emr');
+  await expect(studio.merge.root).toContainText('needs at least two tasks; one is loaded.');
+  await expect(studio.merge.mergeButton).toBeDisabled();
   expect(errors).toEqual([]);
 });
 

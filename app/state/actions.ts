@@ -138,8 +138,9 @@ export async function realign(): Promise<void> {
   const state = filesStore.getState();
   const selection = selectionOf(state);
   const request = ++alignRequest;
-  // Fewer than two tasks is a step not yet taken, not an error: the views say what to add.
-  if (!selection || selection.tasks.length < 2 || taskNameProblems(state).size > 0) {
+  // No task yet is a step not yet taken, not an error: the views say what to add. One task aligns
+  // (SLERP merges the base and one model); the Merge step says what the chosen method needs.
+  if (!selection || selection.tasks.length < 1 || taskNameProblems(state).size > 0) {
     filesStore.setState({ alignment: undefined });
     return;
   }

@@ -7,7 +7,7 @@ import { openBundle } from '../../src/merge/bundle';
 import { isPerTaskArtefact, openPerTaskArtefact } from '../../src/merge/pertask/artefact';
 import { isPerTaskResult } from '../../src/merge/pertask/result';
 import { isEmr, runMerge, type AnyMergeResult } from '../../src/merge/merge';
-import type { AnyMethodSpec } from '../../src/merge/methods';
+import { minTasksFor, type AnyMethodSpec } from '../../src/merge/methods';
 import { DEFAULT_SHARD_BYTES } from '../../src/merge/sharded';
 import { SwitchingLoraKernel } from '../../src/peft/kernel';
 import { acquireGpu } from '../../src/gpu/device';
@@ -69,7 +69,7 @@ export class MergeHost {
     onProgress: (p: ProgressUpdate) => void,
   ): Promise<MergeOutcome> {
     const lora = new SwitchingLoraKernel();
-    const built = this.files.modelSet(selection, lora);
+    const built = this.files.modelSet(selection, lora, { minTasks: minTasksFor(spec) });
     if ('message' in built) return { ok: false, cancelled: false, message: built.message };
     const engine = await createEngine(engineKind);
     // LoRA deltas on the GPU too when the merge is (same bytes); on the CPU twin again once it ends.

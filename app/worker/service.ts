@@ -120,7 +120,8 @@ export class StudioService implements StudioApi {
 
   /** The alignment report from headers alone, with task files of another model refused. */
   align(selection: Selection): AlignOutcome {
-    const built = this.files.modelSet(selection);
+    // From one task on: SLERP merges the base and one model (the Merge step says what each method needs).
+    const built = this.files.modelSet(selection, undefined, { minTasks: 1 });
     if ('message' in built) return { ok: false, message: built.message, refused: built.refused };
     const { report } = built.set;
     return {

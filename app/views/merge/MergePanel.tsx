@@ -1,9 +1,9 @@
 // Step 2: merge. Method, engine, the Merge and Cancel buttons, progress, and how the last one went.
 import { useStore } from 'zustand';
-import { describeMethod } from '../../../src/merge/methods';
+import { describeMethod, taskCountProblem } from '../../../src/merge/methods';
 import { cancelMerge, startMerge } from '../../state/actions';
 import { filesStore, selectionOf, taskNameProblems } from '../../state/files';
-import { mergeStore, paramsInvalid } from '../../state/merge';
+import { mergeStore, paramsInvalid, specOf } from '../../state/merge';
 import { useMergeStale } from '../useStale';
 import { formatBytes, formatSeconds } from '../../lib/format';
 import { EngineSelect } from './EngineSelect';
@@ -12,10 +12,17 @@ import { MethodForm } from './MethodForm';
 import { ResultSwitcher } from './ResultSwitcher';
 
 function useBlocker(): string | undefined {
+  // The method's own count (SLERP: the base and exactly one model), once its parameters are valid.
+  const numTasks = useStore(filesStore, (s) => selectionOf(s)?.tasks.length ?? 0);
+  const counted = useStore(mergeStore, (s) => {
+    const spec = specOf(s);
+    return 'spec' in spec ? taskCountProblem(spec.spec, numTasks) : undefined;
+  });
   return useStore(filesStore, (s) => {
     if (s.checkpoints.some((c) => c.status === 'opening')) return 'Reading headers…';
     const selection = selectionOf(s);
-    if (!selection || selection.tasks.length < 2) return 'Add a base model and at least two tasks.';
+    if (!selection || selection.tasks.length < 1) return 'Add a base model and at least two tasks.';
+    if (counted) return counted;
     if (taskNameProblems(s).size) return 'Fix the task names first.';
     if (!s.alignment) return 'Checking the files…';
     if (!s.alignment.ok) return s.alignment.message;
