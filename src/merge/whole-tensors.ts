@@ -82,3 +82,36 @@ export async function forEachWholeTensor(
   }
   return bytesRead;
 }
+
+/** Which whole-tensor pass a method runs, for its memory estimate (docs/merge.md, each pass's cost). */
+export type WholeTensorPass = 'mergekit' | 'spectral' | 'tsv_c';
+
+/**
+ * About the bytes a whole-tensor pass holds for one shared tensor, the documented estimates:
+ * mergekit's, its raw inputs plus (N + 2)·8 bytes an element; the spectral methods', the raw inputs,
+ * the f32 inputs and ~80 bytes an element of float64 SVD work for a 2-D weight; TSV-C's, the base and
+ * one task at a time with the same SVD work. `--budget` sizes the streaming methods' chunks; these
+ * passes are bounded by their largest tensor instead, which this makes a number a surface can show.
+ */
+export function wholeTensorBytes(tensor: SharedTensor, pass: WholeTensorPass): number {
+  const n = tensor.numel;
+  const tasks = tensor.tasks.length;
+  const raw = storedBytes(tensor);
+  const svd = tensor.shape.length === 2 ? 80 * n : 16 * n;
+  if (pass === 'mergekit') return raw + (tasks + 2) * 8 * n;
+  if (pass === 'spectral') return raw + (tasks + 1) * 4 * n + svd;
+  return tensor.base.byteLength + (tensor.tasks[0]?.byteLength ?? 0) + 8 * n + svd;
+}
+
+/** The set's shared tensor a pass needs the most memory for, and about how much. */
+export function largestWholeTensor(
+  set: ModelSet,
+  pass: WholeTensorPass,
+): { readonly name: string; readonly shape: readonly number[]; readonly bytes: number } | undefined {
+  let top: { name: string; shape: readonly number[]; bytes: number } | undefined;
+  for (const s of set.shared) {
+    const bytes = wholeTensorBytes(s, pass);
+    if (!top || bytes > top.bytes) top = { name: s.name, shape: s.shape, bytes };
+  }
+  return top;
+}
