@@ -165,6 +165,12 @@ test('SLERP merges the base and one task; with more it says why before Merge', a
   await studio.mergeAndWait();
   await expect(studio.merge.result).toContainText('SLERP');
   expect(await exported(studio, 'parity')).toEqual(await (await cli)('parity'));
+  // Evaluate compares it with the individual model only: the paper's four need two tasks.
+  const rows = studio.evaluation.root.locator('.toolbar');
+  await expect(rows.getByRole('checkbox', { name: /^SLERP \(t = 0\.3\)/ })).toBeChecked();
+  await expect(rows.getByRole('checkbox', { name: 'Individual', exact: true })).toBeChecked();
+  await expect(rows.getByRole('checkbox', { name: 'EMR-Merging', exact: true })).toHaveCount(0);
+  await expect(rows.getByRole('checkbox', { name: 'Weight averaging', exact: true })).toHaveCount(0);
   // EMR, chosen again, needs a second task and says so.
   await studio.merge.method.selectOption('emr');
   await expect(studio.merge.root).toContainText('needs at least two tasks; one is loaded.');

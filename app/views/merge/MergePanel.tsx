@@ -70,8 +70,9 @@ export function MergePanel() {
       {result && (
         <p className="result-line" data-testid="merge-result" data-merge-id={result.id}>
           {result.source === 'bundle' ? 'Restored from a bundle' : 'Merged'}: {describeMethod(result.spec)},{' '}
-          {result.tasks.length} tasks, {result.tensors.length} shared tensors, in{' '}
-          {formatSeconds(result.seconds)} on <strong data-testid="merge-engine">{result.engine}</strong>
+          {result.tasks.length} task{result.tasks.length === 1 ? '' : 's'}, {result.tensors.length} shared
+          tensors, in {formatSeconds(result.seconds)} on{' '}
+          <strong data-testid="merge-engine">{result.engine}</strong>
           {result.bytesRead > 0 ? ` (${formatBytes(result.bytesRead)} read)` : ''}.
         </p>
       )}
