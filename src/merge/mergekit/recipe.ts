@@ -36,6 +36,8 @@ export interface RecipeJob {
   /** The models merged, in the recipe's order: the base left out, but for `linear`. */
   readonly models: readonly RecipeModel[];
   readonly method: AnyMethodSpec;
+  /** The parameters as the recipe gives them (top level, and per model merged), to show. */
+  readonly given: RecipeSettings;
   /** Keys read but not acted on (tokenizer_source, chat_template), one line each. */
   readonly notes: readonly string[];
 }
@@ -283,7 +285,7 @@ export function mergekitRecipeJob(
       throw new UsageError(
         `${file}: ${method} with k (the TIES paper's) takes one value per parameter and models, not slices`,
       );
-    return { base, models, method: spec, notes };
+    return { base, models, method: spec, given: { global, models: perModel }, notes };
   }
   const outDtype = dtypeOf(file, 'out_dtype', doc['out_dtype']) ?? dtypeOf(file, 'dtype', doc['dtype']);
   const recipeSettings: RecipeSettings | undefined =
@@ -294,5 +296,5 @@ export function mergekitRecipeJob(
     ...(layerRange ? { layerRange } : {}),
     ...(outDtype ? { outDtype } : {}),
   };
-  return { base, models, method: full, notes };
+  return { base, models, method: full, given: { global, models: perModel }, notes };
 }
