@@ -57,6 +57,7 @@ export async function addFiles(files: readonly PathedFile[], hints: AddHints = {
   const recipe = grouped.skipped.find((f) => isRecipeFile(f.path));
   if (recipe) void importRecipeFile(recipe.file, recipe.path);
   const skipped = grouped.skipped.filter((f) => f !== recipe);
+  if (recipe && grouped.groups.length === 0 && skipped.length === 0) return; // the recipe alone
   // A demo keeps its manifest's order; a user's files are shown base first, then in natural order.
   const groups = hints.baseLabel === undefined ? naturalOrder(grouped.groups) : grouped.groups;
   const withIds = await Promise.all(

@@ -46,6 +46,11 @@ export function RecipeImport() {
           }}
         />
       </label>
+      {error === undefined && (
+        <span className="muted small">
+          mergekit&apos;s YAML: its models are found among the files loaded, by name.
+        </span>
+      )}
       {error !== undefined && (
         <span className="field-error recipe-error" id={errorId} role="alert" data-testid="recipe-error">
           {error}
@@ -78,7 +83,7 @@ export function RecipeCard({ recipe }: { recipe: ImportedRecipe }) {
         <dt>Base</dt>
         <dd>
           {job.base
-            ? `${job.base.ref}${found?.base ? ` → ${found.base.path}` : ''}`
+            ? `${job.base.ref}${found?.base && found.base.path !== job.base.ref ? ` → ${found.base.path}` : ''}`
             : `none named: ${found?.tasks[0]?.path ?? 'the first model'} stands in to align the tensors`}
         </dd>
         <dt>Parameters</dt>
