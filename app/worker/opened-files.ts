@@ -132,6 +132,15 @@ export class OpenedFiles {
       differing: r.differing,
     }));
     const accepted = present.filter((_, i) => !checked.refused.some((r) => r.index === i));
+    // A recipe merges every model it names, or none; how many it needs was checked on the page
+    // (minTasksFor: slerp's one model besides the base).
+    if (selection.recipe !== undefined && refused.length)
+      return {
+        message: `The recipe's models must all fit the base: ${checked.refused
+          .map((r) => `${present[r.index]?.source.name ?? '?'}: ${r.message}`)
+          .join('; ')}`,
+        refused,
+      };
     try {
       const set = taskModelSet(
         base,

@@ -48,6 +48,12 @@ export type OpenOutcome =
 export interface Selection {
   readonly baseId: string;
   readonly tasks: readonly { readonly id: string; readonly name: string }[];
+  /**
+   * An imported mergekit recipe's text (app/state/recipe.ts): its models are merged as named — a
+   * model refused stops the merge rather than being left out — and the text is the export's
+   * mergekit_config.yml, verbatim (as the CLI writes a recipe it ran).
+   */
+  readonly recipe?: string;
 }
 
 export interface SharedSummary {
