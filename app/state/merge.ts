@@ -32,12 +32,16 @@ export interface MergeState {
   readonly kept: readonly KeptResult[];
   /** ui1: what the result was made from (stale.ts mergeInputs), to tell when it is out of date. */
   readonly resultInputs: string | undefined;
+  /** The kept result the switcher is putting on screen (a spilled one is read back first). */
+  readonly switching?: number | undefined;
 }
 
 export interface KeptResult {
   readonly summary: MergeSummary;
   /** What it was made from (stale.ts mergeInputs). */
   readonly inputs: string;
+  /** Spilled past the memory budget: on disk, read back when switched to. */
+  readonly onDisk?: boolean;
 }
 
 export const initialMerge: MergeState = {
