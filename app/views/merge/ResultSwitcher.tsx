@@ -43,13 +43,13 @@ export function ResultSwitcher() {
       </label>
       {onDisk > 0 && (
         <p className="muted small kept-places" data-testid="kept-places">
-          {kept.length - onDisk} in memory, {onDisk} on disk:{' '}
+          {kept.length - onDisk} in memory, {onDisk} on disk (spilled, reloads on switch):{' '}
           {kept
             .filter((k) => k.onDisk)
             .map((k) => describeMethod(k.summary.spec))
-            .join('; ')}{' '}
-          — spilled, reloads on switch. Past the memory budget the oldest results go to this browser&apos;s
-          private storage as their own artefact and come back unchanged.
+            .join('; ')}
+          . Past the memory budget the oldest results go to this browser&apos;s private storage as their own
+          artefact and come back unchanged.
         </p>
       )}
       {reading && (
