@@ -187,8 +187,11 @@ export class MergeHost {
     if (!isLoaded(k)) {
       try {
         if (!k.artefact) throw new Error('it has no artefact on disk');
-        k.result = await k.artefact.read();
-        k.rebind?.(k.result);
+        const result = await k.artefact.read();
+        // Clear all (or a merge) may have let it go while it was read.
+        if (!this.kept.includes(k)) return { summary: undefined };
+        k.result = result;
+        k.rebind?.(result);
         k.onDisk = false;
       } catch (e) {
         this.kept = this.kept.filter((x) => x !== k);
@@ -266,6 +269,11 @@ export class MergeHost {
       try {
         if (!spillable) throw new Error('this browser has no origin-private file system to keep it in');
         k.artefact ??= await writeKept(k.result, (b, use) => opfsScratch(b, use, this.keptScratchRoom));
+        // Let go while it was written (Clear all): its file goes too, not left locked.
+        if (!this.kept.includes(k)) {
+          void k.artefact.remove();
+          continue;
+        }
         k.rebind ??= this.files.folders.carry(k.result);
         k.result = undefined;
         k.onDisk = true;
