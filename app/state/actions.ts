@@ -190,7 +190,7 @@ export async function startMerge(): Promise<void> {
     )
     // The worker died (StudioWorkerDiedError): the result on screen stays; Merge again retries.
     .catch((e: unknown) => ({ ok: false as const, cancelled: false, message: errorText(e) }));
-  if (outcome.ok) keepResult(outcome.summary, inputs, outcome.dropped);
+  if (outcome.ok) keepResult(outcome.summary, inputs, outcome);
   else {
     mergeStore.setState({
       running: false,
@@ -244,7 +244,7 @@ export async function openBundle(bundleId: string): Promise<void> {
   const inputs = mergeInputs(filesStore.getState(), mergeStore.getState(), 'bundle');
   mergeStore.setState({ running: true, notice: undefined });
   const outcome = await studioWorker().openBundle(bundleId, selection.baseId);
-  if (outcome.ok) keepResult(outcome.summary, inputs, outcome.dropped);
+  if (outcome.ok) keepResult(outcome.summary, inputs, outcome);
   else mergeStore.setState({ running: false, notice: { kind: 'error', message: outcome.message } });
 }
 

@@ -37,6 +37,8 @@ export interface MergeState {
   readonly recipe: ImportedRecipe | undefined;
   /** Why the last recipe could not be imported (the parser's words), beside the import control. */
   readonly recipeError: string | undefined;
+  /** The kept result the switcher is putting on screen (a spilled one is read back first). */
+  readonly switching?: number | undefined;
 }
 
 export interface ImportedRecipe {
@@ -51,6 +53,8 @@ export interface KeptResult {
   readonly summary: MergeSummary;
   /** What it was made from (stale.ts mergeInputs). */
   readonly inputs: string;
+  /** Spilled past the memory budget: on disk, read back when switched to. */
+  readonly onDisk?: boolean;
 }
 
 export const initialMerge: MergeState = {

@@ -94,6 +94,18 @@ export class ModelFolders {
   }
 
   /**
+   * Binds `to` as `from` is bound: a kept result read back from disk (./merging.ts) is a new object,
+   * and exports the same folders and recipe as before it was spilled. Returns a function that
+   * rebinds, holding only the binding (not `from`, which is being let go).
+   */
+  carry(from: AnyMergeResult): (to: AnyMergeResult) => void {
+    const bound = this.bound.get(from);
+    return (to) => {
+      if (bound) this.bound.set(to, bound);
+    };
+  }
+
+  /**
    * `mergekit_config.yml` for a result of a mergekit method — an imported recipe's text verbatim,
    * else the recipe the merge amounts to, with the models named as the CLI names them
    * (src/flow/model-folder.ts) — or undefined.

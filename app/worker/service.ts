@@ -16,6 +16,7 @@ import { MergeHost, PROGRESS_EVERY_MS, type Held } from './merging';
 import { OpenedFiles } from './opened-files';
 import type { RemoteRequest } from './remote';
 import type {
+  ChooseOutcome,
   AlignOutcome,
   AttachOutcome,
   EngineKind,
@@ -31,7 +32,6 @@ import type {
   MaskImage,
   MaskImageRequest,
   MergeOutcome,
-  MergeSummary,
   OpenOutcome,
   PathedFile,
   ProgressUpdate,
@@ -83,6 +83,11 @@ export class StudioService implements StudioApi {
   /** Tests: spill EMR values past this many bytes (0: always). */
   setSpillOver(bytes: number): void {
     this.merging.spillOverBytes = bytes;
+  }
+
+  /** Tests: scratch room for kept results past the memory budget (undefined: the browser's quota). */
+  setKeptScratchRoom(bytes: number | undefined): void {
+    this.merging.keptScratchRoom = bytes;
   }
 
   setShardBytes(bytes: number | undefined): void {
@@ -160,7 +165,7 @@ export class StudioService implements StudioApi {
     return this.merging.openBundle(bundleId, baseId);
   }
 
-  chooseResult(id: number): MergeSummary | undefined {
+  chooseResult(id: number): Promise<ChooseOutcome> {
     return this.merging.choose(id);
   }
 
