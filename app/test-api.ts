@@ -16,6 +16,11 @@ export const studioTestApi = {
   setMergeBudget: (bytes: number | undefined) => studioWorker().setBudget(bytes),
   /** EMR values (τ_uni + masks) past this many bytes spill to OPFS (0: always). */
   setSpillOver: (bytes: number) => studioWorker().setSpillOver(bytes),
+  /**
+   * The memory budget for kept results is the same spill-over size; past it they spill to OPFS,
+   * which this pretends has only `bytes` free (undefined: the browser's quota).
+   */
+  setKeptScratchRoom: (bytes: number | undefined) => studioWorker().setKeptScratchRoom(bytes),
   /** Task models past this many bytes export as shards (applies to the next merge's summary). */
   setShardBytes: (bytes: number | undefined) => studioWorker().setShardBytes(bytes),
   useFileSystemAccess: (on: boolean) => {

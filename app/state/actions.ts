@@ -6,7 +6,8 @@ import { fingerprint } from '../load/fingerprint';
 import { groupFiles, naturalOrder } from '../load/grouping';
 import type { PathedFile } from '../worker/service';
 import { studioWorker } from '../worker/client';
-import type { ExportTarget, ExportWhat } from '../worker/protocol';
+import type { ExportTarget, ExportWhat, Selection } from '../worker/protocol';
+import type { AnyMethodSpec } from '../../src/merge/methods';
 import { gpuStore } from '../gpu/store';
 import { exportsStore, initialExports } from './exports';
 import {
@@ -21,13 +22,22 @@ import {
   withRole,
   withTaskName,
   type FileRole,
+  type FilesState,
 } from './files';
 import { initialInfer, inferStore } from './infer';
 import { attachTokenizer, cancelEvaluation, forgetDemoAssets } from './infer-actions';
 import { initialInspect, inspectStore } from './inspect';
-import { defaultEngine, initialMerge, mergeStore, specOf } from './merge';
+import {
+  defaultEngine,
+  initialMerge,
+  mergeStore,
+  specOf,
+  type ImportedRecipe,
+  type MergeState,
+} from './merge';
 import { keepResult } from './kept';
 import { mergeInputs } from './stale';
+import { importRecipeFile, isRecipeFile, recipePlan } from './recipe';
 import { capabilities, exportRoute } from '../platform/capabilities';
 
 export interface AddHints {
@@ -43,7 +53,11 @@ export interface AddHints {
 /** Groups the files (shards with their index, ONNX with its data), opens each group's headers. */
 export async function addFiles(files: readonly PathedFile[], hints: AddHints = {}): Promise<void> {
   const grouped = groupFiles(files);
-  const { skipped } = grouped;
+  // A mergekit recipe dropped with the models (as a file of its own) is imported into step 2.
+  const recipe = grouped.skipped.find((f) => isRecipeFile(f.path));
+  if (recipe) void importRecipeFile(recipe.file, recipe.path);
+  const skipped = grouped.skipped.filter((f) => f !== recipe);
+  if (recipe && grouped.groups.length === 0 && skipped.length === 0) return; // the recipe alone
   // A demo keeps its manifest's order; a user's files are shown base first, then in natural order.
   const groups = hints.baseLabel === undefined ? naturalOrder(grouped.groups) : grouped.groups;
   const withIds = await Promise.all(
@@ -138,8 +152,9 @@ export async function realign(): Promise<void> {
   const state = filesStore.getState();
   const selection = selectionOf(state);
   const request = ++alignRequest;
-  // Fewer than two tasks is a step not yet taken, not an error: the views say what to add.
-  if (!selection || selection.tasks.length < 2 || taskNameProblems(state).size > 0) {
+  // No task yet is a step not yet taken, not an error: the views say what to add. One task aligns
+  // (SLERP merges the base and one model); the Merge step says what the chosen method needs.
+  if (!selection || selection.tasks.length < 1 || taskNameProblems(state).size > 0) {
     filesStore.setState({ alignment: undefined });
     return;
   }
@@ -154,23 +169,20 @@ export function chosenEngine() {
 
 export async function startMerge(): Promise<void> {
   const files = filesStore.getState();
-  const selection = selectionOf(files);
   const merge = mergeStore.getState();
-  const spec = specOf(merge);
-  if (!selection || merge.running) return;
-  if ('error' in spec) {
-    mergeStore.setState({ notice: { kind: 'error', message: spec.error } });
+  if (merge.running) return;
+  const plan = merge.recipe ? await recipeMergePlan(files, merge.recipe) : formMergePlan(files, merge);
+  if (!plan) return;
+  if ('error' in plan) {
+    mergeStore.setState({ notice: { kind: 'error', message: plan.error } });
     return;
   }
-  // Refused task files are left out of the merge, as the alignment report says.
-  const refused = new Set(files.alignment?.refused.map((r) => r.id));
-  const usable = { ...selection, tasks: selection.tasks.filter((t) => !refused.has(t.id)) };
   const inputs = mergeInputs(files, merge, 'merge');
   mergeStore.setState({ running: true, progress: undefined, notice: undefined });
   const outcome = await studioWorker()
     .merge(
-      usable,
-      spec.spec,
+      plan.selection,
+      plan.spec,
       chosenEngine().engine,
       proxy((p) => {
         if (mergeStore.getState().running) mergeStore.setState({ progress: p });
@@ -178,7 +190,7 @@ export async function startMerge(): Promise<void> {
     )
     // The worker died (StudioWorkerDiedError): the result on screen stays; Merge again retries.
     .catch((e: unknown) => ({ ok: false as const, cancelled: false, message: errorText(e) }));
-  if (outcome.ok) keepResult(outcome.summary, inputs, outcome.dropped);
+  if (outcome.ok) keepResult(outcome.summary, inputs, outcome);
   else {
     mergeStore.setState({
       running: false,
@@ -186,6 +198,30 @@ export async function startMerge(): Promise<void> {
       notice: { kind: outcome.cancelled ? 'cancelled' : 'error', message: outcome.message },
     });
   }
+}
+
+type MergePlan = { selection: Selection; spec: AnyMethodSpec } | { error: string } | undefined;
+
+/** The form's merge: the selection less the task files the alignment report refused. */
+function formMergePlan(files: FilesState, merge: MergeState): MergePlan {
+  const selection = selectionOf(files);
+  if (!selection) return undefined;
+  const spec = specOf(merge);
+  if ('error' in spec) return spec;
+  // Refused task files are left out of the merge, as the alignment report says.
+  const refused = new Set(files.alignment?.refused.map((r) => r.id));
+  return {
+    selection: { ...selection, tasks: selection.tasks.filter((t) => !refused.has(t.id)) },
+    spec: spec.spec,
+  };
+}
+
+/** An imported recipe's merge, its models checked against its base from their headers first. */
+async function recipeMergePlan(files: FilesState, recipe: ImportedRecipe): Promise<MergePlan> {
+  const plan = recipePlan(files, recipe);
+  if ('error' in plan) return plan;
+  const aligned = await studioWorker().align(plan.selection);
+  return aligned.ok ? plan : { error: aligned.message };
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -208,7 +244,7 @@ export async function openBundle(bundleId: string): Promise<void> {
   const inputs = mergeInputs(filesStore.getState(), mergeStore.getState(), 'bundle');
   mergeStore.setState({ running: true, notice: undefined });
   const outcome = await studioWorker().openBundle(bundleId, selection.baseId);
-  if (outcome.ok) keepResult(outcome.summary, inputs, outcome.dropped);
+  if (outcome.ok) keepResult(outcome.summary, inputs, outcome);
   else mergeStore.setState({ running: false, notice: { kind: 'error', message: outcome.message } });
 }
 

@@ -9,6 +9,7 @@ import {
   type ParamValue,
 } from '../../src/merge/method-params';
 import type { AnyMethodSpec } from '../../src/merge/methods';
+import type { RecipeJob } from '../../src/merge/mergekit/recipe';
 import type { EngineKind, MergeSummary, ProgressUpdate } from '../worker/protocol';
 
 export interface MergeState {
@@ -32,12 +33,28 @@ export interface MergeState {
   readonly kept: readonly KeptResult[];
   /** ui1: what the result was made from (stale.ts mergeInputs), to tell when it is out of date. */
   readonly resultInputs: string | undefined;
+  /** An imported mergekit recipe (./recipe.ts): while there, Merge runs it instead of the form. */
+  readonly recipe: ImportedRecipe | undefined;
+  /** Why the last recipe could not be imported (the parser's words), beside the import control. */
+  readonly recipeError: string | undefined;
+  /** The kept result the switcher is putting on screen (a spilled one is read back first). */
+  readonly switching?: number | undefined;
+}
+
+export interface ImportedRecipe {
+  /** The file's name, as the parser's messages name it. */
+  readonly file: string;
+  /** Its text: the export's mergekit_config.yml, verbatim. */
+  readonly text: string;
+  readonly job: RecipeJob;
 }
 
 export interface KeptResult {
   readonly summary: MergeSummary;
   /** What it was made from (stale.ts mergeInputs). */
   readonly inputs: string;
+  /** Spilled past the memory budget: on disk, read back when switched to. */
+  readonly onDisk?: boolean;
 }
 
 export const initialMerge: MergeState = {
@@ -50,6 +67,8 @@ export const initialMerge: MergeState = {
   result: undefined,
   kept: [],
   resultInputs: undefined,
+  recipe: undefined,
+  recipeError: undefined,
 };
 
 export const mergeStore = createStore<MergeState>(() => initialMerge);

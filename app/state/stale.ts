@@ -4,12 +4,18 @@ import type { EvalReport } from '../../src/inference/eval-table';
 import type { InferenceSetup, MergeSummary } from '../worker/protocol';
 import { selectionOf, type FilesState } from './files';
 import { specOf, type MergeState } from './merge';
+import { recipePlan } from './recipe';
 
 /**
  * What a merge is made of: the base, the tasks (by card, with their names) and, for a merge (not a
- * bundle, which carries its own method), the method's parameters.
+ * bundle, which carries its own method), the method's parameters — or the imported recipe's text
+ * and the models it found.
  */
 export function mergeInputs(files: FilesState, merge: MergeState, source: 'merge' | 'bundle'): string {
+  if (source === 'merge' && merge.recipe) {
+    const plan = recipePlan(files, merge.recipe);
+    return JSON.stringify({ recipe: 'error' in plan ? plan : plan.selection });
+  }
   const selection = selectionOf(files);
   const spec = source === 'merge' ? specOf(merge) : undefined;
   return JSON.stringify({ selection: selection ?? null, spec: spec ?? null });

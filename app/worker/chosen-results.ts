@@ -1,7 +1,8 @@
 // The results chosen on the labeled sets (./choose-lambda.ts), in place of the kept results they
 // were chosen for. The kept list itself is the merge host's (./merging.ts, one result per method):
 // a chosen result stands in for its kept one wherever the service hands a result out (Inspect,
-// Try, Evaluate, Export) and goes when the kept one goes. The page knows the chosen result by its
+// Try, Evaluate, Export) and goes when the kept one goes; while the kept one is spilled to disk it
+// has no column, and once read back its choice stands in again. The page knows the chosen result by its
 // own summary id; the merge host by the kept one's.
 import type { Held } from './merging';
 
@@ -42,10 +43,9 @@ export class ChosenResults {
     return this.byKept.get(keptId)?.summary.id ?? keptId;
   }
 
-  /** Forgets the choices whose kept results are gone (the merge host let them go). */
-  keepOnly(keptIds: Iterable<number>): void {
-    const live = new Set(keptIds);
-    for (const id of [...this.byKept.keys()]) if (!live.has(id)) this.byKept.delete(id);
+  /** Forgets the choices of kept results the merge host let go (its outcomes' `dropped`). */
+  forget(keptIds: Iterable<number>): void {
+    for (const id of keptIds) this.byKept.delete(id);
   }
 
   clear(): void {

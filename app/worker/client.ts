@@ -38,6 +38,7 @@ const CALLS: { readonly [K in StudioMethod]: CallKind<K> } = {
   setOrigin: () => 'origin',
   setBudget: () => 'budget',
   setSpillOver: () => 'spill',
+  setKeptScratchRoom: () => 'kept-scratch',
   setShardBytes: () => 'shards',
   open: ([id]) => `open:${id}`,
   openRemote: ([id]) => `open:${id}`,

@@ -53,7 +53,10 @@ export function columnsOf(held: Pick<HeldResult, 'result' | 'source' | 'others'>
   return [
     'individual',
     own,
-    ...(['emr', 'avg', 'ta', 'ties'] as const).filter((m) => m !== own),
+    // The paper's four merge two tasks or more (a SLERP of one task has none to compare with).
+    ...(held.result.set.tasks.length < 2
+      ? []
+      : (['emr', 'avg', 'ta', 'ties'] as const).filter((m) => m !== own)),
     // The other methods merged and kept (not the paper's four: their columns read them, below).
     ...comparable(held)
       .filter((o) => ownColumn(o) === 'merged')

@@ -1,4 +1,5 @@
-// Merging in the studio worker: the merge results kept (one per method, ./kept-results.ts) and the
+// Merging in the studio worker: the merge results kept (one per method, ./kept-results.ts; past the
+// memory budget spilled to scratch storage, ./kept-spill.ts, and read back when switched to) and the
 // one on screen (with its engine and summary), a merge run on the chosen engine with LoRA on the
 // same device (src/flow/engine.ts), a bundle restored, and the settings a merge runs under. Only a
 // finished merge changes the results.
@@ -7,7 +8,7 @@ import { openBundle } from '../../src/merge/bundle';
 import { isPerTaskArtefact, openPerTaskArtefact } from '../../src/merge/pertask/artefact';
 import { isPerTaskResult } from '../../src/merge/pertask/result';
 import { isEmr, runMerge, type AnyMergeResult } from '../../src/merge/merge';
-import type { AnyMethodSpec } from '../../src/merge/methods';
+import { minTasksFor, type AnyMethodSpec } from '../../src/merge/methods';
 import { DEFAULT_SHARD_BYTES } from '../../src/merge/sharded';
 import { SwitchingLoraKernel } from '../../src/peft/kernel';
 import { acquireGpu } from '../../src/gpu/device';
@@ -17,8 +18,17 @@ import { mergeSummary } from '../../src/flow/summary';
 import { CancellableJob, errorMessage } from './cancellable';
 import { createEngine } from './engine-choice';
 import type { OpenedFiles } from './opened-files';
-import type { EngineKind, MergeOutcome, MergeSummary, ProgressUpdate, Selection } from './protocol';
-import { keepWithin } from './kept-results';
+import type {
+  ChooseOutcome,
+  EngineKind,
+  KeptPlaces,
+  MergeOutcome,
+  MergeSummary,
+  ProgressUpdate,
+  Selection,
+} from './protocol';
+import { keepWithin, overBudget } from './kept-results';
+import { writeKept, type KeptArtefact } from './kept-spill';
 import type { RecentKeeper } from './recent-keeper';
 import { canSpill, opfsScratch, removeStaleScratch } from './scratch';
 
@@ -28,14 +38,28 @@ export interface Held {
   readonly summary: MergeSummary;
 }
 
+/** A kept result: in memory, or on disk (no `result`) with the artefact it is read back from. */
+interface Kept {
+  readonly summary: MergeSummary;
+  readonly engine: MergeEngine;
+  result: AnyMergeResult | undefined;
+  onDisk: boolean;
+  /** Written on its first spill, kept until the result goes (a second spill only lets go of memory). */
+  artefact?: KeptArtefact;
+  /** Binds a result read back to the model folders the original was bound to (./model-folders.ts). */
+  rebind?: (to: AnyMergeResult) => void;
+}
+
+const isLoaded = (k: Kept | undefined): k is Kept & Held => k?.result !== undefined;
+
 /** Progress goes to the page at most this often (each update is a message). */
 export const PROGRESS_EVERY_MS = 80;
 
 export class MergeHost {
-  /** The result on screen: the one Inspect, Try, Evaluate and Export read. */
-  held: Held | undefined;
+  /** The kept result on screen: the one Inspect, Try, Evaluate and Export read (always in memory). */
+  private shown: Kept | undefined;
   /** Every result kept, one per method, oldest first (the one on screen among them). */
-  private kept: Held[] = [];
+  private kept: Kept[] = [];
   private readonly merging = new CancellableJob();
   /** Summary ids: from the clock, so a worker started after one died never repeats the last id. */
   private merges = Date.now();
@@ -52,6 +76,8 @@ export class MergeHost {
     2 ** 30,
     (((globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory ?? 8) * 2 ** 30) / 4,
   );
+  /** Tests: the scratch room kept results past the budget may take (undefined: the browser's quota). */
+  keptScratchRoom: number | undefined;
   /** Scratch files a closed tab left in OPFS go first (those another tab holds are locked, and stay). */
   private readonly staleScratch = removeStaleScratch().catch(() => {});
 
@@ -69,7 +95,7 @@ export class MergeHost {
     onProgress: (p: ProgressUpdate) => void,
   ): Promise<MergeOutcome> {
     const lora = new SwitchingLoraKernel();
-    const built = this.files.modelSet(selection, lora);
+    const built = this.files.modelSet(selection, lora, { minTasks: minTasksFor(spec) });
     if ('message' in built) return { ok: false, cancelled: false, message: built.message };
     const engine = await createEngine(engineKind);
     // LoRA deltas on the GPU too when the merge is (same bytes); on the CPU twin again once it ends.
@@ -95,11 +121,11 @@ export class MergeHost {
         const seconds = (performance.now() - started) / 1000;
         this.files.folders.bind(result, selection);
         const summary = await this.summary(result, engine.description, seconds, 'merge', built.adapterBytes);
-        const dropped = this.replace({ result, engine, summary });
+        const places = await this.replace({ result, engine, summary });
         // Recent merges keep bundles that fit in memory; a spilled (LLM-sized) one would double the disk used.
         if ((isEmr(result) && result.values.location === 'memory') || isPerTaskResult(result))
           this.recent.keep(result, this.files.record(selection.baseId));
-        return { ok: true as const, summary, ...(dropped.length ? { dropped } : {}) };
+        return { ok: true as const, summary, ...places };
       },
       'Merge cancelled; the previous result is kept.',
       () => engine.dispose(),
@@ -126,11 +152,15 @@ export class MergeHost {
       const engine = await createEngine('cpu');
       const seconds = (performance.now() - started) / 1000;
       const summary = await this.summary(result, engine.description, seconds, 'bundle');
-      const dropped = this.replace({ result, engine, summary });
-      return { ok: true, summary, ...(dropped.length ? { dropped } : {}) };
+      return { ok: true, summary, ...(await this.replace({ result, engine, summary })) };
     } catch (e) {
       return { ok: false, cancelled: false, message: errorMessage(e) };
     }
+  }
+
+  /** The result on screen, in memory. */
+  get held(): Held | undefined {
+    return isLoaded(this.shown) ? this.shown : undefined;
   }
 
   /** Clear all: a merge under way stops and every result goes. */
@@ -138,26 +168,48 @@ export class MergeHost {
     this.merging.cancel();
     const all = this.kept;
     this.kept = [];
-    this.held = undefined;
+    this.shown = undefined;
     for (const h of all) this.release(h, undefined);
   }
 
-  /** The results kept besides the one on screen, oldest first. */
+  /** The results kept in memory besides the one on screen, oldest first (Try and Evaluate's columns). */
   others(): readonly Held[] {
-    return this.kept.filter((h) => h !== this.held);
+    return this.kept.filter((h): h is Kept & Held => h !== this.shown && isLoaded(h));
   }
 
-  /** Puts a kept result on screen (the switcher); undefined when it is no longer kept. */
-  choose(id: number): MergeSummary | undefined {
-    const h = this.kept.find((k) => k.summary.id === id);
-    if (!h) return undefined;
-    if (h !== this.held) {
-      this.held = h;
+  /**
+   * Puts a kept result on screen (the switcher), read back from disk if it was spilled; others are
+   * spilled so that it fits the budget, never it. No summary when it is no longer kept.
+   */
+  async choose(id: number): Promise<ChooseOutcome> {
+    const k = this.kept.find((e) => e.summary.id === id);
+    if (!k) return { summary: undefined };
+    if (!isLoaded(k)) {
+      try {
+        if (!k.artefact) throw new Error('it has no artefact on disk');
+        const result = await k.artefact.read();
+        // Clear all (or a merge) may have let it go while it was read.
+        if (!this.kept.includes(k)) return { summary: undefined };
+        k.result = result;
+        k.rebind?.(result);
+        k.onDisk = false;
+      } catch (e) {
+        this.kept = this.kept.filter((x) => x !== k);
+        this.release(k, undefined);
+        return {
+          summary: undefined,
+          dropped: [id],
+          spillProblem: `it could not be read back: ${errorMessage(e)}`,
+        };
+      }
+    }
+    if (k !== this.shown) {
+      this.shown = k;
       this.onReplaced();
     }
-    return h.summary;
+    const places = await this.moveOut(overBudget(this.kept, k, this.spillOverBytes), k);
+    return { summary: k.summary, ...places };
   }
-
   private async summary(
     result: AnyMergeResult,
     engine: string,
@@ -183,22 +235,73 @@ export class MergeHost {
 
   /**
    * Keeps `next` and puts it on screen: it replaces the result of the same method, and the oldest
-   * go while the results kept pass the memory budget (spillOverBytes). Returns the summary ids let go.
+   * are spilled (or, without scratch storage, let go) while the results kept pass the memory budget
+   * (spillOverBytes). Returns where the kept results are now.
    */
-  private replace(next: Held): number[] {
-    const { keep, drop } = keepWithin(this.kept, next, this.spillOverBytes);
+  private async replace(held: Held): Promise<KeptPlaces> {
+    const next: Kept = { ...held, onDisk: false };
+    const { keep, drop, spill } = keepWithin(this.kept, next, this.spillOverBytes, await this.canSpill());
     this.kept = keep;
-    this.held = next;
+    this.shown = next;
     for (const h of drop) this.release(h, next);
     this.onReplaced();
-    return drop.map((h) => h.summary.id);
+    const places = await this.moveOut(spill, next);
+    const dropped = [...drop.map((h) => h.summary.id), ...(places.dropped ?? [])];
+    return { ...places, ...(dropped.length ? { dropped } : {}) };
   }
 
-  /** Lets a result go: its engine, and a spilled result's scratch file once nothing reads it. */
-  private release(previous: Held, next: Held | undefined): void {
+  private async canSpill(): Promise<boolean> {
+    await this.staleScratch;
+    return canSpill();
+  }
+
+  /**
+   * Spills `out` (kept results in memory, never `shown`): each artefact is written once, then the
+   * result lets go of its memory. One that cannot be written (no scratch storage, or full) is let go
+   * as before spilling existed, and the outcome says why.
+   */
+  private async moveOut(out: readonly Kept[], shown: Kept): Promise<KeptPlaces> {
+    const dropped: number[] = [];
+    let spillProblem: string | undefined;
+    const spillable = out.length > 0 && (await this.canSpill());
+    for (const k of out) {
+      if (k === shown || !k.result) continue;
+      try {
+        if (!spillable) throw new Error('this browser has no origin-private file system to keep it in');
+        k.artefact ??= await writeKept(k.result, (b, use) => opfsScratch(b, use, this.keptScratchRoom));
+        // Let go while it was written (Clear all): its file goes too, not left locked.
+        if (!this.kept.includes(k)) {
+          void k.artefact.remove();
+          continue;
+        }
+        k.rebind ??= this.files.folders.carry(k.result);
+        k.result = undefined;
+        k.onDisk = true;
+      } catch (e) {
+        spillProblem ??= errorMessage(e);
+        dropped.push(k.summary.id);
+        this.kept = this.kept.filter((x) => x !== k);
+        this.release(k, shown);
+      }
+    }
+    const onDisk = this.kept.filter((k) => k.onDisk).map((k) => k.summary.id);
+    return {
+      onDisk,
+      ...(dropped.length ? { dropped } : {}),
+      ...(spillProblem ? { spillProblem } : {}),
+    };
+  }
+
+  /**
+   * Lets a result go: its engine, its spilled artefact, and an in-memory EMR result's scratch file
+   * once nothing reads it.
+   */
+  private release(previous: Kept, next: Kept | undefined): void {
     if (previous.engine !== next?.engine) previous.engine.dispose();
-    if (isEmr(previous.result) && previous.result !== next?.result) {
-      const values = previous.result.values;
+    void previous.artefact?.remove();
+    const result = previous.result;
+    if (result && isEmr(result) && result !== next?.result) {
+      const values = result.values;
       // (recent merges may be saving it)
       this.recent.afterSaves(() => values.release());
     }

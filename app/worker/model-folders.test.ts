@@ -4,13 +4,17 @@
 // exported: the task's zip holds exactly the files of the CLI's `<out>/<task>/` for the same
 // merge, byte for byte (model.safetensors, config and tokenizer carried, the model card), whole
 // and sharded; "everything as one zip" puts them under `<task>/`; a task that came as a file
-// stays one file.
+// stays one file. An imported mergekit recipe (per-model gradients and filters, float16) found
+// among the dropped files by name merges to the CLI's bytes for `merge recipe.yml`, its text
+// verbatim as mergekit_config.yml beside the flat task and inside the folder.
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/testing';
+import { matchRecipe } from '../../src/flow/recipe-models';
+import { readMergekitRecipe } from '../../src/merge/mergekit/recipe';
 import { anyMethodSpec, methodSpec, type AnyMethodSpec } from '../../src/merge/methods';
 import { groupFiles } from '../load/grouping';
 import { StudioService, type PathedFile } from './service';
@@ -61,7 +65,33 @@ async function cliFolder(
   );
 }
 
-async function studio(shardBytes?: number, spec: AnyMethodSpec = methodSpec('emr')): Promise<StudioService> {
+/** A recipe to import: `my-bert` names the folder, `task_b.bin` the file, as beside the recipe. */
+const RECIPE = `merge_method: ties
+base_model: base.bin
+models:
+  - model: my-bert
+    parameters:
+      weight: [0.2, 1]
+      density: 0.6
+  - model: ./task_b.bin
+    parameters:
+      weight: 0.8
+      density:
+        - filter: bias
+          value: 0.9
+        - value: 0.4
+parameters:
+  normalize: true
+dtype: float16
+`;
+
+type Selection = Parameters<StudioService['merge']>[0];
+
+async function studio(
+  shardBytes?: number,
+  spec: AnyMethodSpec = methodSpec('emr'),
+  select?: (paths: readonly string[]) => Selection,
+): Promise<StudioService> {
   const s = new StudioService();
   s.setShardBytes(shardBytes);
   const file = async (path: string, from: string): Promise<PathedFile> => ({
@@ -82,7 +112,10 @@ async function studio(shardBytes?: number, spec: AnyMethodSpec = methodSpec('emr
     const opened = await s.open(ids[i] as string, g.primary, g.companions);
     if (!opened.ok) throw new Error(opened.message);
   }
-  const selection = { baseId: 'base', tasks: ['my-bert', 'task_b'].map((id) => ({ id, name: id })) };
+  const selection = select?.(groups.map((g) => g.primary.path)) ?? {
+    baseId: 'base',
+    tasks: ['my-bert', 'task_b'].map((id) => ({ id, name: id })),
+  };
   const merged = await s.merge(selection, spec, 'cpu', () => {});
   if (!merged.ok) throw new Error(merged.message);
   expect(merged.summary.tasks.map((t) => t.folder)).toEqual([true, undefined]);
@@ -151,5 +184,64 @@ describe('Hugging Face folders exported by the studio', () => {
     expect(Object.keys(unzipSync(await exported(await studio(), { kind: 'zip' })))).not.toContain(
       'mergekit_config.yml',
     );
+  });
+
+  it('an imported recipe merges to the CLI’s bytes for `merge recipe.yml`, its text verbatim', async () => {
+    await copyFile(join(FIXTURES, 'base.bin'), join(dir, 'base.bin'));
+    await copyFile(join(FIXTURES, 'task_b.bin'), join(dir, 'task_b.bin'));
+    await writeFile(join(dir, 'recipe.yml'), RECIPE);
+    const out = join(dir, 'cli-recipe');
+    const r = await runCli(['merge', join(dir, 'recipe.yml'), '--engine', 'cpu', '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    // The page's import: parsed, its models found among the dropped files (the card's task names).
+    const job = readMergekitRecipe(RECIPE, 'recipe.yml');
+    const s = await studio(undefined, job.method, (paths) => {
+      const ids = ['base', 'my-bert', 'task_b'];
+      const loaded = paths.map((path, i) => ({
+        id: ids[i] as string,
+        path,
+        taskName: i ? (ids[i] as string) : '',
+      }));
+      const match = matchRecipe('recipe.yml', job, loaded);
+      if (!match.ok) throw new Error(match.message);
+      return {
+        baseId: match.baseId,
+        tasks: match.tasks.map((t) => ({ id: t.id, name: t.name })),
+        recipe: RECIPE,
+      };
+    });
+    const all = unzipSync(await exported(s, { kind: 'zip' }));
+    const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
+    expect(text(all['mergekit_config.yml'])).toBe(RECIPE);
+    expect(text(await readFile(join(out, 'mergekit_config.yml')))).toBe(RECIPE);
+    expect(
+      Buffer.compare(
+        all['task_b.safetensors'] as Uint8Array,
+        await readFile(join(out, 'task_b.safetensors')),
+      ),
+    ).toBe(0);
+    const folderFiles = await readdir(join(out, 'my-bert'));
+    expect(folderFiles).toContain('mergekit_config.yml');
+    same(
+      new Map(
+        await Promise.all(
+          folderFiles.map(async (n) => [n, await readFile(join(out, 'my-bert', n))] as const),
+        ),
+      ),
+      Object.fromEntries(
+        Object.entries(all)
+          .filter(([n]) => n.startsWith('my-bert/'))
+          .map(([n, b]) => [n.slice('my-bert/'.length), b]),
+      ),
+    );
+    // float16, as the recipe's dtype says
+    const b = all['task_b.safetensors'] as Uint8Array;
+    const n = Number(new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(text(b.subarray(8, 8 + n))) as Record<string, { dtype?: string }>;
+    const dtypes = new Set(
+      Object.entries(header).flatMap(([k, v]) => (k === '__metadata__' ? [] : [v.dtype])),
+    );
+    expect([...dtypes].sort()).toEqual(['F16', 'I64']); // floats in float16; integer buffers as they were
   });
 });

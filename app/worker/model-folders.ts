@@ -14,6 +14,7 @@ import {
   mergekitRecipe,
   modelCard,
   modelName,
+  RECIPE_FILE,
   type CardRecipe,
 } from '../../src/flow/model-folder';
 
@@ -28,6 +29,8 @@ const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 interface Bound {
   readonly recipe: CardRecipe;
+  /** An imported recipe's text: mergekit_config.yml verbatim. */
+  readonly given?: string | undefined;
   /** Per task of the result, the side files of the folder it came in as. */
   readonly folders: readonly (readonly FolderFile[] | undefined)[];
 }
@@ -72,7 +75,7 @@ export class ModelFolders {
   /** Ties a finished merge to the files it was made from (tasks matched by their unique names). */
   bind(
     result: AnyMergeResult,
-    selection: { baseId: string; tasks: readonly { id: string; name: string }[] },
+    selection: { baseId: string; tasks: readonly { id: string; name: string }[]; recipe?: string },
   ): void {
     const ids = new Map(selection.tasks.map((t) => [t.name, t.id] as const));
     const taskIds = result.set.tasks.map((t) => ids.get(t.name));
@@ -86,22 +89,36 @@ export class ModelFolders {
         method: result.spec,
       },
       folders: taskIds.map((id) => (id === undefined ? undefined : this.folders.get(id))),
+      given: selection.recipe,
     });
   }
 
   /** A result made from a bound one (its λ chosen on the labeled sets): the same files, its own method. */
-  carry(from: AnyMergeResult, to: AnyMergeResult): void {
+  carryChosen(from: AnyMergeResult, to: AnyMergeResult): void {
     const bound = this.bound.get(from);
     if (bound) this.bound.set(to, { ...bound, recipe: { ...bound.recipe, method: to.spec } });
   }
 
   /**
-   * `mergekit_config.yml` for a result of a mergekit method — the recipe the merge amounts to, with
-   * the models named as the CLI names them (src/flow/model-folder.ts) — or undefined.
+   * Binds `to` as `from` is bound: a kept result read back from disk (./merging.ts) is a new object,
+   * and exports the same folders and recipe as before it was spilled. Returns a function that
+   * rebinds, holding only the binding (not `from`, which is being let go).
+   */
+  carry(from: AnyMergeResult): (to: AnyMergeResult) => void {
+    const bound = this.bound.get(from);
+    return (to) => {
+      if (bound) this.bound.set(to, bound);
+    };
+  }
+
+  /**
+   * `mergekit_config.yml` for a result of a mergekit method — an imported recipe's text verbatim,
+   * else the recipe the merge amounts to, with the models named as the CLI names them
+   * (src/flow/model-folder.ts) — or undefined.
    */
   recipe(result: AnyMergeResult): string | undefined {
     const bound = this.bound.get(result);
-    return bound && mergekitRecipe(bound.recipe);
+    return bound && mergekitRecipe(bound.recipe, bound.given);
   }
 
   /** Did task `t` of this result come in as a Hugging Face model folder? */
@@ -127,6 +144,9 @@ export class ModelFolders {
     for (const f of carried) await writeAll(await sinkFor(baseName(f.path)), await blobBytes(f.file));
     const card = new TextEncoder().encode(modelCard(task.name, bound.recipe));
     await writeAll(await sinkFor('README.md'), card);
+    // A mergekit method's folder carries its recipe too, as the CLI's (src/cli/model-folder.ts).
+    const recipe = mergekitRecipe(bound.recipe, bound.given);
+    if (recipe !== undefined) await writeAll(await sinkFor(RECIPE_FILE), new TextEncoder().encode(recipe));
     return true;
   }
 }

@@ -10,7 +10,7 @@ import type { ModelSet } from '../../src/merge/model-set';
 import type { LoraKernel } from '../../src/peft/kernel';
 import { parsePeftConfig, type PeftConfig } from '../../src/peft/lora';
 import type { TaskSource } from '../../src/peft/set';
-import { checkTasks, isSetRefusal, taskModelSet } from '../../src/flow/checks';
+import { checkTasks, isSetRefusal, taskModelSet, type SetOptions } from '../../src/flow/checks';
 import { errorMessage } from './cancellable';
 import { ModelFolders } from './model-folders';
 import { RemoteInputs, type RemoteRequest } from './remote';
@@ -102,7 +102,7 @@ export class OpenedFiles {
   }
 
   /** The model set of a selection, from headers alone, with task files that fail the checks refused. */
-  modelSet(selection: Selection, lora?: LoraKernel): SetOutcome {
+  modelSet(selection: Selection, lora?: LoraKernel, options: SetOptions = {}): SetOutcome {
     const base = this.checkpoint(selection.baseId);
     if (!base)
       return { message: 'Pick a base model: the checkpoint the tasks were fine-tuned from.', refused: [] };
@@ -132,11 +132,21 @@ export class OpenedFiles {
       differing: r.differing,
     }));
     const accepted = present.filter((_, i) => !checked.refused.some((r) => r.index === i));
+    // A recipe merges every model it names, or none; how many it needs was checked on the page
+    // (minTasksFor: slerp's one model besides the base).
+    if (selection.recipe !== undefined && refused.length)
+      return {
+        message: `The recipe's models must all fit the base: ${checked.refused
+          .map((r) => `${present[r.index]?.source.name ?? '?'}: ${r.message}`)
+          .join('; ')}`,
+        refused,
+      };
     try {
       const set = taskModelSet(
         base,
         accepted.map((p) => p.source),
         lora,
+        options,
       );
       // The adapters' own bytes, when every task is a PEFT adapter (the Storage card compares them).
       const adapters = accepted.length > 0 && accepted.every((p) => p.opened.peft);

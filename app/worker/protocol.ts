@@ -49,6 +49,12 @@ export type OpenOutcome =
 export interface Selection {
   readonly baseId: string;
   readonly tasks: readonly { readonly id: string; readonly name: string }[];
+  /**
+   * An imported mergekit recipe's text (app/state/recipe.ts): its models are merged as named — a
+   * model refused stops the merge rather than being left out — and the text is the export's
+   * mergekit_config.yml, verbatim (as the CLI writes a recipe it ran).
+   */
+  readonly recipe?: string;
 }
 
 export interface SharedSummary {
@@ -98,10 +104,22 @@ export interface ProgressUpdate {
 export type { MergeSummary, StorageSummary, TaskStats, TensorStats };
 export type { NonFiniteReport };
 
+/** Where the kept results are after a merge or a switch (app/worker/kept-results.ts). */
+export interface KeptPlaces {
+  /** Summary ids of the kept results now on disk: spilled past the memory budget, read back on switch. */
+  readonly onDisk?: readonly number[];
+  /** Summary ids let go: replaced by the same method, or past the budget where none could be spilled. */
+  readonly dropped?: readonly number[];
+  /** Why a result was let go instead of spilled (no scratch storage, or full), or not read back. */
+  readonly spillProblem?: string;
+}
+
 export type MergeOutcome =
-  // dropped: the kept results (summary ids) let go to stay within the memory budget, or replaced
-  | { readonly ok: true; readonly summary: MergeSummary; readonly dropped?: readonly number[] }
+  | ({ readonly ok: true; readonly summary: MergeSummary } & KeptPlaces)
   | { readonly ok: false; readonly cancelled: boolean; readonly message: string };
+
+/** The switcher's answer: the result now on screen, or none when it is no longer kept. */
+export type ChooseOutcome = { readonly summary: MergeSummary | undefined } & KeptPlaces;
 
 export type ViewMode = 'mask' | 'sign' | 'agreement' | 'other-mask';
 
@@ -328,6 +346,7 @@ export interface StudioCalls extends LambdaCalls {
   setOrigin: { args: [origin: 'demo' | 'user', zoo?: string]; result: void };
   setBudget: { args: [bytes: number | undefined]; result: void };
   setSpillOver: { args: [bytes: number]; result: void };
+  setKeptScratchRoom: { args: [bytes: number | undefined]; result: void };
   setShardBytes: { args: [bytes: number | undefined]; result: void };
   // Files
   open: { args: [id: string, primary: PathedFile, companions: readonly PathedFile[]]; result: OpenOutcome };
@@ -349,7 +368,7 @@ export interface StudioCalls extends LambdaCalls {
   };
   cancel: { args: []; result: void };
   openBundle: { args: [bundleId: string, baseId: string]; result: MergeOutcome };
-  chooseResult: { args: [id: number]; result: MergeSummary | undefined };
+  chooseResult: { args: [id: number]; result: ChooseOutcome };
   // Recent merges
   recentMerges: { args: []; result: { merges: RecentMerge[]; problem?: string } };
   recentBundle: { args: [id: string]; result: File };

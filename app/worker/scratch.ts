@@ -1,5 +1,5 @@
 // Scratch files in the origin-private file system, for EMR values spilled out of memory (an
-// LLM-sized τ_uni does not fit a tab). Synchronous access handles (dedicated workers only) read and
+// LLM-sized τ_uni does not fit a tab) and for kept results past the memory budget (./kept-spill.ts). Synchronous access handles (dedicated workers only) read and
 // write at any offset without copying through a stream. A file is deleted when its result goes;
 // files left by a closed tab are deleted the next time the studio starts — a file another tab is
 // using is locked by its handle and stays.
@@ -32,17 +32,34 @@ export async function canSpill(): Promise<boolean> {
   return dir !== undefined && 'createSyncAccessHandle' in FileSystemFileHandle.prototype;
 }
 
-/** A new scratch file of `bytes` (checked against the storage quota first). */
-export async function opfsScratch(bytes: number): Promise<ScratchFile> {
+/** What a scratch file holds: its name's prefix, and the words the quota message uses. */
+export interface ScratchUse {
+  readonly prefix: string;
+  readonly holds: string;
+}
+const EMR_VALUES: ScratchUse = {
+  prefix: 'emr',
+  holds: 'the merge needs {size} of scratch space for τ_uni and the masks',
+};
+
+/**
+ * A new scratch file of `bytes` (checked against the storage quota first; `room`, where given, is
+ * the free space instead — tests fill the storage with it).
+ */
+export async function opfsScratch(
+  bytes: number,
+  use: ScratchUse = EMR_VALUES,
+  room?: number,
+): Promise<ScratchFile> {
   const dir = await folder();
   if (!dir) throw new ScratchError('this browser has no origin-private file system to spill the merge to');
-  const estimate = await navigator.storage.estimate?.();
-  const free = estimate?.quota !== undefined ? estimate.quota - (estimate.usage ?? 0) : Infinity;
+  const estimate = room === undefined ? await navigator.storage.estimate?.() : undefined;
+  const free = room ?? (estimate?.quota !== undefined ? estimate.quota - (estimate.usage ?? 0) : Infinity);
   if (bytes > free)
     throw new ScratchError(
-      `the merge needs ${gib(bytes)} of scratch space for τ_uni and the masks, and the browser allows this site ${gib(free)} more`,
+      `${use.holds.replace('{size}', gib(bytes))}, and the browser allows this site ${gib(free)} more`,
     );
-  const name = `emr-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.bin`;
+  const name = `${use.prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.bin`;
   const handle = (await dir.getFileHandle(name, { create: true })) as SyncFileHandle;
   const access = await handle.createSyncAccessHandle();
   const where = `origin-private file system: ${FOLDER}/${name}`;
@@ -78,4 +95,9 @@ export async function removeStaleScratch(): Promise<void> {
   for (const name of names) await dir.removeEntry(name).catch(() => {}); // locked: in use elsewhere
 }
 
-const gib = (b: number) => (b === Infinity ? 'unlimited' : `${(b / 2 ** 30).toFixed(1)} GiB`);
+const gib = (b: number) =>
+  b === Infinity
+    ? 'unlimited'
+    : b < 2 ** 30
+      ? `${(b / 2 ** 20).toFixed(1)} MiB`
+      : `${(b / 2 ** 30).toFixed(1)} GiB`;

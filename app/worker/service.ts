@@ -16,6 +16,8 @@ import { MergeHost, PROGRESS_EVERY_MS, type Held } from './merging';
 import { OpenedFiles } from './opened-files';
 import type { RemoteRequest } from './remote';
 import type {
+  ChooseOutcome,
+  KeptPlaces,
   AlignOutcome,
   AttachOutcome,
   EngineKind,
@@ -31,7 +33,6 @@ import type {
   MaskImage,
   MaskImageRequest,
   MergeOutcome,
-  MergeSummary,
   OpenOutcome,
   PathedFile,
   ProgressUpdate,
@@ -44,12 +45,9 @@ import type {
   TextOptions,
 } from './protocol';
 import { RecentKeeper } from './recent-keeper';
-import { mergeSummary } from '../../src/flow/summary';
-import type { AnyMergeResult } from '../../src/merge/merge';
-import { CancellableJob } from './cancellable';
-import { canChoose, choiceTotal, chooseFor } from './choose-lambda';
-import type { LambdaOutcome, LambdaProgress, LambdaRequest, ChosenResult } from './choose-protocol';
-import { ChosenResults } from './chosen-results';
+import { LambdaChooser } from './choose-lambda';
+import type { LambdaOutcome, LambdaProgress, LambdaRequest } from './choose-protocol';
+import type { ChosenResults } from './chosen-results';
 
 export type { PathedFile } from './protocol';
 
@@ -62,9 +60,18 @@ export class StudioService implements StudioApi {
   private readonly merging: MergeHost = new MergeHost(this.files, this.recent, () => {
     void this.inference.dropSessions();
   });
-  /** Results whose λ was chosen on the labeled sets, standing in for their kept ones (./chosen-results.ts). */
-  private readonly chosen = new ChosenResults();
-  private readonly choosing = new CancellableJob();
+  /** λ chosen on the labeled sets; the chosen results stand in for their kept ones (./choose-lambda.ts). */
+  private readonly chooser: LambdaChooser = new LambdaChooser({
+    kept: () => [...(this.merging.held ? [this.merging.held] : []), ...this.merging.others()],
+    screen: () => this.screen(),
+    inputs: (screen, provider) => this.inference.choiceInputs(heldResult(screen), provider),
+    shardBytes: () => this.merging.shardBytes,
+    folders: this.files.folders,
+    dropSessions: () => this.inference.dropSessions(),
+  });
+  private get chosen(): ChosenResults {
+    return this.chooser.chosen;
+  }
   private readonly inference = new InferenceHost({
     checkpoint: (id) => this.files.checkpoint(id),
     held: () => {
@@ -75,9 +82,7 @@ export class StudioService implements StudioApi {
 
   /** The result on screen as every room reads it: a kept one, or the one chosen in its place. */
   private screen(): Held | undefined {
-    const held = this.merging.held;
-    this.chosen.keepOnly([...(held ? [held] : []), ...this.merging.others()].map((h) => h.summary.id));
-    return this.chosen.read(held);
+    return this.chosen.read(this.merging.held);
   }
 
   /** The other kept results, each as chosen when it was. */
@@ -85,10 +90,21 @@ export class StudioService implements StudioApi {
     return this.merging.others().map((h) => this.chosen.read(h));
   }
 
-  /** A merge outcome with the ids let go as the page knows them. */
+  /**
+   * Where the kept results are, by the ids the page knows them by; the choices of those let go are
+   * forgotten (a spilled one keeps its choice: it stands in again once read back).
+   */
+  private pagePlaces<O extends KeptPlaces>(outcome: O): O {
+    const page = (ids: readonly number[] | undefined) => ids?.map((id) => this.chosen.pageId(id));
+    const dropped = page(outcome.dropped);
+    const onDisk = page(outcome.onDisk);
+    this.chosen.forget(outcome.dropped ?? []);
+    return { ...outcome, ...(dropped ? { dropped } : {}), ...(onDisk ? { onDisk } : {}) };
+  }
+
+  /** A merge outcome with the kept results' places as the page knows them. */
   private pageIds(outcome: MergeOutcome): MergeOutcome {
-    if (!outcome.ok || !outcome.dropped) return outcome;
-    return { ...outcome, dropped: outcome.dropped.map((id) => this.chosen.pageId(id)) };
+    return outcome.ok ? this.pagePlaces(outcome) : outcome;
   }
 
   // Settings
@@ -104,6 +120,11 @@ export class StudioService implements StudioApi {
   /** Tests: spill EMR values past this many bytes (0: always). */
   setSpillOver(bytes: number): void {
     this.merging.spillOverBytes = bytes;
+  }
+
+  /** Tests: scratch room for kept results past the memory budget (undefined: the browser's quota). */
+  setKeptScratchRoom(bytes: number | undefined): void {
+    this.merging.keptScratchRoom = bytes;
   }
 
   setShardBytes(bytes: number | undefined): void {
@@ -135,7 +156,7 @@ export class StudioService implements StudioApi {
   async clearAll(): Promise<void> {
     this.merging.clear();
     this.chosen.clear();
-    this.choosing.cancel();
+    this.chooser.cancel();
     this.inference.cancel();
     this.files.clear();
     await this.inference.clear();
@@ -143,7 +164,8 @@ export class StudioService implements StudioApi {
 
   /** The alignment report from headers alone, with task files of another model refused. */
   align(selection: Selection): AlignOutcome {
-    const built = this.files.modelSet(selection);
+    // From one task on: SLERP merges the base and one model (the Merge step says what each method needs).
+    const built = this.files.modelSet(selection, undefined, { minTasks: 1 });
     if ('message' in built) return { ok: false, message: built.message, refused: built.refused };
     const { report } = built.set;
     return {
@@ -182,8 +204,9 @@ export class StudioService implements StudioApi {
     return this.pageIds(await this.merging.openBundle(bundleId, baseId));
   }
 
-  chooseResult(id: number): MergeSummary | undefined {
-    return this.merging.choose(this.chosen.keptId(id)) && this.screen()?.summary;
+  async chooseResult(id: number): Promise<ChooseOutcome> {
+    const outcome = this.pagePlaces(await this.merging.choose(this.chosen.keptId(id)));
+    return { ...outcome, summary: outcome.summary && this.screen()?.summary };
   }
 
   // Recent merges
@@ -291,66 +314,14 @@ export class StudioService implements StudioApi {
    */
   async chooseLambdas(req: LambdaRequest, onProgress: (p: LambdaProgress) => void): Promise<LambdaOutcome> {
     try {
-      return await this.choose(req, onProgress);
+      return await this.chooser.run(req, onProgress);
     } finally {
       release(onProgress);
     }
   }
 
   cancelChoose(): void {
-    this.choosing.cancel();
-  }
-
-  private async choose(req: LambdaRequest, onProgress: (p: LambdaProgress) => void): Promise<LambdaOutcome> {
-    const screen = this.screen();
-    if (!screen) return { ok: false, cancelled: false, message: 'Merge first.' };
-    const kept = [...(this.merging.held ? [this.merging.held] : []), ...this.merging.others()];
-    const names = (h: Held) => h.result.set.tasks.map((t) => t.name).join('\n');
-    const targets: Held[] = [];
-    for (const id of req.ids) {
-      // (a result chosen once is not chosen again: its α may have come out at the default)
-      const h = kept.find((k) => k.summary.id === this.chosen.keptId(id));
-      if (!h || this.chosen.read(h) !== h || !canChoose(h) || names(h) !== names(screen))
-        return {
-          ok: false,
-          cancelled: false,
-          message: 'That result has nothing left to choose: merge it again.',
-        };
-      targets.push(h);
-    }
-    const inputs = this.inference.choiceInputs(heldResult(screen), req.provider);
-    if (typeof inputs === 'string') return { ok: false, cancelled: false, message: inputs };
-    const total = choiceTotal(targets);
-    let lastSent = 0;
-    return this.choosing.run(async (signal) => {
-      const made: { kept: Held; held: Held; chosen: ChosenResult }[] = [];
-      let before = 0;
-      for (const h of targets) {
-        const choice = await chooseFor(h, inputs, signal, (done) => {
-          const now = performance.now();
-          if (now - lastSent < PROGRESS_EVERY_MS && before + done < total) return;
-          lastSent = now;
-          void Promise.resolve(onProgress({ done: before + done, total, id: h.summary.id })).catch(() => {});
-        });
-        before += choiceTotal([h]);
-        const summary = await chosenSummary(h, choice.result, this.chosen.newId(), this.merging.shardBytes);
-        this.files.folders.carry(h.result, choice.result);
-        made.push({
-          kept: h,
-          held: { result: choice.result, engine: h.engine, summary },
-          chosen: {
-            replaces: this.chosen.pageId(h.summary.id),
-            summary,
-            lines: choice.lines,
-            ...(choice.tallLambda ? { tallLambda: choice.tallLambda } : {}),
-            ...(choice.alpha ? { alpha: choice.alpha } : {}),
-          },
-        });
-      }
-      for (const m of made) this.chosen.set(m.kept.summary.id, m.held);
-      await this.inference.dropSessions();
-      return { ok: true as const, chosen: made.map((m) => m.chosen) };
-    }, 'Choosing λ cancelled; the kept results are as they were.');
+    this.chooser.cancel();
   }
 }
 
@@ -361,28 +332,6 @@ const heldResult = (h: Held) => ({
   engine: h.engine,
   source: h.summary.source,
 });
-
-/** The summary of a result chosen for a kept one: its own numbers, the kept one's engine, time and files. */
-async function chosenSummary(
-  kept: Held,
-  result: AnyMergeResult,
-  id: number,
-  shardBytes: number,
-): Promise<MergeSummary> {
-  const { engine, seconds, storage } = kept.summary;
-  const summary = await mergeSummary(result, {
-    id,
-    engine,
-    seconds,
-    source: 'merge',
-    shardBytes,
-    ...(storage.adapterBytes === undefined ? {} : { adapterBytes: storage.adapterBytes }),
-  });
-  return {
-    ...summary,
-    tasks: summary.tasks.map((s, t) => (kept.summary.tasks[t]?.folder ? { ...s, folder: true } : s)),
-  };
-}
 
 /** Compile-time: the service's public methods are exactly the API's calls (none left unlisted). */
 type Unlisted = Exclude<keyof StudioService, keyof StudioApi>;

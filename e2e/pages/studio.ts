@@ -40,7 +40,7 @@ export class MergePanel {
   readonly notice: Locator;
   constructor(page: Page) {
     this.root = page.locator('#merge');
-    this.method = this.root.getByLabel('Method');
+    this.method = this.root.getByLabel('Method', { exact: true });
     this.engine = page.getByTestId('engine-select');
     this.mergeButton = this.root.getByRole('button', { name: 'Merge', exact: true });
     this.cancelButton = this.root.getByRole('button', { name: 'Cancel' });

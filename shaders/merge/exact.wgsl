@@ -116,6 +116,13 @@ fn is_zero(x: f32) -> bool {
   return (bitcast<u32>(x) & 0x7fffffffu) == 0u;
 }
 
+// +0 for either zero, on the bits: the twins' sums start at +0 and are never −0, while a compiler
+// may fold 0.0 + x into x (and so keep a −0 the first task gave).
+fn plus_zero(x: f32) -> f32 {
+  let bits = bitcast<u32>(x);
+  return bitcast<f32>(select(bits, 0u, (bits & 0x7fffffffu) == 0u));
+}
+
 // a / b rounded to nearest even, for normal (or zero) a and normal b whose quotient is normal
 // (the caller checks the exponents): the 24-bit significands divided bit by bit, 25 quotient bits
 // (24 kept and one to round by), the remainder says whether anything lies below them.

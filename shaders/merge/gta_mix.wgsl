@@ -47,13 +47,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     return;
   }
   let base_word = base[i];
-  var in_range = in_range_bits(base_word);
-  var s = 0.0;
-  for (var t = 0u; t < params.num_tasks; t++) {
-    let w = tasks[t * params.task_stride + i];
-    in_range = in_range && in_range_bits(w);
-    s += bitcast<f32>(w);
-  }
+  let summed = task_sum(i, in_range_bits(base_word));
+  let s = summed.sum;
+  var in_range = summed.in_range;
   var m = 0.0;
   var d = params.total;
   if (CONSENSUS == 1u) {

@@ -48,9 +48,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     in_range = in_range && in_range_bits(x);
     s += mul_rn(weights[t], bitcast<f32>(x));
   }
-  // +0 for a zero sum, on the bits: a compiler may fold 0.0 + x into x.
-  let bits = bitcast<u32>(s);
-  s = bitcast<f32>(select(bits, 0u, (bits & 0x7fffffffu) == 0u));
+  s = plus_zero(s);
   if (NORMALIZE == 1u) {
     in_range = in_range && quotient_ok(s, params.total);
     s = div_any_rn(s, params.total);

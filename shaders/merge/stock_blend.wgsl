@@ -45,17 +45,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     return;
   }
   let base_word = base[i];
-  var in_range = in_range_bits(base_word);
-  var s = 0.0;
-  for (var t = 0u; t < params.num_tasks; t++) {
-    let x = tasks[t * params.task_stride + i];
-    in_range = in_range && in_range_bits(x);
-    s += bitcast<f32>(x);
-  }
-  let bits = bitcast<u32>(s);
-  let m = div_rn(bitcast<f32>(select(bits, 0u, (bits & 0x7fffffffu) == 0u)), params.num_tasks);
+  let summed = task_sum(i, in_range_bits(base_word));
+  let m = div_rn(plus_zero(summed.sum), params.num_tasks);
   let f = factors[(i + params.first) / params.row_len];
-  in_range = in_range && factor_in_range(f.x) && factor_in_range(f.y);
+  var in_range = summed.in_range && factor_in_range(f.x) && factor_in_range(f.y);
   if (!in_range) {
     atomicStore(&out_of_range, 1u);
   }

@@ -13,11 +13,10 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { isRemote, remoteTaskName } from './remote';
-import { parse as parseYaml } from 'yaml';
 import { anyMethodSpec, METHOD_NAMES, type AnyMethodSpec } from '../merge/methods';
 import { MERGEKIT_METHODS, isMergekitMethod, type ModelParamsInput } from '../merge/mergekit/spec';
 import { SPECTRAL_METHODS } from '../merge/spectral/spec';
-import { mergekitRecipeJob, RecipeError } from './mergekit-recipe';
+import { mergekitRecipeJob, RecipeError, recipeDocument, type RecipeJob } from '../merge/mergekit/recipe';
 import { DEFAULT_TALL_LAMBDA, PERTASK_METHODS } from '../merge/pertask/spec';
 
 export interface MergeJob {
@@ -155,14 +154,12 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 
 /** Paths in the YAML are relative to the YAML file; `seed` is `--seed` (mergekit's --random-seed). */
 export function jobFromYaml(text: string, file: string, seed?: number): MergeJob {
-  let doc: unknown;
+  let doc: Record<string, unknown>;
   try {
-    doc = parseYaml(text);
+    doc = recipeDocument(text, file);
   } catch (e) {
-    throw new UsageError(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw e instanceof RecipeError ? new UsageError(e.message) : e;
   }
-  if (!isRecord(doc))
-    throw new UsageError(`${file}: expected a mapping with merge_method, base_model and models`);
   const method = mergeMethodName(String(doc['merge_method'] ?? 'emr'));
   const here = dirname(file);
   const path = (p: unknown, what: string) => {
@@ -173,14 +170,23 @@ export function jobFromYaml(text: string, file: string, seed?: number): MergeJob
     if (!existsSync(local) && /^[\w.-]+\/[\w.-]+(@[^/\s]+)?$/.test(p)) return `hf://${p}`;
     return local;
   };
-  // mergekit's methods take mergekit's whole recipe vocabulary (./mergekit-recipe).
-  if (isMergekitMethod(method))
+  // mergekit's methods take mergekit's whole recipe vocabulary (src/merge/mergekit/recipe.ts); its
+  // models are found here, as paths relative to the recipe or Hub repos.
+  if (isMergekitMethod(method)) {
+    let r: RecipeJob;
     try {
-      const r = mergekitRecipeJob(doc, file, method, (p, what) => path(p, what), taskNameFromPath, seed);
-      return { base: r.base, tasks: r.tasks, method: r.method, recipe: text, notes: r.notes };
+      r = mergekitRecipeJob(doc, file, method, seed);
     } catch (e) {
       throw e instanceof RecipeError ? new UsageError(e.message) : e;
     }
+    const tasks = r.models.map((m) => {
+      const p = path(m.ref, m.where);
+      return { name: m.name ?? taskNameFromPath(p), path: p };
+    });
+    // Without a base, the first model stands in as the set's base: only tensor alignment uses it.
+    const base = r.base ? path(r.base.ref, r.base.where) : (tasks[0] as { path: string }).path;
+    return { base, tasks, method: r.method, recipe: text, notes: r.notes };
+  }
   refuseUnknown(file, doc, ['merge_method', 'base_model', 'models', 'parameters', 'dtype']);
   if (doc['dtype'] !== undefined)
     throw new UsageError(

@@ -26,6 +26,7 @@ import {
 } from './pertask/spec';
 
 import { checkRange, POSITIVE, type Range } from './param-range';
+import { checkSlerpSet } from './mergekit/slerp-run';
 
 export type RescaleMode = 'tensor-mean' | 'global';
 
@@ -171,3 +172,23 @@ export function describeMethod(spec: AnyMethodSpec): string {
 /** The fewest models besides the base a method merges: mergekit's slerp takes one, the rest two. */
 export const minTasksFor = (spec: AnyMethodSpec): number =>
   spec.method === 'mergekit' && (spec.name === 'slerp' || spec.name === 'multislerp') ? 1 : 2;
+
+/**
+ * Why a method cannot merge this many models besides the base, or undefined when it can: the
+ * fewest (minTasksFor) and the exact counts of slerp (one) and nuslerp (two), as the merge refuses
+ * them — so a surface can say so before Merge.
+ */
+export function taskCountProblem(spec: AnyMethodSpec, numTasks: number): string | undefined {
+  const min = minTasksFor(spec);
+  if (numTasks < min)
+    return min === 1
+      ? 'Add a model besides the base.'
+      : `This method needs at least two tasks; ${numTasks === 0 ? 'none is' : 'one is'} loaded.`;
+  if (spec.method !== 'mergekit') return undefined;
+  try {
+    checkSlerpSet(spec, numTasks);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}

@@ -29,7 +29,9 @@ function ExportButton({
     <li className="export-row" data-testid="export-item" data-export={keyName}>
       <button type="button" onClick={() => void exportResult(what)} disabled={busy !== undefined}>
         <span className="export-label">{label}</span>
-        <span className="export-file">{exportName(what)}</span>
+        <span className="export-file" title={exportName(what)}>
+          {exportName(what)}
+        </span>
         <span className="export-size" data-testid="export-size">
           {note ?? '≈'} {formatBytes(bytes)}
         </span>

@@ -29,12 +29,12 @@ export function AlignmentReport() {
         No file looks like the base model by its name. Pick one: set its role to <em>Base model</em>.
       </p>
     );
-  if (tasks < 2)
+  if (tasks === 0)
     return (
       <p className="hint" data-testid="alignment">
         {bundle
           ? 'Open the bundle to restore its merge, or add two or more fine-tuned task models to merge anew.'
-          : `Add ${tasks === 0 ? 'two or more fine-tuned task models' : 'one more fine-tuned task model'} to merge.`}
+          : 'Add two or more fine-tuned task models to merge.'}
       </p>
     );
   if (!alignment) return null;
@@ -50,6 +50,11 @@ export function AlignmentReport() {
   return (
     <section className="card alignment" data-testid="alignment" aria-label="Alignment report">
       <h3>Alignment</h3>
+      {tasks === 1 && (
+        <p className="hint" data-testid="one-task">
+          One task model: SLERP (and Multi-SLERP) merge the base and it; the other methods need one more.
+        </p>
+      )}
       <ul className="summary-list">
         <li>
           <strong data-testid="shared-count">{report.shared.length}</strong> shared tensors (

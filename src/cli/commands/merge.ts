@@ -6,6 +6,7 @@ import { writeBundle } from '../../merge/bundle';
 import { isEmr, runMerge } from '../../merge/merge';
 import { minTasksFor } from '../../merge/methods';
 import { SwitchingLoraKernel } from '../../peft/kernel';
+import { budgetNote } from '../../flow/memory-note';
 import { mergeSummary } from '../../flow/summary';
 import { engineFor, loraFor } from '../engine';
 import { atomicOutput, type OpenFiles } from '../files';
@@ -48,6 +49,8 @@ export async function merge(argv: string[], signal: AbortSignal, files: OpenFile
     ...files.texts,
     ...(await folderInputs(folders)),
   ]);
+  const note = budgetNote(set, job.method, budgetBytes);
+  if (note) say(note);
   const engine = files.adopt(await engineFor(flags.engine));
   await loraFor(engine, lora);
   const bar = progressBar();

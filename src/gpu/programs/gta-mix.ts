@@ -1,10 +1,11 @@
 // mergekit's generalized task arithmetic, element-wise end: GPU twin of `gtaMix`
-// (CPU: src/merge/mergekit/gta-mix.ts). WGSL: shaders/merge/gta_mix.wgsl. The host sparsifies and
+// (CPU: src/merge/mergekit/gta-mix.ts). WGSL: shaders/merge/task_sum.wgsl and shaders/merge/gta_mix.wgsl. The host sparsifies and
 // weighs each task vector (top-k thresholds, ranks, the seeded drops and the L1 rescale stay on the
 // CPU: ../../merge/mergekit/kernels.ts) and hands the δ_t here; the consensus, the weighted sums,
 // `normalize` and λ run per element. Weights or λ outside the exact range (exact.wgsl) send the
 // call to the CPU twin; an input or a step out of range (the kernel's flag), its tile.
 import gtaMixWgsl from '../../../shaders/merge/gta_mix.wgsl?raw';
+import taskSumWgsl from '../../../shaders/merge/task_sum.wgsl?raw';
 import type { ChunkInput } from '../../merge/engine';
 import { totalWeight, type GtaMixInput } from '../../merge/mergekit/gta-mix';
 import { input, output, uniform, type PassSpec } from '../runtime/pass';
@@ -12,7 +13,7 @@ import { stitch } from '../runtime/tiles';
 import { chunkInputs, lambdaInRange, mergeShader, MAX_GPU_TASKS, type MergeContext } from './chunk';
 
 const WORKGROUP_SIZE = 256;
-const code = mergeShader(gtaMixWgsl);
+const code = mergeShader(taskSumWgsl + gtaMixWgsl);
 
 /** Weights the kernel sums and divides by exactly: 0 or 2^-20 ≤ |w| ≤ 2^20 as f32 (as λ). */
 const weightsInRange = (weights: readonly number[]) => weights.every(lambdaInRange);

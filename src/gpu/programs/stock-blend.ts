@@ -1,17 +1,18 @@
 // mergekit `model_stock`'s element-wise end: GPU twin of `stockBlend` (CPU:
-// src/merge/mergekit/stock-blend.ts, CpuEngine.stockBlend). WGSL: shaders/merge/stock_blend.wgsl.
+// src/merge/mergekit/stock-blend.ts, CpuEngine.stockBlend). WGSL: shaders/merge/task_sum.wgsl and shaders/merge/stock_blend.wgsl.
 // The per-row t comes from the cosines, computed on the CPU (mergekit/kernels.ts
 // `modelStockInput`); the mean of the tasks and the blend with the base run here. Each tile takes
 // (t_r, 1 − t_r) for the rows it meets; a factor or an input out of the exact range (the kernel's
 // flag) sends the tile to the twin, more tasks than the kernels take the call.
 import stockBlendWgsl from '../../../shaders/merge/stock_blend.wgsl?raw';
+import taskSumWgsl from '../../../shaders/merge/task_sum.wgsl?raw';
 import type { StockBlendInput } from '../../merge/mergekit/stock-blend';
 import { input, output, uniform, type PassSpec } from '../runtime/pass';
 import { stitch } from '../runtime/tiles';
 import { mergeShader, MAX_GPU_TASKS, packedTasks, type MergeContext } from './chunk';
 
 const WORKGROUP_SIZE = 256;
-const code = mergeShader(stockBlendWgsl);
+const code = mergeShader(taskSumWgsl + stockBlendWgsl);
 
 /** Elements [start, end) of a blend: its base and tasks (views), and t of the rows it meets. */
 function cut(x: StockBlendInput, start: number, end: number): StockBlendInput & { first: number } {

@@ -13,9 +13,11 @@ import { runMerge, type MergekitResult } from '../merge';
 import { anyMethodSpec, describeMethod } from '../methods';
 import { makeSet, randomLayers, referenceInput } from '../testing/engine-suite';
 import { gtaExecute, linearExecute, modelStockExecute } from '../testing/mergekit-port';
+import { intervalOf } from '../param-range';
 import {
   GTA_METHODS,
   mergekitSpec,
+  SEED_RANGE,
   resolveModel,
   type MergekitParams,
   type MergekitMethod as AnyMergekitMethod,
@@ -205,6 +207,12 @@ describe('mergekit parameters', () => {
     expect(() => mergekitSpec('ties', { density: 1.5 })).toThrow('density must be in [0, 1]');
     expect(() => mergekitSpec('ties', { weight: NaN })).toThrow('weight must be a finite number');
     expect(() => mergekitSpec('dare_ties', { seed: -1 })).toThrow('seed must be an integer');
+    expect(() => mergekitSpec('dare_ties', { seed: 2 ** 32 })).toThrow(
+      'seed must be an integer in [0, 2^32)',
+    );
+    expect(mergekitSpec('dare_ties', { seed: 2 ** 32 - 1 })).toMatchObject({ seed: 2 ** 32 - 1 });
+    // The form shows the range by its largest seed, not 2^32 itself.
+    expect(intervalOf(SEED_RANGE)).toBe('[0, 4294967295]');
     expect(() => mergekitSpec('ties', { seed: 1 })).toThrow('ties takes no parameter seed');
     expect(() => mergekitSpec('ties', { normalize: 1 as unknown as boolean })).toThrow(
       'normalize must be true or false',

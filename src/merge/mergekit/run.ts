@@ -11,12 +11,11 @@
 // model_stock's cosines, slerp's and nuslerp's factors, nuslerp along dim 0 and multislerp
 // (docs/merge.md#mergekit, "On the GPU"). A recipe's gradients and filters are resolved per
 // tensor from its name and depth (./settings).
-import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
 import type { MergeEngine } from '../engine';
 import type { ModelSet } from '../model-set';
 import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
-import { readChunk } from '../scheduler';
+import { forEachWholeTensor, type WholeTensorOptions } from '../whole-tensors';
 import {
   gtaMixInput,
   gtaMixInputWith,
@@ -37,19 +36,8 @@ export class MergekitSetError extends RangeError {
   override readonly name = 'MergekitSetError';
 }
 
-/** What runMerge's options give this pass (a subset of MergeOptions, kept here to avoid a cycle). */
-export interface MergekitRunOptions {
-  readonly signal?: AbortSignal | undefined;
-  readonly onProgress?:
-    | ((p: {
-        phase: 'merge';
-        bytesDone: number;
-        bytesTotal: number;
-        tensorsDone: number;
-        tensorsTotal: number;
-      }) => void)
-    | undefined;
-}
+/** What runMerge's options give this pass. */
+export type MergekitRunOptions = WholeTensorOptions;
 
 export interface MergekitOutput {
   readonly merged: ReadonlyMap<TensorName, Float32Array>;
@@ -78,31 +66,16 @@ export async function runMergekit(
   const specParams = set.tasks.map((_, t) => resolveModel(spec, t));
   const merged = new Map<TensorName, Float32Array>();
   const nonFinite = new NonFiniteTally(set);
-  const bytesTotal = set.shared.reduce((a, s) => a + bytesOf(s), 0);
-  let bytesDone = 0;
-  let bytesRead = 0;
-  for (const [tensorIndex, tensor] of set.shared.entries()) {
-    options.signal?.throwIfAborted();
-    const input = await readChunk({ tensor, tensorIndex, start: 0, numel: tensor.numel });
-    const base = widenToF32(input.base.bytes, input.base.dtype);
-    const tasks = input.tasks.map((t) => widenToF32(t.bytes, t.dtype));
+  const bytesRead = await forEachWholeTensor(set, options, async (w) => {
+    const { tensor } = w;
+    const { base, tasks } = await w.all();
     // A recipe's gradients and filters give each tensor its own parameters (./settings).
     const own = spec.settings ? specForTensor(spec, tensor.name, depthOf(tensor.name, numLayers)) : spec;
     const params = own === spec ? specParams : set.tasks.map((_, t) => resolveModel(own, t));
     const args = { name: tensor.name, shape: tensor.shape, base, tasks, params };
-    const out = await mergeTensor(own, args, engine, mix);
-    merged.set(tensor.name, out);
-    nonFinite.add(tensorIndex, nonFiniteCounts(base, tasks, tensor.numel));
-    bytesRead += input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
-    bytesDone += bytesOf(tensor);
-    options.onProgress?.({
-      phase: 'merge',
-      bytesDone,
-      bytesTotal,
-      tensorsDone: tensorIndex + 1,
-      tensorsTotal: set.shared.length,
-    });
-  }
+    merged.set(tensor.name, await mergeTensor(own, args, engine, mix));
+    nonFinite.add(w.index, nonFiniteCounts(base, tasks, tensor.numel));
+  });
   return { merged, bytesRead, nonFinite: nonFinite.report() };
 }
 
@@ -154,5 +127,3 @@ function checkLayerRange(spec: MergekitSpec, numLayers: number): void {
       `slices: layer_range [${r[0]}, ${r[1]}] does not cover the models' ${numLayers} layers ([0, ${numLayers}]); only a single slice over all layers is merged here`,
     );
 }
-
-const bytesOf = (s: ModelSet['shared'][number]) => [s.base, ...s.tasks].reduce((a, e) => a + e.byteLength, 0);

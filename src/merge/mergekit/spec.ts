@@ -22,7 +22,8 @@ export const DEFAULT_EPS = 1e-8;
 export const DENSITY_RANGE: Range = UNIT;
 export const GAMMA_RANGE: Range = UNIT;
 export const EPSILON_RANGE: Range = { min: 0, max: 1, maxExclusive: true };
-export const SEED_RANGE: Range = { min: 0, max: 2 ** 32, maxExclusive: true, integer: true };
+// A u32 (the generator's key), written as its largest value: the form shows [0, 4294967295].
+export const SEED_RANGE: Range = { min: 0, max: 2 ** 32 - 1, integer: true };
 export const EPS_RANGE: Range = NON_NEGATIVE;
 /** The per-model parameters' ranges (weight: any finite number). */
 export const MODEL_PARAM_RANGES: Readonly<Record<keyof ModelParams, Range>> = {

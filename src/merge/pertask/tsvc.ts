@@ -5,11 +5,11 @@
 // a GPU engine only changes nothing here, and its reconstruction of a TSV-C task model runs the CPU
 // twin too (src/gpu/programs/pertask.ts). The result keeps, per task, the f32 factors of each 2-D
 // tensor and the own τ of every other shared tensor.
-import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
 import { countNonFinite } from '../cpu/kernels';
 import type { ModelSet, SharedTensor } from '../model-set';
 import { NonFiniteTally } from '../non-finite';
+import { forEachWholeTensor, type WholeTensorOptions } from '../whole-tensors';
 import type { LowRankTensor, PerTaskResult } from './result';
 import { defaultSvReduction, type PerTaskSpec } from './spec';
 import { ownTau, tsvcCompress, tsvcRank } from './lowrank';
@@ -17,21 +17,6 @@ import { ownTau, tsvcCompress, tsvcRank } from './lowrank';
 export class TsvcSetError extends RangeError {
   override readonly name = 'TsvcSetError';
 }
-
-interface TsvcRunOptions {
-  readonly signal?: AbortSignal | undefined;
-  readonly onProgress?:
-    | ((p: {
-        phase: 'merge';
-        bytesDone: number;
-        bytesTotal: number;
-        tensorsDone: number;
-        tensorsTotal: number;
-      }) => void)
-    | undefined;
-}
-
-const read = async (e: SharedTensor['base']) => widenToF32(await e.data.read(0, e.byteLength), e.dtype);
 
 /** compress_tv's `len(layer.shape) == 2`: which shared tensors are factored. */
 export const isTsvcMatrix = (s: { readonly shape: readonly number[] }): boolean => s.shape.length === 2;
@@ -46,20 +31,17 @@ export const tsvcStoredValues = (s: SharedTensor, svReduction: number): number =
 export async function runTsvc(
   set: ModelSet,
   spec: Extract<PerTaskSpec, { method: 'tsv_c' }>,
-  options: TsvcRunOptions = {},
+  options: WholeTensorOptions = {},
 ): Promise<PerTaskResult> {
   const n = set.tasks.length;
   const svReduction = spec.svReduction ?? defaultSvReduction(n);
   const factors = new Map<TensorName, LowRankTensor>();
   const dense = new Map<TensorName, Float32Array>();
   const nonFinite = new NonFiniteTally(set);
-  const bytesOf = (s: SharedTensor) => [s.base, ...s.tasks].reduce((a, e) => a + e.byteLength, 0);
-  const bytesTotal = set.shared.reduce((a, s) => a + bytesOf(s), 0);
-  let bytesDone = 0;
-  for (const [index, tensor] of set.shared.entries()) {
-    options.signal?.throwIfAborted();
+  const bytesRead = await forEachWholeTensor(set, options, async (w) => {
+    const { tensor } = w;
     const numel = tensor.numel;
-    const base = await read(tensor.base);
+    const base = await w.base();
     const counts = new Uint32Array(1 + n);
     counts[0] = countNonFinite(base, numel);
     const matrix = isTsvcMatrix(tensor);
@@ -71,8 +53,7 @@ export async function runTsvc(
     const energy: number[] = [];
     const own = matrix ? undefined : new Float32Array(n * numel);
     for (let t = 0; t < n; t++) {
-      options.signal?.throwIfAborted();
-      const task = await read(tensor.tasks[t] as SharedTensor['tasks'][number]);
+      const task = await w.task(t);
       counts[t + 1] = countNonFinite(task, numel);
       if (own) {
         own.set(ownTau(base, task, numel), t * numel);
@@ -92,16 +73,8 @@ export async function runTsvc(
     }
     if (own) dense.set(tensor.name, own);
     else factors.set(tensor.name, { rows, cols, rank, u, s, vt, energy });
-    nonFinite.add(index, counts);
-    bytesDone += bytesOf(tensor);
-    options.onProgress?.({
-      phase: 'merge',
-      bytesDone,
-      bytesTotal,
-      tensorsDone: index + 1,
-      tensorsTotal: set.shared.length,
-    });
-  }
+    nonFinite.add(w.index, counts);
+  });
   const d = set.report.sharedParameters;
   const stored = set.shared.reduce((a, x) => a + tsvcStoredValues(x, svReduction), 0);
   return {
@@ -109,7 +82,7 @@ export async function runTsvc(
     set,
     modulator: { kind: 'lowrank', factors, dense },
     tasks: set.tasks.map((task) => ({ task: task.name, density: d ? stored / d : 0 })),
-    bytesRead: bytesTotal,
+    bytesRead,
     nonFinite: nonFinite.report(),
   };
 }

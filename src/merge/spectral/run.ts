@@ -6,11 +6,10 @@
 // from the f32 inputs, so memory is about (N + 1) · 4 bytes an element of the largest tensor plus
 // ~10 float64 matrices of its size in the SVD steps, and the merged model; never the inputs whole. The result is one merged model (f32), rounded
 // once from θ₀ + scale · merged task vector computed in float64.
-import { widenToF32 } from '../../formats/dtype';
 import type { TensorName } from '../../formats/tensor';
 import type { ModelSet } from '../model-set';
 import { NonFiniteTally, type NonFiniteReport } from '../non-finite';
-import { readChunk } from '../scheduler';
+import { forEachWholeTensor, type WholeTensorOptions } from '../whole-tensors';
 import { nonFiniteCounts } from '../cpu/kernels';
 import { isoCLayer, isoCtsLayer, tsvmLayer, type TaskVectors } from './kernels';
 import type { SpectralSpec } from './spec';
@@ -19,19 +18,8 @@ export class SpectralSetError extends RangeError {
   override readonly name = 'SpectralSetError';
 }
 
-/** What runMerge's options give this pass (a subset of MergeOptions, kept here to avoid a cycle). */
-export interface SpectralRunOptions {
-  readonly signal?: AbortSignal | undefined;
-  readonly onProgress?:
-    | ((p: {
-        phase: 'merge';
-        bytesDone: number;
-        bytesTotal: number;
-        tensorsDone: number;
-        tensorsTotal: number;
-      }) => void)
-    | undefined;
-}
+/** What runMerge's options give this pass. */
+export type SpectralRunOptions = WholeTensorOptions;
 
 export interface SpectralOutput {
   readonly merged: ReadonlyMap<TensorName, Float32Array>;
@@ -59,16 +47,11 @@ export async function runSpectral(
 
   const merged = new Map<TensorName, Float32Array>();
   const nonFinite = new NonFiniteTally(set);
-  const bytesTotal = set.shared.reduce((a, s) => a + bytesOf(s), 0);
-  let bytesDone = 0;
-  let bytesRead = 0;
-  for (const [tensorIndex, tensor] of set.shared.entries()) {
-    options.signal?.throwIfAborted();
-    const input = await readChunk({ tensor, tensorIndex, start: 0, numel: tensor.numel });
-    const base = widenToF32(input.base.bytes, input.base.dtype);
-    const tasks = input.tasks.map((t) => widenToF32(t.bytes, t.dtype));
+  const bytesRead = await forEachWholeTensor(set, options, async (w) => {
+    const { tensor } = w;
+    const { base, tasks } = await w.all();
     const counts = nonFiniteCounts(base, tasks, tensor.numel);
-    nonFinite.add(tensorIndex, counts);
+    nonFinite.add(w.index, counts);
     const n = tensor.numel;
     // τ_t = θ_t − θ₀ (exact in float64 for f32 inputs of like magnitude), times tsv_m's alpha_t.
     const tau: TaskVectors = (t) => {
@@ -95,16 +78,7 @@ export async function runSpectral(
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = (base[i] as number) + scale * (mergedTau[i] as number);
     merged.set(tensor.name, out);
-    bytesRead += input.base.bytes.byteLength + input.tasks.reduce((a, t) => a + t.bytes.byteLength, 0);
-    bytesDone += bytesOf(tensor);
-    options.onProgress?.({
-      phase: 'merge',
-      bytesDone,
-      bytesTotal,
-      tensorsDone: tensorIndex + 1,
-      tensorsTotal: set.shared.length,
-    });
-  }
+  });
   return { merged, bytesRead, nonFinite: nonFinite.report() };
 }
 
@@ -131,5 +105,3 @@ function mean(spec: SpectralSpec, tau: TaskVectors, numTasks: number, n: number)
   if (spec.name === 'iso_c') for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) / numTasks;
   return acc;
 }
-
-const bytesOf = (s: ModelSet['shared'][number]) => [s.base, ...s.tasks].reduce((a, e) => a + e.byteLength, 0);

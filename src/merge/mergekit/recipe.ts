@@ -5,14 +5,16 @@
 //   dtype / out_dtype (the merged tensors' dtype; the arithmetic is f32), tokenizer_source and
 //   chat_template (ignored with a note: the studio writes no tokenizer).
 // Refused with the key named: unknown keys, `modules`, several slices (frankenmerges), a slice's
-// `residual_weight`, `tokenizer` (a vocabulary rebuild). Model names are paths relative to the
-// recipe — so a Hub name `org/name` reads the folder `org/name/` beside the recipe when there is
-// one — else Hub repos (as ./job's `path`). As in mergekit, the base model listed among the models
-// is no model of the merge, but for `linear`, which weighs it like the others.
-import type { MergeDType } from '../formats/dtype';
-import { anyMethodSpec, type AnyMethodSpec } from '../merge/methods';
-import { checkSetting, probeSetting, type RecipeSettings, type Setting } from '../merge/mergekit/settings';
-import { MERGEKIT_METHODS, mergekitParameterNames, type MergekitSpec } from '../merge/mergekit/spec';
+// `residual_weight`, `tokenizer` (a vocabulary rebuild). As in mergekit, the base model listed among
+// the models is no model of the merge, but for `linear`, which weighs it like the others.
+// Pure (text or a parsed document in, a job out): the models come back as the recipe names them,
+// and each surface finds them — the CLI as paths relative to the recipe or Hub repos
+// (src/cli/job.ts), the studio among the files loaded (src/flow/recipe-models.ts).
+import { parse as parseYaml } from 'yaml';
+import type { MergeDType } from '../../formats/dtype';
+import { anyMethodSpec, type AnyMethodSpec } from '../methods';
+import { checkSetting, probeSetting, type RecipeSettings, type Setting } from './settings';
+import { isMergekitMethod, MERGEKIT_METHODS, mergekitParameterNames, type MergekitSpec } from './spec';
 
 /** A recipe's problem, named by file and key (./job turns it into a usage error). */
 export class RecipeError extends Error {
@@ -20,10 +22,22 @@ export class RecipeError extends Error {
 }
 const UsageError = RecipeError;
 
+/** A model as the recipe names it (`org/name`, a path), its `name:` if any, and where it is named. */
+export interface RecipeModel {
+  readonly ref: string;
+  readonly name?: string | undefined;
+  /** The recipe's key that names it, for messages: `models[1].model`, `base_model`. */
+  readonly where: string;
+}
+
 export interface RecipeJob {
-  readonly base: string;
-  readonly tasks: readonly { readonly name: string; readonly path: string }[];
+  /** base_model (the slice's, else the top level's); undefined where the recipe names none. */
+  readonly base: RecipeModel | undefined;
+  /** The models merged, in the recipe's order: the base left out, but for `linear`. */
+  readonly models: readonly RecipeModel[];
   readonly method: AnyMethodSpec;
+  /** The parameters as the recipe gives them (top level, and per model merged), to show. */
+  readonly given: RecipeSettings;
   /** Keys read but not acted on (tokenizer_source, chat_template), one line each. */
   readonly notes: readonly string[];
 }
@@ -68,9 +82,7 @@ function refuseUnknown(where: string, obj: Record<string, unknown>, known: reado
     );
 }
 
-interface ModelEntry {
-  readonly ref: string;
-  readonly name?: string | undefined;
+interface ModelEntry extends RecipeModel {
   readonly parameters: Record<string, Setting>;
 }
 
@@ -111,13 +123,15 @@ function modelEntries(file: string, doc: Record<string, unknown>) {
     if (!Array.isArray(models) || models.length === 0)
       throw new UsageError(`${file}: models must be a list of {model: NAME, parameters: …}`);
     const entries = models.map((m, i): ModelEntry => {
-      if (typeof m === 'string') return { ref: m, parameters: {} };
+      const where = `models[${i}].model`;
+      if (typeof m === 'string') return { ref: m, where: `models[${i}]`, parameters: {} };
       if (!isRecord(m)) throw new UsageError(`${file}: models[${i}] must be a name or {model: NAME}`);
       refuseUnknown(`${file}: models[${i}]`, m, ['model', 'name', 'parameters']);
       if (typeof m['model'] !== 'string' || !m['model'])
         throw new UsageError(`${file}: models[${i}].model must be a model name or path`);
       return {
         ref: m['model'],
+        where,
         name: typeof m['name'] === 'string' ? m['name'] : undefined,
         parameters: settings(file, `models[${i}].parameters`, m['parameters']),
       };
@@ -154,7 +168,11 @@ function modelEntries(file: string, doc: Record<string, unknown>) {
     layerRange = range;
     if (typeof s['model'] !== 'string' || !s['model'])
       throw new UsageError(`${file}: ${where}.model must be a model name or path`);
-    return { ref: s['model'], parameters: settings(file, `${where}.parameters`, s['parameters']) };
+    return {
+      ref: s['model'],
+      where: `${where}.model`,
+      parameters: settings(file, `${where}.parameters`, s['parameters']),
+    };
   });
   return {
     entries,
@@ -172,16 +190,38 @@ function dtypeOf(file: string, key: string, v: unknown): MergeDType | undefined 
   return d;
 }
 
+/** A recipe's text as a YAML mapping (mergekit's MergeConfiguration), or its problem in one line. */
+export function recipeDocument(text: string, file: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new UsageError(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!isRecord(doc))
+    throw new UsageError(`${file}: expected a mapping with merge_method, base_model and models`);
+  return doc;
+}
+
 /**
- * A mergekit recipe as a job. `path` resolves a model name (relative to the recipe, or a Hub repo),
- * `nameOf` gives a task's name from its path, `seed` is --seed.
+ * A recipe's text in mergekit's vocabulary as a job: its merge_method must be one of mergekit's
+ * (the studio's import; the CLI's YAML jobs also take the studio's own methods, src/cli/job.ts).
  */
+export function readMergekitRecipe(text: string, file: string, seed?: number): RecipeJob {
+  const doc = recipeDocument(text, file);
+  const method = doc['merge_method'];
+  if (typeof method !== 'string' || !isMergekitMethod(method))
+    throw new UsageError(
+      `${file}: merge_method ${method === undefined ? 'is missing' : `"${String(method)}" is not one of mergekit's`} (${MERGEKIT_METHODS.join(', ')})`,
+    );
+  return mergekitRecipeJob(doc, file, method, seed);
+}
+
+/** A mergekit recipe (a parsed document) as a job; `seed` is the CLI's --seed. */
 export function mergekitRecipeJob(
   doc: Record<string, unknown>,
   file: string,
   method: string,
-  path: (ref: string, where: string) => string,
-  nameOf: (path: string) => string,
   seed?: number,
 ): RecipeJob {
   refuseUnknown(file, doc, TOP_KEYS);
@@ -205,12 +245,10 @@ export function mergekitRecipeJob(
   // `linear` weighs every model listed, the base included.
   const merged = entries.filter((e) => method === 'linear' || e.ref !== baseRef);
   if (merged.length === 0) throw new UsageError(`${file}: no model to merge besides the base`);
-  const tasks = merged.map((e, i) => {
-    const p = path(e.ref, `models[${i}].model`);
-    return { name: e.name ?? nameOf(p), path: p };
-  });
-  // Without a base, the first model stands in as the set's base: only tensor alignment uses it.
-  const base = baseRef ? path(baseRef, 'base_model') : (tasks[0] as { path: string }).path;
+  const models = merged.map(({ ref, name, where }): RecipeModel => ({ ref, name, where }));
+  const base: RecipeModel | undefined = baseRef
+    ? { ref: baseRef, where: sliceBase ? 'slices[0].base_model' : 'base_model' }
+    : undefined;
   const global = { ...settings(file, 'parameters', doc['parameters']), ...sliceParameters };
   if (seed !== undefined) {
     if (global['seed'] !== undefined)
@@ -223,11 +261,11 @@ export function mergekitRecipeJob(
     delete global['topk'];
   }
   if (!baseRef && method !== 'linear') global['use_base'] = false;
-  const models = merged.map((e) => e.parameters);
+  const perModel = merged.map((e) => e.parameters);
   const plain = (rec: Record<string, Setting>) => Object.values(rec).every((v) => typeof v !== 'object');
   const probe = (rec: Record<string, Setting>) =>
     Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, probeSetting(v)]));
-  const hasModels = models.some((m) => Object.keys(m).length);
+  const hasModels = perModel.some((m) => Object.keys(m).length);
   if (global['k'] !== undefined && hasModels)
     throw new UsageError(
       `${file}: models[].parameters: per-model parameters are not supported by ${method} with k (the TIES paper's); set them under the top-level parameters`,
@@ -236,7 +274,7 @@ export function mergekitRecipeJob(
   try {
     spec = anyMethodSpec(
       method,
-      { ...probe(global), ...(hasModels ? { models: models.map(probe) } : {}) },
+      { ...probe(global), ...(hasModels ? { models: perModel.map(probe) } : {}) },
       { mergekit: true },
     );
   } catch (e) {
@@ -247,16 +285,16 @@ export function mergekitRecipeJob(
       throw new UsageError(
         `${file}: ${method} with k (the TIES paper's) takes one value per parameter and models, not slices`,
       );
-    return { base, tasks, method: spec, notes };
+    return { base, models, method: spec, given: { global, models: perModel }, notes };
   }
   const outDtype = dtypeOf(file, 'out_dtype', doc['out_dtype']) ?? dtypeOf(file, 'dtype', doc['dtype']);
   const recipeSettings: RecipeSettings | undefined =
-    plain(global) && models.every(plain) ? undefined : { global, models };
+    plain(global) && perModel.every(plain) ? undefined : { global, models: perModel };
   const full: MergekitSpec = {
     ...spec,
     ...(recipeSettings ? { settings: recipeSettings } : {}),
     ...(layerRange ? { layerRange } : {}),
     ...(outDtype ? { outDtype } : {}),
   };
-  return { base, tasks, method: full, notes };
+  return { base, models, method: full, given: { global, models: perModel }, notes };
 }
