@@ -78,8 +78,8 @@ describe('choosing λ on the labeled sets in the studio worker', () => {
     expect(table.report.rows.map((r) => r.method)).toEqual([
       describeMethod(t?.summary.spec as MergeSummary['spec']),
     ]);
-    expect(service.chooseResult(t?.summary.id as number)).toEqual(t?.summary);
-    expect(service.chooseResult(tall.id)).toEqual(t?.summary);
+    expect((await service.chooseResult(t?.summary.id as number)).summary).toEqual(t?.summary);
+    expect((await service.chooseResult(tall.id)).summary).toEqual(t?.summary);
 
     // Nothing left to choose on a chosen result.
     const again = await service.chooseLambdas({ ids: [t?.summary.id as number], provider: 'wasm' }, () => {});
@@ -102,7 +102,7 @@ describe('choosing λ on the labeled sets in the studio worker', () => {
     const running = service.chooseLambdas({ ids: [consensus.id], provider: 'wasm' }, () => {});
     service.cancelChoose();
     expect(await running).toMatchObject({ ok: false, cancelled: true });
-    expect(service.chooseResult(consensus.id)).toEqual(consensus);
+    expect((await service.chooseResult(consensus.id)).summary).toEqual(consensus);
     expect(service.inferenceSetup()?.heldId).toBe(consensus.id);
     expect(CONSENSUS_ALPHA_GRID).toHaveLength(10);
   }, 120_000);
