@@ -7,7 +7,7 @@ import { groupByBlock, inspectStore, type HeatmapSort } from '../../state/inspec
 import type { MergeSummary, TensorStats } from '../../worker/protocol';
 import { css, position, scaleFor, ticks, viridis, type Scale } from '../../lib/colour';
 import { formatCount, percent, shapeText } from '../../lib/format';
-import { CELL_MEANS, maskKind } from './mask-method';
+import { CELL_MEANS, maskKind, type MaskKind } from './mask-method';
 
 interface Row {
   readonly key: string;
@@ -52,8 +52,16 @@ const sortKey: Record<HeatmapSort, ((t: TensorStats) => number) | undefined> = {
   size: (t) => -t.numel,
 };
 
-function useRows(result: MergeSummary): Row[] {
-  const { sort, collapsed } = useStore(inspectStore);
+/** The sort in effect: sign conflicts are EMR's (its election), so another method keeps model order. */
+const sortFor = (sort: HeatmapSort, kind: MaskKind): HeatmapSort =>
+  sort === 'conflict' && kind !== 'emr' ? 'model' : sort;
+
+function useRows(result: MergeSummary, kind: MaskKind): Row[] {
+  const { collapsed } = useStore(inspectStore);
+  const sort = sortFor(
+    useStore(inspectStore, (s) => s.sort),
+    kind,
+  );
   return useMemo(() => {
     const by = sortKey[sort];
     const numTasks = result.tasks.length;
@@ -120,7 +128,7 @@ export function Heatmap({ result }: { result: MergeSummary }) {
   // shown only for a mask method (InspectPanel)
   const kind = maskKind(result.spec) ?? 'emr';
   const { sort, scale: scaleKind, collapsed } = useStore(inspectStore);
-  const rows = useRows(result);
+  const rows = useRows(result, kind);
   const numTasks = result.tasks.length;
   const [active, setActive] = useState<{ row: number; task: number }>({ row: 0, task: 0 });
   const scale = useMemo(() => scaleFor(scaleKind, touchedDensities(result.tensors)), [result, scaleKind]);
@@ -168,7 +176,7 @@ export function Heatmap({ result }: { result: MergeSummary }) {
           <label className="field inline">
             <span>Sort</span>
             <select
-              value={sort}
+              value={sortFor(sort, kind)}
               onChange={(e) => inspectStore.setState({ sort: e.currentTarget.value as HeatmapSort })}
             >
               <option value="model">Model order</option>

@@ -53,6 +53,12 @@ describe('InspectPanel', () => {
     expect(html.includes('Masks belong to')).toBe(false);
   });
 
+  it('a sort by sign conflicts left from an EMR result falls back to model order for another method', () => {
+    inspectStore.setState({ sort: 'conflict' });
+    expect(inspect('t_switch')).toContain('<option value="model" selected="">');
+    expect(inspect('emr')).toContain('<option value="conflict" selected="">');
+  });
+
   it('TSV-C keeps its low-rank view and says it has no mask; a one-model method its note', () => {
     const tsvc = inspect('tsv_c');
     expect(tsvc).not.toContain('data-testid="heatmap"');
