@@ -6,7 +6,9 @@
 // console throughout. Merging a second method keeps the first: the switcher brings it back, and
 // Evaluate offers a row for each. An imported mergekit recipe (per-model gradients, a filter,
 // float16) shows as its own card, refuses a model the page lacks by name, merges to the bytes of
-// `merge-studio merge recipe.yml`, and its zip carries the recipe's text verbatim.
+// `merge-studio merge recipe.yml`, and its zip carries the recipe's text verbatim. SLERP merges the
+// base and one task (the others set to Ignore) to the CLI's bytes, and says before Merge when the
+// count of tasks is wrong.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,49 +1,81 @@
 // The Inspect views' data from the result on screen: a tensor's mask image (band by band) and the
 // |τ_uni| / |τ_t| histograms on log bins. Values are read by range: they may be spilled or in a bundle.
 import { dtypeBytes, widenToF32, type MergeDType } from '../../src/formats/dtype';
+import type { TensorName } from '../../src/formats/tensor';
 import { maskWords } from '../../src/merge/cpu/kernels';
-import { isEmr } from '../../src/merge/merge';
+import { isEmr, type AnyMergeResult } from '../../src/merge/merge';
+import { isPerTaskResult } from '../../src/merge/pertask/result';
 import { addToHistogram, binEdges, logBins, maxAbs } from './histogram';
-import { MaskImageBuilder, tasksNeeded } from './mask-image';
+import { keptSigns, maskImage as imageOf, packedSource, type MaskSource } from './mask-image';
 import type { Held } from './merging';
 import type { Histogram, MaskImage, MaskImageRequest } from './protocol';
 
 /** Elements of each tensor read back for the |τ_t| histograms. */
 const SAMPLE_PER_TENSOR = 1 << 16;
-/** Elements read at a time for a mask image (a multiple of 32). */
-const MASK_IMAGE_BAND = 1 << 22;
 /** τ_uni elements read at a time for the histogram. */
 const HISTOGRAM_PIECE = 1 << 22;
+
+/**
+ * Where a tensor's masks come from, for every mask method (undefined for the others): EMR's τ_uni
+ * and masks by range; TALL masks' and Consensus's packed masks (the one a task uses) and τ_MTL;
+ * T-Switch's keep bits, and for 'sign' task t's sign bits where kept.
+ */
+export function maskSourceOf(result: AnyMergeResult, tensor: string): MaskSource | undefined {
+  const shared = result.set.shared.find((s) => s.name === tensor);
+  if (!shared) return undefined;
+  const name = shared.name;
+  const { shape, numel } = shared;
+  const numTasks = result.set.tasks.length;
+  if (isEmr(result)) {
+    const { values } = result;
+    return {
+      shape,
+      numel,
+      numTasks,
+      masks: (t, first, count) => values.mask(name, t, first / 32, maskWords(count)),
+      signs: (_t, first, count) => values.tau(name, first, first + count),
+    };
+  }
+  if (!isPerTaskResult(result)) return undefined;
+  const m = result.modulator;
+  if (m.kind === 'masked') {
+    const tau = need(m.tau, name);
+    return packedSource({
+      shape,
+      numel,
+      numTasks,
+      masks: need(m.masks, name),
+      maskOf: (t) => m.maskOf[t] as number,
+      signs: (_t, first, count) => tau.subarray(first, first + count),
+    });
+  }
+  if (m.kind === 'switch') {
+    const keep = need(m.keep, name);
+    const sign = need(m.sign, name);
+    return packedSource({
+      shape,
+      numel,
+      numTasks,
+      masks: keep,
+      signs: (t, first, count) => keptSigns(keep, sign, numel, t, first, count),
+    });
+  }
+  return undefined;
+}
+
+function need<V>(map: ReadonlyMap<TensorName, V>, name: TensorName): V {
+  const v = map.get(name);
+  if (v === undefined) throw new RangeError(`the result has no mask for tensor ${name}`);
+  return v;
+}
 
 export async function maskImage(
   held: Held | undefined,
   req: MaskImageRequest,
 ): Promise<MaskImage | undefined> {
-  const result = held?.result;
-  if (!result || !isEmr(result)) return undefined;
-  const shared = result.set.shared.find((s) => s.name === req.tensor);
-  if (!shared) return undefined;
+  const src = held && maskSourceOf(held.result, req.tensor);
   // Band by band (a multiple of 32 elements): only the grid is kept whole, whatever the tensor's size.
-  const numTasks = result.set.tasks.length;
-  const builder = new MaskImageBuilder(
-    shared.shape,
-    numTasks,
-    req.mode,
-    req.task,
-    req.maxCells,
-    req.otherTask,
-  );
-  const needed = tasksNeeded(req.mode, req.task, numTasks, req.otherTask);
-  for (let first = 0; first < shared.numel; first += MASK_IMAGE_BAND) {
-    const count = Math.min(MASK_IMAGE_BAND, shared.numel - first);
-    const masks = new Map<number, Uint32Array>();
-    for (const t of needed)
-      masks.set(t, await result.values.mask(shared.name, t, first / 32, maskWords(count)));
-    const tauUni =
-      req.mode === 'sign' ? await result.values.tau(shared.name, first, first + count) : undefined;
-    builder.add({ first, count, masks, ...(tauUni ? { tauUni } : {}) });
-  }
-  return builder.finish();
+  return src && imageOf(src, req.mode, req.task, req.maxCells, req.otherTask);
 }
 
 /**

@@ -1,8 +1,18 @@
 // Plan: the mask viewer's cells — 2-D views of any shape, the smallest block that fits the cell
 // budget, and cell values for each mode checked by hand on a small tensor (including the sizes
-// that straddle a mask word: 31, 32, 33 elements).
+// that straddle a mask word: 31, 32, 33 elements); the one builder read band by band equals it
+// read whole, for packed masks a task picks by index (Consensus) and T-Switch's kept signs.
 import { describe, expect, it } from 'vitest';
-import { blockSize, maskImage, MaskImageBuilder, maskOnes, tasksNeeded, view2d } from './mask-image';
+import {
+  blockSize,
+  keptSigns,
+  maskImage,
+  MaskImageBuilder,
+  maskOnes,
+  packedSource,
+  tasksNeeded,
+  view2d,
+} from './mask-image';
 
 /** Packs per-task bit arrays as the engine does: task t at t·⌈numel/32⌉ words, LSB first. */
 function pack(bits: number[][], numel: number): Uint32Array {
@@ -61,23 +71,24 @@ describe('maskImage', () => {
     [1, 0, 1, 1, 0, 0],
     [1, 1, 0, 1, 0, 1],
   ];
-  const src = {
+  const tauUni = Float32Array.from([1, -2, 0, 3, -1, 0.5]);
+  const src = packedSource({
     shape: [2, 3],
     numel,
     numTasks: 2,
     masks: pack(bits, numel),
-    tauUni: Float32Array.from([1, -2, 0, 3, -1, 0.5]),
-  };
-
-  it('draws a task’s mask, another task’s, the agreement and the sign per element', () => {
-    expect([...maskImage(src, 'mask', 0, 100).values]).toEqual([1, 0, 1, 1, 0, 0]);
-    expect([...maskImage(src, 'other-mask', 0, 100, 1).values]).toEqual([1, 1, 0, 1, 0, 1]);
-    expect([...maskImage(src, 'agreement', 0, 100).values]).toEqual([1, 0.5, 0.5, 1, 0, 0.5]);
-    expect([...maskImage(src, 'sign', 0, 100).values]).toEqual([1, -1, 0, 1, -1, 1]);
+    signs: (_t, first, count) => tauUni.subarray(first, first + count),
   });
 
-  it('averages blocks when the tensor does not fit', () => {
-    const img = maskImage(src, 'mask', 0, 2); // 2 × 3 into ≤ 2 cells: blocks of 2 × 2
+  it('draws a task’s mask, another task’s, the agreement and the sign per element', async () => {
+    expect([...(await maskImage(src, 'mask', 0, 100)).values]).toEqual([1, 0, 1, 1, 0, 0]);
+    expect([...(await maskImage(src, 'other-mask', 0, 100, 1)).values]).toEqual([1, 1, 0, 1, 0, 1]);
+    expect([...(await maskImage(src, 'agreement', 0, 100)).values]).toEqual([1, 0.5, 0.5, 1, 0, 0.5]);
+    expect([...(await maskImage(src, 'sign', 0, 100)).values]).toEqual([1, -1, 0, 1, -1, 1]);
+  });
+
+  it('averages blocks when the tensor does not fit', async () => {
+    const img = await maskImage(src, 'mask', 0, 2); // 2 × 3 into ≤ 2 cells: blocks of 2 × 2
     expect([img.rows, img.cols, img.blockRows, img.blockCols]).toEqual([1, 2, 2, 2]);
     expect([...img.values]).toEqual([0.5, 0.5]);
   });
@@ -92,7 +103,7 @@ describe('maskImage', () => {
 });
 
 describe('MaskImageBuilder', () => {
-  it('pools band by band exactly as over the whole tensor, in every mode', () => {
+  it('pools band by band exactly as over the whole tensor, in every mode', async () => {
     const [rows, cols, numTasks] = [37, 29, 3];
     const numel = rows * cols;
     let s = 7;
@@ -103,13 +114,14 @@ describe('MaskImageBuilder', () => {
     const words = Math.ceil(numel / 32);
     for (const mode of ['mask', 'other-mask', 'agreement', 'sign'] as const)
       for (const maxCells of [numel, 100]) {
-        const whole = maskImage(
-          { shape: [rows, cols], numel, numTasks, masks, tauUni },
-          mode,
-          1,
-          maxCells,
-          2,
-        );
+        const src = packedSource({
+          shape: [rows, cols],
+          numel,
+          numTasks,
+          masks,
+          signs: (_t, first, count) => tauUni.subarray(first, first + count),
+        });
+        const whole = await maskImage(src, mode, 1, maxCells, 2);
         const builder = new MaskImageBuilder([rows, cols], numTasks, mode, 1, maxCells, 2);
         for (let first = 0; first < numel; first += 64) {
           const count = Math.min(64, numel - first);
@@ -122,9 +134,69 @@ describe('MaskImageBuilder', () => {
                 ] as const,
             ),
           );
-          builder.add({ first, count, masks: band, tauUni: tauUni.subarray(first, first + count) });
+          builder.add({ first, count, masks: band, signs: tauUni.subarray(first, first + count) });
         }
         expect(builder.finish()).toEqual(whole);
+        // the one driver, in bands of 64 and of 96 elements
+        expect(await maskImage(src, mode, 1, maxCells, 2, 64)).toEqual(whole);
+        expect(await maskImage(src, mode, 1, maxCells, 2, 96)).toEqual(whole);
       }
+  });
+});
+
+describe('packed sources', () => {
+  const numel = 6;
+  it('Consensus: every task reads the one mask it shares, so agreement is that mask', async () => {
+    const tauMtl = Float32Array.from([0.5, 0, -1, 2, 0, -3]);
+    const src = packedSource({
+      shape: [numel],
+      numel,
+      numTasks: 3,
+      masks: pack([[1, 0, 1, 1, 0, 0]], numel),
+      maskOf: () => 0,
+      signs: (_t, first, count) => tauMtl.subarray(first, first + count),
+    });
+    for (const t of [0, 2])
+      expect([...(await maskImage(src, 'mask', t, 100)).values]).toEqual([1, 0, 1, 1, 0, 0]);
+    expect([...(await maskImage(src, 'agreement', 1, 100)).values]).toEqual([1, 0, 1, 1, 0, 0]);
+    expect([...(await maskImage(src, 'sign', 1, 100)).values]).toEqual([1, 0, -1, 1, 0, -1]);
+  });
+
+  it('T-Switch: a task’s keep bits, and its sign bits only where kept', async () => {
+    const keep = pack(
+      [
+        [1, 0, 1, 1, 0, 0],
+        [0, 1, 1, 0, 0, 1],
+      ],
+      numel,
+    );
+    // task 0's sign bit at 4 is not kept: drawn as 0, not −1
+    const sign = pack(
+      [
+        [0, 0, 1, 0, 1, 0],
+        [0, 1, 0, 0, 0, 0],
+      ],
+      numel,
+    );
+    expect([...keptSigns(keep, sign, numel, 0, 0, numel)]).toEqual([1, 0, -1, 1, 0, 0]);
+    expect([...keptSigns(keep, sign, numel, 1, 0, numel)]).toEqual([0, -1, 1, 0, 0, 1]);
+    const src = packedSource({
+      shape: [2, 3],
+      numel,
+      numTasks: 2,
+      masks: keep,
+      signs: (t, first, count) => keptSigns(keep, sign, numel, t, first, count),
+    });
+    expect([...(await maskImage(src, 'mask', 1, 100)).values]).toEqual([0, 1, 1, 0, 0, 1]);
+    expect([...(await maskImage(src, 'sign', 1, 100)).values]).toEqual([0, -1, 1, 0, 0, 1]);
+    expect([...(await maskImage(src, 'agreement', 0, 100)).values]).toEqual([0.5, 0.5, 1, 0.5, 0, 0.5]);
+  });
+
+  it('T-Switch’s signs for a band past the first mask word (33 elements, from 32)', () => {
+    const n = 33;
+    const keep = pack([Array.from({ length: n }, () => 1)], n);
+    const sign = pack([Array.from({ length: n }, (_, i) => +(i === 32))], n);
+    expect([...keptSigns(keep, sign, n, 0, 32, 1)]).toEqual([-1]);
+    expect([...keptSigns(keep, sign, n, 0, 0, 32)]).toEqual(new Array(32).fill(1));
   });
 });

@@ -1,6 +1,11 @@
-// Turns a tensor's masks (or τ_uni's sign) into a grid of cells to draw: one cell per element
-// when the tensor fits the cell budget, else square blocks of elements averaged together.
+// Turns a tensor's masks (or a sign) into a grid of cells to draw: one cell per element when the
+// tensor fits the cell budget, else square blocks of elements averaged together. One builder for
+// every mask method: each supplies, band by band, task t's mask words and what 'sign' draws
+// (EMR: τ_uni; TALL masks and Consensus: τ_MTL; T-Switch: task t's sign bits where kept).
 import type { MaskImage, ViewMode } from './protocol';
+
+/** Elements read at a time for a mask image (a multiple of 32). */
+export const MASK_IMAGE_BAND = 1 << 22;
 
 /**
  * How a tensor is laid out in 2-D, its unit dimensions dropped first (a ViT's pos_embed [1, 17, 64]
@@ -23,26 +28,31 @@ export function blockSize(rows: number, cols: number, maxCells: number): [number
   return [Math.min(b, rows), b];
 }
 
+/**
+ * One tensor's masks, read a band at a time (they may be spilled to disk or in a bundle). Bands
+ * start at a multiple of 32 elements, so mask words line up: bit i & 31 of word i >> 5.
+ */
 export interface MaskSource {
   readonly shape: readonly number[];
   readonly numel: number;
   readonly numTasks: number;
-  /** Every task's packed mask, task t at t·⌈numel/32⌉ words; bit i & 31 of word i >> 5. */
-  readonly masks: Uint32Array;
-  readonly tauUni: Float32Array;
+  /** Task t's mask words for elements [first, first + count). */
+  masks(task: number, first: number, count: number): Uint32Array | Promise<Uint32Array>;
+  /** What 'sign' draws for `task` over elements [first, first + count): its sign, one value an element. */
+  signs(task: number, first: number, count: number): Float32Array | Promise<Float32Array>;
 }
 
-/** Elements [first, first + count) of a tensor: the mask words of the tasks needed, τ_uni for 'sign'. */
+/** Elements [first, first + count) of a tensor: the mask words of the tasks needed, the signs for 'sign'. */
 export interface MaskBand {
   /** A multiple of 32, so mask words line up. */
   readonly first: number;
   readonly count: number;
   /** Task t's words for the band, where the mode needs task t. */
   readonly masks: ReadonlyMap<number, Uint32Array>;
-  readonly tauUni?: Float32Array;
+  readonly signs?: Float32Array;
 }
 
-/** The tasks whose masks a mode reads (τ_uni alone for 'sign'). */
+/** The tasks whose masks a mode reads (the signs alone for 'sign'). */
 export function tasksNeeded(mode: ViewMode, task: number, numTasks: number, otherTask = task): number[] {
   if (mode === 'sign') return [];
   if (mode === 'agreement') return Array.from({ length: numTasks }, (_, t) => t);
@@ -90,7 +100,7 @@ export class MaskImageBuilder {
       const c = i - r * viewCols;
       const cell = Math.floor(r / blockRows) * cols + Math.floor(c / blockCols);
       let v: number;
-      if (mode === 'sign') v = Math.sign(band.tauUni?.[j] as number);
+      if (mode === 'sign') v = Math.sign(band.signs?.[j] as number);
       else if (mode === 'agreement') {
         let on = 0;
         for (const w of words) on += ((w[j >>> 5] as number) >>> (j & 31)) & 1;
@@ -118,23 +128,73 @@ export class MaskImageBuilder {
   }
 }
 
-/** The image of a tensor whose masks and τ_uni are at hand whole (one band). */
-export function maskImage(
+/** A tensor's image for one request, read from its source band by band (`band` a multiple of 32). */
+export async function maskImage(
   src: MaskSource,
   mode: ViewMode,
   task: number,
   maxCells: number,
   otherTask = task,
-): MaskImage {
+  band = MASK_IMAGE_BAND,
+): Promise<MaskImage> {
   const builder = new MaskImageBuilder(src.shape, src.numTasks, mode, task, maxCells, otherTask);
-  const words = Math.ceil(src.numel / 32);
-  const masks = new Map(
-    tasksNeeded(mode, task, src.numTasks, otherTask).map(
-      (t) => [t, src.masks.subarray(t * words, (t + 1) * words)] as const,
-    ),
-  );
-  builder.add({ first: 0, count: src.numel, masks, tauUni: src.tauUni });
+  const needed = tasksNeeded(mode, task, src.numTasks, otherTask);
+  for (let first = 0; first < src.numel; first += band) {
+    const count = Math.min(band, src.numel - first);
+    const masks = new Map<number, Uint32Array>();
+    for (const t of needed) masks.set(t, await src.masks(t, first, count));
+    const signs = mode === 'sign' ? await src.signs(task, first, count) : undefined;
+    builder.add({ first, count, masks, ...(signs ? { signs } : {}) });
+  }
   return builder.finish();
+}
+
+/**
+ * A source over packed masks in memory: mask j at j·⌈numel/32⌉ words, task t's mask `maskOf(t)`
+ * (TALL masks and T-Switch: its own; Consensus: the one every task shares).
+ */
+export function packedSource(p: {
+  readonly shape: readonly number[];
+  readonly numel: number;
+  readonly numTasks: number;
+  readonly masks: Uint32Array;
+  readonly maskOf?: (task: number) => number;
+  readonly signs: MaskSource['signs'];
+}): MaskSource {
+  const words = Math.ceil(p.numel / 32);
+  const maskOf = p.maskOf ?? ((t: number) => t);
+  return {
+    shape: p.shape,
+    numel: p.numel,
+    numTasks: p.numTasks,
+    masks: (t, first, count) => {
+      const at = maskOf(t) * words + first / 32;
+      return p.masks.subarray(at, at + Math.ceil(count / 32));
+    },
+    signs: p.signs,
+  };
+}
+
+/**
+ * T-Switch's sign for task t over a band: −1 where kept with its sign bit on, +1 where kept with
+ * it off, 0 where dropped (keep and sign packed as its masks, task t at t·⌈numel/32⌉ words).
+ */
+export function keptSigns(
+  keep: Uint32Array,
+  sign: Uint32Array,
+  numel: number,
+  task: number,
+  first: number,
+  count: number,
+): Float32Array {
+  const at = task * Math.ceil(numel / 32);
+  const out = new Float32Array(count);
+  for (let j = 0; j < count; j++) {
+    const w = at + ((first + j) >>> 5);
+    const b = (first + j) & 31;
+    if (((keep[w] as number) >>> b) & 1) out[j] = ((sign[w] as number) >>> b) & 1 ? -1 : 1;
+  }
+  return out;
 }
 
 /** Ones in each task's mask of one tensor (src/flow/mask-ones.ts, shared with the summary). */

@@ -1,7 +1,7 @@
 // The one merge summary: what a finished merge (or a restored bundle) is, per task and per shared
 // tensor, and what its outputs take. The studio sends it to the page as it is; the CLI prints it
 // (src/cli/print.ts), as text or as its --json.
-import type { Checkpoint } from '../formats/tensor';
+import type { Checkpoint, TensorName } from '../formats/tensor';
 import { bundleFileBytes } from '../merge/bundle';
 import { maskWords } from '../merge/cpu/kernels';
 import { valuesBytes } from '../merge/emr-values';
@@ -10,7 +10,7 @@ import type { AnyMethodSpec } from '../merge/methods';
 import type { ModelSet } from '../merge/model-set';
 import { nonFiniteSummary, type NonFiniteReport } from '../merge/non-finite';
 import { writePerTaskArtefact } from '../merge/pertask/artefact';
-import { isPerTaskResult } from '../merge/pertask/result';
+import { isPerTaskResult, type PerTaskModulator } from '../merge/pertask/result';
 import { maskOnes } from './mask-ones';
 import { taskLayout } from './write-task';
 
@@ -40,9 +40,15 @@ export interface TensorStats {
   readonly name: string;
   readonly shape: readonly number[];
   readonly numel: number;
-  /** Sign-conflict rate (elements where tasks' τ disagree in sign / numel); NaN from a bundle. */
+  /**
+   * Sign-conflict rate (elements where tasks' τ disagree in sign / numel): EMR's election counts it;
+   * NaN from a bundle and for every other method (none elects a sign per element for all tasks).
+   */
   readonly conflictRate: number;
-  /** Mask density per task (task order). */
+  /**
+   * Mask density per task (task order): EMR's mask; TALL masks' and Consensus's mask the task uses
+   * (Consensus: one mask, every task the same); T-Switch's keep bits. Empty for other methods.
+   */
   readonly density: readonly number[];
   /**
    * Per task, true where the task leaves the tensor as the base's (a LoRA adapter that does not
@@ -79,7 +85,7 @@ export interface MergeSummaryOf<S> {
   readonly bytesRead: number;
   readonly source: 'merge' | 'bundle';
   readonly tasks: readonly TaskStats[];
-  /** Shared tensors in merge order; densities only for EMR. */
+  /** Shared tensors in merge order; densities for the mask methods (EMR, TALL, Consensus, T-Switch). */
   readonly tensors: readonly TensorStats[];
   readonly storage: StorageSummary;
   /** NaN/±∞ in the weights as read, only when any (src/merge/non-finite), with the line to show. */
@@ -113,14 +119,17 @@ export async function mergeSummary<R extends AnyMergeResult>(
 ): Promise<MergeSummaryOf<R['spec']>> {
   const { set } = result;
   const emr = isEmr(result) ? result : undefined;
-  const tensors = await tensorStats(set, emr, lowRankOf(result));
+  const modulator = isPerTaskResult(result) ? result.modulator : undefined;
+  const tensors = await tensorStats(set, emr, modulator, lowRankOf(result));
+  // A mask method's task density from the per-tensor counts, as the heatmap weighs them.
+  const counted = emr || (modulator && modulator.kind !== 'lowrank');
   const shared = set.report.sharedParameters;
   const tasks = set.tasks.map((task, t): TaskStats => {
     const e = emr?.tasks[t];
     const density =
       e && !Number.isNaN(e.density)
         ? e.density
-        : emr
+        : counted
           ? tensors.reduce((a, s) => a + (s.density[t] ?? 0) * s.numel, 0) / Math.max(1, shared)
           : Number.NaN;
     const layout = taskLayout(result, t, ctx.shardBytes);
@@ -183,7 +192,6 @@ function artefactBytes(result: Parameters<typeof writePerTaskArtefact>[0]): Prom
   });
 }
 
-/** Per shared tensor: conflict rate and mask densities (EMR), from the merge's stats or the masks. */
 /** TSV-C's rank and energy kept per compressed tensor, by name. */
 function lowRankOf(result: AnyMergeResult): ReadonlyMap<string, NonNullable<TensorStats['lowRank']>> {
   const m = isPerTaskResult(result) ? result.modulator : undefined;
@@ -193,15 +201,38 @@ function lowRankOf(result: AnyMergeResult): ReadonlyMap<string, NonNullable<Tens
   );
 }
 
+/**
+ * Ones in the mask each task uses of one tensor, from a per-task method's packed bits: TALL masks'
+ * own mask, Consensus's one mask (maskOf picks it for every task), T-Switch's keep bits.
+ */
+function perTaskMaskOnes(m: PerTaskModulator, name: TensorName, numel: number, numTasks: number): number[] {
+  if (m.kind === 'lowrank') return [];
+  if (m.kind === 'switch') return maskOnes(need(m.keep, name), numel, numTasks);
+  const ones = maskOnes(need(m.masks, name), numel, m.maskCount);
+  return m.maskOf.map((j) => ones[j] as number);
+}
+
+function need<V>(map: ReadonlyMap<TensorName, V>, name: TensorName): V {
+  const v = map.get(name);
+  if (v === undefined) throw new RangeError(`the per-task result has no mask for tensor ${name}`);
+  return v;
+}
+
+/** Per shared tensor: conflict rate (EMR) and mask densities, from the merge's stats or the masks. */
 async function tensorStats(
   set: ModelSet,
   emr: EmrResult | undefined,
+  modulator: PerTaskModulator | undefined,
   lowRank: ReadonlyMap<string, NonNullable<TensorStats['lowRank']>>,
 ): Promise<TensorStats[]> {
   const stats = new Map((emr?.tensors ?? []).map((s) => [s.name, s] as const));
+  const numTasks = set.tasks.length;
+  // Consensus: one mask shared by every task, whatever its τ — a task's tensor is not left alone.
+  const sharedMask = modulator?.kind === 'masked' && modulator.maskCount === 1 && numTasks > 1;
   const onesOf = async (s: ModelSet['shared'][number]): Promise<readonly number[]> => {
     const st = stats.get(s.name);
     if (st) return st.maskOnes;
+    if (modulator) return perTaskMaskOnes(modulator, s.name, s.numel, numTasks);
     if (!emr) return [];
     // From a bundle: counted from the masks, a task at a time (they may be on disk).
     const words = maskWords(s.numel);
@@ -215,7 +246,7 @@ async function tensorStats(
     const st = stats.get(s.name);
     const ones = await onesOf(s);
     // A LoRA task's tensor its adapter leaves alone is the base's own entry (src/peft/lora.ts).
-    const untouched = s.tasks.map((e) => e === s.base);
+    const untouched = s.tasks.map((e) => e === s.base && !sharedMask);
     const lr = lowRank.get(s.name);
     tensors.push({
       name: s.name,

@@ -1,5 +1,6 @@
-// Charts where a picture says more than a table: mask density by layer depth for every task, and
-// the distributions of |τ_uni| and of each task's |τ_t| on log-spaced bins.
+// Charts where a picture says more than a table: mask density by layer depth for every task (every
+// mask method), and for EMR the distributions of |τ_uni| and of each task's |τ_t| on log-spaced bins
+// (the worker counts them from EMR's values only).
 import { useEffect, useMemo, useState } from 'react';
 import type { ChartConfiguration } from 'chart.js';
 import { depthOf } from '../../state/inspect';
@@ -142,7 +143,9 @@ function HistogramChart({ hist, result }: { hist: Histogram; result: MergeSummar
 
 export function Charts({ result }: { result: MergeSummary }) {
   const [hist, setHist] = useState<{ id: number; hist: Histogram } | undefined>();
+  const emr = result.spec.method === 'emr';
   useEffect(() => {
+    if (!emr) return;
     let live = true;
     void studioWorker()
       .histograms()
@@ -152,27 +155,29 @@ export function Charts({ result }: { result: MergeSummary }) {
     return () => {
       live = false;
     };
-  }, [result.id]);
+  }, [result.id, emr]);
   return (
-    <div className="chart-grid">
+    <div className={`chart-grid${emr ? '' : ' single'}`}>
       <section className="card" aria-labelledby="depth-title">
         <h3 id="depth-title">Density by depth</h3>
         <DepthChart result={result} />
       </section>
-      <section className="card" aria-labelledby="hist-title">
-        <h3 id="hist-title">Magnitudes</h3>
-        {hist?.id === result.id ? (
-          <HistogramChart hist={hist.hist} result={result} />
-        ) : (
-          <div className="chart placeholder">Counting…</div>
-        )}
-        {hist?.id === result.id && hist.hist.sampled && (
-          <p className="muted small">|τₜ| from the first {SAMPLE_TEXT} elements of each tensor.</p>
-        )}
-        {hist?.id === result.id && hist.hist.tasks.length === 0 && (
-          <p className="muted small">Restored from a bundle: the tasks’ own |τₜ| need their files.</p>
-        )}
-      </section>
+      {emr && (
+        <section className="card" aria-labelledby="hist-title">
+          <h3 id="hist-title">Magnitudes</h3>
+          {hist?.id === result.id ? (
+            <HistogramChart hist={hist.hist} result={result} />
+          ) : (
+            <div className="chart placeholder">Counting…</div>
+          )}
+          {hist?.id === result.id && hist.hist.sampled && (
+            <p className="muted small">|τₜ| from the first {SAMPLE_TEXT} elements of each tensor.</p>
+          )}
+          {hist?.id === result.id && hist.hist.tasks.length === 0 && (
+            <p className="muted small">Restored from a bundle: the tasks’ own |τₜ| need their files.</p>
+          )}
+        </section>
+      )}
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { groupByBlock, inspectStore, type HeatmapSort } from '../../state/inspec
 import type { MergeSummary, TensorStats } from '../../worker/protocol';
 import { css, position, scaleFor, ticks, viridis, type Scale } from '../../lib/colour';
 import { formatCount, percent, shapeText } from '../../lib/format';
+import { CELL_MEANS, maskKind, type MaskKind } from './mask-method';
 
 interface Row {
   readonly key: string;
@@ -51,8 +52,16 @@ const sortKey: Record<HeatmapSort, ((t: TensorStats) => number) | undefined> = {
   size: (t) => -t.numel,
 };
 
-function useRows(result: MergeSummary): Row[] {
-  const { sort, collapsed } = useStore(inspectStore);
+/** The sort in effect: sign conflicts are EMR's (its election), so another method keeps model order. */
+const sortFor = (sort: HeatmapSort, kind: MaskKind): HeatmapSort =>
+  sort === 'conflict' && kind !== 'emr' ? 'model' : sort;
+
+function useRows(result: MergeSummary, kind: MaskKind): Row[] {
+  const { collapsed } = useStore(inspectStore);
+  const sort = sortFor(
+    useStore(inspectStore, (s) => s.sort),
+    kind,
+  );
   return useMemo(() => {
     const by = sortKey[sort];
     const numTasks = result.tasks.length;
@@ -116,8 +125,10 @@ const UNTOUCHED_TITLE =
   'The task leaves this tensor as the base’s (its adapter does not adapt it): τ = 0, so it has no mask.';
 
 export function Heatmap({ result }: { result: MergeSummary }) {
+  // shown only for a mask method (InspectPanel)
+  const kind = maskKind(result.spec) ?? 'emr';
   const { sort, scale: scaleKind, collapsed } = useStore(inspectStore);
-  const rows = useRows(result);
+  const rows = useRows(result, kind);
   const numTasks = result.tasks.length;
   const [active, setActive] = useState<{ row: number; task: number }>({ row: 0, task: 0 });
   const scale = useMemo(() => scaleFor(scaleKind, touchedDensities(result.tensors)), [result, scaleKind]);
@@ -165,12 +176,12 @@ export function Heatmap({ result }: { result: MergeSummary }) {
           <label className="field inline">
             <span>Sort</span>
             <select
-              value={sort}
+              value={sortFor(sort, kind)}
               onChange={(e) => inspectStore.setState({ sort: e.currentTarget.value as HeatmapSort })}
             >
               <option value="model">Model order</option>
               <option value="density">Density</option>
-              <option value="conflict">Sign conflicts</option>
+              {kind === 'emr' && <option value="conflict">Sign conflicts</option>}
               <option value="size">Size</option>
             </select>
           </label>
@@ -191,8 +202,7 @@ export function Heatmap({ result }: { result: MergeSummary }) {
         </div>
       </div>
       <p className="muted">
-        Share of each tensor’s elements whose mask bit is on: where the task agrees in sign with the unified
-        task vector. Click a cell to open its mask; click a block to fold it.
+        {CELL_MEANS[kind]} Click a cell to open its mask; click a block to fold it.
         {anyUntouched &&
           ' Hatched cells: tensors a task’s adapter leaves untouched (τ = 0), not masks that are empty.'}
       </p>
@@ -263,13 +273,18 @@ export function Heatmap({ result }: { result: MergeSummary }) {
               <>mask density {percent(d, 2)}</>
             )}
             .{' '}
-            <span data-testid="conflict-detail" title={CONFLICT_TITLE}>
-              Across all {numTasks} tasks, sign conflicts on{' '}
-              {Number.isFinite(current.stats.conflictRate)
-                ? `${percent(current.stats.conflictRate, 2)} of the ${current.isGroup ? 'block' : 'tensor'}’s elements`
-                : '— (not stored in a bundle)'}
-            </span>
-            . {formatCount(current.stats.numel)} parameters
+            {kind === 'emr' && (
+              <>
+                <span data-testid="conflict-detail" title={CONFLICT_TITLE}>
+                  Across all {numTasks} tasks, sign conflicts on{' '}
+                  {Number.isFinite(current.stats.conflictRate)
+                    ? `${percent(current.stats.conflictRate, 2)} of the ${current.isGroup ? 'block' : 'tensor'}’s elements`
+                    : '— (not stored in a bundle)'}
+                </span>
+                .{' '}
+              </>
+            )}
+            {formatCount(current.stats.numel)} parameters
             {current.isGroup ? ' in the block' : ` ${shapeText(current.stats.shape)}`}.
           </>
         ) : (

@@ -4,6 +4,7 @@ import { mergeStore } from '../../state/merge';
 import { Charts } from './Charts';
 import { Heatmap } from './Heatmap';
 import { LowRank } from './LowRank';
+import { maskKind } from './mask-method';
 import { MaskViewer } from './MaskViewer';
 import { NonFinite } from './NonFinite';
 import { Rescalers } from './Rescalers';
@@ -11,6 +12,7 @@ import { Storage } from './Storage';
 
 export function InspectPanel() {
   const result = useStore(mergeStore, (s) => s.result);
+  const kind = result && maskKind(result.spec);
   return (
     <section className="panel" aria-labelledby="inspect-title" id="inspect">
       <h2 id="inspect-title">
@@ -28,7 +30,7 @@ export function InspectPanel() {
             <Rescalers result={result} />
             {result.storage.bundleBytes > 0 && <Storage result={result} />}
           </div>
-          {result.spec.method === 'emr' ? (
+          {kind ? (
             <>
               <Heatmap result={result} />
               <MaskViewer result={result} />
@@ -39,10 +41,8 @@ export function InspectPanel() {
               <LowRank result={result} />
               <p className="muted">
                 {result.spec.method === 'tsv_c'
-                  ? 'The mask heatmap and viewer read EMR’s masks; TSV-C keeps low-rank factors, above, per layer.'
-                  : result.tasks.some((t) => t.perTask)
-                    ? 'The mask heatmap and viewer read EMR’s masks; above, each task’s mask density and the artefact’s size.'
-                    : 'Masks and rescalers belong to EMR-Merging; this method made one merged model for all tasks.'}
+                  ? 'TSV-C keeps no mask: each task’s low-rank factors, above, per layer.'
+                  : 'Masks belong to EMR-Merging, TALL masks, Consensus and T-Switch; this method made one merged model for all tasks.'}
               </p>
             </>
           )}

@@ -1,5 +1,6 @@
-// The mask viewer: one tensor's mask for one task, beside the sign of τ_uni, the agreement count
-// across tasks, or another task's mask. Both panes zoom and pan together.
+// The mask viewer: one tensor's mask for one task (EMR's, TALL masks', Consensus's shared one,
+// T-Switch's keep bits), beside a sign (τ_uni, τ_MTL, or T-Switch's sign bits where kept), the
+// agreement count across tasks, or another task's mask. Both panes zoom and pan together.
 import { useCallback, useEffect, useState, type PointerEvent, type UIEvent } from 'react';
 import { useStore } from 'zustand';
 import { inspectStore } from '../../state/inspect';
@@ -7,6 +8,7 @@ import { studioWorker } from '../../worker/client';
 import type { MaskImage, MergeSummary, ViewMode } from '../../worker/protocol';
 import { percent, shapeText } from '../../lib/format';
 import { MaskCanvas } from './MaskCanvas';
+import { legendFor, maskKind, SIGN_TITLE, type MaskKind } from './mask-method';
 
 /** Cells sent per pane: a tensor up to this many elements is drawn one pixel per element. */
 const MAX_CELLS = 1 << 20;
@@ -38,11 +40,11 @@ export function fitZoom(rows: number, cols: number, pane: { width: number; heigh
   return Math.max(Math.min(pane.width / cols, pane.height / rows), 0.02);
 }
 
-const COMPARE: Record<Exclude<ViewMode, 'mask'>, string> = {
-  sign: 'Sign of τ_uni',
+const compareTitles = (kind: MaskKind): Record<Exclude<ViewMode, 'mask'>, string> => ({
+  sign: SIGN_TITLE[kind],
   agreement: 'Tasks agreeing (count)',
   'other-mask': 'Another task’s mask',
-};
+});
 
 function usePanes(result: MergeSummary) {
   const { tensor, task, compare, otherTask } = useStore(inspectStore);
@@ -92,13 +94,11 @@ function moveDrag(e: PointerEvent<HTMLDivElement>): void {
 const endDrag = (e: PointerEvent<HTMLDivElement>) => drags.delete(e.currentTarget);
 const onPaneScroll = (e: UIEvent<HTMLDivElement>) => follow(e.currentTarget);
 
-function legendFor(mode: ViewMode, numTasks: number): string {
-  if (mode === 'sign') return 'red: τ_uni > 0 · blue: τ_uni < 0 · grey: 0';
-  if (mode === 'agreement') return `dark: no task’s bit on · yellow: all ${numTasks} on`;
-  return 'yellow: on (the task agrees with τ_uni’s sign) · purple: off';
-}
-
 export function MaskViewer({ result }: { result: MergeSummary }) {
+  // shown only for a mask method (InspectPanel)
+  const kind = maskKind(result.spec) ?? 'emr';
+  const COMPARE = compareTitles(kind);
+  const maskOf = (t: number) => `${kind === 'switch' ? 'Keep bits' : 'Mask'} of ${result.tasks[t]?.name}`;
   const { tensor, task, compare, otherTask } = useStore(inspectStore);
   const panes = usePanes(result);
   // A zoom the user chose holds for the tensor it was chosen on; a new tensor starts fitted.
@@ -177,6 +177,8 @@ export function MaskViewer({ result }: { result: MergeSummary }) {
           {stats.untouched?.[task]
             ? `${result.tasks[task]?.name} leaves this tensor untouched (τ = 0): its mask is empty by construction.`
             : `Density for ${result.tasks[task]?.name}: ${percent(stats.density[task] ?? 0)}.`}{' '}
+          {kind === 'consensus' &&
+            'Every task shares the consensus mask: another task’s mask and the agreement show it again. '}
           Drag to pan.
         </p>
       )}
@@ -186,10 +188,12 @@ export function MaskViewer({ result }: { result: MergeSummary }) {
             <figure key={i} className="pane">
               <figcaption>
                 {i === 0
-                  ? `Mask of ${result.tasks[task]?.name}`
+                  ? maskOf(task)
                   : compare === 'other-mask'
-                    ? `Mask of ${result.tasks[otherTask]?.name}`
-                    : COMPARE[compare as Exclude<ViewMode, 'mask'>]}
+                    ? maskOf(otherTask)
+                    : compare === 'sign' && kind === 'switch'
+                      ? `Sign bits of ${result.tasks[task]?.name} (where kept)`
+                      : COMPARE[compare as Exclude<ViewMode, 'mask'>]}
               </figcaption>
               <div
                 ref={i === 0 ? paneRef : undefined}
@@ -204,7 +208,9 @@ export function MaskViewer({ result }: { result: MergeSummary }) {
               >
                 <MaskCanvas image={image} zoom={z} label={i === 0 ? 'Task mask' : 'Comparison'} />
               </div>
-              <p className="muted small">{legendFor(image.mode, image.numTasks)}</p>
+              <p className="muted small" data-testid="pane-legend">
+                {legendFor(kind, image.mode, image.numTasks)}
+              </p>
             </figure>
           ))}
       </div>

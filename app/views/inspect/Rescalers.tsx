@@ -23,7 +23,9 @@ export function Rescalers({ result }: { result: MergeSummary }) {
           {describeMethod(result.spec)}: per task,{' '}
           {lowRank
             ? 'the values it stores (factors and own task vectors) over the shared weights'
-            : 'the share of the shared weights its mask keeps'}
+            : result.spec.method === 't_switch'
+              ? 'the share of the shared weights its keep bits keep'
+              : 'the share of the shared weights its mask keeps'}
           {hasLambda ? ' and its λₜ' : ''}.
         </p>
       )}
