@@ -2,7 +2,7 @@
 // onnxruntime-web (wasm) as in the page, on two digits-8 tasks opened as their .onnx files (their
 // own graphs) with the zoo's labeled sets: TALL masks at its defaults gets λ_t per task from the
 // grid; Consensus TA with α set keeps it ("as set") and gets its masks' λ_t; the chosen results
-// stand in for the kept ones (the switcher, Inspect, Evaluate's labels), a result with nothing left
+// stand in for the kept ones (the switcher, Inspect's densities and mask image, Evaluate's labels), a result with nothing left
 // to choose is refused, a new merge of the method lets the chosen one go under the page's id, and a
 // cancelled choice leaves the kept results as they were.
 import { readFile } from 'node:fs/promises';
@@ -80,6 +80,13 @@ describe('choosing λ on the labeled sets in the studio worker', () => {
     ]);
     expect((await service.chooseResult(t?.summary.id as number)).summary).toEqual(t?.summary);
     expect((await service.chooseResult(tall.id)).summary).toEqual(t?.summary);
+    // Inspect reads the chosen masks: λ_t ≤ 0.6 < 1 keeps more of each task's weights.
+    t?.summary.tasks.forEach((task, i) =>
+      expect(task.perTask?.density).toBeGreaterThan(tall.tasks[i]?.perTask?.density as number),
+    );
+    const tensor = t?.summary.tensors[0]?.name as string;
+    const image = await service.maskImage({ tensor, task: 0, mode: 'mask', maxCells: 4096 });
+    expect(image?.rows).toBeGreaterThan(0);
 
     // Nothing left to choose on a chosen result.
     const again = await service.chooseLambdas({ ids: [t?.summary.id as number], provider: 'wasm' }, () => {});
