@@ -4,11 +4,11 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, vi } from 'vitest';
+import { expect } from 'vitest';
 import { narrowFromF32 } from '../formats/dtype';
 import { fileSink } from '../formats/node-files';
 import { writeSafetensors } from '../formats/safetensors';
-import { GpuRuntime } from '../gpu/runtime/runtime';
+import { recordPrograms } from '../gpu/testing/programs';
 import { runCli } from './testing';
 
 export const GPU_TASKS = ['a', 'b', 'c'];
@@ -60,21 +60,12 @@ export async function mergeOnBothEngines(
     ...GPU_TASKS.flatMap((t) => ['--task', `${t}=${join(dir, `${t}.safetensors`)}`]),
     ...args,
   ];
-  const programs: string[] = [];
-  const run = GpuRuntime.prototype.run;
-  const spy = vi.spyOn(GpuRuntime.prototype, 'run').mockImplementation(function (
-    this: GpuRuntime,
-    spec,
-    slot,
-  ) {
-    programs.push(spec.program);
-    return run.call(this, spec, slot);
-  });
+  const { programs, restore } = recordPrograms();
   let gpu: Awaited<ReturnType<typeof runCli>>;
   try {
     gpu = await runCli([...flags, '--engine', 'gpu', '--out', join(dir, `${name}-gpu`)]);
   } finally {
-    spy.mockRestore();
+    restore();
   }
   const cpu = await runCli([...flags, '--engine', 'cpu', '--out', join(dir, `${name}-cpu`)]);
   expect([gpu.code, gpu.err, cpu.code, cpu.err], gpu.err).toEqual([0, '', 0, '']);

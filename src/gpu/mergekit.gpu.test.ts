@@ -4,30 +4,21 @@
 // method of each kind (random drops, rank-based drops, consensus, linear, model_stock whole and per
 // row, the SLERP family) and for a recipe's per-tensor settings (a gradient over depth, a filter),
 // from bf16 and f16 inputs.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tensorName } from '../formats/tensor';
 import { CpuEngine } from '../merge/cpu/engine';
 import { runMerge } from '../merge/merge';
 import { mergekitSpec } from '../merge/mergekit/spec';
 import { makeSet, randomLayers, type Layer } from '../merge/testing/engine-suite';
 import { GpuEngine } from './engine';
-import { GpuRuntime } from './runtime/runtime';
 import { testGpu } from './testing/gpu';
+import { recordPrograms } from './testing/programs';
 
 describe('mergekit methods on the GPU engine', () => {
   it('equal the CPU engine bit for bit', async () => {
     const gpu = new GpuEngine(await testGpu(), false, { mergekitMinElements: 0 });
     const cpu = new CpuEngine();
-    const programs: string[] = [];
-    const run = GpuRuntime.prototype.run;
-    const spy = vi.spyOn(GpuRuntime.prototype, 'run').mockImplementation(function (
-      this: GpuRuntime,
-      spec,
-      slot,
-    ) {
-      programs.push(spec.program);
-      return run.call(this, spec, slot);
-    });
+    const { programs, restore } = recordPrograms();
     try {
       const layers = randomLayers(4, 3, [[3, 5, 7], [33], [8, 40]]);
       for (const dtype of ['BF16', 'F16'] as const) {
@@ -88,7 +79,7 @@ describe('mergekit methods on the GPU engine', () => {
       const count = (p: string) => programs.filter((x) => x === p).length;
       expect([count('linear-mix'), count('stock-blend'), count('combine2')]).toEqual([12, 12, 13]);
     } finally {
-      spy.mockRestore();
+      restore();
       gpu.dispose();
     }
   });
