@@ -3,13 +3,14 @@
 import type { TensorName } from '../formats/tensor';
 import { pass } from './chunk-pass';
 import { maskWords } from './cpu/kernels';
-import type { EmrInputViews, MergeEngine } from './engine';
+import type { EmrChunkOut, EmrInputViews, MergeEngine } from './engine';
+import type { EmrArena, EmrChunkSums } from './emr-arena';
 import { memoryValues, spillValues, valuesBytes, type EmrValuesWriter } from './emr-values';
 import type { EmrResult, EmrTaskStats, MergeOptions } from './merge-result';
 import type { MethodSpec } from './methods';
 import type { ModelSet } from './model-set';
 import { NonFiniteTally } from './non-finite';
-import { canReadInto, type ChunkPlan } from './scheduler';
+import { canReadInto, DEFAULT_BUDGET_BYTES, type ChunkPlan } from './scheduler';
 
 export async function mergeEmr(
   set: ModelSet,
@@ -20,8 +21,6 @@ export async function mergeEmr(
   overlap: boolean,
 ): Promise<EmrResult> {
   const numTasks = set.tasks.length;
-  const tauUni = new Map<TensorName, Float32Array>();
-  const masks = new Map<TensorName, Uint32Array>();
   const stats = set.shared.map((s) => ({
     name: s.name,
     numel: s.numel,
@@ -35,38 +34,52 @@ export async function mergeEmr(
   let spill: EmrValuesWriter | undefined;
   if (options.spill && wholeBytes > options.spill.overBytes)
     spill = spillValues(await options.spill.open(wholeBytes), set.shared, numTasks);
-  else
+  const arena = spill ? undefined : arenaFor(set, engine, plan, overlap, options.budgetBytes);
+  const tauUni: ReadonlyMap<TensorName, Float32Array> = arena?.tauUni ?? new Map();
+  const masks: ReadonlyMap<TensorName, Uint32Array> = arena?.masks ?? new Map();
+  if (!spill && !arena)
     for (const s of set.shared) {
-      tauUni.set(s.name, new Float32Array(s.numel));
-      masks.set(s.name, new Uint32Array(numTasks * maskWords(s.numel)));
+      (tauUni as Map<TensorName, Float32Array>).set(s.name, new Float32Array(s.numel));
+      (masks as Map<TensorName, Uint32Array>).set(s.name, new Uint32Array(numTasks * maskWords(s.numel)));
     }
+  const range = (p: ChunkPlan) => ({ name: p.tensor.name, start: p.start, numel: p.numel });
 
-  const into = directInputs(set, engine, plan, overlap);
+  const into = arena
+    ? (index: number, p: ChunkPlan) => arena.inputs((index % 2) as 0 | 1, range(p))
+    : directInputs(set, engine, plan, overlap);
   let bytesRead: number;
   try {
-    bytesRead = await pass(
+    bytesRead = await pass<EmrChunkOut | EmrChunkSums>(
       plan,
       'merge',
       options,
       overlap,
-      (_p, input) => engine.emr(input),
+      async (p, input) =>
+        arena
+          ? arena.elect(range(p), { base: input.base.bytes, tasks: input.tasks.map((c) => c.bytes) })
+          : engine.emr(input),
       async (p, r) => {
         const tensorWords = maskWords(p.tensor.numel);
         const chunkWords = maskWords(p.numel);
         const st = stats[p.tensorIndex] as (typeof stats)[number];
         st.conflicts += r.conflicts;
         nonFinite.add(p.tensorIndex, r.nonFinite);
+        // In the arena the chunk's masks are already where the result keeps them.
+        const inPlace = !('masks' in r);
+        const all = masks.get(p.tensor.name) as Uint32Array;
         for (let t = 0; t < numTasks; t++) {
-          const words = r.masks.subarray(t * chunkWords, (t + 1) * chunkWords);
+          const at = inPlace ? t * tensorWords + p.start / 32 : t * chunkWords;
+          const words = (inPlace ? all : (r as EmrChunkOut).masks).subarray(at, at + chunkWords);
           st.maskOnes[t] = (st.maskOnes[t] as number) + popcount(words);
           st.sumAbsTau[t] = (st.sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
           st.sumAbsMasked[t] = (st.sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
         }
-        if (spill) return spill.put(p.tensor.name, p.start, r.tauUni, r.masks);
-        (tauUni.get(p.tensor.name) as Float32Array).set(r.tauUni, p.start);
-        const all = masks.get(p.tensor.name) as Uint32Array;
+        if (inPlace) return;
+        const out = r as EmrChunkOut;
+        if (spill) return spill.put(p.tensor.name, p.start, out.tauUni, out.masks);
+        (tauUni.get(p.tensor.name) as Float32Array).set(out.tauUni, p.start);
         for (let t = 0; t < numTasks; t++)
-          all.set(r.masks.subarray(t * chunkWords, (t + 1) * chunkWords), t * tensorWords + p.start / 32);
+          all.set(out.masks.subarray(t * chunkWords, (t + 1) * chunkWords), t * tensorWords + p.start / 32);
       },
       into,
     );
@@ -74,7 +87,7 @@ export async function mergeEmr(
     await spill?.abort().catch(() => {});
     throw e;
   }
-  const values = spill ? await spill.done() : memoryValues(tauUni, masks);
+  const values = spill ? await spill.done() : { ...memoryValues(tauUni, masks), ...(arena ? { arena } : {}) };
 
   const sharedParameters = set.report.sharedParameters;
   const tasks: EmrTaskStats[] = set.tasks.map((task, t) => {
@@ -111,6 +124,24 @@ export async function mergeEmr(
     bytesRead,
     nonFinite: nonFinite.report(),
   };
+}
+
+/**
+ * The engine's arena (./emr-arena.ts), where every input is F32 read in place, the values stay in
+ * memory and the base, kept there for the task models, fits the budget (the most that
+ * task-model.ts's base cache would keep).
+ */
+function arenaFor(
+  set: ModelSet,
+  engine: MergeEngine,
+  plan: readonly ChunkPlan[],
+  overlap: boolean,
+  budgetBytes = DEFAULT_BUDGET_BYTES,
+): EmrArena | undefined {
+  if (overlap || !engine.emrArena || !canReadInto(set.shared)) return undefined;
+  if (set.shared.reduce((a, s) => a + s.numel * 4, 0) > budgetBytes) return undefined;
+  const maxNumel = plan.reduce((m, p) => Math.max(m, p.numel), 0);
+  return engine.emrArena(set.shared, set.tasks.length, maxNumel);
 }
 
 /**

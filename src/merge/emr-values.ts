@@ -5,6 +5,7 @@
 // none needs τ_uni whole.
 import type { TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
+import type { EmrArena } from './emr-arena';
 
 export interface EmrValues {
   /** 'memory', or where the values are kept on disk (for the report). */
@@ -15,6 +16,8 @@ export interface EmrValues {
   mask(name: TensorName, t: number, firstWord: number, count: number): Promise<Uint32Array>;
   /** Frees what it holds (deletes a spill file). The values cannot be read afterwards. */
   release(): Promise<void>;
+  /** The engine memory the values sit in, with the base (./emr-arena.ts): task models rebuild there. */
+  readonly arena?: EmrArena;
 }
 
 /** What a merge writes into, chunk by chunk in plan order. */

@@ -4,6 +4,7 @@
 // merging pass also counts the NaN/±∞ elements it read, per model (`nonFinite`), for the report.
 import type { MergeDType } from '../formats/dtype';
 import type { EmrChunkOut, LinearChunkOut, TiesChunkOut } from './cpu/kernels';
+import type { ArenaTensor, EmrArena } from './emr-arena';
 import type { GtaMixInput } from './mergekit/gta-mix';
 import type { Combine2, CombineRowsInput } from './mergekit/slerp-mix';
 import type { LinearMixInput } from './mergekit/linear-mix';
@@ -104,6 +105,12 @@ export interface MergeEngine {
    * valid until the pass ends. Undefined where the engine cannot (it then copies as usual).
    */
   emrInputs?(slot: 0 | 1, numel: number, maxNumel: number, numTasks: number): EmrInputViews | undefined;
+  /**
+   * The whole EMR merge in the engine's own memory (./emr-arena.ts): every tensor's τ_uni, masks
+   * and base, and input slots for chunks of up to `maxNumel` elements. Undefined where the engine
+   * cannot, or the merge would not fit.
+   */
+  emrArena?(tensors: readonly ArenaTensor[], numTasks: number, maxNumel: number): EmrArena | undefined;
   /**
    * One task's weights for a chunk: θ₀ + λ·(M ⊙ τ_uni) in f32, narrowed to `dtype` (the task's own)
    * with round-to-nearest-even; `mask` words start at `maskOffsetWords`.

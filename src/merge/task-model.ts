@@ -6,6 +6,7 @@ import type { TensorData, TensorName } from '../formats/tensor';
 import { maskWords } from './cpu/kernels';
 import type { MergeEngine, RawChunk } from './engine';
 import { isEmr, type AnyMergeResult } from './merge';
+import type { EmrResult } from './merge-result';
 import { perTaskReconstructPass } from './pertask/passes';
 import { isPerTaskResult, perTaskReconstructInput } from './pertask/result';
 import type { SharedTensor } from './model-set';
@@ -53,6 +54,8 @@ class BufferPair {
     return (this.buffers[this.turn] as Float32Array).subarray(0, n);
   }
 }
+
+const lambdaOf = (result: EmrResult, t: number) => result.lambdas[t] as number;
 
 export function taskIndex(result: AnyMergeResult, task: string): number {
   const t = result.set.tasks.findIndex((x) => x.name === task);
@@ -114,13 +117,25 @@ function sharedTensorData(
       const first = Math.floor(start / size / 32) * 32;
       const last = Math.min(shared.numel, Math.ceil(end / size));
       let bytes: Uint8Array<ArrayBuffer>;
-      if (isEmr(result)) {
+      const emr = isEmr(result) ? result : undefined;
+      const arena = emr?.values.arena;
+      if (emr && arena) {
+        // The base, τ_uni and the masks are in the arena already: rebuilt there, no read.
+        const values = new Float32Array(last - first);
+        arena.reconstructInto(
+          { name: shared.name, start: first, numel: last - first },
+          t,
+          lambdaOf(emr, t),
+          values,
+        );
+        bytes = narrowFromF32(values, dtype);
+      } else if (isEmr(result)) {
         const base = { bytes: await readBase(cache, shared, first, last), dtype: shared.base.dtype };
         const [tau, mask] = await Promise.all([
           result.values.tau(shared.name, first, last),
           result.values.mask(shared.name, t, first / 32, maskWords(last - first)),
         ]);
-        bytes = await engine.emrReconstruct(base, tau, mask, 0, result.lambdas[t] as number, dtype);
+        bytes = await engine.emrReconstruct(base, tau, mask, 0, lambdaOf(result, t), dtype);
       } else if (isPerTaskResult(result)) {
         // On a GPU engine's program (it keeps small ranges on the CPU twin); the CPU engines' would
         // be the same twin, so it runs here.
@@ -173,21 +188,32 @@ export function taskModel(
         for (let at = 0; at < byteLength; at += stepBytes)
           yield await data.read(at, Math.min(byteLength, at + stepBytes));
       },
-      ...(shared && dtype === 'F32' && isEmr(result) && writesInto(engine)
+      ...(shared && dtype === 'F32' && isEmr(result) && (result.values.arena || writesInto(engine))
         ? {
             async *transientChunks() {
               const step = stepBytes / 4; // a multiple of 32 elements
               const { values } = result;
-              const lambda = result.lambdas[t] as number;
+              const lambda = lambdaOf(result, t);
               for (let first = 0; first < shared.numel; first += step) {
                 const last = Math.min(shared.numel, first + step);
+                if (values.arena) {
+                  const out = pair.next(last - first);
+                  values.arena.reconstructInto(
+                    { name: shared.name, start: first, numel: last - first },
+                    t,
+                    lambda,
+                    out,
+                  );
+                  yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+                  continue;
+                }
                 const [baseBytes, tau, mask] = await Promise.all([
                   readBase(cache, shared, first, last),
                   values.tau(shared.name, first, last),
                   values.mask(shared.name, t, first / 32, maskWords(last - first)),
                 ]);
                 const out = pair.next(last - first);
-                await engine.emrReconstructF32Into(
+                await (engine as MergeEngine & ReconstructInto).emrReconstructF32Into(
                   { bytes: baseBytes, dtype: shared.base.dtype },
                   tau,
                   mask,

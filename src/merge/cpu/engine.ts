@@ -19,6 +19,8 @@ import { combine2, combineRows, type Combine2, type CombineRowsInput } from '../
 import { linearMix, type LinearMixInput } from '../mergekit/linear-mix';
 import { stockBlend, type StockBlendInput } from '../mergekit/stock-blend';
 import { wasmAvailable, WasmKernels } from './wasm/host';
+import { makeArena } from './wasm/arena';
+import type { ArenaTensor, EmrArena } from '../emr-arena';
 
 /** f32 values of a chunk: a view when the bytes are aligned f32 (the kernels never write inputs). */
 function widen(c: RawChunk): Float32Array {
@@ -43,6 +45,11 @@ export class CpuEngine implements MergeEngine {
   /** Inputs read straight into the WebAssembly kernels' memory (see MergeEngine.emrInputs). */
   emrInputs(slot: 0 | 1, numel: number, maxNumel: number, numTasks: number): EmrInputViews | undefined {
     return this.wasm?.inputViews(slot, numel, maxNumel, numTasks);
+  }
+
+  /** The merge in one WebAssembly memory of its own (./wasm/arena.ts), with the SIMD kernels. */
+  emrArena(tensors: readonly ArenaTensor[], numTasks: number, maxNumel: number): EmrArena | undefined {
+    return this.wasm ? makeArena(tensors, numTasks, maxNumel) : undefined;
   }
 
   async emr(chunk: ChunkInput) {

@@ -15,6 +15,7 @@ import type {
   TiesChunkOut,
 } from '../engine';
 import { CpuEngine } from './engine';
+import type { ArenaTensor, EmrArena } from '../emr-arena';
 import type { KernelServer } from './kernel-server';
 import { maskWords } from './kernels';
 
@@ -92,6 +93,11 @@ export class ParallelCpuEngine implements MergeEngine {
   /** EMR stays on the calling thread with SIMD: its inputs can be read into its kernels' memory. */
   emrInputs(slot: 0 | 1, numel: number, maxNumel: number, numTasks: number): EmrInputViews | undefined {
     return this.local.simd ? this.local.emrInputs(slot, numel, maxNumel, numTasks) : undefined;
+  }
+
+  /** With SIMD the whole EMR merge can live in the calling thread's kernel memory (../emr-arena.ts). */
+  emrArena(tensors: readonly ArenaTensor[], numTasks: number, maxNumel: number): EmrArena | undefined {
+    return this.local.emrArena(tensors, numTasks, maxNumel);
   }
 
   async emr(chunk: ChunkInput): Promise<EmrChunkOut> {

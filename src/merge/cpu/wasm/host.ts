@@ -7,7 +7,7 @@ import type { EmrInputViews, RawChunk } from '../../engine';
 import { allFinite, leastPositiveMeanSum, maskWords, type EmrChunkOut } from '../kernels';
 import { kernelModuleBytes } from './wasm-kernels';
 
-interface Exports {
+export interface KernelExports {
   emr(
     words: number,
     n: number,
@@ -25,6 +25,7 @@ interface Exports {
 }
 
 let module: WebAssembly.Module | undefined | null;
+const leastCache = new Map<number, number>();
 
 /** The compiled kernels, or null where WebAssembly SIMD is not available. */
 function kernelModule(): WebAssembly.Module | null {
@@ -40,19 +41,30 @@ function kernelModule(): WebAssembly.Module | null {
 
 export const wasmAvailable = (): boolean => kernelModule() !== null;
 
+/** The kernels bound to `memory`, or null where WebAssembly SIMD is not available. */
+export function kernelExports(memory: WebAssembly.Memory): KernelExports | null {
+  const m = kernelModule();
+  return m ? (new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as KernelExports) : null;
+}
+
+/** leastPositiveMeanSum(numTasks), computed once per task count. */
+export function leastSum(numTasks: number): number {
+  let least = leastCache.get(numTasks);
+  if (least === undefined) leastCache.set(numTasks, (least = leastPositiveMeanSum(numTasks)));
+  return least;
+}
+
 const PAGE = 65536;
-const leastCache = new Map<number, number>();
 
 export class WasmKernels {
   private readonly memory: WebAssembly.Memory;
-  private readonly exports: Exports;
+  private readonly exports: KernelExports;
 
   constructor() {
-    const m = kernelModule();
-    if (!m) throw new Error('WebAssembly SIMD is not available');
     this.memory = new WebAssembly.Memory({ initial: 1 });
-    this.exports = new WebAssembly.Instance(m, { env: { memory: this.memory } })
-      .exports as unknown as Exports;
+    const exports = kernelExports(this.memory);
+    if (!exports) throw new Error('WebAssembly SIMD is not available');
+    this.exports = exports;
   }
 
   private reserve(bytes: number): void {
@@ -160,8 +172,7 @@ export class WasmKernels {
     }
     const sums = new Float64Array(this.memory.buffer, A, 2 * numTasks);
     sums.fill(0);
-    let least = leastCache.get(numTasks);
-    if (least === undefined) leastCache.set(numTasks, (least = leastPositiveMeanSum(numTasks)));
+    const least = leastSum(numTasks);
     const conflicts = n === 0 ? 0 : this.exports.emr(words, numTasks, B, T, stride, U, M, W, A, least);
     const buf = this.memory.buffer;
     const sumAbsTau = new Float64Array(buf, A, numTasks).slice();
