@@ -15,6 +15,7 @@ import { MemorySink } from '../formats/sink';
 import { bytesSource } from '../formats/source';
 import type { Checkpoint } from '../formats/tensor';
 import { CpuEngine } from './cpu/engine';
+import { createNodeCpuEngine } from './cpu/node-engine';
 import type { ArenaTensor } from './emr-arena';
 import { writeTaskSafetensors } from './export';
 import { runMerge, type EmrResult } from './merge';
@@ -109,6 +110,38 @@ describe('an EMR merge held in the CPU engine’s memory (the arena)', () => {
       const i = a.findIndex((x) => x.byteLength > 4000);
       const [x, y] = [a[i], b[i]];
       expect(await x?.data.read(1004, 3998)).toEqual(await y?.data.read(1004, 3998));
+    }
+  });
+
+  it('with a helper thread (the CLI’s pool) elects every other chunk there: the same bits', async () => {
+    const pool = createNodeCpuEngine(2);
+    try {
+      // Small chunks (many of each size) so both lanes run many, in the largest-first order.
+      const held = await merge(await open(f32, true), pool as unknown as CpuEngine, 300_000);
+      expect(held.values.arena?.lanes).toBe(2);
+      expectSame(held, await merge(await open(f32, false), new CpuEngine(), 300_000));
+      const copied = await merge(await open(f32, false), new CpuEngine());
+      const again = await merge(await open(f32, true), pool as unknown as CpuEngine);
+      expectSame(again, copied);
+      const [mine, theirs] = [
+        await taskFile(again, 2, new CpuEngine()),
+        await taskFile(copied, 2, new CpuEngine()),
+      ];
+      expect(Buffer.compare(mine, theirs)).toBe(0);
+      // Cancelled mid-pass with a chunk on the helper: the next merge is still right.
+      const controller = new AbortController();
+      let chunks = 0;
+      const cancelled = runMerge(await open(f32, true), methodSpec('emr'), pool, {
+        budgetBytes,
+        signal: controller.signal,
+        onProgress: () => {
+          if (++chunks === 3) controller.abort();
+        },
+      });
+      await expect(cancelled).rejects.toThrow();
+      expectSame(await merge(await open(f32, true), pool as unknown as CpuEngine), copied);
+    } finally {
+      pool.dispose();
     }
   });
 

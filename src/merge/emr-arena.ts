@@ -36,10 +36,20 @@ export interface EmrArena {
   readonly tauUni: ReadonlyMap<TensorName, Float32Array>;
   /** Each shared tensor's N packed masks back to back (task t at t·⌈numel/32⌉ words): views too. */
   readonly masks: ReadonlyMap<TensorName, Uint32Array>;
+  /**
+   * Threads the elect kernel runs on: 1, or 2 where a helper thread shares the memory (chunks then
+   * go to lane chunk index mod 2, and three input slots take turns: two computing, one read).
+   */
+  readonly lanes: 1 | 2;
   /** Where a chunk's F32 inputs are read: the base to where it is kept, the tasks to slot `slot`. */
-  inputs(slot: 0 | 1, r: ArenaRange): ArenaInputs;
-  /** The elect kernel over a chunk read into `inputs`: τ_uni and masks land in place. */
-  elect(r: ArenaRange, input: ArenaInputs): EmrChunkSums;
+  inputs(slot: number, r: ArenaRange): ArenaInputs;
+  /**
+   * The elect kernel over a chunk read into `inputs`: τ_uni and masks land in place. Lane 0 runs
+   * on the calling thread before it returns; lane 1 on the helper.
+   */
+  elect(r: ArenaRange, input: ArenaInputs, lane?: number): EmrChunkSums | Promise<EmrChunkSums>;
+  /** Lets the helper thread go (after the elect pass); the values stay. */
+  release(): Promise<void>;
   /** Task t's θ₀ + λ·(M_t ⊙ τ_uni) over the range, in f32, into `out` (r.numel values). */
   reconstructInto(r: ArenaRange, t: number, lambda: number, out: Float32Array): void;
 }

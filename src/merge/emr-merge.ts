@@ -44,19 +44,30 @@ export async function mergeEmr(
     }
   const range = (p: ChunkPlan) => ({ name: p.tensor.name, start: p.start, numel: p.numel });
 
+  // With two lanes (a helper thread), chunk k+1 computes while chunk k does: three slots in turn.
+  const lanes = arena?.lanes ?? 1;
   const into = arena
-    ? (index: number, p: ChunkPlan) => arena.inputs((index % 2) as 0 | 1, range(p))
+    ? (index: number, p: ChunkPlan) => arena.inputs(index % (lanes + 1), range(p))
     : directInputs(set, engine, plan, overlap);
+  let electing = 0;
+  // Chunks alternate lanes, so two lanes take them largest first: neighbours are of a size and
+  // neither lane waits on the other. A tensor's own chunks keep their order (a stable sort; only
+  // its last is smaller), and its sums are its own: the result is the same bits.
+  const order = lanes === 2 ? [...plan].sort((a, b) => b.numel - a.numel) : plan;
   let bytesRead: number;
   try {
     bytesRead = await pass<EmrChunkOut | EmrChunkSums>(
-      plan,
+      order,
       'merge',
       options,
-      overlap,
+      overlap || lanes === 2,
       async (p, input) =>
         arena
-          ? arena.elect(range(p), { base: input.base.bytes, tasks: input.tasks.map((c) => c.bytes) })
+          ? arena.elect(
+              range(p),
+              { base: input.base.bytes, tasks: input.tasks.map((c) => c.bytes) },
+              electing++ % lanes,
+            )
           : engine.emr(input),
       async (p, r) => {
         const tensorWords = maskWords(p.tensor.numel);
@@ -86,6 +97,8 @@ export async function mergeEmr(
   } catch (e) {
     await spill?.abort().catch(() => {});
     throw e;
+  } finally {
+    await arena?.release().catch(() => {});
   }
   const values = spill ? await spill.done() : { ...memoryValues(tauUni, masks), ...(arena ? { arena } : {}) };
 

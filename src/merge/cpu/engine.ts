@@ -19,7 +19,7 @@ import { combine2, combineRows, type Combine2, type CombineRowsInput } from '../
 import { linearMix, type LinearMixInput } from '../mergekit/linear-mix';
 import { stockBlend, type StockBlendInput } from '../mergekit/stock-blend';
 import { wasmAvailable, WasmKernels } from './wasm/host';
-import { makeArena } from './wasm/arena';
+import { makeArena, type ArenaHelper } from './wasm/arena';
 import type { ArenaTensor, EmrArena } from '../emr-arena';
 
 /** f32 values of a chunk: a view when the bytes are aligned f32 (the kernels never write inputs). */
@@ -48,8 +48,13 @@ export class CpuEngine implements MergeEngine {
   }
 
   /** The merge in one WebAssembly memory of its own (./wasm/arena.ts), with the SIMD kernels. */
-  emrArena(tensors: readonly ArenaTensor[], numTasks: number, maxNumel: number): EmrArena | undefined {
-    return this.wasm ? makeArena(tensors, numTasks, maxNumel) : undefined;
+  emrArena(
+    tensors: readonly ArenaTensor[],
+    numTasks: number,
+    maxNumel: number,
+    helper?: ArenaHelper,
+  ): EmrArena | undefined {
+    return this.wasm ? makeArena(tensors, numTasks, maxNumel, helper) : undefined;
   }
 
   async emr(chunk: ChunkInput) {

@@ -4,10 +4,15 @@ import { transfer } from 'comlink';
 import type { MergeDType } from '../../formats/dtype';
 import type { ChunkInput, RawChunk } from '../engine';
 import { CpuEngine } from './engine';
+import { electCall, type ElectCall } from './wasm/elect-call';
+import { kernelExports, type KernelExports } from './wasm/host';
 
 const engine = new CpuEngine();
+/** Shared arena memories this thread helps elect in (./wasm/arena.ts), by id. */
+const arenas = new Map<number, { memory: WebAssembly.Memory; x: KernelExports }>();
+let lastArena = 0;
 
-export const kernelServer = {
+const kernels = {
   async emr(chunk: ChunkInput) {
     const r = await engine.emr(chunk);
     return transfer(r, [
@@ -46,5 +51,26 @@ export const kernelServer = {
     return transfer(r, [r.merged.buffer, r.nonFinite.buffer]);
   },
 };
+
+/** The elect kernel on a shared arena memory, for the calling thread's every other chunk. */
+const arenaHelp = {
+  async arenaAttach(memory: WebAssembly.Memory): Promise<number> {
+    const x = kernelExports(memory, true);
+    if (!x) throw new Error('WebAssembly SIMD is not available on the helper thread');
+    arenas.set(++lastArena, { memory, x });
+    return lastArena;
+  },
+  async arenaElect(id: number, call: ElectCall) {
+    const a = arenas.get(id);
+    if (!a) throw new Error(`no arena ${id} on this thread`);
+    const r = electCall(a.x, a.memory.buffer, call);
+    return transfer(r, [r.sums.buffer, r.nonFinite.buffer]);
+  },
+  async arenaDetach(id: number): Promise<void> {
+    arenas.delete(id);
+  },
+};
+
+export const kernelServer = { ...kernels, ...arenaHelp };
 
 export type KernelServer = typeof kernelServer;

@@ -7,11 +7,21 @@ import { Worker } from 'node:worker_threads';
 import type { KernelServer } from './kernel-server';
 import { ParallelCpuEngine } from './parallel';
 
-const KERNELS = ['emr', 'emrReconstruct', 'average', 'taskArithmetic', 'absHistogram', 'ties'] as const;
+const KERNELS = [
+  'emr',
+  'emrReconstruct',
+  'average',
+  'taskArithmetic',
+  'absHistogram',
+  'ties',
+  'arenaAttach',
+  'arenaElect',
+  'arenaDetach',
+] as const;
 
 export function createNodeCpuEngine(
   threads = availableParallelism(),
-  options: { wasm?: boolean } = {},
+  options: { wasm?: boolean; arenaHelper?: boolean } = {},
 ): ParallelCpuEngine {
   const started: Worker[] = [];
   const lazy = (): Remote<KernelServer> => {
@@ -32,6 +42,7 @@ export function createNodeCpuEngine(
   return new ParallelCpuEngine(
     Array.from({ length: Math.max(1, threads) }, lazy),
     () => void Promise.all(started.splice(0).map((w) => w.terminate())),
-    options,
+    // A second core elects every other EMR chunk over the shared arena (./wasm/arena.ts).
+    { arenaHelper: threads >= 2, ...options },
   );
 }

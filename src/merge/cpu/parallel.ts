@@ -16,6 +16,7 @@ import type {
 } from '../engine';
 import { CpuEngine } from './engine';
 import type { ArenaTensor, EmrArena } from '../emr-arena';
+import type { ArenaHelper } from './wasm/arena';
 import type { KernelServer } from './kernel-server';
 import { maskWords } from './kernels';
 
@@ -52,15 +53,21 @@ export class ParallelCpuEngine implements MergeEngine {
   readonly kind = 'cpu' as const;
   readonly description: string;
   private readonly local: CpuEngine;
+  private readonly arenaHelper: boolean;
 
   constructor(
     private readonly workers: readonly Remote<KernelServer>[],
     /** Ends the workers (terminate). */
     private readonly close: () => void,
-    /** `wasm: false`: the calling thread's engine keeps to the JavaScript kernels (tests). */
-    options: { wasm?: boolean } = {},
+    /**
+     * `wasm: false`: the calling thread's engine keeps to the JavaScript kernels (tests).
+     * `arenaHelper`: the first worker helps the elect pass over a shared memory (where shared
+     * WebAssembly memory exists; the CLI).
+     */
+    options: { wasm?: boolean; arenaHelper?: boolean } = {},
   ) {
     this.local = new CpuEngine(options);
+    this.arenaHelper = options.arenaHelper === true && workers.length > 0;
     const n = `${workers.length} worker${workers.length === 1 ? '' : 's'}`;
     this.description = this.local.simd ? `CPU (WebAssembly SIMD, ${n})` : `CPU (${n})`;
   }
@@ -95,9 +102,18 @@ export class ParallelCpuEngine implements MergeEngine {
     return this.local.simd ? this.local.emrInputs(slot, numel, maxNumel, numTasks) : undefined;
   }
 
-  /** With SIMD the whole EMR merge can live in the calling thread's kernel memory (../emr-arena.ts). */
+  /**
+   * With SIMD the whole EMR merge can live in the calling thread's kernel memory (../emr-arena.ts);
+   * with `arenaHelper`, in a shared one whose every other chunk the first worker elects.
+   */
   emrArena(tensors: readonly ArenaTensor[], numTasks: number, maxNumel: number): EmrArena | undefined {
-    return this.local.emrArena(tensors, numTasks, maxNumel);
+    const w = this.arenaHelper ? this.workers[0] : undefined;
+    const helper: ArenaHelper | undefined = w && {
+      attach: (memory) => w.arenaAttach(memory),
+      elect: (id, call) => w.arenaElect(id, call),
+      detach: (id) => w.arenaDetach(id),
+    };
+    return this.local.emrArena(tensors, numTasks, maxNumel, helper);
   }
 
   async emr(chunk: ChunkInput): Promise<EmrChunkOut> {

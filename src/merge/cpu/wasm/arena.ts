@@ -1,16 +1,26 @@
 // The CPU engine's EmrArena (../../emr-arena.ts): one WebAssembly memory of a fixed size, laid out
 // once — per shared tensor τ_uni, its N masks and the base, each padded to whole 32-element words
-// (a chunk's padding never reaches the next tensor) — then two input slots of N tasks, the
-// kernel's sums and a scratch for rebuilt pieces. The memory never grows, so the views it hands
-// out stay valid for the life of the result; pages are touched only as they are written.
+// (a chunk's padding never reaches the next tensor) — then the input slots, each thread's sums and
+// a scratch for rebuilt pieces. The memory never grows, so the views it hands out stay valid for
+// the life of the result; pages are touched only as they are written. Given a helper thread (the
+// CLI's worker pool), the memory is shared and every other chunk's elect kernel runs there: two
+// chunks compute at once while a third is read, hence three input slots.
 import type { TensorName } from '../../../formats/tensor';
 import type { ArenaInputs, ArenaTensor, EmrArena, EmrChunkSums } from '../../emr-arena';
-import { allFinite, maskWords } from '../kernels';
-import { kernelExports, leastSum } from './host';
+import { maskWords } from '../kernels';
+import { electCall, type ElectCall, type ElectOut } from './elect-call';
+import { kernelExports } from './host';
 
 const PAGE = 65536;
 /** The largest arena made; past it a merge keeps the copying path (a wasm32 memory is ≤ 4 GiB). */
 export const MAX_ARENA_BYTES = 3 * 2 ** 30;
+
+/** A thread that runs elect calls on a shared arena memory (../kernel-server.ts). */
+export interface ArenaHelper {
+  attach(memory: WebAssembly.Memory): Promise<number>;
+  elect(id: number, call: ElectCall): Promise<ElectOut>;
+  detach(id: number): Promise<void>;
+}
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
@@ -22,8 +32,8 @@ interface Place {
   readonly words: number;
 }
 
-/** Bytes an arena for these tensors takes (what decides whether one is made). */
-export function arenaLayout(tensors: readonly ArenaTensor[], numTasks: number, maxNumel: number) {
+/** Where everything goes, and the bytes it takes (what decides whether an arena is made). */
+export function arenaLayout(tensors: readonly ArenaTensor[], numTasks: number, maxNumel: number, lanes = 1) {
   let at = 0;
   const places = new Map<TensorName, Place>();
   for (const s of tensors) {
@@ -36,30 +46,42 @@ export function arenaLayout(tensors: readonly ArenaTensor[], numTasks: number, m
   }
   // One 32-element word at least, so the scratch always moves the rebuild forward.
   const stride = Math.max(1, maskWords(maxNumel)) * 128;
-  const slots: [number, number] = [at, at + numTasks * stride];
-  const sums = at + 2 * numTasks * stride;
-  const scratch = align16(sums + 16 * numTasks);
+  const slots = Array.from({ length: lanes + 1 }, (_, i) => at + i * numTasks * stride);
+  at += (lanes + 1) * numTasks * stride;
+  const sums = Array.from({ length: lanes }, (_, i) => at + i * 16 * numTasks);
+  const scratch = align16(at + lanes * 16 * numTasks);
   return { places, stride, slots, sums, scratch, bytes: scratch + stride };
+}
+
+/** A fixed-size memory, shared when asked and the platform allows (else undefined). */
+function memoryOf(bytes: number, shared: boolean): WebAssembly.Memory | undefined {
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  try {
+    return new WebAssembly.Memory(shared ? { initial: pages, maximum: pages, shared } : { initial: pages });
+  } catch {
+    return undefined; // the address space refused, or no shared memory here
+  }
 }
 
 export function makeArena(
   tensors: readonly ArenaTensor[],
   numTasks: number,
   maxNumel: number,
+  helper?: ArenaHelper,
 ): EmrArena | undefined {
   if (numTasks < 1) return undefined;
-  const layout = arenaLayout(tensors, numTasks, maxNumel);
-  if (layout.bytes > MAX_ARENA_BYTES) return undefined;
-  let memory: WebAssembly.Memory;
-  try {
-    memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(layout.bytes / PAGE)) });
-  } catch {
-    return undefined; // the address space refused: the copying path still works
+  let lanes: 1 | 2 = helper ? 2 : 1;
+  let layout = arenaLayout(tensors, numTasks, maxNumel, lanes);
+  let memory = layout.bytes <= MAX_ARENA_BYTES ? memoryOf(layout.bytes, lanes === 2) : undefined;
+  if (!memory && lanes === 2) {
+    lanes = 1;
+    layout = arenaLayout(tensors, numTasks, maxNumel, 1);
+    memory = layout.bytes <= MAX_ARENA_BYTES ? memoryOf(layout.bytes, false) : undefined;
   }
-  const x = kernelExports(memory);
+  if (!memory) return undefined;
+  const x = kernelExports(memory, lanes === 2);
   if (!x) return undefined;
   const buf = memory.buffer;
-  const mem = new Uint8Array(buf);
   const { places, stride, slots, sums, scratch } = layout;
   const place = (name: TensorName): Place => {
     const p = places.get(name);
@@ -73,21 +95,28 @@ export function makeArena(
     tauUni.set(s.name, new Float32Array(buf, p.tau, s.numel));
     masks.set(s.name, new Uint32Array(buf, p.masks, numTasks * p.words));
   }
-  const least = leastSum(numTasks);
+  const attached = lanes === 2 && helper ? helper.attach(memory) : undefined;
+  attached?.catch(() => {}); // surfaced by the first call on the helper
+  const sumsOf = (out: ElectOut): EmrChunkSums => ({
+    sumAbsTau: out.sums.slice(0, numTasks),
+    sumAbsMasked: out.sums.slice(numTasks),
+    conflicts: out.conflicts,
+    nonFinite: out.nonFinite,
+  });
 
   return {
     tauUni,
     masks,
+    lanes,
     inputs(slot, r): ArenaInputs {
-      const at = slots[slot];
+      const at = slots[slot] as number;
       return {
         base: new Uint8Array(buf, place(r.name).base + r.start * 4, r.numel * 4),
         tasks: Array.from({ length: numTasks }, (_, t) => new Uint8Array(buf, at + t * stride, r.numel * 4)),
       };
     },
-    elect(r, input): EmrChunkSums {
+    elect(r, input, lane = 0) {
       const p = place(r.name);
-      const n = r.numel;
       const B = p.base + r.start * 4;
       const T = input.tasks[0]?.byteOffset ?? -1;
       const inPlace =
@@ -97,25 +126,23 @@ export function makeArena(
         input.tasks.length === numTasks &&
         input.tasks.every((b, t) => b.buffer === buf && b.byteOffset === T + t * stride);
       if (!inPlace) throw new Error(`chunk of ${r.name} was not read into the merge's memory`);
-      const words = maskWords(n);
-      const padded = words * 32;
-      // The last chunk of a tensor ends inside a word: zeros after it change nothing (kernels.ts).
-      if (padded > n) {
-        mem.fill(0, B + n * 4, B + padded * 4);
-        for (let t = 0; t < numTasks; t++) mem.fill(0, T + t * stride + n * 4, T + t * stride + padded * 4);
-      }
-      const acc = new Float64Array(buf, sums, 2 * numTasks);
-      acc.fill(0);
-      const U = p.tau + r.start * 4;
-      const M = p.masks + (r.start / 32) * 4;
-      const conflicts = n === 0 ? 0 : x.emr(words, numTasks, B, T, stride, U, M, p.words * 4, sums, least);
-      const sumAbsTau = acc.slice(0, numTasks);
-      // As the copying path (host.ts): the inputs are counted only when a sum came out non-finite.
-      const nonFinite = new Uint32Array(1 + numTasks);
-      if (n > 0 && !allFinite(sumAbsTau))
-        for (let m = 0; m <= numTasks; m++)
-          nonFinite[m] = x.nonFinite(m === 0 ? B : T + (m - 1) * stride, words * 8);
-      return { sumAbsTau, sumAbsMasked: acc.slice(numTasks), conflicts, nonFinite };
+      const call: ElectCall = {
+        n: r.numel,
+        words: maskWords(r.numel),
+        numTasks,
+        B,
+        T,
+        stride,
+        U: p.tau + r.start * 4,
+        M: p.masks + (r.start / 32) * 4,
+        W: p.words * 4,
+        A: sums[lane] as number,
+      };
+      if (lane === 0 || !attached || !helper) return sumsOf(electCall(x, buf, call));
+      return attached.then((id) => helper.elect(id, call)).then(sumsOf);
+    },
+    async release() {
+      if (attached && helper) await helper.detach(await attached);
     },
     reconstructInto(r, t, lambda, out) {
       const p = place(r.name);

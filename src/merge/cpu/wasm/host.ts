@@ -24,26 +24,27 @@ export interface KernelExports {
   nonFinite(P: number, vectors: number): number;
 }
 
-let module: WebAssembly.Module | undefined | null;
+const modules: (WebAssembly.Module | undefined | null)[] = [undefined, undefined];
 const leastCache = new Map<number, number>();
 
-/** The compiled kernels, or null where WebAssembly SIMD is not available. */
-function kernelModule(): WebAssembly.Module | null {
-  if (module === undefined) {
+/** The compiled kernels (for a shared memory or not), or null where WebAssembly SIMD is not available. */
+function kernelModule(shared = false): WebAssembly.Module | null {
+  const i = shared ? 1 : 0;
+  if (modules[i] === undefined) {
     try {
-      module = new WebAssembly.Module(kernelModuleBytes());
+      modules[i] = new WebAssembly.Module(kernelModuleBytes(shared));
     } catch {
-      module = null;
+      modules[i] = null;
     }
   }
-  return module;
+  return modules[i] ?? null;
 }
 
 export const wasmAvailable = (): boolean => kernelModule() !== null;
 
 /** The kernels bound to `memory`, or null where WebAssembly SIMD is not available. */
-export function kernelExports(memory: WebAssembly.Memory): KernelExports | null {
-  const m = kernelModule();
+export function kernelExports(memory: WebAssembly.Memory, shared = false): KernelExports | null {
+  const m = kernelModule(shared);
   return m ? (new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as KernelExports) : null;
 }
 
