@@ -10,6 +10,15 @@ import type { MergeSummaryOf } from '../flow/summary';
 export const out = (text: string) => process.stdout.write(text);
 export const say = (line: string) => process.stderr.write(`merge-studio: ${line}\n`);
 
+/**
+ * 1234567 → "1,234,567", as toLocaleString('en') writes it — without loading the ICU locale data,
+ * which cost a CLI merge ~25 ms at its end (a profile; docs/benchmarks.md).
+ */
+export function grouped(count: number): string {
+  const digits = String(Math.abs(Math.round(count))).replace(/\B(?=(\d{3})+$)/g, ',');
+  return count < 0 ? `-${digits}` : digits;
+}
+
 export function fmtBytes(n: number): string {
   return n >= 2 ** 30
     ? `${(n / 2 ** 30).toFixed(2)} GiB`
@@ -77,7 +86,7 @@ export function mergeText(s: MergeSummaryOf<AnyMethodSpec>, run: MergeRun): stri
   const { report } = run.set;
   const emr = s.spec.method === 'emr';
   const lines = [
-    `${describeMethod(s.spec)} on ${s.engine}: ${s.tasks.length} tasks, ${report.shared.length} shared tensors (${report.sharedParameters.toLocaleString('en')} parameters), ${report.leftOut.length} passed through`,
+    `${describeMethod(s.spec)} on ${s.engine}: ${s.tasks.length} tasks, ${report.shared.length} shared tensors (${grouped(report.sharedParameters)} parameters), ${report.leftOut.length} passed through`,
   ];
   for (const [i, w] of run.written.entries()) {
     const t = s.tasks[i];
@@ -110,7 +119,7 @@ export function mergeText(s: MergeSummaryOf<AnyMethodSpec>, run: MergeRun): stri
 export function checkpointListing(path: string, checkpoint: Checkpoint): string {
   const tensors = [...checkpoint.tensors.values()];
   const params = tensors.reduce((a, t) => a + t.byteLength / dtypeBytes(t.dtype), 0);
-  let text = `${path}: ${checkpoint.format}, ${tensors.length} tensors, ${params.toLocaleString('en')} parameters, ${fmtBytes(tensors.reduce((a, t) => a + t.byteLength, 0))}\n`;
+  let text = `${path}: ${checkpoint.format}, ${tensors.length} tensors, ${grouped(params)} parameters, ${fmtBytes(tensors.reduce((a, t) => a + t.byteLength, 0))}\n`;
   for (const t of tensors)
     text += `  ${t.name.padEnd(40)} ${t.dtype.padEnd(5)} [${t.shape.join(', ')}]  ${t.byteLength} bytes\n`;
   return text;
@@ -118,7 +127,7 @@ export function checkpointListing(path: string, checkpoint: Checkpoint): string 
 
 /** inspect with a base and tasks: what would be merged, left out, or only in the base. */
 export function alignmentListing(basePath: string, set: ModelSet): string {
-  let text = `\nwith ${basePath} as the base: ${set.report.shared.length} tensors merged (${set.report.sharedParameters.toLocaleString('en')} parameters)\n`;
+  let text = `\nwith ${basePath} as the base: ${set.report.shared.length} tensors merged (${grouped(set.report.sharedParameters)} parameters)\n`;
   for (const l of set.report.leftOut) text += `  left out ${l.name}: ${l.reason} — ${l.detail}\n`;
   for (const n of set.report.baseOnly) text += `  base only ${n}: in the base, in no task\n`;
   return text;

@@ -122,6 +122,7 @@ describe('an EMR merge held in the CPU engine’s memory (the arena)', () => {
       expectSame(held, await merge(await open(f32, false), new CpuEngine(), 300_000));
       const copied = await merge(await open(f32, false), new CpuEngine());
       const again = await merge(await open(f32, true), pool as unknown as CpuEngine);
+      expect(again.values.arena?.helped).toBeGreaterThan(0); // the worker was up from the start
       expectSame(again, copied);
       const [mine, theirs] = [
         await taskFile(again, 2, new CpuEngine()),

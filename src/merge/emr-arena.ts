@@ -37,21 +37,39 @@ export interface EmrArena {
   /** Each shared tensor's N packed masks back to back (task t at t·⌈numel/32⌉ words): views too. */
   readonly masks: ReadonlyMap<TensorName, Uint32Array>;
   /**
-   * Threads the elect kernel runs on: 1, or 2 where a helper thread shares the memory (chunks then
-   * go to lane chunk index mod 2, and three input slots take turns: two computing, one read).
+   * Threads the elect kernel runs on: 1, or 2 where a helper thread shares the memory (once it is
+   * up, every other chunk goes to it, and three input slots take turns: two computing, one read).
    */
   readonly lanes: 1 | 2;
+  /** Chunks the helper thread elected so far. */
+  readonly helped: number;
   /** Where a chunk's F32 inputs are read: the base to where it is kept, the tasks to slot `slot`. */
   inputs(slot: number, r: ArenaRange): ArenaInputs;
   /**
-   * The elect kernel over a chunk read into `inputs`: τ_uni and masks land in place. Lane 0 runs
-   * on the calling thread before it returns; lane 1 on the helper.
+   * The elect kernel over a chunk read into `inputs`: τ_uni and masks land in place. On the calling
+   * thread (done before it returns), or on the helper when it is up and the chunk before did not go
+   * there (so at most one chunk waits on it).
    */
-  elect(r: ArenaRange, input: ArenaInputs, lane?: number): EmrChunkSums | Promise<EmrChunkSums>;
+  elect(r: ArenaRange, input: ArenaInputs): EmrChunkSums | Promise<EmrChunkSums>;
   /** Lets the helper thread go (after the elect pass); the values stay. */
   release(): Promise<void>;
   /** Task t's θ₀ + λ·(M_t ⊙ τ_uni) over the range, in f32, into `out` (r.numel values). */
   reconstructInto(r: ArenaRange, t: number, lambda: number, out: Float32Array): void;
+  /** Two output slots for one writer of task models, or undefined while every pair is taken. */
+  outputPair(): ArenaOutputs | undefined;
+}
+
+/** A writer's two output slots in the arena: rebuilt pieces are written to a file from there. */
+export interface ArenaOutputs {
+  /** The most elements one piece holds. */
+  readonly elements: number;
+  /**
+   * Task t's θ₀ + λ·(M_t ⊙ τ_uni) over the range (at most `elements`) in the next slot: a view of
+   * the arena, valid until the call after the next (one piece written while the next is built).
+   */
+  reconstruct(r: ArenaRange, t: number, lambda: number): Float32Array;
+  /** Gives the slots back; the views they gave must no longer be in use. */
+  release(): void;
 }
 
 /** A shared tensor as the arena lays it out. */

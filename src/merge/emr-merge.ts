@@ -49,8 +49,7 @@ export async function mergeEmr(
   const into = arena
     ? (index: number, p: ChunkPlan) => arena.inputs(index % (lanes + 1), range(p))
     : directInputs(set, engine, plan, overlap);
-  let electing = 0;
-  // Chunks alternate lanes, so two lanes take them largest first: neighbours are of a size and
+  // Chunks alternate lanes once the helper is up, so two lanes take them largest first: neighbours are of a size and
   // neither lane waits on the other. A tensor's own chunks keep their order (a stable sort; only
   // its last is smaller), and its sums are its own: the result is the same bits.
   const order = lanes === 2 ? [...plan].sort((a, b) => b.numel - a.numel) : plan;
@@ -63,11 +62,7 @@ export async function mergeEmr(
       overlap || lanes === 2,
       async (p, input) =>
         arena
-          ? arena.elect(
-              range(p),
-              { base: input.base.bytes, tasks: input.tasks.map((c) => c.bytes) },
-              electing++ % lanes,
-            )
+          ? arena.elect(range(p), { base: input.base.bytes, tasks: input.tasks.map((c) => c.bytes) })
           : engine.emr(input),
       async (p, r) => {
         const tensorWords = maskWords(p.tensor.numel);

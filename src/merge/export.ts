@@ -31,15 +31,21 @@ export async function writeTensors(
   // One write in flight while the next chunk is read and computed (so a transient piece is written
   // before its buffer comes round again).
   let pending: Promise<void> = Promise.resolve();
-  for (const tensor of tensors) {
-    for await (const chunk of tensor.transientChunks?.() ?? tensor.chunks()) {
-      await pending;
-      pending = writer.write(tensor.name, chunk);
-      bytes += chunk.byteLength;
+  try {
+    for (const tensor of tensors) {
+      for await (const chunk of tensor.transientChunks?.() ?? tensor.chunks()) {
+        await pending;
+        pending = writer.write(tensor.name, chunk);
+        bytes += chunk.byteLength;
+      }
     }
+    await pending;
+    await writer.close();
+  } finally {
+    // Every piece is written (or its write failed) before the buffers behind them go back.
+    await pending.catch(() => {});
+    for (const tensor of tensors) tensor.release?.();
   }
-  await pending;
-  await writer.close();
   return bytes;
 }
 

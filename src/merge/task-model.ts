@@ -7,6 +7,7 @@ import { maskWords } from './cpu/kernels';
 import type { MergeEngine, RawChunk } from './engine';
 import { isEmr, type AnyMergeResult } from './merge';
 import type { EmrResult } from './merge-result';
+import type { ArenaOutputs } from './emr-arena';
 import { perTaskReconstructPass } from './pertask/passes';
 import { isPerTaskResult, perTaskReconstructInput } from './pertask/result';
 import type { SharedTensor } from './model-set';
@@ -27,6 +28,12 @@ export interface OutputTensor {
    * Where the engine can write into a buffer (the CPU engine, F32): no allocation per piece.
    */
   transientChunks?(): AsyncIterable<Uint8Array>;
+  /**
+   * Gives back what transientChunks holds beyond one call (the arena's output slots), once every
+   * piece it gave is written. The same for every tensor of a task model; a later transientChunks
+   * takes them again.
+   */
+  release?(): void;
 }
 
 /** An engine that writes an F32 reconstruction into a given buffer (the CPU engines). */
@@ -167,6 +174,12 @@ export function taskModel(
   const sharedByName = new Map(set.shared.map((s) => [s.name, s] as const));
   const cache = baseCacheOf(result, budgetBytes);
   const pair = new BufferPair();
+  // The arena's output slots for this task model's pieces: taken at its first, given back by release().
+  let slots: ArenaOutputs | undefined;
+  const release = () => {
+    slots?.release();
+    slots = undefined;
+  };
   return [...task.checkpoint.tensors.values()].map((entry) => {
     const shared = sharedByName.get(entry.name);
     // A mergekit recipe's out_dtype (or dtype) sets the merged tensors' dtype; else the task's own.
@@ -190,10 +203,16 @@ export function taskModel(
       },
       ...(shared && dtype === 'F32' && isEmr(result) && (result.values.arena || writesInto(engine))
         ? {
+            release,
             async *transientChunks() {
               const step = stepBytes / 4; // a multiple of 32 elements
               const { values } = result;
               const lambda = lambdaOf(result, t);
+              if (values.arena) slots ??= values.arena.outputPair();
+              if (slots) {
+                yield* arenaPieces(slots, shared, t, lambda);
+                return;
+              }
               for (let first = 0; first < shared.numel; first += step) {
                 const last = Math.min(shared.numel, first + step);
                 if (values.arena) {
@@ -228,6 +247,15 @@ export function taskModel(
         : {}),
     };
   });
+}
+
+/** A tensor's rebuilt pieces straight from the arena's output slots: no copy before the write. */
+async function* arenaPieces(slots: ArenaOutputs, shared: SharedTensor, t: number, lambda: number) {
+  for (let first = 0; first < shared.numel; first += slots.elements) {
+    const numel = Math.min(slots.elements, shared.numel - first);
+    const v = slots.reconstruct({ name: shared.name, start: first, numel }, t, lambda);
+    yield new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
 }
 
 /** A whole output tensor's bytes (tests, small models, inference). */

@@ -6,7 +6,7 @@
 // CLI's worker pool), the memory is shared and every other chunk's elect kernel runs there: two
 // chunks compute at once while a third is read, hence three input slots.
 import type { TensorName } from '../../../formats/tensor';
-import type { ArenaInputs, ArenaTensor, EmrArena, EmrChunkSums } from '../../emr-arena';
+import type { ArenaInputs, ArenaOutputs, ArenaTensor, EmrArena, EmrChunkSums } from '../../emr-arena';
 import { maskWords } from '../kernels';
 import { electCall, type ElectCall, type ElectOut } from './elect-call';
 import { kernelExports } from './host';
@@ -14,6 +14,9 @@ import { kernelExports } from './host';
 const PAGE = 65536;
 /** The largest arena made; past it a merge keeps the copying path (a wasm32 memory is ≤ 4 GiB). */
 export const MAX_ARENA_BYTES = 3 * 2 ** 30;
+
+/** Output slot pairs: one per task model written at once (the CLI writes two). */
+const OUTPUT_PAIRS = 2;
 
 /** A thread that runs elect calls on a shared arena memory (../kernel-server.ts). */
 export interface ArenaHelper {
@@ -50,7 +53,9 @@ export function arenaLayout(tensors: readonly ArenaTensor[], numTasks: number, m
   at += (lanes + 1) * numTasks * stride;
   const sums = Array.from({ length: lanes }, (_, i) => at + i * 16 * numTasks);
   const scratch = align16(at + lanes * 16 * numTasks);
-  return { places, stride, slots, sums, scratch, bytes: scratch + stride };
+  // The scratch, then the output pairs' slots, each a slot's size.
+  const outputs = Array.from({ length: 2 * OUTPUT_PAIRS }, (_, i) => scratch + (i + 1) * stride);
+  return { places, stride, slots, sums, scratch, outputs, bytes: scratch + (1 + 2 * OUTPUT_PAIRS) * stride };
 }
 
 /** A fixed-size memory, shared when asked and the platform allows (else undefined). */
@@ -82,7 +87,8 @@ export function makeArena(
   const x = kernelExports(memory, lanes === 2);
   if (!x) return undefined;
   const buf = memory.buffer;
-  const { places, stride, slots, sums, scratch } = layout;
+  const { places, stride, slots, sums, scratch, outputs } = layout;
+  const freePairs = Array.from({ length: OUTPUT_PAIRS }, (_, i) => i);
   const place = (name: TensorName): Place => {
     const p = places.get(name);
     if (!p) throw new RangeError(`no tensor ${name} in the merge's memory`);
@@ -95,8 +101,28 @@ export function makeArena(
     tauUni.set(s.name, new Float32Array(buf, p.tau, s.numel));
     masks.set(s.name, new Uint32Array(buf, p.masks, numTasks * p.words));
   }
+  // The helper takes chunks once it is up (a worker may take ~0.1 s to start): until then, and
+  // for the chunk after each of its own, the calling thread elects.
   const attached = lanes === 2 && helper ? helper.attach(memory) : undefined;
-  attached?.catch(() => {}); // surfaced by the first call on the helper
+  let ready = false;
+  let lastOnHelper = false;
+  let helped = 0;
+  attached?.then(
+    () => (ready = true),
+    () => {}, // never ready: every chunk stays on this thread
+  );
+  const piece = stride / 4; // elements a slot holds, a multiple of 32
+  /** θ₀ + λ·(M_t ⊙ τ_uni) over r (r.start a multiple of 32, r.numel ≤ piece) at byte `at`. */
+  const rebuild = (
+    r: { name: TensorName; start: number; numel: number },
+    t: number,
+    lambda: number,
+    at: number,
+  ) => {
+    const p = place(r.name);
+    const M = p.masks + (t * p.words + r.start / 32) * 4;
+    x.reconstruct(maskWords(r.numel), p.base + r.start * 4, p.tau + r.start * 4, M, Math.fround(lambda), at);
+  };
   const sumsOf = (out: ElectOut): EmrChunkSums => ({
     sumAbsTau: out.sums.slice(0, numTasks),
     sumAbsMasked: out.sums.slice(numTasks),
@@ -115,7 +141,12 @@ export function makeArena(
         tasks: Array.from({ length: numTasks }, (_, t) => new Uint8Array(buf, at + t * stride, r.numel * 4)),
       };
     },
-    elect(r, input, lane = 0) {
+    get helped() {
+      return helped;
+    },
+    elect(r, input) {
+      const lane = ready && !lastOnHelper ? 1 : 0;
+      lastOnHelper = lane === 1;
       const p = place(r.name);
       const B = p.base + r.start * 4;
       const T = input.tasks[0]?.byteOffset ?? -1;
@@ -139,22 +170,39 @@ export function makeArena(
         A: sums[lane] as number,
       };
       if (lane === 0 || !attached || !helper) return sumsOf(electCall(x, buf, call));
+      helped++;
       return attached.then((id) => helper.elect(id, call)).then(sumsOf);
     },
     async release() {
       if (attached && helper) await helper.detach(await attached);
     },
     reconstructInto(r, t, lambda, out) {
-      const p = place(r.name);
-      const piece = stride / 4; // elements, a multiple of 32
-      const lam = Math.fround(lambda);
       for (let off = 0; off < r.numel; off += piece) {
         const n = Math.min(piece, r.numel - off);
-        const first = r.start + off;
-        const M = p.masks + (t * p.words + first / 32) * 4;
-        x.reconstruct(maskWords(n), p.base + first * 4, p.tau + first * 4, M, lam, scratch);
+        rebuild({ name: r.name, start: r.start + off, numel: n }, t, lambda, scratch);
         out.set(new Float32Array(buf, scratch, n), off);
       }
+    },
+    outputPair(): ArenaOutputs | undefined {
+      const pair = freePairs.pop();
+      if (pair === undefined) return undefined;
+      let turn = 0;
+      let released = false;
+      return {
+        elements: piece,
+        reconstruct(r, t, lambda) {
+          if (released) throw new Error('output slots used after their release');
+          if (r.numel > piece) throw new RangeError(`${r.numel} elements do not fit a ${piece}-element slot`);
+          turn ^= 1;
+          const at = outputs[2 * pair + turn] as number;
+          rebuild(r, t, lambda, at);
+          return new Float32Array(buf, at, r.numel);
+        },
+        release() {
+          if (!released) freePairs.push(pair);
+          released = true;
+        },
+      };
     },
   };
 }
