@@ -49,9 +49,9 @@ export async function mergeEmr(
   const into = arena
     ? (index: number, p: ChunkPlan) => arena.inputs(index % (lanes + 1), range(p))
     : directInputs(set, engine, plan, overlap);
-  // Chunks alternate lanes once the helper is up, so two lanes take them largest first: neighbours are of a size and
-  // neither lane waits on the other. A tensor's own chunks keep their order (a stable sort; only
-  // its last is smaller), and its sums are its own: the result is the same bits.
+  // Chunks alternate lanes once the helper is up, so two lanes take them largest first: neighbours
+  // are of a size and neither lane waits long on the other. A tensor's own chunks keep their order
+  // (a stable sort; only its last is smaller), and its sums are its own: the result is the same bits.
   const order = lanes === 2 ? [...plan].sort((a, b) => b.numel - a.numel) : plan;
   let bytesRead: number;
   try {
