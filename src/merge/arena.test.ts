@@ -1,10 +1,11 @@
-// Plan: with every input F32 in files and the base within the budget, the CPU engine holds the
-// whole EMR merge in one WebAssembly memory (./emr-arena.ts, ./cpu/wasm/arena.ts): the elect kernel
-// reads each chunk where it was read and writes τ_uni and the masks where they stay, and the task
-// models are rebuilt there. Held to the copying path bit for bit — τ_uni, masks, every sum and λ,
-// the NaN/±∞ counts, and every task model's bytes (streamed, and read by range) — over many chunks
-// of uneven tensors. The arena is really used, is not where the base passes the budget, and a
-// merge cancelled mid-pass leaves the engine fit for the next.
+// Plan: with every input F32 in files and the base within the budget, the CPU engine that asks
+// for it (the CLI's) holds the whole EMR merge in one WebAssembly memory (./emr-arena.ts,
+// ./cpu/wasm/arena.ts): the elect kernel reads each chunk where it was read and writes τ_uni and
+// the masks where they stay, and the task models are rebuilt there. Held to the copying path bit
+// for bit — τ_uni, masks, every sum and λ, the NaN/±∞ counts, and every task model's bytes
+// (streamed, and read by range) — over many chunks of uneven tensors, on one thread and with a
+// helper thread. The arena is really used; it is not unless asked for, nor where the base passes
+// the budget; a merge cancelled mid-pass leaves the engine fit for the next.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +56,7 @@ async function open(set: SyntheticSet, fromFiles: boolean): Promise<ModelSet> {
 
 /** A CPU engine that counts the arenas it made. */
 function counting(): { engine: CpuEngine; arenas: number[] } {
-  const cpu = new CpuEngine();
+  const cpu = new CpuEngine({ arena: true });
   const arenas: number[] = [];
   const engine = Object.create(cpu) as CpuEngine;
   engine.emrArena = (tensors: readonly ArenaTensor[], numTasks: number, maxNumel: number) => {
@@ -161,11 +162,16 @@ describe('an EMR merge held in the CPU engine’s memory (the arena)', () => {
     bytes.writeFloatLE(NaN, 8 + headerBytes + to - 4);
     bytes.writeFloatLE(-Infinity, 8 + headerBytes + from);
     await writeFile(path, bytes);
-    const held = await merge(await open(set, true), new CpuEngine());
+    const held = await merge(await open(set, true), new CpuEngine({ arena: true }));
     const copied = await merge(await open(set, false), new CpuEngine());
     expect(held.values.arena).toBeDefined();
     expect(held.nonFinite?.tasks).toEqual([0, 2, 0]);
     expectSame(held, copied);
+  });
+
+  it('is not used unless the engine is asked for it (the studio), nor where the base would pass the budget', async () => {
+    const plain = await merge(await open(f32, true), new CpuEngine());
+    expect(plain.values.arena).toBeUndefined();
   });
 
   it('is not used where the base would pass the budget: the copying path, same result', async () => {
@@ -178,7 +184,7 @@ describe('an EMR merge held in the CPU engine’s memory (the arena)', () => {
   });
 
   it('a merge cancelled mid-pass leaves the engine merging correctly next', async () => {
-    const cpu = new CpuEngine();
+    const cpu = new CpuEngine({ arena: true });
     const controller = new AbortController();
     let chunks = 0;
     const cancelled = runMerge(await open(f32, true), methodSpec('emr'), cpu, {

@@ -36,9 +36,17 @@ export class CpuEngine implements MergeEngine {
   readonly kind = 'cpu' as const;
   readonly description: string;
   private readonly wasm: WasmKernels | undefined;
+  private readonly arena: boolean;
 
-  constructor(options: { wasm?: boolean } = {}) {
+  /**
+   * `wasm: false` keeps to the JavaScript kernels. `arena: true` holds a whole EMR merge in a
+   * memory of its own (the CLI, whose result lives only as long as the command): its input and
+   * output slots and the kept base then live as long as the result, which a page keeping several
+   * results would pay for, so the studio does not ask for it.
+   */
+  constructor(options: { wasm?: boolean; arena?: boolean } = {}) {
     this.wasm = (options.wasm ?? true) && wasmAvailable() ? new WasmKernels() : undefined;
+    this.arena = options.arena === true;
     this.description = this.wasm ? 'CPU (WebAssembly SIMD)' : 'CPU (reference engine)';
   }
 
@@ -54,7 +62,7 @@ export class CpuEngine implements MergeEngine {
     maxNumel: number,
     helper?: ArenaHelper,
   ): EmrArena | undefined {
-    return this.wasm ? makeArena(tensors, numTasks, maxNumel, helper) : undefined;
+    return this.wasm && this.arena ? makeArena(tensors, numTasks, maxNumel, helper) : undefined;
   }
 
   async emr(chunk: ChunkInput) {

@@ -21,7 +21,7 @@ const KERNELS = [
 
 export function createNodeCpuEngine(
   threads = availableParallelism(),
-  options: { wasm?: boolean; arenaHelper?: boolean } = {},
+  options: { wasm?: boolean; arena?: boolean; arenaHelper?: boolean } = {},
 ): ParallelCpuEngine {
   const started: Worker[] = [];
   const lazy = (): Remote<KernelServer> => {
@@ -42,7 +42,7 @@ export function createNodeCpuEngine(
   return new ParallelCpuEngine(
     Array.from({ length: Math.max(1, threads) }, lazy),
     () => void Promise.all(started.splice(0).map((w) => w.terminate())),
-    // A second core elects every other EMR chunk over the shared arena (./wasm/arena.ts).
-    { arenaHelper: threads >= 2, ...options },
+    // EMR merges in the engine's memory; a second core elects every other chunk (./wasm/arena.ts).
+    { arena: true, arenaHelper: threads >= 2, ...options },
   );
 }

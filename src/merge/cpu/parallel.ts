@@ -61,10 +61,11 @@ export class ParallelCpuEngine implements MergeEngine {
     private readonly close: () => void,
     /**
      * `wasm: false`: the calling thread's engine keeps to the JavaScript kernels (tests).
-     * `arenaHelper`: the first worker helps the elect pass over a shared memory (where shared
-     * WebAssembly memory exists; the CLI).
+     * `arena`: EMR merges held in the engine's memory (see CpuEngine); `arenaHelper`: the first
+     * worker helps their elect pass over a shared memory (where shared WebAssembly memory exists).
+     * Both the CLI's.
      */
-    options: { wasm?: boolean; arenaHelper?: boolean } = {},
+    options: { wasm?: boolean; arena?: boolean; arenaHelper?: boolean } = {},
   ) {
     this.local = new CpuEngine(options);
     this.arenaHelper = options.arenaHelper === true && workers.length > 0;
