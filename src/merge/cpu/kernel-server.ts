@@ -4,8 +4,8 @@ import { transfer } from 'comlink';
 import type { MergeDType } from '../../formats/dtype';
 import type { ChunkInput, RawChunk } from '../engine';
 import { CpuEngine } from './engine';
-import { electCall, type ElectCall } from './wasm/elect-call';
-import { kernelExports, type KernelExports } from './wasm/host';
+import { electCall, type ElectCall, type KernelExports } from './wasm/elect-call';
+import { kernelExports } from './wasm/host';
 
 const engine = new CpuEngine();
 /** Shared arena memories this thread helps elect in (./wasm/arena.ts), by id. */

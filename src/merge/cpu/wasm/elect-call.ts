@@ -1,9 +1,35 @@
-// One elect call on an arena's memory (./arena.ts): the same steps on the calling thread and on a
-// helper thread that shares the memory (../kernel-server.ts), so a chunk's results do not depend
-// on which thread ran it. Every chunk's sums start from zero and are added in chunk order by the
-// caller, as on one thread: the rescalers come out the same bits.
-import { allFinite } from '../kernels';
-import { leastSum, type KernelExports } from './host';
+// One elect call on the kernels' memory as its caller laid it out — the engine-wide slots
+// (./host.ts) or an arena (./arena.ts), on the calling thread or on a helper thread sharing it
+// (../kernel-server.ts) — so a chunk's results do not depend on which path or thread ran it. Every
+// chunk's sums start from zero and are added in chunk order by the caller: the same bits.
+import { allFinite, leastPositiveMeanSum } from '../kernels';
+
+/** The kernels' exports (./wasm-kernels.ts), bound to one memory (./host.ts kernelExports). */
+export interface KernelExports {
+  emr(
+    words: number,
+    n: number,
+    B: number,
+    T: number,
+    S: number,
+    U: number,
+    M: number,
+    W: number,
+    A: number,
+    least: number,
+  ): number;
+  reconstruct(words: number, B: number, U: number, M: number, lambda: number, O: number): void;
+  nonFinite(P: number, vectors: number): number;
+}
+
+const leastCache = new Map<number, number>();
+
+/** leastPositiveMeanSum(numTasks), computed once per task count. */
+export function leastSum(numTasks: number): number {
+  let least = leastCache.get(numTasks);
+  if (least === undefined) leastCache.set(numTasks, (least = leastPositiveMeanSum(numTasks)));
+  return least;
+}
 
 /** Byte offsets and sizes of one chunk in the arena (see KernelExports.emr). */
 export interface ElectCall {
@@ -22,10 +48,10 @@ export interface ElectCall {
 
 export interface ElectOut {
   /** Σ|τ_t| for the N tasks, then Σ|M_t ⊙ τ_uni|. */
-  readonly sums: Float64Array;
+  readonly sums: Float64Array<ArrayBuffer>;
   readonly conflicts: number;
   /** NaN/±∞ as read: the base's, then each task's. */
-  readonly nonFinite: Uint32Array;
+  readonly nonFinite: Uint32Array<ArrayBuffer>;
 }
 
 export function electCall(x: KernelExports, buf: ArrayBufferLike, c: ElectCall): ElectOut {
@@ -42,9 +68,10 @@ export function electCall(x: KernelExports, buf: ArrayBufferLike, c: ElectCall):
   const conflicts =
     n === 0 ? 0 : x.emr(words, numTasks, B, T, stride, c.U, c.M, c.W, c.A, leastSum(numTasks));
   const sums = acc.slice();
-  // As the copying path (./host.ts): the inputs are counted only when a sum came out non-finite.
+  // A NaN/±∞ in task t or the base makes τ_t, so Σ|τ_t| (f64, where finite f32 never overflow)
+  // non-finite: only then are the inputs, still in memory, counted.
   const nonFinite = new Uint32Array(1 + numTasks);
-  if (n > 0 && !allFinite(sums.subarray(0, numTasks)))
+  if (n > 0 && (numTasks === 0 || !allFinite(sums.subarray(0, numTasks))))
     for (let m = 0; m <= numTasks; m++)
       nonFinite[m] = x.nonFinite(m === 0 ? B : T + (m - 1) * stride, words * 8);
   return { sums, conflicts, nonFinite };

@@ -4,28 +4,11 @@
 // fresh pages only once.
 import { widenToF32 } from '../../../formats/dtype';
 import type { EmrInputViews, RawChunk } from '../../engine';
-import { allFinite, leastPositiveMeanSum, maskWords, type EmrChunkOut } from '../kernels';
+import { maskWords, type EmrChunkOut } from '../kernels';
+import { electCall, type KernelExports } from './elect-call';
 import { kernelModuleBytes } from './wasm-kernels';
 
-export interface KernelExports {
-  emr(
-    words: number,
-    n: number,
-    B: number,
-    T: number,
-    S: number,
-    U: number,
-    M: number,
-    W: number,
-    A: number,
-    least: number,
-  ): number;
-  reconstruct(words: number, B: number, U: number, M: number, lambda: number, O: number): void;
-  nonFinite(P: number, vectors: number): number;
-}
-
 const modules: (WebAssembly.Module | undefined | null)[] = [undefined, undefined];
-const leastCache = new Map<number, number>();
 
 /** The compiled kernels (for a shared memory or not), or null where WebAssembly SIMD is not available. */
 function kernelModule(shared = false): WebAssembly.Module | null {
@@ -46,13 +29,6 @@ export const wasmAvailable = (): boolean => kernelModule() !== null;
 export function kernelExports(memory: WebAssembly.Memory, shared = false): KernelExports | null {
   const m = kernelModule(shared);
   return m ? (new WebAssembly.Instance(m, { env: { memory } }).exports as unknown as KernelExports) : null;
-}
-
-/** leastPositiveMeanSum(numTasks), computed once per task count. */
-export function leastSum(numTasks: number): number {
-  let least = leastCache.get(numTasks);
-  if (least === undefined) leastCache.set(numTasks, (least = leastPositiveMeanSum(numTasks)));
-  return least;
 }
 
 const PAGE = 65536;
@@ -153,13 +129,11 @@ export class WasmKernels {
     const slot = this.slotOf(base, tasks);
     let B: number, T: number, stride: number, U: number, M: number, A: number;
     if (slot !== undefined) {
-      // Read in place: only the padding up to a whole word is zeroed.
+      // Read in place: electCall zeroes the padding up to a whole word.
       const a = this.arena as NonNullable<typeof this.arena>;
       ({ stride, U, M, A } = a);
       B = slot;
       T = slot + stride;
-      const mem = new Uint8Array(this.memory.buffer);
-      for (let i = 0; i <= numTasks; i++) mem.fill(0, B + i * stride + n * 4, B + i * stride + padded * 4);
     } else {
       stride = padded * 4;
       B = 0;
@@ -171,25 +145,15 @@ export class WasmKernels {
       this.put(B, base, n, padded);
       tasks.forEach((task, t) => this.put(T + t * stride, task, n, padded));
     }
-    const sums = new Float64Array(this.memory.buffer, A, 2 * numTasks);
-    sums.fill(0);
-    const least = leastSum(numTasks);
-    const conflicts = n === 0 ? 0 : this.exports.emr(words, numTasks, B, T, stride, U, M, W, A, least);
+    const r = electCall(this.exports, this.memory.buffer, { n, words, numTasks, B, T, stride, U, M, W, A });
     const buf = this.memory.buffer;
-    const sumAbsTau = new Float64Array(buf, A, numTasks).slice();
-    // A NaN/±∞ in task t or the base makes τ_t, so Σ|τ_t| (f64, where finite f32 never overflow)
-    // non-finite: only then are the inputs, still in memory, counted.
-    const nonFinite = new Uint32Array(1 + numTasks);
-    if (n > 0 && (numTasks === 0 || !allFinite(sumAbsTau)))
-      for (let m = 0; m <= numTasks; m++)
-        nonFinite[m] = this.exports.nonFinite(m === 0 ? B : T + (m - 1) * stride, words * 8);
     return {
       tauUni: new Float32Array(buf, U, n).slice(),
       masks: new Uint32Array(buf, M, numTasks * words).slice(),
-      sumAbsTau,
-      sumAbsMasked: new Float64Array(buf, A + 8 * numTasks, numTasks).slice(),
-      conflicts,
-      nonFinite,
+      sumAbsTau: r.sums.slice(0, numTasks),
+      sumAbsMasked: r.sums.slice(numTasks),
+      conflicts: r.conflicts,
+      nonFinite: r.nonFinite,
     };
   }
 
