@@ -1,8 +1,9 @@
 // Opens a checkpoint whatever its format: each reader says from the first bytes (and the name)
 // whether a file is its own. Companions are the other files the checkpoint may need: the shards
-// of a sharded index, the external data of an ONNX model.
+// of a sharded index, the external data of an ONNX model. The ONNX reader (protobufjs and the ONNX
+// schema, ~30 ms to load) is imported only when a file may be ONNX: a safetensors or PyTorch merge
+// never loads it.
 import { FormatError } from './errors';
-import { matchOnnx, openOnnx } from './onnx';
 import { matchPytorch, openPytorch } from './pytorch';
 import { matchSafetensors, openSafetensors, openShardedSafetensors } from './safetensors';
 import type { ByteSource } from './source';
@@ -30,7 +31,7 @@ export async function sniffCheckpoint(source: ByteSource): Promise<CheckpointKin
   const first = await source.read(0, Math.min(SNIFF_BYTES, source.size));
   if (matchSafetensors(first)) return 'safetensors';
   if (matchPytorch(first)) return 'pytorch';
-  if (matchOnnx(first, source.name)) return 'onnx';
+  if (/\.onnx$/i.test(source.name) || (await import('./onnx')).matchOnnx(first, source.name)) return 'onnx';
   if (await isPytorchTar(source)) return 'pytorch';
   return undefined;
 }
@@ -48,7 +49,7 @@ export async function openCheckpoint(
     case 'pytorch':
       return openPytorch(primary);
     case 'onnx':
-      return openOnnx(primary, companions);
+      return (await import('./onnx')).openOnnx(primary, companions);
     default:
       throw new FormatError(
         'unsupported',

@@ -1,6 +1,6 @@
 // Writes a task's model from a merge result in the format the task came in: safetensors streamed
 // tensor by tensor, or the task's own ONNX graph with its shared initializers replaced.
-import { writeOnnx, type OnnxCheckpoint, type OnnxExternalDataTarget } from '../formats/onnx';
+import type { OnnxCheckpoint, OnnxExternalDataTarget } from '../formats/onnx';
 import { createSafetensorsWriter, type SafetensorsWriter } from '../formats/safetensors';
 import type { ByteSink } from '../formats/sink';
 import type { TensorData, TensorName } from '../formats/tensor';
@@ -72,6 +72,8 @@ export async function writeTaskOnnx(
   const replacements = new Map<TensorName, TensorData>();
   for (const tensor of taskModel(result, t, engine))
     if (shared.has(tensor.name)) replacements.set(tensor.name, tensor.data);
+  // Loaded here, not above: a merge of safetensors never loads the ONNX code (../formats/open.ts).
+  const { writeOnnx } = await import('../formats/onnx');
   const written = await writeOnnx(
     task.checkpoint as OnnxCheckpoint,
     replacements,
