@@ -15,6 +15,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 2;
   }
+  // A merge's CPU worker boots (~0.1–0.2 s) while the command's modules load and its headers are
+  // read, so it is ready when the elect pass starts (src/merge/cpu/node-worker-start.ts).
+  if (argv[0] === 'merge') (await import('../merge/cpu/node-worker-start')).startWorkerEarly();
   const { dispatch } = await import('./dispatch');
   return dispatch(argv[0], argv.slice(1));
 }

@@ -3,8 +3,9 @@
 import { wrap, type Remote } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { KernelServer } from './kernel-server';
+import { takeWorker } from './node-worker-start';
 import { ParallelCpuEngine } from './parallel';
 
 const KERNELS = [
@@ -28,8 +29,7 @@ export function createNodeCpuEngine(
     let remote: Remote<KernelServer> | undefined;
     const get = () => {
       if (!remote) {
-        const w = new Worker(new URL('./node-worker-entry.mjs', import.meta.url));
-        w.unref(); // an idle pool never keeps the process alive
+        const w = takeWorker();
         started.push(w);
         remote = wrap<KernelServer>(nodeEndpoint(w));
       }
