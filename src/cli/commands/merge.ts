@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeBundle } from '../../merge/bundle';
-import { isEmr, runMerge } from '../../merge/merge';
+import { isEmr, runMerge, type AnyMergeResult } from '../../merge/merge';
 import { minTasksFor } from '../../merge/methods';
 import { SwitchingLoraKernel } from '../../peft/kernel';
 import { budgetNote } from '../../flow/memory-note';
@@ -27,6 +27,26 @@ import { mergeArgs } from './merge-args';
  * second thread of the pool can share while this one computes the next chunk.
  */
 const TASKS_WRITTEN_AT_ONCE = 2;
+
+/** EMR's bundle, or a per-task method's artefact (./pertask.ts); undefined for other methods. */
+async function writeBundleFile(
+  result: AnyMergeResult,
+  outDir: string,
+  signal: AbortSignal,
+): Promise<{ file: string; bytes: number; taskModelsBytes: number } | undefined> {
+  if (isPerTaskResult(result)) return writeArtefactFile(result, outDir, signal);
+  if (!isEmr(result)) return undefined;
+  const file = join(outDir, BUNDLE_FILE);
+  const out = await atomicOutput(file, signal);
+  try {
+    const size = await writeBundle(result, out.sink);
+    await out.commit();
+    return { file, bytes: size.bundleBytes, taskModelsBytes: size.taskModelsBytes };
+  } catch (e) {
+    await out.discard();
+    throw e;
+  }
+}
 
 export async function merge(argv: string[], signal: AbortSignal, files: OpenFiles): Promise<void> {
   const { job, outDir, shardBytes, budgetBytes, spillOverBytes, ...flags } = await mergeArgs(argv, files);
@@ -71,31 +91,37 @@ export async function merge(argv: string[], signal: AbortSignal, files: OpenFile
   bar.done();
   await mkdir(outDir, { recursive: true });
   const options = { shardBytes, ...(budgetBytes ? { budgetBytes } : {}), externalData: true };
-  const written = await inOrder(set.tasks.length, TASKS_WRITTEN_AT_ONCE, (t) => {
-    signal.throwIfAborted();
+  // The bundle is written beside the task models, not after them: writing is bound by the copies
+  // into the page cache, and while two task models are written the main thread waits on them
+  // (docs/benchmarks.md). A failure on either side stops the other (its partial file removed).
+  signal.throwIfAborted();
+  const stop = new AbortController();
+  const stopAll = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', stopAll, { once: true });
+  const stopOnFailure = (e: unknown) => {
+    stop.abort(e);
+    throw e;
+  };
+  const tasksWritten = inOrder(set.tasks.length, TASKS_WRITTEN_AT_ONCE, (t) => {
+    stop.signal.throwIfAborted();
     const folder = folders[t];
     // ONNX tasks are written as ONNX, whatever folder they came from (out-paths.ts plans the same).
     return folder === undefined || set.tasks[t]?.checkpoint.format === 'onnx'
-      ? writeTaskFiles(result, t, engine, outDir, options, signal)
-      : writeModelFolder(outDir, set.tasks[t]?.name ?? `task${t}`, folder, job, signal, (dir) =>
-          writeTaskFiles(result, t, engine, dir, { ...options, stem: 'model' }, signal),
+      ? writeTaskFiles(result, t, engine, outDir, options, stop.signal)
+      : writeModelFolder(outDir, set.tasks[t]?.name ?? `task${t}`, folder, job, stop.signal, (dir) =>
+          writeTaskFiles(result, t, engine, dir, { ...options, stem: 'model' }, stop.signal),
         );
-  });
+  }).catch(stopOnFailure);
+  const bundleWritten = (
+    withBundle ? writeBundleFile(result, outDir, stop.signal) : Promise.resolve(undefined)
+  ).catch(stopOnFailure);
+  const [tasksDone, bundleDone] = await Promise.allSettled([tasksWritten, bundleWritten]);
+  signal.removeEventListener('abort', stopAll);
+  if (tasksDone.status === 'rejected') throw tasksDone.reason;
+  if (bundleDone.status === 'rejected') throw bundleDone.reason;
+  const written = tasksDone.value;
+  const bundle = bundleDone.value;
   if (folders.some((f) => f === undefined)) await writeRecipe(outDir, job, signal); // beside flat outputs
-  let bundle: { file: string; bytes: number; taskModelsBytes: number } | undefined;
-  if (isEmr(result) && withBundle) {
-    const file = join(outDir, BUNDLE_FILE);
-    const bundleOut = await atomicOutput(file, signal);
-    try {
-      const size = await writeBundle(result, bundleOut.sink);
-      await bundleOut.commit();
-      bundle = { file, bytes: size.bundleBytes, taskModelsBytes: size.taskModelsBytes };
-    } catch (e) {
-      await bundleOut.discard();
-      throw e;
-    }
-  }
-  if (isPerTaskResult(result) && withBundle) bundle = await writeArtefactFile(result, outDir, signal);
   const summary = await mergeSummary(result, {
     id: 1,
     engine: engine.description,
