@@ -20,6 +20,8 @@ const exec = promisify(execFile);
 const numTasks = Number(process.env['BENCH_TASKS'] ?? 8);
 const depth = Number(process.env['BENCH_DEPTH'] ?? 9);
 const width = 384;
+/** Rounds of (CLI merge, I/O floor) for the command line's ratio. */
+const CLI_ROUNDS = 5;
 // The spectral methods run on a set of this many blocks (an SVD per 2-D weight; docs/benchmarks.md).
 const spectralDepth = Number(process.env['BENCH_SPECTRAL_DEPTH'] ?? 1);
 // BENCH_METHODS=0: no per-method table; BENCH_METHODS_ONLY=1: only it.
@@ -99,18 +101,21 @@ try {
   }
   if (!methodsOnly) {
     // The command line as installed: built JavaScript (npm run bench builds it first), spawned.
-    // Three rounds of (CLI, floor) in turn, medians: the two see the same load.
+    // Rounds of (CLI, floor) in turn, medians: the two see the same load. Five, not three: on a
+    // shared 2-core machine one round's floor alone swings 0.9–3 s (docs/benchmarks.md).
     const startup = await startupMs();
     const cliTimes: number[] = [];
     const floorTimes: number[] = [];
     let outputs: number[] = [];
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < CLI_ROUNDS; round++) {
       const { seconds, out } = await cliRuns(dir, set.base, set.tasks);
       cliTimes.push(seconds);
       outputs = await Promise.all((await readdir(out)).map(async (n) => (await stat(join(out, n))).size));
       floorTimes.push(await ioFloorSeconds([set.base, ...set.tasks.map((t) => t.path)], outputs, dir));
     }
     const [cliSeconds, floor] = [median(cliTimes), median(floorTimes)];
+    // Each round's own ratio too: the two runs of a round saw the same moment's load.
+    const roundRatio = median(cliTimes.map((c, i) => c / (floorTimes[i] as number)));
     const outBytes = outputs.reduce((a, b) => a + b, 0);
     const secs = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
     console.log(
@@ -120,7 +125,7 @@ try {
       `I/O floor: read ${mb(totalBytes)} MiB of inputs from page cache + write ${mb(outBytes)} MiB of outputs (${outputs.length} files): ${floor.toFixed(2)} s (median of ${secs(floorTimes)})`,
     );
     console.log(
-      `merge-studio merge (EMR, --engine cpu, spawned, start-up included): ${cliSeconds.toFixed(2)} s (median of ${secs(cliTimes)}) = ${(cliSeconds / floor).toFixed(2)}× the I/O floor`,
+      `merge-studio merge (EMR, --engine cpu, spawned, start-up included): ${cliSeconds.toFixed(2)} s (median of ${secs(cliTimes)}) = ${(cliSeconds / floor).toFixed(2)}× the I/O floor (median of the rounds' own ratios: ${roundRatio.toFixed(2)}×)`,
     );
     console.log(
       `load average at the end: ${loadavg()
