@@ -22,6 +22,8 @@ export interface EmrChunkSums {
   readonly conflicts: number;
   /** NaN/±∞ elements as read: the base's, then each task's (1 + N counts). */
   readonly nonFinite: Uint32Array;
+  /** Per task, the mask's ones over the chunk (counted by the thread that elected it). */
+  readonly maskOnes: Uint32Array;
 }
 
 /** Elements [start, start + numel) of the shared tensor `name` (start a multiple of 32). */

@@ -76,7 +76,9 @@ export async function mergeEmr(
         for (let t = 0; t < numTasks; t++) {
           const at = inPlace ? t * tensorWords + p.start / 32 : t * chunkWords;
           const words = (inPlace ? all : (r as EmrChunkOut).masks).subarray(at, at + chunkWords);
-          st.maskOnes[t] = (st.maskOnes[t] as number) + popcount(words);
+          // In the arena the kernel counted them, on the thread that elected the chunk.
+          const ones = inPlace ? ((r as EmrChunkSums).maskOnes[t] as number) : popcount(words);
+          st.maskOnes[t] = (st.maskOnes[t] as number) + ones;
           st.sumAbsTau[t] = (st.sumAbsTau[t] as number) + (r.sumAbsTau[t] as number);
           st.sumAbsMasked[t] = (st.sumAbsMasked[t] as number) + (r.sumAbsMasked[t] as number);
         }

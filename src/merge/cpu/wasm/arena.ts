@@ -128,6 +128,7 @@ export function makeArena(
     sumAbsMasked: out.sums.slice(numTasks),
     conflicts: out.conflicts,
     nonFinite: out.nonFinite,
+    maskOnes: out.maskOnes,
   });
 
   return {

@@ -20,6 +20,7 @@ export interface KernelExports {
   ): number;
   reconstruct(words: number, B: number, U: number, M: number, lambda: number, O: number): void;
   nonFinite(P: number, vectors: number): number;
+  popcount(P: number, words: number): number;
 }
 
 const leastCache = new Map<number, number>();
@@ -52,6 +53,8 @@ export interface ElectOut {
   readonly conflicts: number;
   /** NaN/±∞ as read: the base's, then each task's. */
   readonly nonFinite: Uint32Array<ArrayBuffer>;
+  /** Each task's mask ones over the chunk. */
+  readonly maskOnes: Uint32Array<ArrayBuffer>;
 }
 
 export function electCall(x: KernelExports, buf: ArrayBufferLike, c: ElectCall): ElectOut {
@@ -74,5 +77,7 @@ export function electCall(x: KernelExports, buf: ArrayBufferLike, c: ElectCall):
   if (n > 0 && (numTasks === 0 || !allFinite(sums.subarray(0, numTasks))))
     for (let m = 0; m <= numTasks; m++)
       nonFinite[m] = x.nonFinite(m === 0 ? B : T + (m - 1) * stride, words * 8);
-  return { sums, conflicts, nonFinite };
+  const maskOnes = new Uint32Array(numTasks);
+  if (n > 0) for (let t = 0; t < numTasks; t++) maskOnes[t] = x.popcount(c.M + t * c.W, words);
+  return { sums, conflicts, nonFinite, maskOnes };
 }

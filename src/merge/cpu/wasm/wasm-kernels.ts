@@ -279,7 +279,33 @@ function nonFiniteFn(): Fn {
   return f;
 }
 
+/**
+ * popcount(P, words) → the set bits of `words` (≥ 1) u32 at P: a chunk's mask ones for one task,
+ * counted where the chunk was elected (the helper thread's chunks on the helper), not afterwards in
+ * JavaScript on the calling thread (../../emr-merge.ts).
+ */
+function popcountFn(): Fn {
+  const f = new Fn(
+    'popcount',
+    [
+      ['P', I32],
+      ['words', I32],
+    ],
+    [I32],
+  );
+  f.local('i', I32).local('n', I32);
+  f.loop(() => {
+    f.get('n').get('P');
+    i32load(f);
+    f.op(I32_POPCNT, I32_ADD).set('n');
+    f.get('P').i32(4).op(I32_ADD).set('P');
+    f.get('i').i32(1).op(I32_ADD).tee('i').get('words').op(I32_LT_U, BR_IF, 0);
+  });
+  f.get('n');
+  return f;
+}
+
 /** The kernels' module bytes (importing env.memory, shared when `shared`). */
 export function kernelModuleBytes(shared = false): Uint8Array<ArrayBuffer> {
-  return emitModule([emrFn(), reconstructFn(), nonFiniteFn()], shared);
+  return emitModule([emrFn(), reconstructFn(), nonFiniteFn(), popcountFn()], shared);
 }

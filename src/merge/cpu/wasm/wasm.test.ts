@@ -10,7 +10,7 @@ import type { RawChunk } from '../../engine';
 import { CpuEngine } from '../engine';
 import { emrChunk, emrReconstruct, maskWords, type EmrChunkOut } from '../kernels';
 import { kernelModuleBytes } from './wasm-kernels';
-import { wasmAvailable, WasmKernels } from './host';
+import { kernelExports, wasmAvailable, WasmKernels } from './host';
 
 const wasm = new WasmKernels();
 
@@ -163,5 +163,20 @@ describe('WebAssembly SIMD kernels', () => {
       const tasks = [1, 2, 3].map((k) => base.map((b, i) => b + Math.sin(i * k) * 0.01));
       same(emrChunk(base, tasks, n), wasm.emr(base, tasks, n));
     }
+  });
+
+  it('counts mask ones as a bit-by-bit count does (the arena’s per-task ones)', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const x = kernelExports(memory);
+    expect(x).not.toBeNull();
+    fc.assert(
+      fc.property(fc.uint32Array({ minLength: 1, maxLength: 300 }), fc.nat(15), (words, at) => {
+        const view = new Uint32Array(memory.buffer, 4 * at, words.length);
+        view.set(words);
+        let ones = 0;
+        for (const w of words) for (let b = 0; b < 32; b++) ones += (w >>> b) & 1;
+        expect(x?.popcount(4 * at, words.length)).toBe(ones);
+      }),
+    );
   });
 });
