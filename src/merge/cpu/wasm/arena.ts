@@ -169,6 +169,7 @@ export function makeArena(
         M: p.masks + (r.start / 32) * 4,
         W: p.words * 4,
         A: sums[lane] as number,
+        countOnes: true,
       };
       if (lane === 0 || !attached || !helper) return sumsOf(electCall(x, buf, call));
       helped++;

@@ -45,6 +45,8 @@ export interface ElectCall {
   readonly W: number;
   /** Where this thread's 2N f64 sums go (each thread its own). */
   readonly A: number;
+  /** Count each task's mask ones too (the arena's callers; the engine-wide path counts them later). */
+  readonly countOnes?: boolean;
 }
 
 export interface ElectOut {
@@ -53,7 +55,7 @@ export interface ElectOut {
   readonly conflicts: number;
   /** NaN/±∞ as read: the base's, then each task's. */
   readonly nonFinite: Uint32Array<ArrayBuffer>;
-  /** Each task's mask ones over the chunk. */
+  /** Each task's mask ones over the chunk where the call asked for them (`countOnes`), else empty. */
   readonly maskOnes: Uint32Array<ArrayBuffer>;
 }
 
@@ -77,7 +79,7 @@ export function electCall(x: KernelExports, buf: ArrayBufferLike, c: ElectCall):
   if (n > 0 && (numTasks === 0 || !allFinite(sums.subarray(0, numTasks))))
     for (let m = 0; m <= numTasks; m++)
       nonFinite[m] = x.nonFinite(m === 0 ? B : T + (m - 1) * stride, words * 8);
-  const maskOnes = new Uint32Array(numTasks);
-  if (n > 0) for (let t = 0; t < numTasks; t++) maskOnes[t] = x.popcount(c.M + t * c.W, words);
+  const maskOnes = new Uint32Array(c.countOnes ? numTasks : 0);
+  if (n > 0 && c.countOnes) for (let t = 0; t < numTasks; t++) maskOnes[t] = x.popcount(c.M + t * c.W, words);
   return { sums, conflicts, nonFinite, maskOnes };
 }
