@@ -1,6 +1,6 @@
 // CPU twins of the merge kernels: element-wise over one chunk, in f32 arithmetic (Math.fround after
 // every operation, as a GPU does it), tasks visited in task order so sums round identically on
-// both engines. Sums that feed the rescalers accumulate in f64.
+// both engines. Sums that feed the rescalers accumulate in f64, in SUM_LANES partial sums.
 //
 // `tasks` is the N task chunks, one array each (the GPU packs them into one buffer, task t's
 // element i at t·n + i). Masks are one bit per element, bit i of a task's mask in word i >> 5 at
@@ -68,6 +68,21 @@ export function nonFiniteCountsUnless(
 }
 
 export const maskWords = (n: number) => Math.ceil(n / 32);
+
+/**
+ * A chunk's f64 sums for the rescalers are SUM_LANES partial sums — element i in partial
+ * i mod SUM_LANES, element order within each — added up in partial order. Eight independent
+ * additions at a time, not one chain: the SIMD twin (./wasm/wasm-kernels.ts) was bound by the
+ * latency of one f64 add per element (docs/benchmarks.md). Any order is as exact as another.
+ */
+export const SUM_LANES = 8;
+
+/** The partial sums' total, in partial order (a zero partial adds nothing: sums are ≥ 0 or NaN). */
+function lanesTotal(partials: Float64Array): number {
+  let s = 0;
+  for (let lane = 0; lane < SUM_LANES; lane++) s += partials[lane] as number;
+  return s;
+}
 
 /**
  * Elect, Mask (and the sums for Rescale) over one chunk.
@@ -140,7 +155,7 @@ export function leastPositiveMeanSum(numTasks: number): number {
 /**
  * v = s·τ_t for every element, NaN stored as 0 (a NaN τ neither wins ε, nor sets a mask bit, nor
  * counts as disagreeing: as in the reference, where every comparison with NaN is false);
- * returns Σ|τ_t| in f64 (NaN included, as torch.mean would give).
+ * returns Σ|τ_t| in f64 (NaN included, as torch.mean would give), in SUM_LANES partials.
  */
 function agreement(
   task: Float32Array,
@@ -149,13 +164,14 @@ function agreement(
   v: Float32Array,
   n: number,
 ): number {
-  let absSum = 0;
+  const partials = new Float64Array(SUM_LANES);
   for (let i = 0; i < n; i++) {
     const x = fr((task[i] as number) - (base[i] as number)) * (sign[i] as number);
     v[i] = x === x ? x : 0;
-    absSum += Math.abs(x);
+    const k = i % SUM_LANES;
+    partials[k] = (partials[k] as number) + Math.abs(x);
   }
-  return absSum;
+  return lanesTotal(partials);
 }
 
 /**
@@ -207,12 +223,15 @@ function unify(
   return conflicts;
 }
 
-/** Σ_i M_t[i]·ε[i] (f64): |M_t ⊙ τ_uni| summed. */
+/** Σ_i M_t[i]·ε[i] (f64, in SUM_LANES partials): |M_t ⊙ τ_uni| summed. */
 function maskedSum(masks: Uint32Array, offset: number, eps: Float32Array, n: number): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++)
-    sum += (eps[i] as number) * (((masks[offset + (i >>> 5)] as number) >>> (i & 31)) & 1);
-  return sum;
+  const partials = new Float64Array(SUM_LANES);
+  for (let i = 0; i < n; i++) {
+    const k = i % SUM_LANES;
+    const bit = ((masks[offset + (i >>> 5)] as number) >>> (i & 31)) & 1;
+    partials[k] = (partials[k] as number) + (eps[i] as number) * bit;
+  }
+  return lanesTotal(partials);
 }
 
 /** Task t's model for one chunk: θ₀ + λ_t·(M_t ⊙ τ_uni), λ applied as an f32. */

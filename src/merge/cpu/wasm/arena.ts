@@ -8,7 +8,7 @@
 import type { TensorName } from '../../../formats/tensor';
 import type { ArenaInputs, ArenaOutputs, ArenaTensor, EmrArena, EmrChunkSums } from '../../emr-arena';
 import { maskWords } from '../kernels';
-import { electCall, type ElectCall, type ElectOut } from './elect-call';
+import { electCall, sumsBytes, type ElectCall, type ElectOut } from './elect-call';
 import { kernelExports } from './host';
 
 const PAGE = 65536;
@@ -51,8 +51,8 @@ export function arenaLayout(tensors: readonly ArenaTensor[], numTasks: number, m
   const stride = Math.max(1, maskWords(maxNumel)) * 128;
   const slots = Array.from({ length: lanes + 1 }, (_, i) => at + i * numTasks * stride);
   at += (lanes + 1) * numTasks * stride;
-  const sums = Array.from({ length: lanes }, (_, i) => at + i * 16 * numTasks);
-  const scratch = align16(at + lanes * 16 * numTasks);
+  const sums = Array.from({ length: lanes }, (_, i) => at + i * sumsBytes(numTasks));
+  const scratch = align16(at + lanes * sumsBytes(numTasks));
   // The scratch, then the output pairs' slots, each a slot's size.
   const outputs = Array.from({ length: 2 * OUTPUT_PAIRS }, (_, i) => scratch + (i + 1) * stride);
   return { places, stride, slots, sums, scratch, outputs, bytes: scratch + (1 + 2 * OUTPUT_PAIRS) * stride };

@@ -2,7 +2,10 @@
 // (./host.ts) or an arena (./arena.ts), on the calling thread or on a helper thread sharing it
 // (../kernel-server.ts) — so a chunk's results do not depend on which path or thread ran it. Every
 // chunk's sums start from zero and are added in chunk order by the caller: the same bits.
-import { allFinite, leastPositiveMeanSum } from '../kernels';
+import { allFinite, leastPositiveMeanSum, SUM_LANES } from '../kernels';
+
+/** Bytes of a call's f64 partial sums (at ElectCall.A) for `numTasks` tasks. */
+export const sumsBytes = (numTasks: number) => 2 * numTasks * SUM_LANES * 8;
 
 /** The kernels' exports (./wasm-kernels.ts), bound to one memory (./host.ts kernelExports). */
 export interface KernelExports {
@@ -43,7 +46,7 @@ export interface ElectCall {
   readonly U: number;
   readonly M: number;
   readonly W: number;
-  /** Where this thread's 2N f64 sums go (each thread its own). */
+  /** Where this thread's partial sums go (sumsBytes(N) bytes, each thread its own). */
   readonly A: number;
   /** Count each task's mask ones too (the arena's callers; the engine-wide path counts them later). */
   readonly countOnes?: boolean;
@@ -68,11 +71,17 @@ export function electCall(x: KernelExports, buf: ArrayBufferLike, c: ElectCall):
     mem.fill(0, B + n * 4, B + padded * 4);
     for (let t = 0; t < numTasks; t++) mem.fill(0, T + t * stride + n * 4, T + t * stride + padded * 4);
   }
-  const acc = new Float64Array(buf, c.A, 2 * numTasks);
+  const acc = new Float64Array(buf, c.A, 2 * numTasks * SUM_LANES);
   acc.fill(0);
   const conflicts =
     n === 0 ? 0 : x.emr(words, numTasks, B, T, stride, c.U, c.M, c.W, c.A, leastSum(numTasks));
-  const sums = acc.slice();
+  // Each sum's partials added in partial order, as ../kernels.ts does.
+  const sums = new Float64Array(2 * numTasks);
+  for (let k = 0; k < sums.length; k++) {
+    let s = 0;
+    for (let lane = 0; lane < SUM_LANES; lane++) s += acc[k * SUM_LANES + lane] as number;
+    sums[k] = s;
+  }
   // A NaN/±∞ in task t or the base makes τ_t, so Σ|τ_t| (f64, where finite f32 never overflow)
   // non-finite: only then are the inputs, still in memory, counted.
   const nonFinite = new Uint32Array(1 + numTasks);

@@ -5,7 +5,7 @@
 import { widenToF32 } from '../../../formats/dtype';
 import type { EmrInputViews, RawChunk } from '../../engine';
 import { maskWords, type EmrChunkOut } from '../kernels';
-import { electCall, type KernelExports } from './elect-call';
+import { electCall, sumsBytes, type KernelExports } from './elect-call';
 import { kernelModuleBytes } from './wasm-kernels';
 
 const modules: (WebAssembly.Module | undefined | null)[] = [undefined, undefined];
@@ -87,7 +87,7 @@ export class WasmKernels {
       const U = 2 * (numTasks + 1) * stride;
       const M = U + stride;
       const A = M + numTasks * maxWords * 4 + ((8 - ((numTasks * maxWords * 4) % 8)) % 8);
-      this.reserve(A + 16 * numTasks);
+      this.reserve(A + sumsBytes(numTasks));
       a = this.arena = { numTasks, maxWords, stride, slots, U, M, A };
     }
     const at = a.slots[slot];
@@ -141,7 +141,7 @@ export class WasmKernels {
       U = T + numTasks * stride;
       M = U + stride;
       A = M + numTasks * W + ((8 - ((numTasks * W) % 8)) % 8);
-      this.reserve(A + 16 * numTasks);
+      this.reserve(A + sumsBytes(numTasks));
       this.put(B, base, n, padded);
       tasks.forEach((task, t) => this.put(T + t * stride, task, n, padded));
     }

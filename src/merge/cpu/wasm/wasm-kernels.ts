@@ -1,28 +1,28 @@
 // The EMR kernels of ../kernels.ts in WebAssembly SIMD (4 f32 lanes an instruction), fused into
 // one pass over each 32-element mask word. They compute exactly what the JavaScript twins compute,
 // bit for bit (tested in ./wasm.test.ts): the same f32 operations in the same order per element,
-// and the f64 sums for the rescalers added one element at a time in element order.
+// and the f64 sums for the rescalers in the twins' SUM_LANES partial sums (element i in partial
+// i mod SUM_LANES, element order within each), added up in partial order by ./elect-call.ts.
 //
 // Memory layout is the caller's (./engine.ts): every array is padded to a whole number of 32-element
 // words with zeros, which change nothing (a zero τ elects −1, sets no mask bit, adds 0 to every sum).
-import { emitModule, F32, F64, Fn, I32, V128 } from './emit';
+import { SUM_LANES } from '../kernels';
+import { emitModule, F32, Fn, I32, V128 } from './emit';
 
 // Core opcodes
 const I32_ADD = 0x6a;
+const I32_MUL = 0x6c;
 const I32_OR = 0x72;
 const I32_SHL = 0x74;
 const I32_SHR_U = 0x76;
 const I32_POPCNT = 0x69;
 const I32_LT_U = 0x49;
-const F64_ADD = 0xa0;
-const F64_PROMOTE_F32 = 0xbb;
 const BR_IF = 0x0d;
 // SIMD opcodes
 const I32X4_SPLAT = 0x11;
 const I32X4_EXTRACT_LANE = 0x1b;
 const I32X4_EQ = 0x37;
 const F32X4_SPLAT = 0x13;
-const F32X4_EXTRACT_LANE = 0x1f;
 const I32X4_NE = 0x38;
 const F32X4_EQ = 0x41;
 const F32X4_LT = 0x43;
@@ -38,8 +38,13 @@ const F32X4_ABS = 0xe0;
 const F32X4_ADD = 0xe4;
 const F32X4_SUB = 0xe5;
 const F32X4_MUL = 0xe6;
+const I8X16_SHUFFLE = 0x0d;
+const F64X2_PROMOTE_LOW_F32X4 = 0x5f;
+const F64X2_ADD = 0xf0;
 
 const GROUPS = 8; // 4-lane groups in a 32-element word
+/** i8x16.shuffle lanes moving the high two f32 to the low half. */
+const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 const ZERO = new Uint8Array(16);
 const LANE_BITS = new Uint8Array(new Uint32Array([1, 2, 4, 8]).buffer);
 const ONES_F32 = new Uint8Array(new Float32Array([1, 1, 1, 1]).buffer);
@@ -50,13 +55,35 @@ const EXPONENT_BITS = new Uint8Array(
 
 const i32load = (f: Fn, offset = 0) => f.op(0x28, 2, offset);
 const i32store = (f: Fn, offset = 0) => f.op(0x36, 2, offset);
-const f64load = (f: Fn) => f.op(0x2b, 3, 0);
-const f64store = (f: Fn) => f.op(0x39, 3, 0);
 
-/** acc += lane 0, lane 1, lane 2, lane 3 of `vector` (f32 → f64), in that order. */
-function addLanes(f: Fn, acc: string, vector: string): void {
-  for (let lane = 0; lane < 4; lane++)
-    f.get(acc).get(vector).simd(F32X4_EXTRACT_LANE, lane).op(F64_PROMOTE_F32, F64_ADD).set(acc);
+/**
+ * Group g's 4 lanes of `vector` (f32 → f64, exact) added to their sums: element i of a word goes to
+ * sum i mod SUM_LANES (SUM_LANES f64 chains, in f64x2 pairs), each its own dependency chain.
+ */
+function addToSums(f: Fn, g: number, vector: string): void {
+  const pair = (g % (SUM_LANES / 4)) * 2;
+  f.get(`c${pair}`).get(vector).simd(F64X2_PROMOTE_LOW_F32X4).simd(F64X2_ADD).set(`c${pair}`);
+  f.get(`c${pair + 1}`)
+    .get(vector)
+    .get(vector)
+    .simd(I8X16_SHUFFLE, ...HIGH_HALF);
+  f.simd(F64X2_PROMOTE_LOW_F32X4)
+    .simd(F64X2_ADD)
+    .set(`c${pair + 1}`);
+}
+
+/** The SUM_LANES sums at byte `at` into the chain locals, or back. */
+function loadSums(f: Fn, at: string): void {
+  for (let c = 0; c < SUM_LANES / 2; c++)
+    f.get(at)
+      .load128(16 * c)
+      .set(`c${c}`);
+}
+function storeSums(f: Fn, at: string): void {
+  for (let c = 0; c < SUM_LANES / 2; c++)
+    f.get(at)
+      .get(`c${c}`)
+      .store128(16 * c);
 }
 
 /** Lane mask of the 4 bits of `word` for group g: all ones where the element's bit is set. */
@@ -79,7 +106,8 @@ function next(f: Fn, i: string, limit: string, ...ptrs: [string, string][]): voi
 
 /**
  * emr(words, N, B, T, S, U, M, W, A, least) → conflicts. Base at B, task t at T + t·S, τ_uni out at
- * U, task t's mask words at M + t·W, sums at A: Σ|τ_t| (N f64) then Σ|M_t⊙τ_uni| (N f64), added to.
+ * U, task t's mask words at M + t·W, sums at A, added to: Σ|τ_t| then Σ|M_t⊙τ_uni|, each task's as
+ * SUM_LANES f64 partial sums (element i of a word in partial i mod SUM_LANES).
  */
 function emrFn(): Fn {
   const f = new Fn(
@@ -98,12 +126,12 @@ function emrFn(): Fn {
     ],
     [I32],
   );
-  for (const l of ['wi', 'off', 'bp', 't', 'p', 'mp', 'ap', 'word', 'conflicts', 'eight']) f.local(l, I32);
-  f.local('acc', F64);
+  for (const l of ['wi', 'off', 'bp', 't', 'p', 'mp', 'ap', 'word', 'conflicts', 'step']) f.local(l, I32);
   for (const l of ['x', 'v', 'tau', 'a', 'leastv']) f.local(l, V128);
+  for (let c = 0; c < SUM_LANES / 2; c++) f.local(`c${c}`, V128);
   for (let g = 0; g < GROUPS; g++) f.local(`s${g}`, V128).local(`e${g}`, V128).local(`d${g}`, V128);
 
-  f.i32(8).set('eight');
+  f.i32(SUM_LANES * 8).set('step');
   f.get('least').simd(F32X4_SPLAT).set('leastv');
   f.loop(() => {
     f.get('B').get('off').op(I32_ADD).set('bp');
@@ -135,9 +163,7 @@ function emrFn(): Fn {
     f.get('M').get('wi').i32(2).op(I32_SHL).op(I32_ADD).set('mp');
     f.get('A').set('ap');
     f.loop(() => {
-      f.get('ap');
-      f64load(f);
-      f.set('acc');
+      loadSums(f, 'ap');
       f.i32(0).set('word');
       for (let g = 0; g < GROUPS; g++) {
         f.get('p')
@@ -149,7 +175,7 @@ function emrFn(): Fn {
         f.get('tau').get(`s${g}`).simd(F32X4_MUL).set('x');
         f.get('x').v128const(ZERO).get('x').get('x').simd(F32X4_EQ).simd(V128_BITSELECT).set('v');
         f.get('tau').simd(F32X4_ABS).set('a');
-        addLanes(f, 'acc', 'a');
+        addToSums(f, g, 'a');
         f.get(`e${g}`).get('v').simd(I32X4_MAX_S).set(`e${g}`);
         f.get(`d${g}`).get('v').v128const(ZERO).simd(F32X4_LT).simd(V128_OR).set(`d${g}`);
         f.get('word').get('v').v128const(ZERO).simd(F32X4_GT).simd(I32X4_BITMASK);
@@ -158,11 +184,10 @@ function emrFn(): Fn {
           .op(I32_OR)
           .set('word');
       }
-      f.get('ap').get('acc');
-      f64store(f);
+      storeSums(f, 'ap');
       f.get('mp').get('word');
       i32store(f);
-      next(f, 't', 'n', ['p', 'S'], ['mp', 'W'], ['ap', 'eight']);
+      next(f, 't', 'n', ['p', 'S'], ['mp', 'W'], ['ap', 'step']);
     });
     // τ_uni = s·ε; conflicts: ε > 0 and some task disagrees.
     for (let g = 0; g < GROUPS; g++) {
@@ -178,11 +203,9 @@ function emrFn(): Fn {
     // Σ_i M_t[i]·ε[i] per task, f32 products (exact: ε·1 or ε·0) added in f64.
     f.i32(0).set('t');
     f.get('M').get('wi').i32(2).op(I32_SHL).op(I32_ADD).set('mp');
-    f.get('A').get('n').i32(3).op(I32_SHL).op(I32_ADD).set('ap');
+    f.get('A').get('n').get('step').op(I32_MUL).op(I32_ADD).set('ap');
     f.loop(() => {
-      f.get('ap');
-      f64load(f);
-      f.set('acc');
+      loadSums(f, 'ap');
       f.get('mp');
       i32load(f);
       f.set('word');
@@ -190,11 +213,10 @@ function emrFn(): Fn {
         f.get(`e${g}`);
         laneMask(f, 'word', g);
         f.v128const(ONES_F32).simd(V128_AND).simd(F32X4_MUL).set('a');
-        addLanes(f, 'acc', 'a');
+        addToSums(f, g, 'a');
       }
-      f.get('ap').get('acc');
-      f64store(f);
-      next(f, 't', 'n', ['mp', 'W'], ['ap', 'eight']);
+      storeSums(f, 'ap');
+      next(f, 't', 'n', ['mp', 'W'], ['ap', 'step']);
     });
     f.get('off').i32(128).op(I32_ADD).set('off');
     f.get('wi').i32(1).op(I32_ADD).tee('wi').get('words').op(I32_LT_U, BR_IF, 0);
