@@ -61,6 +61,33 @@ describe('a Node file that changes while it is read', () => {
     await source.close();
   });
 
+  // Small ranges and large ones: both check, after reading, that the file is still the same.
+  it.each([
+    ['a small range', 4096],
+    ['a large range', 300_000],
+  ])('shrinks under readInto of %s: changed', async (_, length) => {
+    const path = await file(400_000);
+    const source = await fileSource(path);
+    const into = new Uint8Array(length);
+    await source.readInto?.(0, into);
+    expect(into[1]).toBe(1);
+    await truncate(path, 50_000);
+    const e = await expectFormatError(
+      (source.readInto as NonNullable<typeof source.readInto>)(60_000, into),
+      'changed',
+      path,
+    );
+    expect(e.problem).toMatch(/size went from 400000 to 50000/);
+    await writeFile(path, new Uint8Array(400_000)); // same size again, later mtime: still changed
+    await utimes(path, new Date(), new Date(Date.now() + 5000));
+    await expectFormatError(
+      (source.readInto as NonNullable<typeof source.readInto>)(0, into),
+      'changed',
+      path,
+    );
+    await source.close();
+  });
+
   it('grows: changed', async () => {
     const path = await file(100_000);
     const source = await fileSource(path);
