@@ -4,7 +4,14 @@
 // a source it was built from, it runs the sources through tsx instead (a devDependency) and says
 // so in one line, so an edit is never shadowed by a stale build.
 import module from 'node:module';
+import v8 from 'node:v8';
 import { builtMain, inClone, staleBuild } from './cli-build-state.mjs';
+
+// A merge's hot loops are WebAssembly; the JavaScript around them (headers, the writers' glue) is
+// lukewarm, and V8's optimizing compiler spent ~0.1 s of CPU per run on it for nothing (a 2-core
+// machine's second core, in a ~0.7 s merge). An 8x budget before a function is optimized leaves
+// that compile out and still optimizes anything that runs hot for longer (docs/benchmarks.md).
+v8.setFlagsFromString('--interrupt-budget=540672');
 
 // Node 22.1+ keeps V8's compiled code of the bundle between runs (in the OS temp folder), which
 // saves most of the ~30 ms of compiling it at each start; older Node has no such cache.
