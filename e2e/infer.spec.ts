@@ -79,13 +79,7 @@ test('inference: a sample, routing and a drawing, side by side under every metho
   await expect(infer.column('emr')).toContainText('wasm', { timeout: 90_000 });
 
   await infer.source('Draw').click();
-  const box = await infer.pad.boundingBox();
-  if (!box) throw new Error('no drawing pad');
-  // A "1": one vertical stroke down the middle.
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.15);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.85, { steps: 12 });
-  await page.mouse.up();
+  await infer.drawOne();
   await expect(infer.caption).toHaveText('your drawing');
   await expect(infer.routing).toHaveCount(0, { timeout: 60_000 });
   await expect(infer.column('individual').locator('.top-classes li').first()).toBeVisible();

@@ -214,12 +214,7 @@ test('an image + question graph (digits-qa as your own files): both inputs, and 
   await expect(infer.root.getByRole('alert')).toContainText('also takes pixels');
   // A drawn digit beside the question: both inputs, and the question's tokens.
   await infer.source('Draw').click();
-  const box = await infer.pad.boundingBox();
-  if (!box) throw new Error('no drawing pad');
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.15);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.85, { steps: 12 });
-  await page.mouse.up();
+  await infer.drawOne();
   await expect(infer.caption).toHaveText('your drawing');
   await expect(infer.tokens).toContainText('[CLS]', { timeout: 30_000 });
   await expect(infer.column('individual').locator('.top-classes li')).toHaveCount(2);

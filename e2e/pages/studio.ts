@@ -116,6 +116,23 @@ export class InferPanel {
   source(label: string): Locator {
     return this.root.getByRole('radio', { name: label });
   }
+  /**
+   * Draws a "1" on the pad: one vertical stroke down the middle. The pad appears below the source
+   * buttons, and a box measured where it first lands can lie past the viewport's edge (the press
+   * then missed it, once in a full run): it is scrolled wholly into view first, and the press is a
+   * hover that waits for it to be still. The pad captures the pointer on the press.
+   */
+  async drawOne(): Promise<void> {
+    await this.pad.scrollIntoViewIfNeeded();
+    const size = await this.pad.boundingBox();
+    if (!size) throw new Error('no drawing pad');
+    await this.pad.hover({ position: { x: size.width / 2, y: size.height * 0.15 } });
+    await this.page.mouse.down();
+    const box = await this.pad.boundingBox();
+    if (!box) throw new Error('the drawing pad went away');
+    await this.page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.85, { steps: 12 });
+    await this.page.mouse.up();
+  }
   /** The text box; for a pair task `second` is the pair's box. */
   textBox(which: 'first' | 'second' = 'first'): Locator {
     return this.root.getByLabel(which === 'second' ? 'Second text' : /^(First text|Text)$/);
