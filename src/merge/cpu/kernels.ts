@@ -77,10 +77,13 @@ export const maskWords = (n: number) => Math.ceil(n / 32);
  */
 export const SUM_LANES = 8;
 
-/** The partial sums' total, in partial order (a zero partial adds nothing: sums are ≥ 0 or NaN). */
-function lanesTotal(partials: Float64Array): number {
+/**
+ * The total of the SUM_LANES partial sums at `at`, in partial order (a zero partial adds nothing:
+ * sums are ≥ 0 or NaN). Both twins reduce through it (../wasm/elect-call.ts for the SIMD kernel).
+ */
+export function lanesTotal(partials: Float64Array, at = 0): number {
   let s = 0;
-  for (let lane = 0; lane < SUM_LANES; lane++) s += partials[lane] as number;
+  for (let lane = 0; lane < SUM_LANES; lane++) s += partials[at + lane] as number;
   return s;
 }
 

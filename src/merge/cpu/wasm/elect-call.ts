@@ -2,7 +2,7 @@
 // (./host.ts) or an arena (./arena.ts), on the calling thread or on a helper thread sharing it
 // (../kernel-server.ts) — so a chunk's results do not depend on which path or thread ran it. Every
 // chunk's sums start from zero and are added in chunk order by the caller: the same bits.
-import { allFinite, leastPositiveMeanSum, SUM_LANES } from '../kernels';
+import { allFinite, lanesTotal, leastPositiveMeanSum, SUM_LANES } from '../kernels';
 
 /** Bytes of a call's f64 partial sums (at ElectCall.A) for `numTasks` tasks. */
 export const sumsBytes = (numTasks: number) => 2 * numTasks * SUM_LANES * 8;
@@ -75,13 +75,8 @@ export function electCall(x: KernelExports, buf: ArrayBufferLike, c: ElectCall):
   acc.fill(0);
   const conflicts =
     n === 0 ? 0 : x.emr(words, numTasks, B, T, stride, c.U, c.M, c.W, c.A, leastSum(numTasks));
-  // Each sum's partials added in partial order, as ../kernels.ts does.
-  const sums = new Float64Array(2 * numTasks);
-  for (let k = 0; k < sums.length; k++) {
-    let s = 0;
-    for (let lane = 0; lane < SUM_LANES; lane++) s += acc[k * SUM_LANES + lane] as number;
-    sums[k] = s;
-  }
+  // Each sum's partials added up as the JavaScript twin adds its own.
+  const sums = Float64Array.from({ length: 2 * numTasks }, (_, k) => lanesTotal(acc, k * SUM_LANES));
   // A NaN/±∞ in task t or the base makes τ_t, so Σ|τ_t| (f64, where finite f32 never overflow)
   // non-finite: only then are the inputs, still in memory, counted.
   const nonFinite = new Uint32Array(1 + numTasks);
